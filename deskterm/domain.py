@@ -1,0 +1,296 @@
+"""What the faces (CLI, console, mail) see: enums, plain dataclasses and domain errors.
+
+No peewee and no textual here: services turn rows into these before returning them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    NEW = "new"
+    OPEN = "open"
+    PENDING = "pending"
+    ON_HOLD = "on_hold"
+    POSTPONED = "postponed"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+#: Statuses in which a ticket still needs work from the desk.
+ACTIVE_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD, Status.POSTPONED)
+#: Statuses a customer message reopens (DESIGN.md).
+REOPENED_BY_CUSTOMER = (Status.PENDING, Status.RESOLVED, Status.POSTPONED)
+#: Statuses during which the resolution clock is paused.
+PAUSED_STATUSES = (Status.PENDING, Status.ON_HOLD, Status.POSTPONED)
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+    @property
+    def rank(self) -> int:
+        return list(Priority).index(self)
+
+
+class EntryKind(StrEnum):
+    CUSTOMER = "customer"
+    REPLY = "reply"
+    NOTE = "note"
+    SYSTEM = "system"
+
+
+class Delivery(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    DEFERRED = "deferred"
+    FAILED = "failed"
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    ADMIN = "admin"
+
+
+# --- errors -------------------------------------------------------------------
+
+
+class DomainError(Exception):
+    """Base of every error a face may show the user as one line."""
+
+    exit_code = 1
+
+
+class BadInput(DomainError):
+    """The caller's input is malformed (bad status, bad date, empty subject...)."""
+
+    exit_code = 2
+
+
+class NotFound(DomainError):
+    """An id, ref or name that does not exist."""
+
+
+class Conflict(DomainError):
+    """Somebody changed the ticket since the caller loaded it."""
+
+
+class Refused(DomainError):
+    """A valid request the domain will not carry out (closed ticket, no permission...)."""
+
+
+# --- who acts -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change: an agent, the customer (mail), a rule or the system."""
+
+    kind: str  # "agent" | "customer" | "rule" | "system"
+    name: str
+    agent_id: int | None = None
+    contact_id: int | None = None
+
+    @property
+    def label(self) -> str:
+        """The actor as written in events, e.g. `agent:ana`, `rule:round-robin`."""
+        return f"{self.kind}:{self.name}"
+
+    @classmethod
+    def system(cls, name: str = "deskterm") -> Actor:
+        return cls("system", name)
+
+
+# --- read models --------------------------------------------------------------
+
+
+def ref(ticket_id: int) -> str:
+    """A ticket reference as people write it: `#1042`."""
+    return f"#{ticket_id}"
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    """One line of a ticket list."""
+
+    id: int
+    subject: str
+    status: Status
+    priority: Priority
+    queue: str
+    requester: str
+    requester_email: str
+    assignee: str | None
+    team: str | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    tags: tuple[str, ...] = ()
+    first_response_due: datetime | None = None
+    resolution_due: datetime | None = None
+    sla_breached: bool = False
+
+    @property
+    def ref(self) -> str:
+        return ref(self.id)
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    path: str
+
+
+@dataclass(frozen=True)
+class ThreadEntry:
+    id: int
+    kind: EntryKind
+    author: str
+    author_email: str | None
+    body: str
+    created_at: datetime
+    attachments: tuple[AttachmentInfo, ...] = ()
+    delivery: Delivery | None = None
+    source_ticket_id: int | None = None
+
+    @property
+    def is_public(self) -> bool:
+        """Whether the customer may ever see this entry."""
+        return self.kind in (EntryKind.CUSTOMER, EntryKind.REPLY)
+
+
+@dataclass(frozen=True)
+class Contact:
+    id: int
+    name: str
+    email: str
+    phone: str | None = None
+    organisation: str | None = None
+    contract_no: str | None = None
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.strip() else self.email.split("@")[0]
+
+
+@dataclass(frozen=True)
+class TicketDetail:
+    """A whole ticket: header fields, people and the ordered thread."""
+
+    id: int
+    subject: str
+    status: Status
+    priority: Priority
+    queue: str
+    queue_name: str
+    requester: Contact
+    assignee: str | None
+    assignee_name: str | None
+    team: str | None
+    channel: str
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    snoozed_until: datetime | None
+    merged_into: int | None
+    linked_to: int | None
+    followers: tuple[Contact, ...]
+    tags: tuple[str, ...]
+    entries: tuple[ThreadEntry, ...]
+    first_response_at: datetime | None = None
+    first_response_due: datetime | None = None
+    resolution_due: datetime | None = None
+    sla_breached: bool = False
+    time_spent_minutes: int = 0
+
+    @property
+    def ref(self) -> str:
+        return ref(self.id)
+
+    @property
+    def public_entries(self) -> tuple[ThreadEntry, ...]:
+        """The thread as the customer may see it: no notes, no system lines."""
+        return tuple(e for e in self.entries if e.is_public)
+
+    @property
+    def notes(self) -> tuple[ThreadEntry, ...]:
+        return tuple(e for e in self.entries if e.kind is EntryKind.NOTE)
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    id: int
+    ticket_id: int | None
+    actor: str
+    at: datetime
+    action: str
+    field: str | None
+    before: str | None
+    after: str | None
+
+
+@dataclass(frozen=True)
+class AgentInfo:
+    id: int
+    username: str
+    name: str
+    email: str
+    role: Role
+    timezone: str
+    active: bool
+    teams: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QueueInfo:
+    id: int
+    slug: str
+    name: str
+    email: str | None
+    team: str | None
+
+
+@dataclass(frozen=True)
+class TeamInfo:
+    id: int
+    slug: str
+    name: str
+    members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CannedReplyInfo:
+    id: int
+    title: str
+    body: str
+    set_status: Status | None = None
+    add_tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ViewInfo:
+    id: int
+    name: str
+    query: str
+    owner: str | None = None
+    builtin: bool = False
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """What a bulk action did (or would do, with dry_run)."""
+
+    matched: int
+    changed: int
+    dry_run: bool
+    ticket_ids: tuple[int, ...] = field(default_factory=tuple)

@@ -1,0 +1,1 @@
+"""Persistence: the database handle, models, full-text index and migrations."""

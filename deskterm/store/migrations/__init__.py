@@ -1,0 +1,64 @@
+"""Numbered schema migrations.
+
+Each module `mNNNN_name.py` has `VERSION` and `up(db)` and is frozen once released: its
+DDL never changes, a new module changes the schema. `upgrade` applies the missing ones in
+order, each in its own transaction, and records them in `schema_version`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from types import ModuleType
+
+from peewee import Database
+
+from deskterm import clock
+
+
+def _migrations() -> list[ModuleType]:
+    found = []
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("m") and info.name[1:5].isdigit():
+            found.append(importlib.import_module(f"{__name__}.{info.name}"))
+    found.sort(key=lambda mod: mod.VERSION)
+    return found
+
+
+def latest_version() -> int:
+    """The schema version this release expects."""
+    return _migrations()[-1].VERSION
+
+
+def current_version(db: Database) -> int:
+    """The schema version of the open database (0 for an empty one)."""
+    db.execute_sql(
+        'CREATE TABLE IF NOT EXISTS "schema_version" '
+        '("version" INTEGER NOT NULL PRIMARY KEY, "applied_at" DATETIME NOT NULL)'
+    )
+    row = db.execute_sql('SELECT MAX("version") FROM "schema_version"').fetchone()
+    return row[0] or 0
+
+
+def upgrade(db: Database) -> list[int]:
+    """Apply every missing migration; return the versions applied."""
+    applied: list[int] = []
+    start = current_version(db)
+    if start > latest_version():
+        from deskterm.domain import Refused
+
+        raise Refused(
+            f"database schema v{start} is newer than this deskterm (v{latest_version()}); "
+            "upgrade deskterm"
+        )
+    for module in _migrations():
+        if module.VERSION <= start:
+            continue
+        with db.atomic():
+            module.up(db)
+            db.execute_sql(
+                'INSERT INTO "schema_version" ("version", "applied_at") VALUES (?, ?)',
+                (module.VERSION, clock.to_db(clock.now()).isoformat(sep=" ")),
+            )
+        applied.append(module.VERSION)
+    return applied
