@@ -1,0 +1,1 @@
+"""Every domain operation; the only code that writes the database."""
