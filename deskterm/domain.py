@@ -294,3 +294,12 @@ class BulkResult:
     changed: int
     dry_run: bool
     ticket_ids: tuple[int, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class NewAttachment:
+    """A file to attach to a thread entry, as bytes in memory."""
+
+    filename: str
+    content_type: str
+    data: bytes

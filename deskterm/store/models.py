@@ -39,7 +39,9 @@ class Contact(BaseModel):
     name = CharField(default="")
     email = CharField(unique=True)  # stored lower-cased
     phone = CharField(null=True)
-    organisation = ForeignKeyField(Organisation, null=True, backref="contacts", on_delete="SET NULL")
+    organisation = ForeignKeyField(
+        Organisation, null=True, backref="contacts", on_delete="SET NULL"
+    )
     contract_no = CharField(null=True)
     created_at = DateTimeField()
 

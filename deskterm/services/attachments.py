@@ -1,0 +1,84 @@
+"""Attachment files: content-addressed by sha256 under the attachments directory."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from deskterm import paths
+from deskterm.domain import AttachmentInfo, BadInput, NewAttachment, NotFound
+from deskterm.store.db import db_path
+from deskterm.store.models import Attachment
+
+
+def storage_dir() -> Path:
+    """Where attachment files of the open database live."""
+    return paths.attachments_dir(db_path())
+
+
+def safe_filename(name: str) -> str:
+    """Keep the user's (Unicode) name but drop any directory part and control characters."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if ch.isprintable()).strip().lstrip(".")
+    return base or "attachment"
+
+
+def store(entry_id: int, new: NewAttachment) -> Attachment:
+    """Write the bytes (once per content) and record the attachment row."""
+    digest = hashlib.sha256(new.data).hexdigest()
+    relative = f"{digest[:2]}/{digest}"
+    target = storage_dir() / relative
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".part")
+        tmp.write_bytes(new.data)
+        os.replace(tmp, target)
+    return Attachment.create(
+        entry=entry_id,
+        filename=safe_filename(new.filename),
+        content_type=new.content_type or "application/octet-stream",
+        size=len(new.data),
+        sha256=digest,
+        path=relative,
+    )
+
+
+def info(row: Attachment) -> AttachmentInfo:
+    """The read model of an attachment row."""
+    return AttachmentInfo(
+        id=row.id,
+        filename=row.filename,
+        content_type=row.content_type,
+        size=row.size,
+        sha256=row.sha256,
+        path=row.path,
+    )
+
+
+def read_bytes(attachment_id: int) -> tuple[AttachmentInfo, bytes]:
+    """Return an attachment's metadata and content."""
+    row = Attachment.get_or_none(Attachment.id == attachment_id)
+    if row is None:
+        raise NotFound(f"no attachment {attachment_id}")
+    return info(row), (storage_dir() / row.path).read_bytes()
+
+
+def save_to(attachment_id: int, destination: Path) -> Path:
+    """Copy an attachment to `destination` (a file, or a folder to keep its name)."""
+    meta, data = read_bytes(attachment_id)
+    target = destination / meta.filename if destination.is_dir() else destination
+    if not target.parent.exists():
+        raise BadInput(f"folder does not exist: {target.parent}")
+    target.write_bytes(data)
+    return target
+
+
+def from_path(path: Path) -> NewAttachment:
+    """Read a file from disk as a NewAttachment (content type guessed from its name)."""
+    import mimetypes
+
+    if not path.is_file():
+        raise BadInput(f"no such file: {path}")
+    ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return NewAttachment(filename=path.name, content_type=ctype, data=path.read_bytes())

@@ -1,0 +1,89 @@
+"""Bulk actions over a filter: all or nothing, in one transaction, with a dry run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from deskterm.domain import Actor, BulkResult, Status
+from deskterm.services import listing, tickets
+from deskterm.services.query import Condition, TicketQuery, parse_query
+from deskterm.store.db import db
+from deskterm.store.models import Ticket
+
+
+def select_ids(
+    query: TicketQuery | str | None, *, me: str | None = None, ids: Sequence[int] | None = None
+) -> list[int]:
+    """The tickets a bulk action would touch: the filter, narrowed to `ids` when given."""
+    parsed = query if isinstance(query, TicketQuery) else parse_query(query, me)
+    if ids is not None:
+        parsed = parsed.with_conditions(Condition("id", "in", tuple(str(i) for i in ids)))
+    return listing.ticket_ids(parsed)
+
+
+def bulk_set(
+    actor: Actor,
+    query: TicketQuery | str | None = None,
+    *,
+    me: str | None = None,
+    ids: Sequence[int] | None = None,
+    status: str | None = None,
+    priority: str | None = None,
+    queue: str | None = None,
+    assignee: str | None = None,
+    unassign: bool = False,
+    team: str | None = None,
+    tags_add: Iterable[str] = (),
+    tags_remove: Iterable[str] = (),
+    dry_run: bool = False,
+) -> BulkResult:
+    """Apply field changes to every matching ticket, all in one transaction.
+
+    Closed tickets are left as they are (closed is final). A failure on any ticket rolls
+    back the whole batch. With `dry_run` nothing is written.
+    """
+    target_status = tickets.parse_status(status) if status else None
+    if priority:
+        tickets.parse_priority(priority)
+    add, remove = tickets.clean_tags(tags_add), tickets.clean_tags(tags_remove)
+    matched = select_ids(query, me=me, ids=ids)
+    if dry_run:
+        return BulkResult(matched=len(matched), changed=0, dry_run=True, ticket_ids=tuple(matched))
+    changed: list[int] = []
+    with db.atomic():
+        for ticket_id in matched:
+            before = Ticket.get_by_id(ticket_id).version
+            if Ticket.get_by_id(ticket_id).status == Status.CLOSED:
+                continue
+            if priority:
+                tickets.set_priority(actor, ticket_id, priority)
+            if queue:
+                tickets.set_queue(actor, ticket_id, queue)
+            if assignee or unassign or team:
+                current = tickets.get_ticket(ticket_id).assignee
+                tickets.assign(
+                    actor, ticket_id, None if unassign else (assignee or current), team=team
+                )
+            if add:
+                tickets.add_tags(actor, ticket_id, add)
+            if remove:
+                tickets.remove_tags(actor, ticket_id, remove)
+            if target_status:
+                tickets.set_status(actor, ticket_id, target_status)
+            if Ticket.get_by_id(ticket_id).version != before:
+                changed.append(ticket_id)
+    return BulkResult(
+        matched=len(matched), changed=len(changed), dry_run=False, ticket_ids=tuple(changed)
+    )
+
+
+def bulk_close(
+    actor: Actor,
+    query: TicketQuery | str | None = None,
+    *,
+    me: str | None = None,
+    ids: Sequence[int] | None = None,
+    dry_run: bool = False,
+) -> BulkResult:
+    """Close every matching ticket in one transaction."""
+    return bulk_set(actor, query, me=me, ids=ids, status=Status.CLOSED.value, dry_run=dry_run)

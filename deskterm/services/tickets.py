@@ -1,0 +1,684 @@
+"""Ticket operations: create, thread entries, field changes, snooze, merge.
+
+Each public function is one transaction that writes its audit events and emits a
+`signals.Change` for SLA, rules and mail. Updates accept the `expected_version` the
+caller loaded and raise Conflict instead of overwriting a newer change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from peewee import fn
+
+from deskterm import clock
+from deskterm.domain import (
+    REOPENED_BY_CUSTOMER,
+    Actor,
+    BadInput,
+    Conflict,
+    EntryKind,
+    NewAttachment,
+    NotFound,
+    Priority,
+    Refused,
+    Status,
+    TicketDetail,
+)
+from deskterm.services import attachments, audit, directory, signals
+from deskterm.services.ticket_view import detail
+from deskterm.store import search
+from deskterm.store.db import db
+from deskterm.store.models import Agent, Entry, Follower, Mention, Ticket, TicketTag, TimeEntry
+
+_MENTION = re.compile(r"(?<![\w@])@([\w.-]+)")
+_TAG = re.compile(r"^[\w][\w.:-]*$")
+
+
+# --- parsing user values --------------------------------------------------------
+
+
+def resolve_ref(text: str | int) -> int:
+    """`#1042`, `1042` or 1042 -> 1042; BadInput for anything else."""
+    if isinstance(text, int):
+        return text
+    cleaned = str(text).strip().lstrip("#")
+    if not cleaned.isdigit():
+        raise BadInput(f"not a ticket reference: {text!r} (expected #1042 or 1042)")
+    return int(cleaned)
+
+
+def parse_status(value: str | Status) -> Status:
+    """A Status from text; BadInput lists the valid ones."""
+    try:
+        return Status(str(value).strip().lower().replace("-", "_").replace(" ", "_"))
+    except ValueError:
+        raise BadInput(
+            f"bad status {value!r}: expected one of {', '.join(s.value for s in Status)}"
+        ) from None
+
+
+def parse_priority(value: str | Priority) -> Priority:
+    """A Priority from text; BadInput lists the valid ones."""
+    try:
+        return Priority(str(value).strip().lower())
+    except ValueError:
+        raise BadInput(
+            f"bad priority {value!r}: expected one of {', '.join(p.value for p in Priority)}"
+        ) from None
+
+
+def clean_tags(tags: Iterable[str]) -> list[str]:
+    """Normalise tag names (lower case, no spaces); BadInput for an invalid one."""
+    result = []
+    for tag in tags:
+        name = tag.strip().lower()
+        if not name:
+            continue
+        if not _TAG.match(name):
+            raise BadInput(f"bad tag {tag!r}: use letters, digits, '.', ':', '-' or '_'")
+        if name not in result:
+            result.append(name)
+    return result
+
+
+# --- internals ----------------------------------------------------------------
+
+
+def _row(ticket_id: int) -> Ticket:
+    row = Ticket.get_or_none(Ticket.id == ticket_id)
+    if row is None:
+        raise NotFound(f"no ticket #{ticket_id}")
+    return row
+
+
+def _now_db() -> datetime:
+    return clock.to_db(clock.now())
+
+
+def _bump(row: Ticket, expected_version: int | None, **changes: object) -> None:
+    """Write `changes`, bump version and updated_at, or raise Conflict if someone was first."""
+    if expected_version is not None and expected_version != row.version:
+        raise Conflict(
+            f"ticket #{row.id} changed since you loaded it (version {expected_version}, "
+            f"now {row.version}); reload and try again"
+        )
+    changes.setdefault("updated_at", _now_db())
+    updated = (
+        Ticket.update(version=Ticket.version + 1, **changes)
+        .where((Ticket.id == row.id) & (Ticket.version == row.version))
+        .execute()
+    )
+    if updated != 1:
+        raise Conflict(f"ticket #{row.id} was changed by someone else just now; reload")
+    row.version += 1
+    for key, value in changes.items():
+        setattr(row, key, value)
+
+
+def _not_closed(row: Ticket) -> None:
+    if row.status == Status.CLOSED:
+        raise Refused(f"ticket #{row.id} is closed; closed tickets are final")
+
+
+def _add_entry(
+    row: Ticket,
+    kind: EntryKind,
+    body: str,
+    actor: Actor,
+    *,
+    attachments_in: Sequence[NewAttachment] = (),
+    message_id: str | None = None,
+    at: datetime | None = None,
+    contact_id: int | None = None,
+) -> Entry:
+    author = actor.name
+    if actor.agent_id:
+        agent = Agent.get_by_id(actor.agent_id)
+        author = agent.name or agent.username
+    entry = Entry.create(
+        ticket=row.id,
+        kind=kind.value,
+        agent=actor.agent_id,
+        contact=contact_id or actor.contact_id,
+        author=author,
+        body=body,
+        created_at=clock.to_db(at) if at else _now_db(),
+        message_id=message_id,
+    )
+    for item in attachments_in:
+        attachments.store(entry.id, item)
+    if kind is not EntryKind.SYSTEM:
+        search.index_entry(row.id, entry.id, body)
+    return entry
+
+
+def _system_line(row: Ticket, actor: Actor, text: str) -> None:
+    _add_entry(row, EntryKind.SYSTEM, text, actor)
+
+
+def _change_status(row: Ticket, actor: Actor, new: Status, expected_version: int | None) -> None:
+    """Set the status inside an open transaction, with its timestamps, event and signal."""
+    old = Status(row.status)
+    if old == new:
+        if expected_version is not None and expected_version != row.version:
+            _bump(row, expected_version)  # raises Conflict
+        return
+    _not_closed(row)
+    changes: dict[str, object] = {"status": new.value}
+    now = _now_db()
+    if new is Status.RESOLVED:
+        changes["resolved_at"] = now
+    if new is Status.CLOSED:
+        changes["closed_at"] = now
+        changes["resolved_at"] = row.resolved_at or now
+    if old is Status.POSTPONED:
+        changes["snoozed_until"] = None
+    _bump(row, expected_version, **changes)
+    audit.record(row.id, actor, "status", "status", old.value, new.value)
+    signals.emit(signals.Change("status", row.id, actor, field="status", before=old, after=new))
+
+
+def _require_text(body: str, what: str) -> str:
+    if not body or not body.strip():
+        raise BadInput(f"{what} is empty")
+    return body
+
+
+# --- create -------------------------------------------------------------------
+
+
+def create_ticket(
+    actor: Actor,
+    *,
+    subject: str,
+    body: str,
+    requester_email: str,
+    requester_name: str | None = None,
+    queue: str | None = None,
+    priority: str | Priority = Priority.NORMAL,
+    channel: str = "agent",
+    tags: Iterable[str] = (),
+    followers: Iterable[str] = (),
+    attachments: Sequence[NewAttachment] = (),
+    message_id: str | None = None,
+    created_at: datetime | None = None,
+    status: str | Status = Status.NEW,
+    linked_to: int | None = None,
+) -> TicketDetail:
+    """Open a ticket with its first (customer) message."""
+    subject = (subject or "").strip()
+    if not subject:
+        raise BadInput("subject is empty")
+    prio = parse_priority(priority)
+    start_status = parse_status(status)
+    tag_names = clean_tags(tags)
+    at = clock.to_db(created_at) if created_at else _now_db()
+    with db.atomic():
+        requester = directory.ensure_contact_row(requester_email, requester_name)
+        queue_row = directory.queue_row(queue)
+        if linked_to is not None:
+            _row(linked_to)
+        row = Ticket.create(
+            subject=subject,
+            status=start_status.value,
+            priority=prio.value,
+            priority_rank=prio.rank,
+            queue=queue_row,
+            requester=requester,
+            team=queue_row.team_id,
+            channel=channel,
+            created_at=at,
+            updated_at=at,
+            linked_to=linked_to,
+        )
+        search.index_subject(row.id, subject)
+        customer = Actor("customer", requester.email, contact_id=requester.id)
+        entry = _add_entry(
+            row,
+            EntryKind.CUSTOMER,
+            body or "",
+            customer,
+            attachments_in=attachments,
+            message_id=message_id,
+            at=created_at,
+            contact_id=requester.id,
+        )
+        for name in tag_names:
+            TicketTag.create(ticket=row.id, name=name)
+        for email in followers:
+            follower = directory.ensure_contact_row(email)
+            if follower.id != requester.id:
+                Follower.get_or_create(ticket=row.id, contact=follower)
+        audit.record(row.id, actor, "created", None, None, subject)
+        if linked_to is not None:
+            audit.record(row.id, actor, "linked", "linked_to", None, linked_to)
+        signals.emit(signals.Change("created", row.id, actor, entry_id=entry.id))
+    return get_ticket(row.id)
+
+
+# --- thread entries -------------------------------------------------------------
+
+
+def add_customer_message(
+    actor: Actor,
+    ticket_id: int,
+    *,
+    body: str,
+    from_email: str,
+    attachments: Sequence[NewAttachment] = (),
+    message_id: str | None = None,
+    cc: Iterable[str] = (),
+    at: datetime | None = None,
+) -> TicketDetail:
+    """Add a customer's message; it reopens a pending, resolved or postponed ticket."""
+    with db.atomic():
+        row = _row(ticket_id)
+        _not_closed(row)
+        contact = directory.ensure_contact_row(from_email)
+        who = Actor("customer", contact.email, contact_id=contact.id)
+        entry = _add_entry(
+            row,
+            EntryKind.CUSTOMER,
+            body or "",
+            who,
+            attachments_in=attachments,
+            message_id=message_id,
+            at=at,
+            contact_id=contact.id,
+        )
+        for email in cc:
+            _follow(row, actor, email)
+        _bump(row, None)
+        audit.record(row.id, actor, "customer_message", None, None, entry.id)
+        signals.emit(signals.Change("customer_message", row.id, actor, entry_id=entry.id))
+        if Status(row.status) in REOPENED_BY_CUSTOMER:
+            _change_status(row, actor, Status.OPEN, None)
+    return get_ticket(ticket_id)
+
+
+def reply(
+    actor: Actor,
+    ticket_id: int,
+    body: str,
+    *,
+    attachments: Sequence[NewAttachment] = (),
+    set_status: str | Status | None = None,
+    expected_version: int | None = None,
+) -> TicketDetail:
+    """Send a public reply to the requester and followers (optionally setting a status)."""
+    _require_text(body, "reply")
+    new_status = parse_status(set_status) if set_status else None
+    with db.atomic():
+        row = _row(ticket_id)
+        _not_closed(row)
+        entry = _add_entry(row, EntryKind.REPLY, body, actor, attachments_in=attachments)
+        changes: dict[str, object] = {}
+        if row.first_response_at is None:
+            changes["first_response_at"] = entry.created_at
+        _bump(row, expected_version, **changes)
+        audit.record(row.id, actor, "reply", None, None, entry.id)
+        signals.emit(signals.Change("reply", row.id, actor, entry_id=entry.id))
+        target = new_status or (Status.OPEN if row.status == Status.NEW else None)
+        if target is not None:
+            _change_status(row, actor, target, None)
+    return get_ticket(ticket_id)
+
+
+def add_note(
+    actor: Actor,
+    ticket_id: int,
+    body: str,
+    *,
+    attachments: Sequence[NewAttachment] = (),
+    expected_version: int | None = None,
+) -> TicketDetail:
+    """Add an internal note (never sent to the customer); `@username` mentions an agent."""
+    _require_text(body, "note")
+    with db.atomic():
+        row = _row(ticket_id)
+        entry = _add_entry(row, EntryKind.NOTE, body, actor, attachments_in=attachments)
+        for username in dict.fromkeys(_MENTION.findall(body)):
+            agent = Agent.get_or_none(Agent.username == username)
+            if agent is not None:
+                Mention.create(entry=entry, agent=agent)
+        _bump(row, expected_version)
+        audit.record(row.id, actor, "note", None, None, entry.id)
+        signals.emit(signals.Change("note", row.id, actor, entry_id=entry.id))
+    return get_ticket(ticket_id)
+
+
+def attach(
+    actor: Actor, ticket_id: int, files: Sequence[NewAttachment], *, note: str = ""
+) -> TicketDetail:
+    """Attach files to a ticket as an internal note carrying them."""
+    if not files:
+        raise BadInput("no files to attach")
+    names = ", ".join(f.filename for f in files)
+    return add_note(actor, ticket_id, note or f"Attached {names}", attachments=files)
+
+
+# --- field changes --------------------------------------------------------------
+
+
+def set_status(
+    actor: Actor, ticket_id: int, status: str | Status, *, expected_version: int | None = None
+) -> TicketDetail:
+    """Change the status (use `snooze` for postponed)."""
+    new = parse_status(status)
+    if new is Status.POSTPONED:
+        raise BadInput("use snooze with a time to postpone a ticket")
+    with db.atomic():
+        _change_status(_row(ticket_id), actor, new, expected_version)
+    return get_ticket(ticket_id)
+
+
+def _set_field(
+    actor: Actor,
+    row: Ticket,
+    field: str,
+    before: object,
+    after: object,
+    expected_version: int | None,
+    **changes: object,
+) -> None:
+    if before == after:
+        return
+    _bump(row, expected_version, **changes)
+    audit.record(row.id, actor, field, field, before, after)
+    signals.emit(signals.Change(field, row.id, actor, field=field, before=before, after=after))
+
+
+def set_priority(
+    actor: Actor, ticket_id: int, priority: str | Priority, *, expected_version: int | None = None
+) -> TicketDetail:
+    """Change the priority."""
+    new = parse_priority(priority)
+    with db.atomic():
+        row = _row(ticket_id)
+        _not_closed(row)
+        _set_field(
+            actor,
+            row,
+            "priority",
+            row.priority,
+            new.value,
+            expected_version,
+            priority=new.value,
+            priority_rank=new.rank,
+        )
+    return get_ticket(ticket_id)
+
+
+def set_queue(
+    actor: Actor, ticket_id: int, queue: str, *, expected_version: int | None = None
+) -> TicketDetail:
+    """Move the ticket to another queue."""
+    with db.atomic():
+        row = _row(ticket_id)
+        _not_closed(row)
+        target = directory.queue_row(queue)
+        _set_field(
+            actor, row, "queue", row.queue.slug, target.slug, expected_version, queue=target.id
+        )
+    return get_ticket(ticket_id)
+
+
+def assign(
+    actor: Actor,
+    ticket_id: int,
+    agent: str | None,
+    *,
+    team: str | None = None,
+    expected_version: int | None = None,
+) -> TicketDetail:
+    """Assign to an agent (None unassigns) and/or a team."""
+    with db.atomic():
+        row = _row(ticket_id)
+        _not_closed(row)
+        _assign_row(actor, row, agent, team=team, expected_version=expected_version)
+    return get_ticket(ticket_id)
+
+
+def _assign_row(
+    actor: Actor,
+    row: Ticket,
+    agent: str | None,
+    *,
+    team: str | None = None,
+    expected_version: int | None = None,
+) -> None:
+    new_agent = directory.agent_row(agent) if agent else None
+    before = row.assignee.username if row.assignee_id else None
+    after = new_agent.username if new_agent else None
+    _set_field(
+        actor,
+        row,
+        "assignee",
+        before,
+        after,
+        expected_version,
+        assignee=new_agent.id if new_agent else None,
+    )
+    if team is not None:
+        new_team = directory.team_row(team)
+        old_team = row.team.slug if row.team_id else None
+        _set_field(actor, row, "team", old_team, new_team.slug, None, team=new_team.id)
+
+
+def add_tags(actor: Actor, ticket_id: int, tags: Iterable[str]) -> TicketDetail:
+    """Add tags (existing ones are left alone)."""
+    names = clean_tags(tags)
+    with db.atomic():
+        row = _row(ticket_id)
+        _tag_row(actor, row, add=names)
+    return get_ticket(ticket_id)
+
+
+def remove_tags(actor: Actor, ticket_id: int, tags: Iterable[str]) -> TicketDetail:
+    """Remove tags (missing ones are ignored)."""
+    names = clean_tags(tags)
+    with db.atomic():
+        row = _row(ticket_id)
+        _tag_row(actor, row, remove=names)
+    return get_ticket(ticket_id)
+
+
+def _tag_row(
+    actor: Actor, row: Ticket, *, add: Iterable[str] = (), remove: Iterable[str] = ()
+) -> None:
+    before = {t.name for t in TicketTag.select().where(TicketTag.ticket == row.id)}
+    after = (before | set(add)) - set(remove)
+    if after == before:
+        return
+    for name in after - before:
+        TicketTag.create(ticket=row.id, name=name)
+    if before - after:
+        TicketTag.delete().where(
+            (TicketTag.ticket == row.id) & (TicketTag.name.in_(list(before - after)))
+        ).execute()
+    _bump(row, None)
+    audit.record(row.id, actor, "tags", "tags", sorted(before), sorted(after))
+    signals.emit(
+        signals.Change(
+            "tags", row.id, actor, field="tags", before=sorted(before), after=sorted(after)
+        )
+    )
+
+
+def snooze(
+    actor: Actor, ticket_id: int, until: datetime, *, expected_version: int | None = None
+) -> TicketDetail:
+    """Postpone the ticket until `until`; it wakes up (open) when the time comes."""
+    until_utc = clock.to_utc(until)
+    if until_utc <= clock.now():
+        raise BadInput(f"snooze time {until_utc:%Y-%m-%d %H:%M} UTC is in the past")
+    with db.atomic():
+        row = _row(ticket_id)
+        _not_closed(row)
+        old = Status(row.status)
+        _bump(
+            row,
+            expected_version,
+            status=Status.POSTPONED.value,
+            snoozed_until=clock.to_db(until_utc),
+        )
+        audit.record(row.id, actor, "snoozed", "snoozed_until", None, until_utc.isoformat())
+        if old is not Status.POSTPONED:
+            audit.record(row.id, actor, "status", "status", old.value, Status.POSTPONED.value)
+            signals.emit(
+                signals.Change(
+                    "status", row.id, actor, field="status", before=old, after=Status.POSTPONED
+                )
+            )
+        signals.emit(signals.Change("snoozed", row.id, actor, after=until_utc))
+    return get_ticket(ticket_id)
+
+
+def wake_snoozed(actor: Actor | None = None) -> list[int]:
+    """Reopen every postponed ticket whose snooze time has passed; return their ids."""
+    actor = actor or Actor.system("snooze")
+    due = [
+        t.id
+        for t in Ticket.select(Ticket.id).where(
+            (Ticket.status == Status.POSTPONED.value) & (Ticket.snoozed_until <= _now_db())
+        )
+    ]
+    with db.atomic():
+        for ticket_id in due:
+            _change_status(_row(ticket_id), actor, Status.OPEN, None)
+    return due
+
+
+def _follow(row: Ticket, actor: Actor, email: str, name: str | None = None) -> bool:
+    contact = directory.ensure_contact_row(email, name)
+    if contact.id == row.requester_id:
+        return False
+    _, created = Follower.get_or_create(ticket=row.id, contact=contact)
+    if created:
+        audit.record(row.id, actor, "follower", "followers", None, contact.email)
+        signals.emit(
+            signals.Change("follower", row.id, actor, field="followers", after=contact.email)
+        )
+    return created
+
+
+def add_follower(actor: Actor, ticket_id: int, email: str, name: str | None = None) -> TicketDetail:
+    """CC a contact on the ticket's public replies."""
+    with db.atomic():
+        row = _row(ticket_id)
+        if _follow(row, actor, email, name):
+            _bump(row, None)
+    return get_ticket(ticket_id)
+
+
+def remove_follower(actor: Actor, ticket_id: int, email: str) -> TicketDetail:
+    """Stop CC'ing a contact."""
+    address = directory.normalise_email(email)
+    with db.atomic():
+        row = _row(ticket_id)
+        contact = directory.find_contact(address)
+        if contact is None:
+            raise NotFound(f"{address} does not follow #{ticket_id}")
+        deleted = (
+            Follower.delete()
+            .where((Follower.ticket == row.id) & (Follower.contact == contact.id))
+            .execute()
+        )
+        if not deleted:
+            raise NotFound(f"{address} does not follow #{ticket_id}")
+        _bump(row, None)
+        audit.record(row.id, actor, "follower", "followers", address, None)
+    return get_ticket(ticket_id)
+
+
+def log_time(actor: Actor, ticket_id: int, minutes: int, note: str = "") -> TicketDetail:
+    """Record time an agent spent on the ticket."""
+    if minutes <= 0:
+        raise BadInput("minutes must be a positive number")
+    with db.atomic():
+        row = _row(ticket_id)
+        TimeEntry.create(
+            ticket=row.id, agent=actor.agent_id, minutes=minutes, note=note, at=_now_db()
+        )
+        _bump(row, None)
+        audit.record(row.id, actor, "time", "time_spent", None, minutes)
+    return get_ticket(ticket_id)
+
+
+# --- merge ----------------------------------------------------------------------
+
+
+def merge(actor: Actor, source_id: int, target_id: int) -> TicketDetail:
+    """Merge ticket `source_id` into `target_id`.
+
+    The source's thread moves into the target (time order is kept by entry time),
+    followers and tags are unioned, and the source is closed with a pointer to the target.
+    """
+    if source_id == target_id:
+        raise BadInput("cannot merge a ticket into itself")
+    with db.atomic():
+        source, target = _row(source_id), _row(target_id)
+        if source.merged_into_id:
+            raise Refused(f"#{source_id} is already merged into #{source.merged_into_id}")
+        _not_closed(target)
+        if target.merged_into_id:
+            raise Refused(f"#{target_id} was merged into #{target.merged_into_id}; merge there")
+        Entry.update(ticket=target.id, source_ticket=source.id).where(
+            Entry.ticket == source.id
+        ).execute()
+        search.move_ticket(source.id, target.id)
+        source_tags = [t.name for t in TicketTag.select().where(TicketTag.ticket == source.id)]
+        _tag_row(actor, target, add=source_tags)
+        emails = [source.requester.email] + [
+            f.contact.email for f in Follower.select().where(Follower.ticket == source.id)
+        ]
+        for email in emails:
+            _follow(target, actor, email)
+        _system_line(target, actor, f"Merged #{source.id} ({source.subject}) into this ticket")
+        _bump(target, None)
+        old_status = source.status
+        now = _now_db()
+        _bump(
+            source,
+            None,
+            status=Status.CLOSED.value,
+            merged_into=target.id,
+            closed_at=now,
+            resolved_at=source.resolved_at or now,
+        )
+        _system_line(source, actor, f"Merged into #{target.id}")
+        audit.record(source.id, actor, "merged", "merged_into", None, target.id)
+        audit.record(source.id, actor, "status", "status", old_status, Status.CLOSED.value)
+        audit.record(target.id, actor, "merged_in", "merged_from", None, source.id)
+        signals.emit(signals.Change("merged", target.id, actor, before=source.id, after=target.id))
+    return get_ticket(target_id)
+
+
+def surviving_ticket(ticket_id: int) -> int:
+    """Follow merge pointers to the ticket that carries the thread now."""
+    seen = set()
+    current = _row(ticket_id)
+    while current.merged_into_id and current.id not in seen:
+        seen.add(current.id)
+        current = _row(current.merged_into_id)
+    return current.id
+
+
+# --- reading --------------------------------------------------------------------
+
+
+def get_ticket(ticket_id: int | str) -> TicketDetail:
+    """The whole ticket: header, people, tags and thread in time order."""
+    return detail(_row(resolve_ref(ticket_id)))
+
+
+def time_spent(ticket_id: int) -> int:
+    """Minutes logged on the ticket."""
+    return (
+        TimeEntry.select(fn.COALESCE(fn.SUM(TimeEntry.minutes), 0))
+        .where(TimeEntry.ticket == ticket_id)
+        .scalar()
+    )

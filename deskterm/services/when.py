@@ -1,0 +1,107 @@
+"""Human dates and durations: "2026-11-01", "3 days ago", "in 2 hours", "tomorrow 9:00", "30d"."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, tzinfo
+
+from dateutil import parser as date_parser
+from dateutil import tz
+from dateutil.relativedelta import relativedelta
+
+from deskterm import clock
+from deskterm.domain import BadInput
+
+_UNITS = {
+    "m": "minutes",
+    "min": "minutes",
+    "mins": "minutes",
+    "minute": "minutes",
+    "minutes": "minutes",
+    "h": "hours",
+    "hr": "hours",
+    "hrs": "hours",
+    "hour": "hours",
+    "hours": "hours",
+    "d": "days",
+    "day": "days",
+    "days": "days",
+    "w": "weeks",
+    "week": "weeks",
+    "weeks": "weeks",
+    "mo": "months",
+    "month": "months",
+    "months": "months",
+    "y": "years",
+    "year": "years",
+    "years": "years",
+}
+_AMOUNT = r"(\d+)\s*([a-z]+)"
+_DURATION = re.compile(rf"^{_AMOUNT}$")
+_AGO = re.compile(rf"^{_AMOUNT}\s+ago$")
+_IN = re.compile(rf"^in\s+{_AMOUNT}$")
+_DAY_WORD = re.compile(r"^(today|yesterday|tomorrow|now)(?:\s+(?:at\s+)?(.+))?$")
+
+
+def _delta(amount: str, unit: str, original: str) -> relativedelta:
+    name = _UNITS.get(unit)
+    if name is None:
+        raise BadInput(f"bad duration {original!r}: unknown unit {unit!r} (use m, h, d, w, mo, y)")
+    return relativedelta(**{name: int(amount)})
+
+
+def parse_duration(text: str) -> timedelta:
+    """`30d`, `2h`, `15m`, `1w`, `3 days` -> timedelta (months count as 30 days)."""
+    match = _DURATION.match(text.strip().lower())
+    if not match:
+        raise BadInput(f"bad duration {text!r}: expected a number and a unit, e.g. 30d, 2h, 15m")
+    rd = _delta(match[1], match[2], text)
+    return timedelta(
+        days=rd.days + rd.months * 30 + rd.years * 365,
+        hours=rd.hours,
+        minutes=rd.minutes,
+    )
+
+
+def parse_when(text: str, *, zone: tzinfo | None = None, now: datetime | None = None) -> datetime:
+    """Parse an instant written by a person; returns aware UTC.
+
+    Accepts ISO dates and times, "3 days ago", "in 2 hours", "today", "yesterday 17:00",
+    "tomorrow 9:00", "now". Naive times are read in `zone` (default: local time).
+    """
+    zone = zone or tz.tzlocal()
+    now_local = (now or clock.now()).astimezone(zone)
+    cleaned = " ".join(text.strip().lower().split())
+    if not cleaned:
+        raise BadInput("empty date")
+    if match := _AGO.match(cleaned):
+        return clock.to_utc(now_local - _delta(match[1], match[2], text))
+    if match := _IN.match(cleaned):
+        return clock.to_utc(now_local + _delta(match[1], match[2], text))
+    if match := _DAY_WORD.match(cleaned):
+        word, time_part = match[1], match[2]
+        if word == "now" and not time_part:
+            return clock.to_utc(now_local)
+        day = now_local + relativedelta(
+            days={"today": 0, "now": 0, "yesterday": -1, "tomorrow": 1}[word]
+        )
+        base = day.replace(hour=0, minute=0, second=0, microsecond=0)
+        if time_part:
+            try:
+                parsed = date_parser.parse(time_part, default=base.replace(tzinfo=None))
+            except (ValueError, OverflowError):
+                raise BadInput(f"bad time in {text!r}") from None
+            base = parsed.replace(tzinfo=zone)
+        return clock.to_utc(base)
+    try:
+        parsed = date_parser.parse(
+            text.strip(),
+            default=now_local.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None),
+        )
+    except (ValueError, OverflowError):
+        raise BadInput(
+            f"bad date {text!r}: use 2026-11-01, '2026-11-01 14:00', '3 days ago' or 'in 2 hours'"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    return clock.to_utc(parsed)
