@@ -267,3 +267,35 @@ def next_open(cal: Calendar, instant: datetime) -> datetime:
             if b > instant:
                 return max(a, instant)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+_DURATION = re.compile(r"(\d+)\s*(w|d|h|m)", re.IGNORECASE)
+_UNIT = {
+    "w": timedelta(weeks=1),
+    "d": timedelta(days=1),
+    "h": timedelta(hours=1),
+    "m": timedelta(minutes=1),
+}
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse `30m`, `1h`, `1h30m`, `7d`, `2w` into a timedelta; BadInput otherwise."""
+    cleaned = str(text).strip().lower().replace(" ", "")
+    parts = _DURATION.findall(cleaned)
+    if not cleaned or "".join(n + u for n, u in parts) != cleaned:
+        raise BadInput(f"bad duration {text!r} (expected e.g. 30m, 1h, 1h30m, 7d, 2w)")
+    return sum((int(n) * _UNIT[u] for n, u in parts), timedelta(0))
+
+
+def format_duration(delta: timedelta) -> str:
+    """A short human duration: `2d 3h`, `45m`, `-1h 5m` (minutes precision)."""
+    minutes = int(delta.total_seconds() / 60)  # toward zero
+    sign, minutes = ("-" if minutes < 0 else ""), abs(minutes)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days}d"] if days else []
+    if hours:
+        parts.append(f"{hours}h")
+    if mins and not days:
+        parts.append(f"{mins}m")
+    return sign + (" ".join(parts) or "0m")

@@ -124,6 +124,8 @@ class Ticket(BaseModel):
     first_response_due = DateTimeField(null=True)
     resolution_due = DateTimeField(null=True)
     sla_breached = BooleanField(default=False)
+    status_changed_at = DateTimeField(null=True)  # m0004: when the status last changed
+    next_response_due = DateTimeField(null=True)  # m0004: running next-response clock
     csat_rating = IntegerField(null=True)
     csat_comment = TextField(null=True)
     version = IntegerField(default=1)
@@ -265,6 +267,7 @@ class Rule(BaseModel):
     definition = TextField()
     last_run_at = DateTimeField(null=True)
     hit_count = IntegerField(default=0)
+    last_error = TextField(null=True)  # m0004
 
 
 class Presence(BaseModel):
@@ -297,6 +300,32 @@ class Setting(BaseModel):
     value = TextField()
 
 
+class SlaBreach(BaseModel):
+    """m0004: one missed SLA target (first_response, next_response or resolution)."""
+
+    id = AutoField()
+    ticket = ForeignKeyField(Ticket, on_delete="CASCADE")
+    target = CharField()
+    due_at = DateTimeField()
+    recorded_at = DateTimeField(index=True)
+
+    class Meta:
+        indexes = ((("ticket", "target", "due_at"), True),)
+
+
+class RuleHit(BaseModel):
+    """m0004: a rule fired on a ticket; `anchor` keeps time rules from firing twice."""
+
+    id = AutoField()
+    rule = ForeignKeyField(Rule, on_delete="CASCADE")
+    ticket = ForeignKeyField(Ticket, on_delete="CASCADE")
+    anchor = CharField()
+    at = DateTimeField()
+
+    class Meta:
+        indexes = ((("rule", "ticket", "anchor"), True),)
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     Organisation,
     Contact,
@@ -322,4 +351,6 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     Presence,
     Draft,
     Setting,
+    SlaBreach,
+    RuleHit,
 )
