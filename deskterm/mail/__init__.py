@@ -1,0 +1,1 @@
+"""The mail channel: inbound parsing and threading, outbound rendering and delivery."""
