@@ -245,6 +245,9 @@ class InboundMessage(BaseModel):
     reason = TextField(null=True)
     raw_path = CharField(null=True)
     received_at = DateTimeField()
+    from_addr = CharField(null=True)  # m0003
+    subject = TextField(null=True)  # m0003
+    source = TextField(null=True)  # m0003: file, mailbox key or imap folder/uid
 
 
 class TimeEntry(BaseModel):
