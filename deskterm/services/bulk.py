@@ -14,8 +14,12 @@ from deskterm.store.models import Ticket
 def select_ids(
     query: TicketQuery | str | None, *, me: str | None = None, ids: Sequence[int] | None = None
 ) -> list[int]:
-    """The tickets a bulk action would touch: the filter, narrowed to `ids` when given."""
+    """The open tickets a bulk action would touch: the filter, narrowed to `ids` if given.
+
+    Closed tickets never match: closed is final.
+    """
     parsed = query if isinstance(query, TicketQuery) else parse_query(query, me)
+    parsed = parsed.with_conditions(Condition("status", "in", (Status.CLOSED.value,), negate=True))
     if ids is not None:
         parsed = parsed.with_conditions(Condition("id", "in", tuple(str(i) for i in ids)))
     return listing.ticket_ids(parsed)
@@ -53,8 +57,6 @@ def bulk_set(
     with db.atomic():
         for ticket_id in matched:
             before = Ticket.get_by_id(ticket_id).version
-            if Ticket.get_by_id(ticket_id).status == Status.CLOSED:
-                continue
             if priority:
                 tickets.set_priority(actor, ticket_id, priority)
             if queue:

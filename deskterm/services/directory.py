@@ -98,6 +98,14 @@ def actor_for(username: str) -> Actor:
     return Actor("agent", row.username, agent_id=row.id)
 
 
+def actor_or_user(name: str) -> Actor:
+    """The agent's Actor, or `user:NAME` for someone (e.g. an OS user) who is not an agent."""
+    row = Agent.get_or_none(Agent.username == name)
+    if row is None:
+        return Actor("user", name)
+    return Actor("agent", row.username, agent_id=row.id)
+
+
 # --- teams --------------------------------------------------------------------
 
 

@@ -1,0 +1,170 @@
+"""The `deskterm` command: bare `deskterm` opens the console; sub-commands script the desk.
+
+This package never imports textual: the console is imported only when it launches.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+
+import typer
+from typer.core import TyperGroup
+
+from deskterm import __version__
+from deskterm.cli import bulk, db, directory, tickets
+from deskterm.cli.context import state
+from deskterm.cli.output import exit_for, fail, out, print_json
+from deskterm.domain import DomainError
+
+
+class DeskGroup(TyperGroup):
+    """Maps domain and database errors to one stderr line and an exit code, in one place."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        from peewee import DatabaseError
+
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # `deskterm ticket list --ids | head`: the reader left; stop quietly.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
+        except DomainError as error:
+            raise exit_for(error) from None
+        except DatabaseError as error:
+            raise fail(f"database error: {error}") from None
+        except OSError as error:
+            raise fail(f"{error.strerror or error}: {error.filename or ''}".rstrip(": ")) from None
+
+
+app = typer.Typer(
+    cls=DeskGroup,
+    help="deskterm: a helpdesk in the terminal. Without a command, opens the console.",
+    invoke_without_command=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(tickets.app, name="ticket")
+app.add_typer(bulk.app, name="bulk")
+app.add_typer(db.app, name="db")
+app.add_typer(directory.agents_app, name="agent")
+app.add_typer(directory.queues_app, name="queue")
+app.add_typer(directory.teams_app, name="team")
+app.add_typer(directory.canned_app, name="canned")
+
+Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"deskterm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--db", envvar="DESKTERM_DB", help="Database file (default: per-user data dir)"
+        ),
+    ] = None,
+    agent: Annotated[
+        str | None,
+        typer.Option("--as", envvar="DESKTERM_AGENT", help="Act as this agent (default: OS user)"),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version")
+    ] = False,
+) -> None:
+    """Open the console when no command is given."""
+    st = state(ctx)
+    st.db, st.agent = db_path, agent
+    if ctx.invoked_subcommand is None:
+        _launch_console(ctx)
+
+
+def _launch_console(ctx: typer.Context) -> None:
+    from deskterm.services import demo, maintenance
+
+    st = state(ctx)
+    st.open()
+    if maintenance.is_empty():
+        out.print(f"first run: filling a demo database at {st.db_path} …")
+        demo.seed_demo()
+    from deskterm.cli.console import launch
+
+    launch(st.db_path, st.agent_name)
+
+
+@app.command("console")
+def console(ctx: typer.Context) -> None:
+    """Open the agent console (the same as plain `deskterm`)."""
+    _launch_console(ctx)
+
+
+@app.command("init")
+def init(ctx: typer.Context, as_json: Json = False) -> None:
+    """Create an empty database with a default queue and team, and you as admin."""
+    from deskterm.services import demo
+
+    st = state(ctx)
+    st.open()
+    created = demo.init_desk(st.agent_name)
+    if as_json:
+        print_json({"path": str(st.db_path), **created})
+    else:
+        out.print(f"database ready at {st.db_path}")
+
+
+@app.command("demo")
+def demo_command(
+    ctx: typer.Context,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same data")] = 7,
+    count: Annotated[int, typer.Option("--tickets", help="How many tickets to make")] = 300,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a database that is not a demo")
+    ] = False,
+    as_json: Json = False,
+) -> None:
+    """Replace the database with fresh, realistic demo data."""
+    from deskterm.services import demo
+
+    st = state(ctx)
+    summary = demo.recreate_demo(st.db_path, seed=seed, tickets=count, force=force)
+    st._opened = True
+    if as_json:
+        print_json(summary)
+    else:
+        out.print(
+            f"demo database at {st.db_path}: {summary['tickets']} tickets, "
+            f"{summary['agents']} agents, {summary['queues']} queues, "
+            f"{summary['requesters']} requesters"
+        )
+
+
+@app.command("search")
+def search(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help='Words or "a phrase"; filter tokens allowed')],
+    limit: Annotated[int, typer.Option("--limit", help="At most this many rows")] = 50,
+    ids: Annotated[bool, typer.Option("--ids", help="Print only refs, one per line")] = False,
+    as_json: Json = False,
+) -> None:
+    """Full-text search in subjects and threads (any language)."""
+    from deskterm.services import listing
+
+    st = state(ctx)
+    st.open()
+    rows = listing.list_tickets(text, me=st.agent_name, limit=limit)
+    tickets.show_rows(rows, as_json, ids)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="deskterm")

@@ -1,0 +1,54 @@
+"""`deskterm db ...`: schema upgrades and index maintenance."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from deskterm.cli.context import state
+from deskterm.cli.output import out, print_json
+
+app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
+
+
+@app.command("upgrade")
+def upgrade(ctx: typer.Context, as_json: Json = False) -> None:
+    """Bring the database schema up to this release's version."""
+    from deskterm.services import maintenance
+
+    result = maintenance.upgrade(state(ctx).db_path)
+    if as_json:
+        print_json(result)
+    elif result["applied"]:
+        out.print(f"upgraded schema v{result['from']} -> v{result['to']}")
+    else:
+        out.print(f"schema is up to date (v{result['from']})")
+
+
+@app.command("reindex")
+def reindex(ctx: typer.Context, as_json: Json = False) -> None:
+    """Rebuild the full-text search index from tickets and threads."""
+    from deskterm.services import maintenance
+
+    state(ctx).open()
+    rows = maintenance.reindex()
+    if as_json:
+        print_json({"indexed_rows": rows})
+    else:
+        out.print(f"reindexed {rows} rows")
+
+
+@app.command("info")
+def info(ctx: typer.Context, as_json: Json = False) -> None:
+    """Where the database is, its schema version and row counts."""
+    from deskterm.services import maintenance
+
+    state(ctx).open()
+    result = maintenance.database_info()
+    if as_json:
+        print_json(result)
+    else:
+        for key, value in result.items():
+            out.print(f"{key}: {value}")

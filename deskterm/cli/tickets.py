@@ -1,0 +1,458 @@
+"""`deskterm ticket ...`: create, show, list and change single tickets."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from deskterm.cli.context import state
+from deskterm.cli.filters import with_filters
+from deskterm.cli.output import out, print_json, print_table
+from deskterm.domain import BadInput, TicketDetail, TicketRow
+
+app = typer.Typer(help="Create, show, list and change tickets.", no_args_is_help=True)
+
+Ref = Annotated[str, typer.Argument(help="Ticket reference: #1042 or 1042")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
+Version = Annotated[
+    int | None, typer.Option("--if-version", help="Refuse if the ticket changed since this version")
+]
+Attach = Annotated[list[Path] | None, typer.Option("--attach", help="Attach a file (repeatable)")]
+
+
+def _body(text: str | None, file: Path | None) -> str:
+    if file is not None:
+        if str(file) == "-":
+            return sys.stdin.read()
+        if not file.is_file():
+            raise BadInput(f"no such file: {file}")
+        return file.read_text(encoding="utf-8")
+    if text == "-":
+        return sys.stdin.read()
+    if text is None:
+        raise BadInput("give the text as an argument, or --file PATH, or - for standard input")
+    return text
+
+
+def _files(paths: list[Path] | None):
+    from deskterm.services.attachments import from_path
+
+    return [from_path(p) for p in paths or []]
+
+
+def _ref(value: str) -> int:
+    from deskterm.services.tickets import resolve_ref
+
+    return resolve_ref(value)
+
+
+def show_detail(ticket: TicketDetail, as_json: bool) -> None:
+    """Print a ticket (header and thread), or its JSON."""
+    if as_json:
+        print_json(ticket)
+        return
+    from deskterm.cli.render import render_ticket
+
+    render_ticket(ticket)
+
+
+def show_rows(rows: list[TicketRow], as_json: bool, ids_only: bool) -> None:
+    if ids_only:
+        for row in rows:
+            sys.stdout.write(f"{row.ref}\n")
+    elif as_json:
+        print_json(rows)
+    else:
+        print_table(
+            (
+                (
+                    r.ref,
+                    r.status.value,
+                    r.priority.value,
+                    r.subject[:60],
+                    r.requester,
+                    r.queue,
+                    r.assignee or "-",
+                    f"{r.updated_at:%Y-%m-%d %H:%M}",
+                )
+                for r in rows
+            ),
+            ("Ref", "Status", "Priority", "Subject", "Requester", "Queue", "Assignee", "Updated"),
+        )
+
+
+@app.command("new")
+def new(
+    ctx: typer.Context,
+    subject: Annotated[str, typer.Option("--subject", help="Ticket subject")],
+    requester: Annotated[str, typer.Option("--requester", help="Requester's email address")],
+    body: Annotated[str | None, typer.Option("--body", help="Description (- reads stdin)")] = None,
+    body_file: Annotated[
+        Path | None, typer.Option("--body-file", help="Read the description from a file")
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Requester's name")] = None,
+    queue: Annotated[str | None, typer.Option("--queue", help="Queue slug")] = None,
+    priority: Annotated[
+        str, typer.Option("--priority", help="low, normal, high, urgent")
+    ] = "normal",
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Tag (repeatable)")] = None,
+    cc: Annotated[
+        list[str] | None, typer.Option("--cc", help="Follower address (repeatable)")
+    ] = None,
+    channel: Annotated[str, typer.Option("--channel", help="agent, phone, web or email")] = "agent",
+    attach: Attach = None,
+    as_json: Json = False,
+) -> None:
+    """Open a ticket for a requester."""
+    from deskterm.services import tickets
+
+    st = state(ctx)
+    ticket = tickets.create_ticket(
+        st.actor(),
+        subject=subject,
+        body=_body(body if body is not None else "", body_file),
+        requester_email=requester,
+        requester_name=name,
+        queue=queue,
+        priority=priority,
+        channel=channel,
+        tags=tag or [],
+        followers=cc or [],
+        attachments=_files(attach),
+    )
+    if as_json:
+        print_json(ticket)
+    else:
+        out.print(f"created {ticket.ref}: {ticket.subject}")
+
+
+@app.command("show")
+def show(ctx: typer.Context, ref: Ref, as_json: Json = False) -> None:
+    """Show a ticket with its whole thread (internal notes marked)."""
+    from deskterm.services import tickets
+
+    state(ctx).open()
+    show_detail(tickets.get_ticket(_ref(ref)), as_json)
+
+
+@app.command("events")
+def events(ctx: typer.Context, ref: Ref, as_json: Json = False) -> None:
+    """Show a ticket's audit trail: who changed what, when."""
+    from deskterm.services import audit, tickets
+
+    state(ctx).open()
+    ticket_id = tickets.get_ticket(_ref(ref)).id
+    records = audit.events_for(ticket_id)
+    if as_json:
+        print_json(records)
+        return
+    print_table(
+        (
+            (f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, e.action, e.before or "", e.after or "")
+            for e in records
+        ),
+        ("When (UTC)", "Actor", "Action", "Before", "After"),
+    )
+
+
+@app.command("list")
+@with_filters
+def list_(
+    ctx: typer.Context,
+    filters: str,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many rows (0: all)")] = 50,
+    offset: Annotated[int, typer.Option("--offset", help="Skip this many rows")] = 0,
+    ids: Annotated[bool, typer.Option("--ids", help="Print only refs, one per line")] = False,
+    as_json: Json = False,
+) -> None:
+    """List tickets matching the filter options (newest update first)."""
+    from deskterm.services import listing
+
+    st = state(ctx)
+    st.open()
+    if limit < 0 or offset < 0:
+        raise BadInput("--limit and --offset must not be negative")
+    rows = listing.list_tickets(filters, me=st.agent_name, limit=limit or -1, offset=offset)
+    show_rows(rows, as_json, ids)
+
+
+def _change(ctx: typer.Context, as_json: bool, message: str, action) -> None:
+    st = state(ctx)
+    ticket = action(st.actor())
+    if as_json:
+        print_json(ticket)
+    else:
+        out.print(message.format(ref=ticket.ref, status=ticket.status.value))
+
+
+@app.command("reply")
+def reply(
+    ctx: typer.Context,
+    ref: Ref,
+    text: Annotated[str | None, typer.Argument(help="Reply text (- reads stdin)")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="Read the reply from a file")] = None,
+    canned: Annotated[
+        str | None, typer.Option("--canned", help="Reply with this canned reply")
+    ] = None,
+    status: Annotated[str | None, typer.Option("--status", help="Also set this status")] = None,
+    attach: Attach = None,
+    if_version: Version = None,
+    as_json: Json = False,
+) -> None:
+    """Send a public reply to the requester and followers."""
+    from deskterm.services import canned as canned_service
+    from deskterm.services import tickets
+
+    ticket_id = _ref(ref)
+    if canned:
+        _change(
+            ctx,
+            as_json,
+            "replied on {ref} ({status})",
+            lambda actor: canned_service.send_canned(
+                actor, ticket_id, canned, expected_version=if_version
+            ),
+        )
+        return
+    body = _body(text, file)
+    _change(
+        ctx,
+        as_json,
+        "replied on {ref} ({status})",
+        lambda actor: tickets.reply(
+            actor,
+            ticket_id,
+            body,
+            attachments=_files(attach),
+            set_status=status,
+            expected_version=if_version,
+        ),
+    )
+
+
+@app.command("note")
+def note(
+    ctx: typer.Context,
+    ref: Ref,
+    text: Annotated[
+        str | None, typer.Argument(help="Note text (- reads stdin); @name mentions")
+    ] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="Read the note from a file")] = None,
+    attach: Attach = None,
+    if_version: Version = None,
+    as_json: Json = False,
+) -> None:
+    """Add an internal note (never sent to the customer)."""
+    from deskterm.services import tickets
+
+    ticket_id, body = _ref(ref), _body(text, file)
+    _change(
+        ctx,
+        as_json,
+        "noted on {ref}",
+        lambda actor: tickets.add_note(
+            actor, ticket_id, body, attachments=_files(attach), expected_version=if_version
+        ),
+    )
+
+
+@app.command("assign")
+def assign(
+    ctx: typer.Context,
+    ref: Ref,
+    agent: Annotated[str, typer.Argument(help="Agent username, 'me' or 'none'")],
+    team: Annotated[str | None, typer.Option("--team", help="Also set the team")] = None,
+    if_version: Version = None,
+    as_json: Json = False,
+) -> None:
+    """Assign a ticket to an agent (and team)."""
+    from deskterm.services import tickets
+
+    st = state(ctx)
+    ticket_id = _ref(ref)
+    who = {"none": None, "me": st.agent_name}.get(agent, agent)
+    _change(
+        ctx,
+        as_json,
+        "assigned {ref}",
+        lambda actor: tickets.assign(actor, ticket_id, who, team=team, expected_version=if_version),
+    )
+
+
+@app.command("status")
+def status(
+    ctx: typer.Context,
+    ref: Ref,
+    value: Annotated[str, typer.Argument(help="new, open, pending, on_hold, resolved, closed")],
+    if_version: Version = None,
+    as_json: Json = False,
+) -> None:
+    """Change a ticket's status."""
+    from deskterm.services import tickets
+
+    ticket_id = _ref(ref)
+    _change(
+        ctx,
+        as_json,
+        "{ref} is now {status}",
+        lambda actor: tickets.set_status(actor, ticket_id, value, expected_version=if_version),
+    )
+
+
+@app.command("priority")
+def priority(
+    ctx: typer.Context,
+    ref: Ref,
+    value: Annotated[str, typer.Argument(help="low, normal, high, urgent")],
+    if_version: Version = None,
+    as_json: Json = False,
+) -> None:
+    """Change a ticket's priority."""
+    from deskterm.services import tickets
+
+    ticket_id = _ref(ref)
+    _change(
+        ctx,
+        as_json,
+        "priority of {ref} changed",
+        lambda actor: tickets.set_priority(actor, ticket_id, value, expected_version=if_version),
+    )
+
+
+@app.command("move")
+def move(
+    ctx: typer.Context,
+    ref: Ref,
+    queue: Annotated[str, typer.Argument(help="Queue slug")],
+    as_json: Json = False,
+) -> None:
+    """Move a ticket to another queue."""
+    from deskterm.services import tickets
+
+    ticket_id = _ref(ref)
+    _change(ctx, as_json, "moved {ref}", lambda actor: tickets.set_queue(actor, ticket_id, queue))
+
+
+@app.command("tag")
+def tag(
+    ctx: typer.Context,
+    ref: Ref,
+    tags: Annotated[list[str], typer.Argument(help="Tags to add")],
+    remove: Annotated[bool, typer.Option("--remove", help="Remove the tags instead")] = False,
+    as_json: Json = False,
+) -> None:
+    """Add (or remove) tags."""
+    from deskterm.services import tickets
+
+    ticket_id = _ref(ref)
+    change = tickets.remove_tags if remove else tickets.add_tags
+    _change(ctx, as_json, "tags of {ref} updated", lambda actor: change(actor, ticket_id, tags))
+
+
+@app.command("follow")
+def follow(
+    ctx: typer.Context,
+    ref: Ref,
+    email: Annotated[str, typer.Argument(help="Address to CC on public replies")],
+    remove: Annotated[bool, typer.Option("--remove", help="Stop CC'ing this address")] = False,
+    as_json: Json = False,
+) -> None:
+    """Add (or remove) a follower."""
+    from deskterm.services import tickets
+
+    ticket_id = _ref(ref)
+    change = tickets.remove_follower if remove else tickets.add_follower
+    _change(
+        ctx, as_json, "followers of {ref} updated", lambda actor: change(actor, ticket_id, email)
+    )
+
+
+@app.command("merge")
+def merge(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(help="The duplicate ticket (will be closed)")],
+    target: Annotated[str, typer.Argument(help="The ticket that keeps the thread")],
+    as_json: Json = False,
+) -> None:
+    """Merge a duplicate ticket into another."""
+    from deskterm.services import tickets
+
+    source_id, target_id = _ref(source), _ref(target)
+    _change(
+        ctx,
+        as_json,
+        f"merged #{source_id} into {{ref}}",
+        lambda actor: tickets.merge(actor, source_id, target_id),
+    )
+
+
+@app.command("snooze")
+def snooze(
+    ctx: typer.Context,
+    ref: Ref,
+    until: Annotated[str, typer.Argument(help="'tomorrow 9:00', 'in 3 days', 2026-12-01")],
+    as_json: Json = False,
+) -> None:
+    """Postpone a ticket until a time; it reopens then."""
+    from deskterm.services import tickets
+    from deskterm.services.when import parse_when
+
+    ticket_id, when = _ref(ref), parse_when(until)
+    _change(
+        ctx,
+        as_json,
+        f"{{ref}} snoozed until {when:%Y-%m-%d %H:%M} UTC",
+        lambda actor: tickets.snooze(actor, ticket_id, when),
+    )
+
+
+@app.command("attach")
+def attach_files(
+    ctx: typer.Context,
+    ref: Ref,
+    files: Annotated[list[Path], typer.Argument(help="Files to attach")],
+    as_json: Json = False,
+) -> None:
+    """Attach files to a ticket (as an internal note)."""
+    from deskterm.services import tickets
+
+    ticket_id, loaded = _ref(ref), _files(files)
+    _change(
+        ctx, as_json, "attached to {ref}", lambda actor: tickets.attach(actor, ticket_id, loaded)
+    )
+
+
+@app.command("save-attachment")
+def save_attachment(
+    ctx: typer.Context,
+    attachment_id: Annotated[int, typer.Argument(help="Attachment id (see `ticket show`)")],
+    destination: Annotated[Path, typer.Argument(help="File or folder to write to")] = Path("."),
+) -> None:
+    """Save an attachment to a file."""
+    from deskterm.services import attachments
+
+    state(ctx).open()
+    out.print(f"saved {attachments.save_to(attachment_id, destination)}")
+
+
+@app.command("time")
+def log_time(
+    ctx: typer.Context,
+    ref: Ref,
+    minutes: Annotated[int, typer.Argument(help="Minutes spent")],
+    note_text: Annotated[str, typer.Option("--note", help="What the time was for")] = "",
+    as_json: Json = False,
+) -> None:
+    """Log time spent on a ticket."""
+    from deskterm.services import tickets
+
+    ticket_id = _ref(ref)
+    _change(
+        ctx,
+        as_json,
+        f"logged {minutes} min on {{ref}}",
+        lambda actor: tickets.log_time(actor, ticket_id, minutes, note_text),
+    )
