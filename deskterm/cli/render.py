@@ -33,8 +33,8 @@ def render_ticket(ticket: TicketDetail) -> None:
         f" · assignee {ticket.assignee or '-'} · team {ticket.team or '-'}",
         f"requester {req.name or '-'} <{req.email}> · phone {req.phone or '-'}"
         f" · org {req.organisation or '-'} · contract {req.contract_no or '-'}",
-        f"created {ticket.created_at:%Y-%m-%d %H:%M} · updated {ticket.updated_at:%Y-%m-%d %H:%M} UTC"
-        f" · version {ticket.version}",
+        f"created {ticket.created_at:%Y-%m-%d %H:%M} UTC"
+        f" · updated {ticket.updated_at:%Y-%m-%d %H:%M} UTC · version {ticket.version}",
     ]
     if ticket.followers:
         lines.append("followers " + ", ".join(f.email for f in ticket.followers))

@@ -295,7 +295,8 @@ def _setup(rng: random.Random) -> list[tuple[str, str]]:
     people = []
     for i in range(40):
         first, last = rng.choice(FIRST), rng.choice(LAST)
-        email = f"{_ascii(first)}.{_ascii(last)}{i}@example.{rng.choice(['ba', 'hr', 'ru', 'ir', 'com'])}"
+        domain = rng.choice(["ba", "hr", "ru", "ir", "com"])
+        email = f"{_ascii(first)}.{_ascii(last)}{i}@example.{domain}"
         org = rng.choice(ORGS)
         directory.update_contact(
             email,
