@@ -1,0 +1,189 @@
+"""The Textual agent console: a thin App that opens the database and installs screens.
+
+`make_app(db_path, agent)` is the one factory used by `deskterm console` and the tests.
+Services run in thread workers through `DesktermApp.call`: their errors become
+notifications, never tracebacks. A cheap poll of SQLite's `data_version` tells the
+screens when another process (agent, CLI, mail) changed the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.worker import Worker
+
+from deskterm.domain import Actor, AgentInfo, Conflict, DomainError
+from deskterm.store.db import db, open_db
+
+
+class DbChanged(Message):
+    """The database changed (here or elsewhere): visible data may be stale."""
+
+
+class DesktermApp(App[None]):
+    """The agent console."""
+
+    CSS_PATH = "deskterm.tcss"
+    TITLE = "deskterm"
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("f9", "toggle_theme", "Theme", id="theme"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        db_path: Path,
+        agent: AgentInfo,
+        *,
+        watch_interval: float | None = 1.0,
+        dark: bool = True,
+    ) -> None:
+        super().__init__()
+        self.db_path = Path(db_path)
+        self.agent = agent
+        self.actor = Actor("agent", agent.username, agent_id=agent.id)
+        self.watch_interval = watch_interval
+        self.theme = "textual-dark" if dark else "textual-light"
+        try:
+            self.tz = ZoneInfo(agent.timezone or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            self.tz = ZoneInfo("UTC")
+        self._data_version: int | None = None
+
+    # --- lifecycle ----------------------------------------------------------
+
+    def on_mount(self) -> None:
+        from deskterm.screens.queue import QueueScreen
+
+        self.sub_title = f"{self.agent.name} ({self.agent.username})"
+        self.push_screen(QueueScreen())
+        if self.watch_interval:
+            self._data_version = self._read_data_version()
+            self.set_interval(self.watch_interval, self._poll_database)
+
+    def _read_data_version(self) -> int:
+        return db.execute_sql("PRAGMA data_version").fetchone()[0]
+
+    def _poll_database(self) -> None:
+        version = self._read_data_version()
+        if version != self._data_version:
+            self._data_version = version
+            self.announce_change()
+
+    def announce_change(self) -> None:
+        """Tell every screen on the stack that data may have changed."""
+        for screen in self.screen_stack:
+            screen.post_message(DbChanged())
+
+    # --- services in workers -----------------------------------------------
+
+    def call(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        done: Callable[[Any], None] | None = None,
+        on_conflict: Callable[[], None] | None = None,
+        group: str = "service",
+        exclusive: bool = False,
+        **kwargs: Any,
+    ) -> Worker[None]:
+        """Run a service call in a thread worker; `done(result)` runs back on the UI thread.
+
+        DomainErrors (and anything unexpected) become error notifications; a Conflict
+        also calls `on_conflict` so the screen can reload the ticket.
+        """
+
+        def job() -> None:
+            with db.connection_context():
+                try:
+                    result = fn(*args, **kwargs)
+                except Conflict as error:
+                    self.call_from_thread(self._conflict, error, on_conflict)
+                    return
+                except DomainError as error:
+                    self.call_from_thread(self.notify, str(error), severity="error")
+                    return
+                except Exception as error:  # a face must not crash on a service bug
+                    self.call_from_thread(
+                        self.notify, f"{type(error).__name__}: {error}", severity="error"
+                    )
+                    return
+            if done is not None:
+                self.call_from_thread(done, result)
+
+        return self.run_worker(
+            job, thread=True, group=group, exclusive=exclusive, exit_on_error=False
+        )
+
+    def _conflict(self, error: Conflict, reload: Callable[[], None] | None) -> None:
+        self.notify(f"{error} (reloaded: check and try again)", severity="warning")
+        if reload is not None:
+            reload()
+
+    def when_changed(self, message: str | None = None) -> Callable[[Any], None]:
+        """A `done` callback that notifies and asks every screen to refresh."""
+
+        def finish(_: Any) -> None:
+            if message:
+                self.notify(message)
+            self.announce_change()
+
+        return finish
+
+    # --- app-wide actions -------------------------------------------------------
+
+    def action_help(self) -> None:
+        """Show the bindings of the current screen."""
+        from deskterm.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_toggle_theme(self) -> None:
+        """Switch between the light and the dark theme."""
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every binding of the current screen is also a command palette entry."""
+        yield from super().get_system_commands(screen)
+        seen: set[str] = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not binding.description or binding.action in seen or binding.system:
+                continue
+            seen.add(binding.action)
+            key = binding.key_display or self.get_key_display(binding)
+            yield SystemCommand(
+                binding.description,
+                f"{binding.tooltip or binding.description} [{key}]",
+                _runner(active.node, binding.action),
+            )
+
+
+def _runner(node: Any, action: str) -> Callable[[], Any]:
+    async def run() -> None:
+        await node.run_action(action)
+
+    return run
+
+
+def make_app(
+    db_path: Path | str,
+    agent: str,
+    *,
+    watch_interval: float | None = 1.0,
+    dark: bool = True,
+) -> DesktermApp:
+    """Open the database and build the console for `agent` (NotFound for an unknown agent)."""
+    from deskterm.services.directory import get_agent
+
+    open_db(db_path)
+    return DesktermApp(Path(db_path), get_agent(agent), watch_interval=watch_interval, dark=dark)

@@ -1,0 +1,422 @@
+"""The home screen: views in a sidebar, a filter bar and the paged ticket table."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from deskterm.app import DbChanged
+from deskterm.domain import Status, TicketRow, ViewInfo
+from deskterm.screens.dialogs import ConfirmDialog, PickerDialog, PromptDialog
+from deskterm.screens.dialogs.picker import STATUS_OPTIONS
+from deskterm.services import bulk, directory, listing, mentions, views
+from deskterm.widgets.ticket_table import TableHeader, TicketTable
+
+
+class QuerySource:
+    """Rows of a filter in the query language, paged from the database."""
+
+    def __init__(self, text: str, me: str) -> None:
+        self.text = text
+        self.me = me
+
+    def count(self) -> int:
+        return listing.count_tickets(self.text, me=self.me)
+
+    def page(self, offset: int, limit: int) -> list[TicketRow]:
+        return listing.list_tickets(self.text, me=self.me, limit=limit, offset=offset)
+
+
+class MentionsSource(QuerySource):
+    """Tickets where the agent was @mentioned in a note."""
+
+    def __init__(self, me: str) -> None:
+        super().__init__("", me)
+
+    def _query(self) -> str | None:
+        ids = mentions.mentioned_ticket_ids(self.me)
+        return f"id:{','.join(map(str, ids))}" if ids else None
+
+    def count(self) -> int:
+        query = self._query()
+        return listing.count_tickets(query, me=self.me) if query else 0
+
+    def page(self, offset: int, limit: int) -> list[TicketRow]:
+        query = self._query()
+        if not query:
+            return []
+        return listing.list_tickets(query, me=self.me, limit=limit, offset=offset)
+
+
+SORTABLE = [
+    ("updated", "Updated"),
+    ("created", "Created"),
+    ("priority", "Priority"),
+    ("status", "Status"),
+    ("id", "Ref"),
+    ("subject", "Subject"),
+    ("requester", "Requester"),
+    ("queue", "Queue"),
+    ("assignee", "Assignee"),
+    ("due", "SLA due"),
+]
+
+
+class QueueScreen(Screen[None]):
+    """Views, filter and the ticket table; bulk actions on the selection."""
+
+    HELP_TITLE = "queue"
+    BINDINGS = [
+        Binding("slash", "focus_filter", "Search", key_display="/", id="queue.search"),
+        Binding("escape", "back_out", "Back", show=False),
+        Binding("r", "open_with('reply')", "Reply", id="queue.reply"),
+        Binding("c", "open_with('note')", "Comment", id="queue.comment"),
+        Binding("a", "bulk_assign", "Assign", id="queue.assign"),
+        Binding("S", "bulk_status", "Status", id="queue.status"),
+        Binding("e", "bulk_close", "Close", id="queue.close"),
+        Binding("t", "bulk_tag", "Tag", id="queue.tag"),
+        Binding("s", "sort", "Sort", id="queue.sort"),
+        Binding("v", "save_view", "Save view", id="queue.save_view"),
+        Binding("D", "delete_view", "Delete view", show=False, id="queue.delete_view"),
+        Binding("1", "chip('all')", "All", show=False, id="queue.chip_all"),
+        Binding("2", "chip('open')", "Open", show=False, id="queue.chip_open"),
+        Binding("3", "chip('closed')", "Closed", show=False, id="queue.chip_closed"),
+        Binding("C", "canned", "Canned replies", id="queue.canned"),
+        Binding("ctrl+r", "refresh", "Refresh", show=False, id="queue.refresh"),
+        Binding("ctrl+a", "select_page", "Select loaded", show=False, id="queue.select_page"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view: ViewInfo | None = None
+        self.query_text = ""
+        self.view_list: list[ViewInfo] = []
+
+    @property
+    def me(self) -> str:
+        return self.app.agent.username
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="▣")
+        with Horizontal(id="queue-body"):
+            with Vertical(id="sidebar"):
+                yield Label("Views", classes="sidebar-title")
+                yield OptionList(id="views")
+            with Vertical(id="queue-main"):
+                with Horizontal(id="filter-bar"):
+                    for key, title in (("all", "All"), ("open", "Open"), ("closed", "Closed")):
+                        yield Static(title, id=f"chip-{key}", classes="chip")
+                    yield Input(
+                        placeholder="status:open queue:billing assignee:me tag:vip older:7d words",
+                        id="filter",
+                    )
+                table = TicketTable(tz=self.app.tz, id="tickets")
+                yield TableHeader(table, id="table-header")
+                yield table
+                yield Static("", id="queue-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load_views(select_first=True)
+        self.query_one(TicketTable).focus()
+
+    # --- views and filter -------------------------------------------------------
+
+    def load_views(self, *, select_first: bool = False, select_name: str | None = None) -> None:
+        """(Re)load the sidebar from the views service."""
+
+        def fill(found: list[ViewInfo]) -> None:
+            self.view_list = found
+            options = self.query_one("#views", OptionList)
+            highlighted = options.highlighted
+            options.clear_options()
+            for view in found:
+                prefix = "" if view.builtin else ("◆ " if view.owner else "◇ ")
+                options.add_option(Option(prefix + view.name, id=str(view.id)))
+            if select_first:
+                default = next((v for v in found if v.name == "All open"), found[0])
+                self.apply_view(default)
+            elif select_name:
+                for view in found:
+                    if view.name == select_name:
+                        self.view = view
+            index = next(
+                (i for i, v in enumerate(found) if self.view and v.id == self.view.id), highlighted
+            )
+            options.highlighted = index
+
+        self.app.call(views.list_views, self.me, done=fill)
+
+    def apply_view(self, view: ViewInfo) -> None:
+        """Show a view: its query goes into the filter bar."""
+        self.view = view
+        self.query_text = view.query
+        self.query_one("#filter", Input).value = view.query
+        table = self.query_one(TicketTable)
+        if view.id == views.MENTIONS_VIEW_ID:
+            table.set_source(MentionsSource(self.me))
+        else:
+            table.set_source(QuerySource(view.query, self.me))
+        self._show_chips()
+        self._update_header()
+
+    def apply_filter(self, text: str) -> None:
+        """Show the tickets matching `text` (the filter bar's language)."""
+        self.query_text = text.strip()
+        self.query_one("#filter", Input).value = self.query_text
+        self.query_one(TicketTable).set_source(QuerySource(self.query_text, self.me))
+        self._show_chips()
+        self._update_header()
+
+    def _show_chips(self) -> None:
+        status = views.token_value(self.query_text, "status")
+        for key, value in views.CHIPS.items():
+            self.query_one(f"#chip-{key}").set_class(status == value, "-active")
+
+    def _update_header(self) -> None:
+        table = self.query_one(TicketTable)
+        sort = views.token_value(self.query_text, "sort") or "-updated"
+        self.query_one(TableHeader).update(table.header_text(sort))
+
+    def _update_status(self) -> None:
+        table = self.query_one(TicketTable)
+        parts = []
+        if not table.loaded:
+            parts.append("loading…")
+        elif table.total:
+            parts.append(f"{table.cursor + 1:,} of {table.total:,} tickets")
+        else:
+            parts.append("no tickets match")
+        if table.selected:
+            parts.append(f"{len(table.selected)} selected")
+        name = self.view.name if self.view else "filter"
+        if self.view and self.view.query != self.query_text:
+            name += " (changed)"
+        parts.append(f"view: {name}")
+        self.query_one("#queue-status", Static).update("  ·  ".join(parts))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option_list.id != "views":
+            return
+        view = next((v for v in self.view_list if str(v.id) == event.option.id), None)
+        if view is not None:
+            self.apply_view(view)
+            self.query_one(TicketTable).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            self.apply_filter(event.value)
+            self.query_one(TicketTable).focus()
+
+    def on_click(self, event) -> None:
+        widget = event.widget
+        if widget is not None and widget.has_class("chip"):
+            self.action_chip(widget.id.removeprefix("chip-"))
+
+    def on_table_header_sort_clicked(self, event: TableHeader.SortClicked) -> None:
+        self.sort_by(event.column.sort)
+
+    # --- table events ------------------------------------------------------------
+
+    def on_ticket_table_loaded(self, event: TicketTable.Loaded) -> None:
+        self._update_status()
+        self._update_header()
+
+    def on_ticket_table_load_failed(self, event: TicketTable.LoadFailed) -> None:
+        self.notify(event.error, severity="error", title="Filter")
+        self._update_status()
+
+    def on_ticket_table_selection_changed(self, event: TicketTable.SelectionChanged) -> None:
+        self._update_status()
+
+    def on_ticket_table_opened(self, event: TicketTable.Opened) -> None:
+        self.open_ticket(event.ticket_id)
+
+    def on_ticket_table_cursor_moved(self, event: TicketTable.CursorMoved) -> None:
+        self._update_status()
+
+    def on_db_changed(self, _: DbChanged) -> None:
+        self.query_one(TicketTable).reload()
+
+    def on_screen_resume(self) -> None:
+        table = self.query_one(TicketTable)
+        if table.loaded:
+            table.reload()
+        self.set_interval(0.2, self._update_status, repeat=1)
+
+    def open_ticket(self, ticket_id: int, composer: str | None = None) -> None:
+        from deskterm.screens.ticket import TicketScreen
+
+        self.app.push_screen(TicketScreen(ticket_id, navigator=self, composer=composer))
+
+    def neighbour_id(self, ticket_id: int, step: int) -> int | None:
+        """Next/previous ticket in this list (called from a worker by the ticket screen)."""
+        return self.query_one(TicketTable).neighbour_id(ticket_id, step)
+
+    def follow(self, ticket_id: int) -> None:
+        """Keep the table cursor on the ticket the agent moved to."""
+        self.query_one(TicketTable).move_to(ticket_id)
+
+    # --- actions -----------------------------------------------------------------
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_back_out(self) -> None:
+        table = self.query_one(TicketTable)
+        if not table.has_focus:
+            table.focus()
+        elif table.selected:
+            table.clear_selection()
+
+    def action_open_with(self, mode: str) -> None:
+        row = self.query_one(TicketTable).current
+        if row is not None:
+            self.open_ticket(row.id, composer=mode)
+
+    def action_chip(self, key: str) -> None:
+        self.apply_filter(views.with_token(self.query_text, "status", views.CHIPS[key]))
+
+    def action_refresh(self) -> None:
+        self.query_one(TicketTable).reload()
+
+    def action_select_page(self) -> None:
+        table = self.query_one(TicketTable)
+        for rows in table.pages.values():
+            table.selected.update(r.id for r in rows)
+        table.post_message(TicketTable.SelectionChanged(len(table.selected)))
+        table.refresh()
+
+    def sort_by(self, key: str | None) -> None:
+        """Sort by a column; sorting by the current column again flips the direction."""
+        if not key:
+            return
+        current = views.token_value(self.query_text, "sort") or "-updated"
+        if current.lstrip("-") == key:
+            value = key if current.startswith("-") else f"-{key}"
+        else:
+            value = f"-{key}" if key in ("updated", "created", "priority") else key
+        self.apply_filter(views.with_token(self.query_text, "sort", value))
+
+    def action_sort(self) -> None:
+        current = (views.token_value(self.query_text, "sort") or "-updated").lstrip("-")
+        self.app.push_screen(PickerDialog("Sort by", SORTABLE, current=current), self.sort_by)
+
+    def action_save_view(self) -> None:
+        def save(name: str | None) -> None:
+            if name:
+                self.app.call(
+                    views.save_view,
+                    self.me,
+                    name,
+                    self.query_text,
+                    done=lambda v: (
+                        self.notify(f"Saved view {v.name!r}"),
+                        self.load_views(select_name=v.name),
+                    ),
+                )
+
+        default = "" if (self.view is None or self.view.builtin) else self.view.name
+        self.app.push_screen(
+            PromptDialog(
+                "Save the current filter as a view",
+                value=default,
+                placeholder="view name",
+                hint=self.query_text or "(no filter)",
+            ),
+            save,
+        )
+
+    def action_delete_view(self) -> None:
+        options = self.query_one("#views", OptionList)
+        if options.highlighted is None:
+            return
+        view = self.view_list[options.highlighted]
+        if view.builtin:
+            self.notify("built-in views cannot be deleted", severity="warning")
+            return
+
+        def delete(yes: bool | None) -> None:
+            if yes:
+                self.app.call(views.delete_view, self.me, view.id, done=lambda _: self.load_views())
+
+        self.app.push_screen(ConfirmDialog(f"Delete the view {view.name!r}?", yes="Delete"), delete)
+
+    def action_canned(self) -> None:
+        from deskterm.screens.canned import CannedScreen
+
+        self.app.push_screen(CannedScreen())
+
+    # --- bulk actions on the selection (or the row under the cursor) -------------------
+
+    def _bulk(self, verb: str, **changes) -> None:
+        table = self.query_one(TicketTable)
+        ids = table.selected_ids
+        if not ids:
+            self.notify("no ticket under the cursor", severity="warning")
+            return
+        count = len(ids)
+        noun = "ticket" if count == 1 else "tickets"
+
+        def finish(result) -> None:
+            table.clear_selection()
+            self.notify(f"{verb}: {result.changed} of {result.matched} {noun} changed")
+            self.app.announce_change()
+
+        def run(yes: bool | None) -> None:
+            if yes:
+                self.app.call(
+                    bulk.bulk_set, self.app.actor, None, me=self.me, ids=ids, done=finish, **changes
+                )
+
+        self.app.push_screen(ConfirmDialog(f"{verb} {count} {noun}?", yes=verb.split()[0]), run)
+
+    def action_bulk_close(self) -> None:
+        self._bulk("Close", status=Status.CLOSED.value)
+
+    def action_bulk_status(self) -> None:
+        options = STATUS_OPTIONS
+
+        def chosen(value: str | None) -> None:
+            if value:
+                self._bulk(f"Set status {value} on", status=value)
+
+        self.app.push_screen(PickerDialog("Set status", options), chosen)
+
+    def action_bulk_assign(self) -> None:
+        def pick(agents) -> None:
+            options = [("", "— nobody (unassign)")] + [
+                (a.username, f"{a.name} ({a.username})") for a in agents if a.active
+            ]
+
+            def chosen(value: str | None) -> None:
+                if value is None:
+                    return
+                if value:
+                    self._bulk(f"Assign to {value}", assignee=value)
+                else:
+                    self._bulk("Unassign", unassign=True)
+
+            self.app.push_screen(PickerDialog("Assign to", options), chosen)
+
+        self.app.call(directory.list_agents, done=pick)
+
+    def action_bulk_tag(self) -> None:
+        def chosen(text: str | None) -> None:
+            if not text:
+                return
+            words = text.replace(",", " ").split()
+            add = [w for w in words if not w.startswith("-")]
+            remove = [w[1:] for w in words if w.startswith("-") and len(w) > 1]
+            self._bulk("Tag", tags_add=add, tags_remove=remove)
+
+        self.app.push_screen(
+            PromptDialog(
+                "Tags", placeholder="vip billing -spam", hint="words add tags, -word removes"
+            ),
+            chosen,
+        )

@@ -1,0 +1,609 @@
+"""One ticket: header, thread, notes panel and the reply composer; every field from a picker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Label, Static
+
+from deskterm import clock
+from deskterm.app import DbChanged
+from deskterm.domain import EntryKind, Priority, Status, TicketDetail
+from deskterm.screens.dialogs import ConfirmDialog, PickerDialog, PromptDialog
+from deskterm.screens.dialogs.picker import STATUS_OPTIONS
+from deskterm.services import attachments, canned, directory, drafts, mentions, presence, tickets
+from deskterm.services.when import parse_when
+from deskterm.widgets.composer import Composer
+from deskterm.widgets.thread_view import ThreadView, human_size, local_time
+
+HEARTBEAT_SECONDS = 10
+STATUS_COLOURS = {
+    Status.NEW: "cyan",
+    Status.OPEN: "green",
+    Status.PENDING: "yellow",
+    Status.ON_HOLD: "magenta",
+    Status.POSTPONED: "blue",
+    Status.RESOLVED: "dim",
+    Status.CLOSED: "dim",
+}
+
+
+class Navigator(Protocol):
+    """The list the ticket was opened from (next/previous without going back)."""
+
+    def neighbour_id(self, ticket_id: int, step: int) -> int | None: ...
+
+    def follow(self, ticket_id: int) -> None: ...
+
+
+def sla_text(detail: TicketDetail, zone: Any) -> Text | None:
+    """The SLA clock for the header: `sla.describe_clock` when it exists, else the due times."""
+    try:
+        from deskterm.services.sla import describe_clock
+    except ImportError:
+        describe_clock = None
+    if describe_clock is not None:
+        try:
+            text, state = describe_clock(detail, clock.now())
+            return Text(text, style={"breached": "bold red", "warning": "yellow"}.get(state, ""))
+        except Exception:  # noqa: BLE001 - another issue's hook; fall back to due times
+            pass
+    if not (detail.first_response_due or detail.resolution_due):
+        return None
+    text = Text()
+    if detail.first_response_due and detail.first_response_at is None:
+        text.append(f"first reply by {local_time(detail.first_response_due, zone)}")
+    elif detail.resolution_due:
+        text.append(f"resolve by {local_time(detail.resolution_due, zone)}")
+    if detail.sla_breached:
+        text.append("  BREACHED", style="bold red")
+    return text
+
+
+def header_text(detail: TicketDetail, zone: Any) -> Text:
+    """The ticket header: every field an agent checks before answering."""
+    r = detail.requester
+    dim = "dim"
+    text = Text()
+    text.append(f"{detail.ref}  {detail.subject}\n", style="bold")
+    text.append(
+        detail.status.value.replace("_", " "),
+        style=f"bold {STATUS_COLOURS.get(detail.status, '')}",
+    )
+    text.append("  ·  ", style=dim)
+    text.append(detail.priority.value, style="bold red" if detail.priority.rank >= 2 else "")
+    text.append("  ·  queue ", style=dim)
+    text.append(detail.queue_name)
+    text.append("  ·  assignee ", style=dim)
+    text.append(detail.assignee_name or "—")
+    if detail.team:
+        text.append("  ·  team ", style=dim)
+        text.append(detail.team)
+    sla = sla_text(detail, zone)
+    if sla is not None and sla.plain:
+        text.append("  ·  SLA ", style=dim)
+        text.append_text(sla)
+    text.append("\nrequester ", style=dim)
+    text.append(f"{r.name or r.email} <{r.email}>")
+    for label, value in (("phone", r.phone), ("contract", r.contract_no), ("org", r.organisation)):
+        if value:
+            text.append(f"  ·  {label} ", style=dim)
+            text.append(value)
+    text.append("\nfollowers ", style=dim)
+    text.append(", ".join(f.email for f in detail.followers) or "—")
+    text.append("  ·  tags ", style=dim)
+    text.append(" ".join(detail.tags) or "—")
+    text.append("  ·  created ", style=dim)
+    text.append(local_time(detail.created_at, zone))
+    text.append("  ·  updated ", style=dim)
+    text.append(local_time(detail.updated_at, zone))
+    notes = []
+    if detail.snoozed_until:
+        notes.append(f"snoozed until {local_time(detail.snoozed_until, zone)}")
+    if detail.merged_into:
+        notes.append(f"merged into #{detail.merged_into}")
+    if detail.linked_to:
+        notes.append(f"follows up #{detail.linked_to}")
+    if notes:
+        text.append("\n" + "  ·  ".join(notes), style="italic")
+    return text
+
+
+class TicketScreen(Screen[None]):
+    """Read and answer one ticket."""
+
+    HELP_TITLE = "ticket"
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="ticket.back"),
+        Binding("r", "compose('reply')", "Reply", id="ticket.reply"),
+        Binding("c", "compose('note')", "Comment", id="ticket.comment"),
+        Binding("R", "canned", "Canned reply", id="ticket.canned"),
+        Binding("s", "pick_status", "Status", id="ticket.status"),
+        Binding("p", "pick_priority", "Priority", id="ticket.priority"),
+        Binding("a", "pick_assignee", "Assign", id="ticket.assign"),
+        Binding("m", "pick_queue", "Move queue", id="ticket.queue"),
+        Binding("t", "edit_tags", "Tags", id="ticket.tags"),
+        Binding("f", "edit_followers", "Followers", id="ticket.followers"),
+        Binding("z", "snooze", "Snooze", id="ticket.snooze"),
+        Binding("M", "merge", "Merge", id="ticket.merge"),
+        Binding("A", "attachment", "Attachments", id="ticket.attachments"),
+        Binding("n", "toggle_notes", "Notes panel", id="ticket.notes"),
+        Binding(
+            "J,right_square_bracket", "step(1)", "Next ticket", key_display="J", id="ticket.next"
+        ),
+        Binding(
+            "K,left_square_bracket",
+            "step(-1)",
+            "Prev ticket",
+            key_display="K",
+            id="ticket.previous",
+        ),
+    ]
+
+    def __init__(
+        self, ticket_id: int, *, navigator: Navigator | None = None, composer: str | None = None
+    ) -> None:
+        super().__init__()
+        self.ticket_id = ticket_id
+        self.navigator = navigator
+        self.detail: TicketDetail | None = None
+        self.start_composer = composer
+        self._draft_timer: Timer | None = None
+        self._draft_dirty = False
+
+    @property
+    def me(self) -> str:
+        return self.app.agent.username
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="▣")
+        yield Static(id="ticket-header")
+        yield Static("", id="presence")
+        with Horizontal(id="ticket-body"):
+            yield ThreadView(zone=self.app.tz, id="thread")
+            with Vertical(id="notes-panel"):
+                yield Label("Internal notes", classes="panel-title")
+                yield ThreadView(zone=self.app.tz, kinds=(EntryKind.NOTE,), id="notes")
+        yield Composer(id="composer")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load(scroll_end=True)
+        self._load_draft()
+        self.set_interval(HEARTBEAT_SECONDS, self._heartbeat)
+        self._heartbeat()
+
+    # --- loading -----------------------------------------------------------------
+
+    def load(self, *, scroll_end: bool = False) -> None:
+        """(Re)load the ticket; the composer and its draft are left alone."""
+        ticket_id = self.ticket_id
+
+        def show(detail: TicketDetail) -> None:
+            if detail.id != self.ticket_id and ticket_id == self.ticket_id:
+                self.ticket_id = detail.id  # merged away: follow the survivor
+            if ticket_id != self.ticket_id and detail.id != self.ticket_id:
+                return
+            self.show(detail, scroll_end=scroll_end)
+
+        self.app.call(self._fetch, ticket_id, done=show, group="ticket-load", exclusive=True)
+
+    def _fetch(self, ticket_id: int) -> TicketDetail:
+        mentions.mark_seen(self.me, ticket_id)
+        return tickets.get_ticket(tickets.surviving_ticket(ticket_id))
+
+    def show(self, detail: TicketDetail, *, scroll_end: bool = False) -> None:
+        self.detail = detail
+        self.sub_title = f"{detail.ref} {detail.subject}"
+        self.query_one("#ticket-header", Static).update(header_text(detail, self.app.tz))
+        self.query_one("#thread", ThreadView).show(detail.entries, scroll_end=scroll_end)
+        self.query_one("#notes", ThreadView).show(detail.entries, scroll_end=scroll_end)
+        if self.start_composer:
+            self.action_compose(self.start_composer)
+            self.start_composer = None
+        elif scroll_end and self.focused is None:
+            self.query_one("#thread").focus()
+
+    def on_db_changed(self, _: DbChanged) -> None:
+        self.load(scroll_end=True)
+        self._show_presence()
+
+    def _after_change(self, result: Any) -> None:
+        if isinstance(result, TicketDetail):
+            self.show(result, scroll_end=True)
+        self.app.announce_change()
+
+    def _change(self, fn, *args, **kwargs) -> None:
+        """Run a ticket service with the version this screen shows (Conflict: reload)."""
+        if self.detail is None:
+            return
+        self.app.call(
+            fn,
+            self.app.actor,
+            self.detail.id,
+            *args,
+            expected_version=self.detail.version,
+            done=self._after_change,
+            on_conflict=self.load,
+            **kwargs,
+        )
+
+    # --- presence and drafts ---------------------------------------------------------
+
+    def _heartbeat(self) -> None:
+        composer = self.query_one(Composer)
+        activity = "replying" if composer.body.strip() else "viewing"
+        self.app.call(presence.heartbeat, self.me, self.ticket_id, activity, group="presence")
+        self._show_presence()
+
+    def _show_presence(self) -> None:
+        def draw(viewers) -> None:
+            if not viewers:
+                text = Text("")
+            else:
+                text = Text("⚠ ", style="bold")
+                text.append(", ".join(f"{v.name} is {v.activity}" for v in viewers))
+            self.query_one("#presence", Static).update(text)
+            self.query_one("#presence").set_class(bool(viewers), "-others")
+
+        self.app.call(presence.others_on, self.ticket_id, self.me, done=draw, group="presence")
+
+    def _load_draft(self) -> None:
+        def fill(draft) -> None:
+            if draft is not None and not self.query_one(Composer).body:
+                self.query_one(Composer).load(draft.mode, draft.body)
+                self.notify("draft restored", timeout=2)
+
+        self.app.call(drafts.load_draft, self.me, self.ticket_id, done=fill)
+
+    def on_composer_draft_changed(self, event: Composer.DraftChanged) -> None:
+        self._draft_dirty = True
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(0.8, self.save_draft)
+
+    def save_draft(self) -> None:
+        """Keep the composer's text so it survives leaving the ticket or the app."""
+        if not self._draft_dirty:
+            return
+        self._draft_dirty = False
+        composer = self.query_one(Composer)
+        drafts.save_draft(self.me, self.ticket_id, composer.mode, composer.body)
+
+    def on_unmount(self) -> None:
+        self.save_draft()
+        presence.leave(self.me, self.ticket_id)
+
+    # --- composer -------------------------------------------------------------------
+
+    def action_compose(self, mode: str) -> None:
+        composer = self.query_one(Composer)
+        composer.mode = mode
+        composer.text_area.focus()
+
+    def on_composer_send(self, event: Composer.Send) -> None:
+        if self.detail is None:
+            return
+        composer = self.query_one(Composer)
+        actor, ticket_id, version = self.app.actor, self.detail.id, self.detail.version
+        me = self.me
+
+        def send() -> TicketDetail:
+            if event.mode == "note":
+                detail = tickets.add_note(actor, ticket_id, event.body, expected_version=version)
+            else:
+                detail = tickets.reply(
+                    actor, ticket_id, event.body, set_status=event.status, expected_version=version
+                )
+                if event.tags:
+                    detail = tickets.add_tags(actor, ticket_id, event.tags)
+            drafts.clear_draft(me, ticket_id)
+            return detail
+
+        def sent(detail: TicketDetail) -> None:
+            composer.clear()
+            self._draft_dirty = False
+            what = "Internal note added" if event.mode == "note" else "Reply sent"
+            if event.status and event.mode == "reply":
+                what += f", status {event.status}"
+            self.notify(what)
+            self._after_change(detail)
+            self.query_one("#thread").focus()
+
+        self.app.call(send, done=sent, on_conflict=self.load)
+
+    def on_composer_canned_requested(self, _: Composer.CannedRequested) -> None:
+        self.action_canned()
+
+    def action_canned(self) -> None:
+        """Pick a canned reply; placeholders are filled from this ticket before inserting."""
+
+        def pick(replies) -> None:
+            if not replies:
+                self.notify("no canned replies yet (C on the queue screen)", severity="warning")
+                return
+            by_id = {str(c.id): c for c in replies}
+
+            def chosen(value: str | None) -> None:
+                if value is None:
+                    return
+                info = by_id[value]
+                self.app.call(
+                    canned.render_canned,
+                    info.id,
+                    self.ticket_id,
+                    self.me,
+                    done=lambda text: self._insert_canned(text, info),
+                )
+
+            options = [(str(c.id), c.title) for c in replies]
+            self.app.push_screen(PickerDialog("Canned reply", options), chosen)
+
+        self.app.call(canned.list_canned, done=pick)
+
+    def _insert_canned(self, text: str, info) -> None:
+        composer = self.query_one(Composer)
+        if composer.mode != "reply" and not composer.body.strip():
+            composer.mode = "reply"
+        composer.insert(
+            text, status=info.set_status.value if info.set_status else None, tags=info.add_tags
+        )
+
+    # --- field pickers -------------------------------------------------------------
+
+    def _pick(self, title: str, options: list[tuple[str, str]], current: str | None, apply):
+        def chosen(value: str | None) -> None:
+            if value is not None and value != current:
+                apply(value)
+
+        self.app.push_screen(PickerDialog(title, options, current=current), chosen)
+
+    def action_pick_status(self) -> None:
+        if self.detail is None:
+            return
+        options = STATUS_OPTIONS
+        self._pick(
+            "Status",
+            options,
+            self.detail.status.value,
+            lambda v: self._change(tickets.set_status, v),
+        )
+
+    def action_pick_priority(self) -> None:
+        if self.detail is None:
+            return
+        options = [(p.value, p.value) for p in Priority]
+        self._pick(
+            "Priority",
+            options,
+            self.detail.priority.value,
+            lambda v: self._change(tickets.set_priority, v),
+        )
+
+    def action_pick_queue(self) -> None:
+        if self.detail is None:
+            return
+
+        def pick(queues) -> None:
+            options = [(q.slug, f"{q.name} ({q.slug})") for q in queues]
+            self._pick(
+                "Move to queue",
+                options,
+                self.detail.queue,
+                lambda v: self._change(tickets.set_queue, v),
+            )
+
+        self.app.call(directory.list_queues, done=pick)
+
+    def action_pick_assignee(self) -> None:
+        if self.detail is None:
+            return
+
+        def pick(agents) -> None:
+            options = [("", "— nobody")] + [
+                (a.username, f"{a.name} ({a.username})") for a in agents if a.active
+            ]
+            self._pick(
+                "Assign to",
+                options,
+                self.detail.assignee or "",
+                lambda v: self._change(tickets.assign, v or None),
+            )
+
+        self.app.call(directory.list_agents, done=pick)
+
+    def action_edit_tags(self) -> None:
+        if self.detail is None:
+            return
+
+        def chosen(text: str | None) -> None:
+            if not text:
+                return
+            words = text.replace(",", " ").split()
+            add = [w.lstrip("+") for w in words if not w.startswith("-")]
+            remove = [w[1:] for w in words if w.startswith("-") and len(w) > 1]
+            actor, ticket_id = self.app.actor, self.detail.id
+
+            def edit() -> TicketDetail:
+                detail = tickets.get_ticket(ticket_id)
+                if add:
+                    detail = tickets.add_tags(actor, ticket_id, add)
+                if remove:
+                    detail = tickets.remove_tags(actor, ticket_id, remove)
+                return detail
+
+            self.app.call(edit, done=self._after_change)
+
+        self.app.push_screen(
+            PromptDialog(
+                "Tags",
+                placeholder="vip billing -spam",
+                hint=f"now: {' '.join(self.detail.tags) or '(none)'} · -word removes",
+            ),
+            chosen,
+        )
+
+    def action_edit_followers(self) -> None:
+        if self.detail is None:
+            return
+
+        def chosen(text: str | None) -> None:
+            if not text:
+                return
+            actor, ticket_id = self.app.actor, self.detail.id
+            if text.startswith("-"):
+                self.app.call(
+                    tickets.remove_follower,
+                    actor,
+                    ticket_id,
+                    text[1:].strip(),
+                    done=self._after_change,
+                )
+            else:
+                self.app.call(tickets.add_follower, actor, ticket_id, text, done=self._after_change)
+
+        current = ", ".join(f.email for f in self.detail.followers) or "(none)"
+        self.app.push_screen(
+            PromptDialog(
+                "Add a follower",
+                placeholder="name@example.com",
+                hint=f"now: {current} · -address removes",
+            ),
+            chosen,
+        )
+
+    def action_snooze(self) -> None:
+        if self.detail is None:
+            return
+
+        def chosen(text: str | None) -> None:
+            if not text:
+                return
+            zone = self.app.tz
+            self.app.call(
+                lambda: tickets.snooze(
+                    self.app.actor,
+                    self.ticket_id,
+                    parse_when(text, zone=zone),
+                    expected_version=self.detail.version,
+                ),
+                done=self._after_change,
+                on_conflict=self.load,
+            )
+
+        self.app.push_screen(
+            PromptDialog(
+                "Snooze until",
+                placeholder="in 2 hours · tomorrow 9:00 · 2026-12-01",
+                hint=f"times in {self.app.agent.timezone}",
+            ),
+            chosen,
+        )
+
+    def action_merge(self) -> None:
+        if self.detail is None:
+            return
+        source = self.detail.id
+
+        def target_chosen(text: str | None) -> None:
+            if not text:
+                return
+
+            def confirm(target: int) -> None:
+                def merge(yes: bool | None) -> None:
+                    if yes:
+                        self.app.call(
+                            tickets.merge, self.app.actor, source, target, done=self._merged
+                        )
+
+                self.app.push_screen(
+                    ConfirmDialog(
+                        f"Merge #{source} into #{target}? #{source} will be closed.", yes="Merge"
+                    ),
+                    merge,
+                )
+
+            self.app.call(tickets.resolve_ref, text, done=confirm)
+
+        self.app.push_screen(PromptDialog("Merge into ticket", placeholder="#1042"), target_chosen)
+
+    def _merged(self, detail: TicketDetail) -> None:
+        self.notify(f"Merged into {detail.ref}")
+        self._switch_to(detail.id)
+        self.app.announce_change()
+
+    def action_attachment(self) -> None:
+        if self.detail is None:
+            return
+        files = [a for e in self.detail.entries for a in e.attachments]
+        if not files:
+            self.notify("this ticket has no attachments")
+            return
+        options = [(str(a.id), f"{a.filename} ({human_size(a.size)})") for a in files]
+        names = {str(a.id): a.filename for a in files}
+
+        def chosen(value: str | None) -> None:
+            if value is None:
+                return
+
+            def save(path: str | None) -> None:
+                if path:
+                    self.app.call(
+                        attachments.save_to,
+                        int(value),
+                        Path(path).expanduser(),
+                        done=lambda p: self.notify(f"Saved {p}"),
+                    )
+
+            self.app.push_screen(
+                PromptDialog("Save attachment to", value=str(Path.cwd() / names[value])), save
+            )
+
+        self.app.push_screen(PickerDialog("Attachments", options), chosen)
+
+    def action_toggle_notes(self) -> None:
+        panel = self.query_one("#notes-panel")
+        panel.display = not panel.display
+
+    # --- navigation ------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        if self.query_one(Composer).text_area.has_focus:
+            self.query_one("#thread").focus()
+        else:
+            self.app.pop_screen()
+
+    def action_step(self, step: int) -> None:
+        if self.navigator is None:
+            self.notify("opened outside a list: no next ticket", severity="warning")
+            return
+
+        def go(ticket_id: int | None) -> None:
+            if ticket_id is None:
+                self.notify("no more tickets in this view")
+            else:
+                self._switch_to(ticket_id)
+
+        self.app.call(self.navigator.neighbour_id, self.ticket_id, step, done=go)
+
+    def _switch_to(self, ticket_id: int) -> None:
+        self.save_draft()
+        presence.leave(self.me, self.ticket_id)
+        self.ticket_id = ticket_id
+        self.detail = None
+        composer = self.query_one(Composer)
+        composer.clear()
+        self.query_one("#thread", ThreadView).shown = []
+        self.query_one("#notes", ThreadView).shown = []
+        if self.navigator is not None:
+            self.navigator.follow(ticket_id)
+        self.load(scroll_end=True)
+        self._load_draft()
+        self._heartbeat()
