@@ -13,7 +13,7 @@ def _text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, list | tuple | set | frozenset):
-        return ",".join(sorted(str(v) for v in value))
+        return ",".join(sorted(str(v) for v in value)) or None
     return str(value)
 
 
