@@ -1,0 +1,84 @@
+"""Bulk actions: dry run changes nothing; a failure mid-way changes nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from deskterm import clock
+from deskterm.domain import BadInput, Status
+from deskterm.services import audit, bulk, directory, listing, tickets
+
+
+@pytest.fixture
+def old_billing(desk):
+    ana = directory.actor_for("ana")
+    made = []
+    with clock.frozen_at(clock.now() - timedelta(days=45)):
+        for i in range(5):
+            made.append(tickets.create_ticket(
+                ana, subject=f"Stari račun {i}", body="…", requester_email=f"c{i}@example.hr",
+                queue="billing").id)
+    fresh = tickets.create_ticket(ana, subject="Novi račun", body="…",
+                                  requester_email="n@example.hr", queue="billing").id
+    return made, fresh
+
+
+def test_dry_run_counts_and_changes_nothing(old_billing):
+    made, fresh = old_billing
+    marko = directory.actor_for("marko")
+    result = bulk.bulk_close(marko, "queue:billing older:30d", dry_run=True)
+    assert (result.matched, result.changed, result.dry_run) == (5, 0, True)
+    assert sorted(result.ticket_ids) == sorted(made)
+    assert listing.count_tickets("status:closed") == 0
+
+
+def test_bulk_close_records_actor_on_each_ticket(old_billing):
+    made, fresh = old_billing
+    marko = directory.actor_for("marko")
+    result = bulk.bulk_close(marko, "queue:billing older:30d")
+    assert (result.matched, result.changed) == (5, 5)
+    for ticket_id in made:
+        assert tickets.get_ticket(ticket_id).status is Status.CLOSED
+        last = audit.events_for(ticket_id)[-1]
+        assert (last.actor, last.action, last.after) == ("agent:marko", "status", "closed")
+    assert tickets.get_ticket(fresh).status is Status.NEW
+    again = bulk.bulk_close(marko, "queue:billing older:30d")
+    assert again.matched == 0
+
+
+def test_failure_in_the_middle_rolls_back_everything(old_billing, monkeypatch):
+    made, _ = old_billing
+    real = tickets.set_status
+    calls = []
+
+    def flaky(actor, ticket_id, status, **kw):
+        calls.append(ticket_id)
+        if len(calls) == 3:
+            raise RuntimeError("power cut")
+        return real(actor, ticket_id, status, **kw)
+
+    monkeypatch.setattr(tickets, "set_status", flaky)
+    with pytest.raises(RuntimeError):
+        bulk.bulk_close(directory.actor_for("ana"), "queue:billing older:30d")
+    assert len(calls) == 3
+    assert listing.count_tickets("status:closed") == 0
+    assert all(len(audit.events_for(t)) == 1 for t in made)
+
+
+def test_bulk_set_on_explicit_refs(old_billing):
+    made, fresh = old_billing
+    ana = directory.actor_for("ana")
+    result = bulk.bulk_set(ana, None, ids=[made[0], fresh], assignee="mirza", tags_add=["q4"],
+                           priority="high")
+    assert result.changed == 2
+    for ticket_id in (made[0], fresh):
+        t = tickets.get_ticket(ticket_id)
+        assert (t.assignee, t.tags, t.priority.value) == ("mirza", ("q4",), "high")
+    assert tickets.get_ticket(made[1]).assignee is None
+
+
+def test_bulk_rejects_bad_values_before_touching_anything(old_billing):
+    with pytest.raises(BadInput, match="bad status"):
+        bulk.bulk_set(directory.actor_for("ana"), "queue:billing", status="gone")
