@@ -1,0 +1,598 @@
+"""Automation rules: when / if / then, loaded from a TOML file (see `rules_file`).
+
+Event rules run from the signal listener inside the change's transaction; time rules
+(`pending for 14d`, `sla due in 30m`, `sla breached`) run from `run_time_rules`, which
+picks candidates in SQL and remembers each firing in `RuleHit` so it fires once per
+episode. Every action goes through the ticket services as `Actor("rule", name)`, so the
+audit trail names the rule. A rule never runs again inside the chain of changes it
+caused itself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from peewee import fn
+
+from deskterm import clock
+from deskterm.domain import ACTIVE_STATUSES, Actor, BadInput, DomainError, NotFound, Status
+from deskterm.services import canned, directory, language, listing, sla, tickets
+from deskterm.services.business_time import always_open, is_open
+from deskterm.services.query import parse_query
+from deskterm.services.rules_file import (
+    SIGNAL_TRIGGERS,
+    Action,
+    Condition,
+    RuleSpec,
+    describe_trigger,
+    dump_rules,
+    parse_rules,
+    spec_from_json,
+)
+from deskterm.services.signals import Change
+from deskterm.store.db import db
+from deskterm.store.models import (
+    Agent,
+    CannedReply,
+    Queue,
+    Rule,
+    RuleHit,
+    Setting,
+    SlaBreach,
+    Team,
+    TeamMember,
+    Ticket,
+    TicketTag,
+)
+
+#: Names of the rules whose actions are running right now (innermost last).
+_running: list[str] = []
+MAX_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """A loaded rule as the faces list it."""
+
+    name: str
+    position: int
+    enabled: bool
+    when: str
+    timed: bool
+    description: str
+    conditions: int
+    actions: tuple[str, ...]
+    last_run_at: datetime | None
+    hit_count: int
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What `run_time_rules` did: firings per rule name, breaches recorded, failures."""
+
+    fired: dict[str, int]
+    breaches: int
+    errors: dict[str, str]
+
+    @property
+    def total(self) -> int:
+        return sum(self.fired.values())
+
+
+# --- loading ------------------------------------------------------------------------------
+
+
+def check_references(specs: list[RuleSpec]) -> list[str]:
+    """Names in the rules that this desk does not have (queues, teams, agents, canned)."""
+    queues = {q.slug for q in Queue.select(Queue.slug)}
+    teams = {t.slug for t in Team.select(Team.slug)}
+    agents = {a.username for a in Agent.select(Agent.username)}
+    titles = {c.title for c in CannedReply.select(CannedReply.title)}
+    problems = []
+
+    def need(kind: str, name: str, known: set[str], spec: RuleSpec) -> None:
+        if name not in known:
+            problems.append(f"line {spec.line}: rule {spec.name!r}: no {kind} named {name!r}")
+
+    for spec in specs:
+        for cond in spec.conditions:
+            known = {"queue": queues, "team": teams, "assignee": agents | {"none", "me"}}
+            if cond.field in known:
+                for value in cond.values:
+                    need(cond.field, value, known[cond.field], spec)
+        for action in spec.actions:
+            params = action.params
+            if action.kind == "set":
+                if "queue" in params:
+                    need("queue", params["queue"], queues, spec)
+                if "team" in params:
+                    need("team", params["team"], teams, spec)
+            elif action.kind == "assign":
+                if params.get("agent"):
+                    need("agent", params["agent"], agents, spec)
+                if params.get("team"):
+                    need("team", params["team"], teams, spec)
+            elif action.kind == "reply":
+                need("canned reply", params["canned"], titles, spec)
+            elif action.kind == "notify":
+                for who in params["who"]:
+                    if who.startswith("lead:"):
+                        need("team", who[5:], teams, spec)
+                    elif who not in ("lead", "assignee"):
+                        need("agent", who, agents, spec)
+    return problems
+
+
+def load_rules(specs: list[RuleSpec]) -> list[RuleInfo]:
+    """Replace the desk's rules with `specs` in one transaction (hit counts survive by name)."""
+    problems = check_references(specs)
+    if problems:
+        raise BadInput("; ".join(problems))
+    with db.atomic():
+        keep = {r.name: r for r in Rule.select()}
+        Rule.delete().where(Rule.name.not_in([s.name for s in specs])).execute()
+        for position, spec in enumerate(specs):
+            values = dict(
+                position=position,
+                enabled=spec.enabled,
+                trigger=spec.trigger.kind,
+                definition=spec.to_json(),
+            )
+            if spec.name in keep:
+                Rule.update(**values).where(Rule.name == spec.name).execute()
+            else:
+                Rule.create(name=spec.name, **values)
+    return list_rules()
+
+
+def load_rules_file(path: Path | str) -> list[RuleInfo]:
+    """Validate a TOML rules file and make it the desk's rules (nothing changes on error)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NotFound(f"no such rules file: {path}") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"{path}: not UTF-8 text") from None
+    return load_rules(parse_rules(text, source=str(path)))
+
+
+def _spec(row: Rule) -> RuleSpec:
+    return spec_from_json(row.definition)
+
+
+def _info(row: Rule) -> RuleInfo:
+    spec = _spec(row)
+    return RuleInfo(
+        name=row.name,
+        position=row.position,
+        enabled=row.enabled,
+        when=describe_trigger(spec.trigger),
+        timed=spec.trigger.timed,
+        description=spec.description,
+        conditions=len(spec.conditions),
+        actions=tuple(a.kind for a in spec.actions),
+        last_run_at=clock.to_utc(row.last_run_at) if row.last_run_at else None,
+        hit_count=row.hit_count,
+        last_error=row.last_error,
+    )
+
+
+def list_rules() -> list[RuleInfo]:
+    """Every rule in evaluation order."""
+    return [_info(r) for r in Rule.select().order_by(Rule.position, Rule.id)]
+
+
+def _rule_row(name: str) -> Rule:
+    row = Rule.get_or_none(Rule.name == name)
+    if row is None:
+        raise NotFound(f"no rule named {name!r}")
+    return row
+
+
+def set_enabled(name: str, enabled: bool) -> RuleInfo:
+    """Switch a rule on or off."""
+    with db.atomic():
+        row = _rule_row(name)
+        spec = replace(_spec(row), enabled=enabled)
+        Rule.update(enabled=enabled, definition=spec.to_json()).where(Rule.id == row.id).execute()
+    return _info(_rule_row(name))
+
+
+def move_rule(name: str, delta: int) -> list[RuleInfo]:
+    """Move a rule up (negative) or down in the evaluation order."""
+    with db.atomic():
+        rows = list(Rule.select().order_by(Rule.position, Rule.id))
+        index = next((i for i, r in enumerate(rows) if r.name == name), None)
+        if index is None:
+            raise NotFound(f"no rule named {name!r}")
+        target = max(0, min(len(rows) - 1, index + delta))
+        rows.insert(target, rows.pop(index))
+        for position, row in enumerate(rows):
+            Rule.update(position=position).where(Rule.id == row.id).execute()
+    return list_rules()
+
+
+def export_rules() -> str:
+    """The desk's rules as a TOML file (for editing and re-applying)."""
+    return dump_rules([_spec(r) for r in Rule.select().order_by(Rule.position, Rule.id)])
+
+
+# --- conditions -----------------------------------------------------------------------------
+
+
+class _Facts:
+    """What conditions look at, read lazily from one ticket."""
+
+    def __init__(self, ticket_id: int, now: datetime):
+        self.ticket = tickets.get_ticket(ticket_id)
+        self.now = now
+        self._language: str | None | bool = False
+
+    def values(self, name: str) -> tuple[str, ...]:
+        t = self.ticket
+        simple = {
+            "queue": t.queue,
+            "priority": t.priority.value,
+            "status": t.status.value,
+            "channel": t.channel,
+            "team": t.team or "none",
+            "assignee": t.assignee or "none",
+            "organisation": t.requester.organisation or "",
+            "requester": t.requester.email,
+        }
+        if name == "tag":
+            return t.tags
+        if name == "language":
+            return (self.language or "",)
+        return (simple[name],)
+
+    def text(self, name: str) -> str:
+        if name == "subject":
+            return self.ticket.subject
+        customer = [e for e in self.ticket.entries if e.kind.value == "customer"]
+        body = customer[-1].body if customer else ""
+        return body if name == "body" else f"{self.ticket.subject}\n{body}"
+
+    @property
+    def language(self) -> str | None:
+        if self._language is False:
+            stored = Ticket.get_by_id(self.ticket.id).language
+            self._language = stored or language.detect(self.text("text"))
+        return self._language  # type: ignore[return-value]
+
+
+def _match_value(name: str, wanted: str, actual: str) -> bool:
+    if name == "requester":
+        wanted = wanted.lower()
+        return actual == wanted or (wanted.startswith("@") and actual.endswith(wanted))
+    if name == "language":
+        return language.same_language(actual or None, wanted)
+    return actual.lower() == wanted.lower()
+
+
+def _holds(cond: Condition, facts: _Facts) -> bool:
+    if cond.op in ("in", "not_in"):
+        actual = facts.values(cond.field)
+        hit = any(_match_value(cond.field, w, a) for w in cond.values for a in actual)
+        return hit if cond.op == "in" else not hit
+    if cond.op in ("contains", "not_contains"):
+        text = facts.text(cond.field).casefold()
+        hit = any(v.casefold() in text for v in cond.values)
+        return hit if cond.op == "contains" else not hit
+    if cond.op in ("matches", "not_matches"):
+        text = facts.text(cond.field)
+        hit = any(re.search(v, text) for v in cond.values)
+        return hit if cond.op == "matches" else not hit
+    if cond.op == "is":  # business_hours
+        row = Ticket.get_by_id(facts.ticket.id)
+        policy = sla.policy_for_queue(row.queue_id, row.team_id)
+        cal = policy.calendar if policy else always_open()
+        return is_open(cal, facts.now) == (cond.values[0] == "true")
+    if cond.op == "query":
+        query = replace(parse_query(cond.values[0]), ticket_id=facts.ticket.id)
+        return listing.count_tickets(query) > 0
+    raise AssertionError(f"unknown condition operator {cond.op}")
+
+
+def matches(spec: RuleSpec, ticket_id: int, now: datetime | None = None) -> bool:
+    """Whether the rule's conditions hold for the ticket now."""
+    if not spec.conditions:
+        return True
+    facts = _Facts(ticket_id, now or clock.now())
+    results = (_holds(c, facts) for c in spec.conditions)
+    return any(results) if spec.match == "any" else all(results)
+
+
+# --- actions --------------------------------------------------------------------------------
+
+
+def _team_of(ticket_id: int, team: str | None) -> str:
+    if team:
+        return team
+    row = Ticket.get_by_id(ticket_id)
+    if row.team_id:
+        return row.team.slug
+    if row.queue.team_id:
+        return row.queue.team.slug
+    raise BadInput(f'#{ticket_id} has no team to pick an agent from; give team = "..."')
+
+
+def _available(team: str) -> list[str]:
+    members = [a.username for a in directory.team_members(team, active_only=True)]
+    if not members:
+        raise BadInput(f"team {team!r} has no available agents")
+    return members
+
+
+def pick_round_robin(team: str) -> str:
+    """The next available agent of the team after the one picked last time."""
+    members = _available(team)
+    key = f"rules.round_robin.{team}"
+    last = Setting.get_or_none(Setting.key == key)
+    after = [m for m in members if last is None or m > last.value]
+    chosen = (after or members)[0]
+    Setting.replace(key=key, value=chosen).execute()
+    return chosen
+
+
+def pick_least_loaded(team: str) -> str:
+    """The available agent of the team with the fewest active tickets (ties by name)."""
+    members = _available(team)
+    active = [s.value for s in ACTIVE_STATUSES]
+    loads = dict(
+        Ticket.select(Agent.username, fn.COUNT(Ticket.id))
+        .join(Agent, on=(Ticket.assignee == Agent.id))
+        .where(Ticket.status.in_(active) & Agent.username.in_(members))
+        .group_by(Agent.username)
+        .tuples()
+    )
+    return min(members, key=lambda m: (loads.get(m, 0), m))
+
+
+def _notify_targets(ticket_id: int, who: list[str]) -> list[str]:
+    row = Ticket.get_by_id(ticket_id)
+    names: list[str] = []
+    for item in who:
+        if item == "assignee":
+            if row.assignee_id:
+                names.append(row.assignee.username)
+        elif item == "lead" or item.startswith("lead:"):
+            team = item[5:] if item.startswith("lead:") else _team_of(ticket_id, None)
+            lead = (
+                TeamMember.select()
+                .join(Team)
+                .where((Team.slug == team) & (TeamMember.is_lead == True))  # noqa: E712
+                .first()
+            )
+            if lead is not None:
+                names.append(lead.agent.username)
+        else:
+            names.append(item)
+    return list(dict.fromkeys(names))
+
+
+def _do(action: Action, actor: Actor, ticket_id: int, spec: RuleSpec) -> None:
+    params = action.params
+    if action.kind == "set":
+        if "priority" in params:
+            tickets.set_priority(actor, ticket_id, params["priority"])
+        if "queue" in params:
+            tickets.set_queue(actor, ticket_id, params["queue"])
+        if "team" in params:
+            current = tickets.get_ticket(ticket_id).assignee
+            tickets.assign(actor, ticket_id, current, team=params["team"])
+        if "status" in params:
+            tickets.set_status(actor, ticket_id, params["status"])
+    elif action.kind == "assign":
+        method = params["method"]
+        if method == "agent":
+            tickets.assign(actor, ticket_id, params["agent"], team=params.get("team"))
+        else:
+            team = _team_of(ticket_id, params.get("team"))
+            pick = pick_round_robin if method == "round-robin" else pick_least_loaded
+            tickets.assign(actor, ticket_id, pick(team), team=params.get("team"))
+    elif action.kind == "add_tags":
+        tickets.add_tags(actor, ticket_id, params["tags"])
+    elif action.kind == "remove_tags":
+        tickets.remove_tags(actor, ticket_id, params["tags"])
+    elif action.kind == "note":
+        tickets.add_note(actor, ticket_id, params["body"])
+    elif action.kind == "reply":
+        canned.send_canned(actor, ticket_id, params["canned"])
+        if params.get("status"):
+            tickets.set_status(actor, ticket_id, params["status"])
+    elif action.kind == "notify":
+        names = _notify_targets(ticket_id, params["who"])
+        if names:
+            mentions = " ".join(f"@{n}" for n in names)
+            subject = tickets.get_ticket(ticket_id).subject
+            tickets.add_note(
+                actor,
+                ticket_id,
+                f"{mentions} rule {spec.name!r}: please look at #{ticket_id} ({subject})",
+            )
+    elif action.kind == "close":
+        if tickets.get_ticket(ticket_id).status is not Status.CLOSED:
+            tickets.set_status(actor, ticket_id, Status.CLOSED)
+
+
+def fire(
+    row: Rule, spec: RuleSpec, ticket_id: int, now: datetime, anchor: str | None = None
+) -> bool:
+    """Run the rule's actions on one ticket (all or nothing); False when an action failed."""
+    actor = Actor("rule", spec.name)
+    try:
+        with db.atomic():
+            _running.append(spec.name)
+            try:
+                for action in spec.actions:
+                    _do(action, actor, ticket_id, spec)
+            finally:
+                _running.pop()
+            if anchor is not None:
+                RuleHit.create(rule=row.id, ticket=ticket_id, anchor=anchor, at=clock.to_db(now))
+            Rule.update(
+                hit_count=Rule.hit_count + 1, last_run_at=clock.to_db(now), last_error=None
+            ).where(Rule.id == row.id).execute()
+    except DomainError as error:
+        Rule.update(last_error=f"#{ticket_id}: {error}", last_run_at=clock.to_db(now)).where(
+            Rule.id == row.id
+        ).execute()
+        return False
+    return True
+
+
+def _enabled_rules(kinds: tuple[str, ...]) -> list[tuple[Rule, RuleSpec]]:
+    rows = (
+        Rule.select()
+        .where((Rule.enabled == True) & Rule.trigger.in_(list(kinds)))  # noqa: E712
+        .order_by(Rule.position, Rule.id)
+    )
+    return [(r, _spec(r)) for r in rows]
+
+
+def on_change(change: Change) -> None:
+    """Signal listener: run the enabled event rules that this change triggers.
+
+    Runs inside the service's transaction. The service that emitted the change already
+    bumped the ticket's version and may bump it again with the row it holds, so after
+    rule actions the version is put back: the caller's change and the rule's changes
+    become one version step, and nobody else can have seen the steps between.
+    """
+    trigger = SIGNAL_TRIGGERS.get(change.kind)
+    if trigger is None or len(_running) >= MAX_DEPTH:
+        return
+    candidates = [
+        (row, spec) for row, spec in _enabled_rules((trigger,)) if spec.name not in _running
+    ]
+    if change.actor.kind == "rule":
+        candidates = [(r, s) for r, s in candidates if s.name != change.actor.name]
+    if not candidates:
+        return
+    version = Ticket.select(Ticket.version).where(Ticket.id == change.ticket_id).scalar()
+    now = clock.now()
+    for row, spec in candidates:
+        if _still_open(change.ticket_id) and matches(spec, change.ticket_id, now):
+            fire(row, spec, change.ticket_id, now)
+    Ticket.update(version=version).where(Ticket.id == change.ticket_id).execute()
+
+
+def _still_open(ticket_id: int) -> bool:
+    status = Ticket.select(Ticket.status).where(Ticket.id == ticket_id).scalar()
+    return status != Status.CLOSED.value
+
+
+# --- time rules -----------------------------------------------------------------------------
+
+_PUSHDOWN = {
+    "queue": Queue.slug,
+    "priority": Ticket.priority,
+    "status": Ticket.status,
+    "channel": Ticket.channel,
+}
+
+
+def _sql_filters(spec: RuleSpec, select):
+    """Push simple `all` conditions into SQL so only likely candidates reach Python."""
+    if spec.match != "all":
+        return select
+    for cond in spec.conditions:
+        if cond.op not in ("in", "not_in"):
+            continue
+        if cond.field in _PUSHDOWN:
+            expr = _PUSHDOWN[cond.field].in_(list(cond.values))
+        elif cond.field == "tag":
+            expr = Ticket.id.in_(
+                TicketTag.select(TicketTag.ticket).where(TicketTag.name.in_(list(cond.values)))
+            )
+        else:
+            continue
+        select = select.where(expr if cond.op == "in" else ~expr)
+    return select
+
+
+def _unfired(row: Rule, anchor):
+    return ~fn.EXISTS(
+        RuleHit.select(RuleHit.id).where(
+            (RuleHit.rule == row.id) & (RuleHit.ticket == Ticket.id) & (RuleHit.anchor == anchor)
+        )
+    )
+
+
+def time_candidates(row: Rule, spec: RuleSpec, now: datetime) -> list[tuple[int, str]]:
+    """(ticket id, anchor) pairs a time rule may fire on now, chosen in SQL."""
+    trig = spec.trigger
+    at = clock.to_db(now)
+    if trig.kind == "status_for":
+        anchor = fn.CAST(Ticket.status_changed_at, "TEXT")
+        select = (
+            Ticket.select(Ticket.id, anchor)
+            .join(Queue, on=(Ticket.queue == Queue.id))
+            .where(
+                (Ticket.status == trig.status)
+                & (Ticket.status_changed_at <= clock.to_db(now - trig.span))
+                & _unfired(row, anchor)
+            )
+        )
+        return [(i, str(a)) for i, a in _sql_filters(spec, select).tuples()]
+    active = Ticket.status.in_([s.value for s in ACTIVE_STATUSES])
+    if trig.kind == "sla_due":
+        found: list[tuple[int, str]] = []
+        columns = []
+        if trig.target in (None, "first_response", "next_response"):
+            columns.append(Ticket.first_response_due)
+        if trig.target in (None, "resolution"):
+            columns.append(Ticket.resolution_due)
+        for column in columns:
+            select = (
+                Ticket.select(Ticket.id, fn.CAST(column, "TEXT"))
+                .join(Queue, on=(Ticket.queue == Queue.id))
+                .where(
+                    active
+                    & (column > at)
+                    & (column <= clock.to_db(now + trig.span))
+                    & _unfired(row, fn.CAST(column, "TEXT"))
+                )
+            )
+            found += [(i, str(a)) for i, a in _sql_filters(spec, select).tuples()]
+        return found
+    targets = [trig.target] if trig.target else list(sla.TARGETS)
+    anchor = SlaBreach.target.concat("@").concat(fn.CAST(SlaBreach.due_at, "TEXT"))
+    select = (
+        Ticket.select(Ticket.id, anchor)
+        .join(Queue, on=(Ticket.queue == Queue.id))
+        .switch(Ticket)
+        .join(SlaBreach, on=(SlaBreach.ticket == Ticket.id))
+        .where(active & SlaBreach.target.in_(targets) & _unfired(row, anchor))
+    )
+    return [(i, str(a)) for i, a in _sql_filters(spec, select).tuples()]
+
+
+def run_time_rules(now: datetime | None = None, *, sweep_sla: bool = True) -> RunResult:
+    """Evaluate every enabled time rule once (for cron and the console's timer).
+
+    Records SLA breaches first (so `sla breached` rules see them), wakes snoozed tickets,
+    then fires each rule at most once per ticket and episode.
+    """
+    now = now or clock.now()
+    with clock.frozen_at(now):
+        breaches = sla.sweep(now) if sweep_sla else 0
+        tickets.wake_snoozed()
+        fired: dict[str, int] = {}
+        errors: dict[str, str] = {}
+        for row, spec in _enabled_rules(("status_for", "sla_due", "sla_breached")):
+            count = 0
+            for ticket_id, anchor in time_candidates(row, spec, now):
+                if matches(spec, ticket_id, now):
+                    if fire(row, spec, ticket_id, now, anchor):
+                        count += 1
+                    else:
+                        errors[spec.name] = Rule.get_by_id(row.id).last_error or ""
+            Rule.update(last_run_at=clock.to_db(now)).where(Rule.id == row.id).execute()
+            fired[spec.name] = count
+    return RunResult(fired, breaches, errors)
