@@ -93,7 +93,7 @@ def test_auto_reply_bulk_and_bounce_are_classified():
     assert corpus("13").automatic == "Precedence: bulk"
     bounce = corpus("09")
     assert bounce.bounce
-    assert bounce.bounced_ids == ["<dt.9999.0000000000.0000000000000000@example.com>"]
+    assert bounce.bounced_ids == ["<dt.9999.0000000000.0000000000000000@deskterm.example>"]
     assert corpus("01").bounce is False
 
 

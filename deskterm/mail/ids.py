@@ -55,6 +55,11 @@ def ticket_from_token(text: str, secret: str) -> int | None:
     return None
 
 
+def find_tokens(text: str) -> list[str]:
+    """Every token-shaped string in `text` (unverified)."""
+    return [m.group(0) for m in _TOKEN.finditer(text)]
+
+
 def strip_tokens(text: str) -> str:
     """`text` without deskterm tokens (they are plumbing, not part of the message)."""
     return _TOKEN.sub("", text)

@@ -1,0 +1,210 @@
+"""Import one raw message: de-duplicate, classify, thread, and hand it to the ticket services.
+
+Every message ends in exactly one recorded state: `imported` (new ticket or threaded),
+`ignored` (auto-reply, bounce, bulk, our own mail, duplicate) or `quarantined` (kept raw
+for `deskterm mail quarantine retry`). Nothing here raises for a bad message, so one broken
+message never stops a batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from deskterm.config import Config
+from deskterm.domain import Actor, DomainError, NewAttachment, Refused
+from deskterm.mail import ids
+from deskterm.mail.parse import ParsedMail, parse_message
+from deskterm.mail.threading import ThreadDecision, decide
+from deskterm.services import directory, mailbox, tickets
+from deskterm.store.db import db
+
+log = logging.getLogger("deskterm.mail")
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What happened to one message."""
+
+    status: str  # created | threaded | duplicate | ignored | quarantined
+    source: str
+    ticket_id: int | None = None
+    reason: str = ""
+    subject: str = ""
+    sender: str = ""
+
+
+@dataclass
+class ImportSummary:
+    results: list[ImportResult] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(r.status for r in self.results))
+
+    def add(self, result: ImportResult) -> None:
+        self.results.append(result)
+
+
+class Importer:
+    """Imports messages into the open database following the mail config."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.secret = mailbox.secret(config.mail.secret)
+        routes = config.mail.routes
+        self.own_addresses = {config.mail.address.lower(), *routes}
+        self.own_addresses |= {q.email.lower() for q in directory.list_queues() if q.email}
+        self.queue_slugs = {q.slug for q in directory.list_queues()}
+
+    # --- classification ---------------------------------------------------------
+
+    def route(self, mail: ParsedMail) -> str | None:
+        """The queue for the first To/Cc address that has a route (None: default queue)."""
+        for _, address in [*mail.to, *mail.cc]:
+            slug = self.config.mail.routes.get(address) or directory.queue_for_address(address)
+            if slug and slug in self.queue_slugs:
+                return slug
+        return None
+
+    def followers(self, mail: ParsedMail) -> list[str]:
+        """Cc'd people (not the desk, not the sender) become followers."""
+        skip = self.own_addresses | {mail.from_email}
+        result = []
+        for _, address in mail.cc:
+            if address not in skip and address not in result:
+                result.append(address)
+        return result
+
+    def ignore_reason(self, mail: ParsedMail) -> str | None:
+        """Why the message must not open or touch a ticket, or None."""
+        if mail.loop and any(a in mail.loop.lower() for a in self.own_addresses):
+            return f"our own mail came back (X-Loop: {mail.loop})"
+        if mail.from_email in self.own_addresses:
+            return f"sent from the desk's own address {mail.from_email}"
+        if mail.automatic:
+            return mail.automatic
+        return None
+
+    # --- import -------------------------------------------------------------------
+
+    def import_raw(
+        self, raw: bytes, source: str = "", quarantine_reason: str | None = None
+    ) -> ImportResult:
+        """Import one message; never raises for a bad message (it is quarantined)."""
+        if len(raw) > self.config.mail.max_bytes:
+            quarantine_reason = f"too large ({len(raw)} bytes)"
+        if quarantine_reason:
+            digest = hashlib.sha256(raw).hexdigest()
+            return self._quarantine(digest, raw, source, quarantine_reason)
+        try:
+            mail = parse_message(raw)
+        except Exception as error:  # the email package gave up: keep the bytes
+            digest = hashlib.sha256(raw).hexdigest()
+            return self._quarantine(digest, raw, source, f"cannot parse: {error!r}"[:500])
+        if mailbox.seen(mail.digest) is not None:
+            return ImportResult("duplicate", source, reason="already imported",
+                                subject=mail.subject, sender=mail.from_email)
+        try:
+            return self._import_parsed(mail, raw, source)
+        except Exception as error:
+            log.exception("mail import failed for %s", source)
+            reason = str(error) if isinstance(error, DomainError) else repr(error)
+            return self._quarantine(mail.digest, raw, source, reason[:500], mail)
+
+    def _import_parsed(self, mail: ParsedMail, raw: bytes, source: str) -> ImportResult:
+        reason = self.ignore_reason(mail)
+        if reason:
+            if mail.bounce:
+                failed = mailbox.mark_bounced(self._bounced_ids(mail), reason)
+                if failed:
+                    reason += f"; outbox {', '.join(map(str, failed))} marked failed"
+            log.info("ignored %s from %s: %s", source, mail.from_email, reason)
+            mailbox.record_inbound(
+                mail.digest, "ignored", message_id=mail.message_id, from_addr=mail.from_email,
+                subject=mail.subject, reason=reason, source=source,
+            )
+            return ImportResult("ignored", source, reason=reason, subject=mail.subject,
+                                sender=mail.from_email)
+        if not mail.from_email:
+            return self._quarantine(mail.digest, raw, source, "no sender address", mail)
+        decision = decide(mail, self.secret)
+        with db.atomic():
+            ticket_id, entry_id, status = self._apply(mail, decision)
+            mailbox.record_inbound(
+                mail.digest, "imported", message_id=mail.message_id, from_addr=mail.from_email,
+                subject=mail.subject, reason=decision.describe(), ticket_id=ticket_id,
+                entry_id=entry_id, source=source,
+            )
+        return ImportResult(status, source, ticket_id=ticket_id, reason=decision.describe(),
+                            subject=mail.subject, sender=mail.from_email)
+
+    def _bounced_ids(self, mail: ParsedMail) -> list[str]:
+        found = list(mail.bounced_ids)
+        found += [m for m in mail.thread_ids if ids.ticket_from_message_id(m, self.secret)]
+        return found
+
+    def _apply(self, mail: ParsedMail, decision: ThreadDecision) -> tuple[int, int | None, str]:
+        contact = directory.ensure_contact(mail.from_email, mail.from_name or None)
+        actor = Actor("customer", contact.email, contact_id=contact.id)
+        files = [NewAttachment(a.filename, a.content_type, a.data) for a in mail.attachments]
+        body = ids.strip_tokens(mail.body).strip() or ("(no text)" if files else "(empty message)")
+        if decision.ticket_id is not None:
+            try:
+                detail = tickets.add_customer_message(
+                    actor, decision.ticket_id, body=body, from_email=contact.email,
+                    attachments=files, message_id=mail.message_id, cc=self.followers(mail),
+                )
+                return detail.id, detail.entries[-1].id if detail.entries else None, "threaded"
+            except Refused:  # closed meanwhile: a new ticket that links to it
+                decision = ThreadDecision(None, "new", linked_to=decision.ticket_id)
+        detail = tickets.create_ticket(
+            actor,
+            subject=mail.clean_subject,
+            body=body,
+            requester_email=contact.email,
+            requester_name=mail.from_name or None,
+            queue=self.route(mail),
+            channel="email",
+            followers=self.followers(mail),
+            attachments=files,
+            message_id=mail.message_id,
+            linked_to=decision.linked_to,
+        )
+        first = next((e.id for e in detail.entries if e.kind.value == "customer"), None)
+        return detail.id, first, "created"
+
+    def _quarantine(
+        self, digest: str, raw: bytes, source: str, reason: str, mail: ParsedMail | None = None
+    ) -> ImportResult:
+        log.warning("quarantined %s: %s", source, reason)
+        mailbox.record_inbound(
+            digest, "quarantined", message_id=mail.message_id if mail else None,
+            from_addr=mail.from_email if mail else None, subject=mail.subject if mail else None,
+            reason=reason, source=source, raw=raw,
+        )
+        return ImportResult("quarantined", source, reason=reason,
+                            subject=mail.subject if mail else "",
+                            sender=mail.from_email if mail else "")
+
+    def import_many(self, messages: Iterable[tuple[str, bytes | Exception]]) -> ImportSummary:
+        """Import (source, raw) pairs; a reader error for one message quarantines nothing
+        (there are no bytes) but is reported and does not stop the rest."""
+        summary = ImportSummary()
+        for source, raw in messages:
+            if isinstance(raw, Exception):
+                summary.add(ImportResult("quarantined", source, reason=f"unreadable: {raw}"))
+                continue
+            summary.add(self.import_raw(raw, source))
+        return summary
+
+    def retry(self, inbound_id: int) -> ImportResult:
+        """Import a quarantined message again (after a fix or a config change)."""
+        info, raw = mailbox.quarantined(inbound_id)
+        result = self.import_raw(raw, info.source or f"quarantine:{inbound_id}")
+        if result.status != "quarantined":
+            mailbox.release_quarantine(info, f"retried: {result.status} {result.reason}".strip())
+        return result

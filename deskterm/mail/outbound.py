@@ -1,0 +1,202 @@
+"""Deliver the outbox: build MIME messages and send them over SMTP (or into a local Maildir).
+
+Retries back off (1 min, 5 min, 15 min, 1 h, 3 h, 6 h, 12 h) and give up after the last;
+a permanent SMTP refusal (5xx) fails at once. With no SMTP host configured, mail goes to a
+Maildir under the data dir so a laptop demo shows real messages.
+"""
+
+from __future__ import annotations
+
+import html
+import mailbox as std_mailbox
+import smtplib
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Protocol
+
+from deskterm import clock
+from deskterm.config import Config, SmtpSettings
+from deskterm.domain import AttachmentInfo, Delivery
+from deskterm.mail import ids
+from deskterm.services import mailbox
+from deskterm.services.mailbox import OutboxItem
+
+BACKOFF = [timedelta(minutes=m) for m in (1, 5, 15, 60, 180, 360, 720)]
+
+
+def retry_delay(attempts_before: int) -> timedelta | None:
+    """How long to wait after failed try number `attempts_before + 1` (None: give up)."""
+    return BACKOFF[attempts_before] if attempts_before < len(BACKOFF) else None
+
+
+def _html_body(text: str) -> str:
+    """The HTML alternative: the text as is, with the body token hidden from view."""
+    visible = ids.strip_tokens(text).rstrip()
+    hidden = "".join(
+        f'<span style="display:none;font-size:0;max-height:0">{html.escape(t)}</span>'
+        for t in ids.find_tokens(text)
+    )
+    return (
+        '<!DOCTYPE html><html><body><div style="white-space:pre-wrap;font-family:sans-serif">'
+        f"{html.escape(visible)}</div>{hidden}</body></html>"
+    )
+
+
+def build_message(
+    item: OutboxItem, attachments: Sequence[tuple[AttachmentInfo, bytes]] = ()
+) -> EmailMessage:
+    """The MIME message for an outbox item: text + HTML alternative + attachments."""
+    msg = EmailMessage()
+    headers = dict(item.headers)
+    msg["From"] = headers.pop("From")
+    msg["To"] = ", ".join(item.to)
+    if item.cc:
+        msg["Cc"] = ", ".join(item.cc)
+    msg["Subject"] = item.subject
+    msg["Date"] = format_datetime(clock.now())
+    msg["Message-ID"] = item.message_id
+    for name, value in headers.items():
+        msg[name] = value
+    msg.set_content(item.body, cte="quoted-printable")
+    msg.add_alternative(_html_body(item.body), subtype="html", cte="quoted-printable")
+    for meta, data in attachments:
+        maintype, _, subtype = (meta.content_type or "application/octet-stream").partition("/")
+        msg.add_attachment(
+            data, maintype=maintype or "application", subtype=subtype or "octet-stream",
+            filename=meta.filename,
+        )
+    return msg
+
+
+class Transport(Protocol):
+    def send(self, msg: EmailMessage) -> None: ...
+    def close(self) -> None: ...
+
+
+class MaildirTransport:
+    """Writes each message into a local Maildir (the demo default)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.box = std_mailbox.Maildir(str(path), create=True)
+
+    def send(self, msg: EmailMessage) -> None:
+        self.box.add(msg.as_bytes())
+
+    def close(self) -> None:
+        self.box.close()
+
+
+class SmtpTransport:
+    """One SMTP session (connected lazily) for a batch of messages."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self.client: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        if s.security == "ssl":
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                s.host, s.port, timeout=s.timeout, context=ssl.create_default_context()
+            )
+        else:
+            client = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            if s.security == "starttls":
+                client.starttls(context=ssl.create_default_context())
+        if s.user:
+            client.login(s.user, s.password)
+        return client
+
+    def send(self, msg: EmailMessage) -> None:
+        if self.client is None:
+            self.client = self._connect()
+        try:
+            self.client.send_message(msg)
+        except smtplib.SMTPServerDisconnected:
+            self.client = None
+            raise
+
+    def close(self) -> None:
+        if self.client is not None:
+            try:
+                self.client.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+            self.client = None
+
+
+def local_outbox_dir(config: Config) -> Path:
+    """The Maildir that receives outgoing mail when no SMTP host is configured."""
+    if config.mail.outbox_dir:
+        return Path(config.mail.outbox_dir)
+    return mailbox.mail_dir() / "outbox"
+
+
+def transport_for(config: Config) -> Transport:
+    """SMTP when a host is configured, else the local Maildir."""
+    if config.mail.smtp.host:
+        return SmtpTransport(config.mail.smtp)
+    return MaildirTransport(local_outbox_dir(config))
+
+
+def _permanent(error: Exception) -> bool:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return bool(codes) and all(code >= 500 for code in codes)
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code >= 500 and not isinstance(error, smtplib.SMTPAuthenticationError)
+    return False
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, smtplib.SMTPResponseException):
+        message = error.smtp_error
+        text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+        return f"{error.smtp_code} {text}"
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return "; ".join(
+            f"{rcpt}: {code} {msg.decode('utf-8', 'replace') if isinstance(msg, bytes) else msg}"
+            for rcpt, (code, msg) in error.recipients.items()
+        )
+    return f"{type(error).__name__}: {error}"
+
+
+@dataclass
+class SendSummary:
+    sent: list[int] = field(default_factory=list)
+    deferred: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+
+
+def send_due(
+    config: Config, *, limit: int = 100, transport: Transport | None = None
+) -> SendSummary:
+    """Deliver every due outbox message once; record sent / deferred / failed for each."""
+    summary = SendSummary()
+    items = mailbox.due_outbox(limit)
+    if not items:
+        return summary
+    transport = transport or transport_for(config)
+    try:
+        for item in items:
+            try:
+                msg = build_message(item, mailbox.outbox_attachments(item.entry_id))
+                transport.send(msg)
+            except (smtplib.SMTPException, OSError) as error:
+                if isinstance(transport, SmtpTransport):
+                    transport.close()  # start clean for the next message
+                delay = None if _permanent(error) else retry_delay(item.attempts)
+                status = mailbox.mark_deferred(item.id, _describe(error), delay)
+                (summary.failed if status is Delivery.FAILED else summary.deferred).append(item.id)
+                continue
+            mailbox.mark_sent(item.id)
+            summary.sent.append(item.id)
+    finally:
+        transport.close()
+    return summary

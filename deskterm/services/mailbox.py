@@ -1,0 +1,365 @@
+"""Mail bookkeeping in the database: inbound messages seen, quarantine, threading look-ups,
+the outbox queue's delivery states, and the HMAC secret for deskterm's Message-IDs."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from deskterm import clock
+from deskterm.domain import AttachmentInfo, Delivery, NotFound
+from deskterm.services import attachments as attachment_store
+from deskterm.store.db import db, db_path
+from deskterm.store.models import (
+    Agent,
+    Attachment,
+    Contact,
+    Entry,
+    Follower,
+    InboundMessage,
+    OutboxMessage,
+    Setting,
+    Ticket,
+)
+
+_SECRET_KEY = "mail.secret"
+
+
+@dataclass(frozen=True)
+class InboundInfo:
+    """One message the mail channel has seen."""
+
+    id: int
+    status: str  # imported | ignored | quarantined
+    message_id: str | None
+    from_addr: str | None
+    subject: str | None
+    reason: str | None
+    ticket_id: int | None
+    source: str | None
+    raw_path: str | None
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One outgoing message with its delivery state."""
+
+    id: int
+    ticket_id: int | None
+    entry_id: int | None
+    kind: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    subject: str
+    body: str
+    message_id: str
+    headers: dict[str, str]
+    status: Delivery
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return clock.to_utc(value) if value is not None else None
+
+
+def _now_db() -> datetime:
+    return clock.to_db(clock.now())
+
+
+# --- secret ---------------------------------------------------------------------
+
+
+def secret(configured: str = "") -> str:
+    """The HMAC key: the configured one, else one generated once and kept in Setting."""
+    if configured:
+        return configured
+    row = Setting.get_or_none(Setting.key == _SECRET_KEY)
+    if row is None:
+        with db.atomic():
+            new = Setting.insert(key=_SECRET_KEY, value=secrets.token_hex(32))
+            new.on_conflict_ignore().execute()
+        row = Setting.get(Setting.key == _SECRET_KEY)
+    return row.value
+
+
+# --- inbound --------------------------------------------------------------------
+
+
+def mail_dir() -> Path:
+    """Where the mail channel keeps files beside the database (quarantine, local outbox)."""
+    path = db_path()
+    return path.parent / (path.stem + "-mail")
+
+
+def seen(digest: str) -> InboundInfo | None:
+    """The earlier record of this message (by digest), unless it sits in quarantine."""
+    row = InboundMessage.get_or_none(InboundMessage.digest == digest)
+    if row is None or row.status == "quarantined":
+        return None
+    return _inbound_info(row)
+
+
+def _inbound_info(row: InboundMessage) -> InboundInfo:
+    return InboundInfo(
+        id=row.id,
+        status=row.status,
+        message_id=row.message_id,
+        from_addr=row.from_addr,
+        subject=row.subject,
+        reason=row.reason,
+        ticket_id=row.ticket_id,
+        source=row.source,
+        raw_path=row.raw_path,
+        received_at=clock.to_utc(row.received_at),
+    )
+
+
+def record_inbound(
+    digest: str,
+    status: str,
+    *,
+    message_id: str | None = None,
+    from_addr: str | None = None,
+    subject: str | None = None,
+    reason: str | None = None,
+    ticket_id: int | None = None,
+    entry_id: int | None = None,
+    source: str | None = None,
+    raw: bytes | None = None,
+) -> InboundInfo:
+    """Record what happened to a message (updating a quarantined record on retry).
+
+    With `raw`, the bytes are kept under the mail dir so a quarantined message can be
+    listed and retried later.
+    """
+    raw_path = None
+    if raw is not None:
+        target = mail_dir() / "quarantine" / f"{digest}.eml"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(raw)
+        raw_path = str(target)
+    values = dict(
+        message_id=(message_id or None) and message_id[:255],
+        status=status,
+        reason=reason,
+        ticket=ticket_id,
+        entry=entry_id,
+        from_addr=(from_addr or None) and from_addr[:255],
+        subject=subject,
+        source=source,
+        received_at=_now_db(),
+    )
+    with db.atomic():
+        row = InboundMessage.get_or_none(InboundMessage.digest == digest)
+        if row is None:
+            row = InboundMessage.create(digest=digest, raw_path=raw_path, **values)
+        else:
+            for key, value in values.items():
+                setattr(row, key, value)
+            row.raw_path = raw_path or row.raw_path
+            row.save()
+    return _inbound_info(row)
+
+
+def list_inbound(status: str | None = None, limit: int = 100) -> list[InboundInfo]:
+    """Recently seen inbound messages, newest first (optionally of one status)."""
+    query = InboundMessage.select().order_by(InboundMessage.id.desc()).limit(limit)
+    if status:
+        query = query.where(InboundMessage.status == status)
+    return [_inbound_info(row) for row in query]
+
+
+def quarantined(inbound_id: int) -> tuple[InboundInfo, bytes]:
+    """A quarantined message and its raw bytes; NotFound if there is none with that id."""
+    row = InboundMessage.get_or_none(
+        (InboundMessage.id == inbound_id) & (InboundMessage.status == "quarantined")
+    )
+    if row is None:
+        raise NotFound(f"no quarantined message {inbound_id}")
+    if not row.raw_path or not Path(row.raw_path).is_file():
+        raise NotFound(f"quarantined message {inbound_id} has lost its raw file {row.raw_path}")
+    return _inbound_info(row), Path(row.raw_path).read_bytes()
+
+
+def release_quarantine(info: InboundInfo, outcome: str) -> None:
+    """Close a quarantine record after a successful retry and drop its raw copy."""
+    with db.atomic():
+        InboundMessage.update(status="retried", reason=outcome[:500], raw_path=None).where(
+            (InboundMessage.id == info.id) & (InboundMessage.status == "quarantined")
+        ).execute()
+        InboundMessage.update(raw_path=None).where(InboundMessage.id == info.id).execute()
+    if info.raw_path:
+        Path(info.raw_path).unlink(missing_ok=True)
+
+
+# --- threading look-ups -------------------------------------------------------------
+
+
+def ticket_for_message_ids(message_ids: Sequence[str]) -> int | None:
+    """The ticket that sent or received one of these Message-IDs (first match wins)."""
+    for mid in message_ids:
+        entry = Entry.get_or_none(Entry.message_id == mid)
+        if entry is not None:
+            return entry.ticket_id
+        out = OutboxMessage.get_or_none(OutboxMessage.message_id == mid)
+        if out is not None and out.ticket_id:
+            return out.ticket_id
+        seen_row = InboundMessage.get_or_none(
+            (InboundMessage.message_id == mid) & InboundMessage.ticket.is_null(False)
+        )
+        if seen_row is not None:
+            return seen_row.ticket_id
+    return None
+
+
+def ticket_state(ticket_id: int) -> tuple[str, int | None] | None:
+    """(status, merged_into) of a ticket, or None when it does not exist."""
+    row = Ticket.get_or_none(Ticket.id == ticket_id)
+    return None if row is None else (row.status, row.merged_into_id)
+
+
+def is_participant(ticket_id: int, email: str) -> bool:
+    """Whether `email` is the requester, a follower or an agent of the ticket."""
+    address = email.strip().lower()
+    row = Ticket.get_or_none(Ticket.id == ticket_id)
+    if row is None:
+        return False
+    if row.requester.email == address:
+        return True
+    follower = (
+        Follower.select()
+        .join(Contact)
+        .where((Follower.ticket == ticket_id) & (Contact.email == address))
+        .exists()
+    )
+    if follower:
+        return True
+    return Agent.select().where(Agent.email == address).exists()
+
+
+# --- outbox ---------------------------------------------------------------------------
+
+
+def _split(addrs: str) -> tuple[str, ...]:
+    return tuple(a for a in (x.strip() for x in (addrs or "").split(",")) if a)
+
+
+def outbox_item(row: OutboxMessage) -> OutboxItem:
+    """The read model of an outbox row."""
+    return OutboxItem(
+        id=row.id,
+        ticket_id=row.ticket_id,
+        entry_id=row.entry_id,
+        kind=row.kind,
+        to=_split(row.to_addrs),
+        cc=_split(row.cc_addrs),
+        subject=row.subject,
+        body=row.body,
+        message_id=row.message_id,
+        headers=json.loads(row.headers or "{}"),
+        status=Delivery(row.status),
+        attempts=row.attempts,
+        last_error=row.last_error,
+        next_attempt_at=_utc(row.next_attempt_at),
+        created_at=clock.to_utc(row.created_at),
+        sent_at=_utc(row.sent_at),
+    )
+
+
+def list_outbox(
+    status: str | None = None, ticket_id: int | None = None, limit: int = 100
+) -> list[OutboxItem]:
+    """Outgoing messages, newest first."""
+    query = OutboxMessage.select().order_by(OutboxMessage.id.desc()).limit(limit)
+    if status:
+        query = query.where(OutboxMessage.status == Delivery(status).value)
+    if ticket_id is not None:
+        query = query.where(OutboxMessage.ticket == ticket_id)
+    return [outbox_item(row) for row in query]
+
+
+def due_outbox(limit: int = 100) -> list[OutboxItem]:
+    """Queued messages and deferred ones whose next try has come, oldest first."""
+    now = _now_db()
+    query = (
+        OutboxMessage.select()
+        .where(
+            (OutboxMessage.status == Delivery.QUEUED.value)
+            | (
+                (OutboxMessage.status == Delivery.DEFERRED.value)
+                & (OutboxMessage.next_attempt_at <= now)
+            )
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    return [outbox_item(row) for row in query]
+
+
+def outbox_attachments(entry_id: int | None) -> list[tuple[AttachmentInfo, bytes]]:
+    """The files of the entry a message carries (a public reply's attachments)."""
+    if entry_id is None:
+        return []
+    rows = Attachment.select().where(Attachment.entry == entry_id).order_by(Attachment.id)
+    return [attachment_store.read_bytes(row.id) for row in rows]
+
+
+def mark_sent(outbox_id: int) -> None:
+    """Record a successful delivery."""
+    with db.atomic():
+        OutboxMessage.update(
+            status=Delivery.SENT.value,
+            attempts=OutboxMessage.attempts + 1,
+            sent_at=_now_db(),
+            last_error=None,
+            next_attempt_at=None,
+        ).where(OutboxMessage.id == outbox_id).execute()
+
+
+def mark_deferred(outbox_id: int, error: str, retry_in: timedelta | None) -> Delivery:
+    """Record a failed try: deferred until `retry_in` from now, or failed when None."""
+    status = Delivery.DEFERRED if retry_in is not None else Delivery.FAILED
+    with db.atomic():
+        OutboxMessage.update(
+            status=status.value,
+            attempts=OutboxMessage.attempts + 1,
+            last_error=error[:2000],
+            next_attempt_at=clock.to_db(clock.now() + retry_in) if retry_in else None,
+        ).where(OutboxMessage.id == outbox_id).execute()
+    return status
+
+
+def mark_bounced(message_ids: Iterable[str], reason: str) -> list[int]:
+    """Mark the outbox messages a bounce names as failed; return their ids."""
+    ids = [m for m in message_ids if m]
+    if not ids:
+        return []
+    with db.atomic():
+        rows = list(OutboxMessage.select().where(OutboxMessage.message_id.in_(ids)))
+        for row in rows:
+            row.status = Delivery.FAILED.value
+            row.last_error = f"bounced: {reason}"[:2000]
+            row.next_attempt_at = None
+            row.save()
+    return [row.id for row in rows]
+
+
+def retry_outbox(outbox_id: int) -> OutboxItem:
+    """Put a failed or deferred message back in the queue for the next send."""
+    with db.atomic():
+        row = OutboxMessage.get_or_none(OutboxMessage.id == outbox_id)
+        if row is None:
+            raise NotFound(f"no outbox message {outbox_id}")
+        row.status = Delivery.QUEUED.value
+        row.next_attempt_at = None
+        row.save()
+    return outbox_item(row)

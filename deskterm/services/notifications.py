@@ -1,0 +1,265 @@
+"""Customer notifications: the signals listener that queues mail in the change's transaction.
+
+Ticket opened -> confirmation; public reply -> the reply (with its attachments) to the
+requester, followers in Cc; status change by the desk -> a status mail, or the satisfaction
+survey on resolve. Internal notes never produce mail. Automatic kinds (confirmation, status,
+survey) are capped per address (`mail.auto_cap` per `mail.auto_cap_hours`) so two
+auto-responders cannot ping-pong. Templates are editable: a file
+`<config dir>/templates/mail-<kind>.<lang>.txt` overrides the packaged one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from deskterm import clock, paths
+from deskterm.config import Config, load_config
+from deskterm.domain import Actor, Delivery, Status
+from deskterm.mail import ids
+from deskterm.mail.quoting import REPLY_MARKER
+from deskterm.services import audit, mailbox, signals
+from deskterm.store.models import Contact, Entry, Follower, OutboxMessage, Ticket
+
+AUTOMATIC_KINDS = ("ticket_opened", "status_changed", "survey")
+_MARKERS = {"en": REPLY_MARKER, "hr": "##- Molimo odgovorite iznad ove crte -##"}
+_PLACEHOLDER = re.compile(r"\{([a-z_]+\.[a-z_]+|marker|token)\}")
+#: A status mail is folded into a reply the same agent queued this recently.
+_SAME_ACTION = timedelta(seconds=5)
+
+_config: Config | None = None
+
+
+def use_config(config: Config | None) -> None:
+    """Set the config the listener uses (None: read the config file on next use)."""
+    global _config
+    _config = config
+
+
+def _cfg() -> Config:
+    global _config
+    if _config is None:
+        _config = load_config()
+    return _config
+
+
+# --- templates ---------------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def _packaged(name: str) -> str | None:
+    item = resources.files("deskterm").joinpath("templates", name)
+    return item.read_text(encoding="utf-8") if item.is_file() else None
+
+
+def template_text(kind: str, language: str) -> str:
+    """The template source for a mail kind: user override, then packaged, English last."""
+    user_dir = paths.config_path().parent / "templates"
+    for lang in dict.fromkeys((language, "en")):
+        name = f"mail-{kind}.{lang}.txt"
+        user_file = Path(user_dir) / name
+        if user_file.is_file():
+            return user_file.read_text(encoding="utf-8")
+        text = _packaged(name)
+        if text is not None:
+            return text
+    raise LookupError(f"no template for mail kind {kind!r}")
+
+
+def render(kind: str, values: dict[str, str], language: str = "en") -> tuple[str, str]:
+    """(subject, body) of a template with `{ticket.ref}`-style placeholders filled.
+
+    Unknown placeholders are left as written, so a typo shows in the mail instead of
+    failing the agent's change.
+    """
+    source = template_text(kind, language)
+    filled = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), source)
+    head, _, body = filled.partition("\n\n")
+    subject = head.removeprefix("Subject:").strip() if head.startswith("Subject:") else ""
+    if not subject:
+        body = filled
+    body = re.sub(r"\n{3,}", "\n\n", body).strip() + "\n"
+    return " ".join(subject.split()), body
+
+
+# --- what goes where ----------------------------------------------------------------
+
+
+def _values(ticket: Ticket, config: Config, secret: str) -> dict[str, str]:
+    requester = ticket.requester
+    first = requester.name.split()[0] if requester.name.strip() else requester.email.split("@")[0]
+    return {
+        "ticket.ref": f"#{ticket.id}",
+        "ticket.id": str(ticket.id),
+        "ticket.subject": ticket.subject,
+        "ticket.status": ticket.status,
+        "ticket.queue": ticket.queue.name,
+        "requester.name": requester.name or requester.email,
+        "requester.first_name": first,
+        "requester.email": requester.email,
+        "desk.name": config.desk_name,
+        "marker": _MARKERS.get(config.language, REPLY_MARKER),
+        "token": ids.make_token(ticket.id, secret),
+        "status.line": "",
+    }
+
+
+def _known_ids(ticket_id: int) -> list[str]:
+    """Message-IDs of the ticket's mail so far (received and sent), oldest first."""
+    received = [
+        (e.created_at, e.message_id)
+        for e in Entry.select(Entry.created_at, Entry.message_id).where(
+            (Entry.ticket == ticket_id) & Entry.message_id.is_null(False)
+        )
+    ]
+    sent = [
+        (o.created_at, o.message_id)
+        for o in OutboxMessage.select(OutboxMessage.created_at, OutboxMessage.message_id).where(
+            OutboxMessage.ticket == ticket_id
+        )
+    ]
+    return [mid for _, mid in sorted(received + sent, key=lambda pair: pair[0])]
+
+
+def _customer_reply_target(ticket_id: int) -> str | None:
+    last = (
+        Entry.select(Entry.message_id)
+        .where((Entry.ticket == ticket_id) & (Entry.kind == "customer")
+               & Entry.message_id.is_null(False))
+        .order_by(Entry.created_at.desc(), Entry.id.desc())
+        .first()
+    )
+    return last.message_id if last else None
+
+
+def _capped(address: str, config: Config) -> bool:
+    since = clock.to_db(clock.now() - timedelta(hours=config.mail.auto_cap_hours))
+    count = (
+        OutboxMessage.select()
+        .where(
+            (OutboxMessage.to_addrs == address)
+            & (OutboxMessage.created_at >= since)
+            & OutboxMessage.kind.in_(AUTOMATIC_KINDS)
+        )
+        .count()
+    )
+    return count >= config.mail.auto_cap
+
+
+def _queue(
+    ticket: Ticket, kind: str, values: dict[str, str], *, entry_id: int | None = None,
+    cc: list[str] | None = None,
+) -> OutboxMessage | None:
+    config = _cfg()
+    secret = mailbox.secret(config.mail.secret)
+    to = ticket.requester.email
+    if kind in AUTOMATIC_KINDS and _capped(to, config):
+        audit.record(ticket.id, Actor.system("mail"), "mail_capped", "mail", None,
+                     f"{kind} to {to} not sent: {config.mail.auto_cap} automatic mails in "
+                     f"{config.mail.auto_cap_hours:g}h")
+        return None
+    subject, body = render(kind, values, config.language)
+    known = _known_ids(ticket.id)
+    message_id = ids.make_message_id(ticket.id, secret, config.mail.domain)
+    in_reply_to = _customer_reply_target(ticket.id) if kind == "reply" else None
+    in_reply_to = in_reply_to or (known[-1] if known else None)
+    references = ([known[0]] + known[-9:]) if len(known) > 10 else known
+    headers = {
+        "From": f"{config.desk_name} <{config.mail.address}>",
+        "Reply-To": f"{config.desk_name} <{config.mail.address}>",
+        "X-Loop": config.mail.address,
+        "X-Deskterm-Ticket": str(ticket.id),
+        "Thread-Topic": ticket.subject,
+        "Thread-Index": ids.thread_index(
+            ticket.id, clock.to_utc(ticket.created_at), secret, child=min(len(known), 40)
+        ),
+    }
+    if in_reply_to:
+        headers["In-Reply-To"] = in_reply_to
+        headers["References"] = " ".join(dict.fromkeys(references))
+    if kind in AUTOMATIC_KINDS:
+        headers["Auto-Submitted"] = "auto-replied" if kind == "ticket_opened" else "auto-generated"
+        headers["X-Auto-Response-Suppress"] = "All"
+    return OutboxMessage.create(
+        ticket=ticket.id,
+        entry=entry_id,
+        kind=kind,
+        to_addrs=to,
+        cc_addrs=", ".join(cc or []),
+        subject=subject,
+        body=body,
+        message_id=message_id,
+        headers=json.dumps(headers, ensure_ascii=False),
+        status=Delivery.QUEUED.value,
+        created_at=clock.to_db(clock.now()),
+    )
+
+
+def _followers(ticket_id: int) -> list[str]:
+    return [
+        c.email
+        for c in Contact.select(Contact.email)
+        .join(Follower)
+        .where(Follower.ticket == ticket_id)
+        .order_by(Follower.id)
+    ]
+
+
+def _recent_reply(ticket_id: int) -> OutboxMessage | None:
+    since = clock.to_db(clock.now() - _SAME_ACTION)
+    return (
+        OutboxMessage.select()
+        .where((OutboxMessage.ticket == ticket_id) & (OutboxMessage.kind == "reply")
+               & (OutboxMessage.status == Delivery.QUEUED.value)
+               & (OutboxMessage.attempts == 0) & (OutboxMessage.created_at >= since))
+        .order_by(OutboxMessage.id.desc())
+        .first()
+    )
+
+
+def _on_status(ticket: Ticket, change: signals.Change, values: dict[str, str]) -> None:
+    before, after = Status(change.before), Status(change.after)
+    if change.actor.kind == "customer" or ticket.merged_into_id:
+        return  # the customer knows; a merge tells its own story
+    if Status.POSTPONED in (before, after) or (before, after) == (Status.NEW, Status.OPEN):
+        return  # snoozing and picking up are internal
+    if after is Status.RESOLVED:
+        _queue(ticket, "survey", values)
+        return
+    pending_reply = _recent_reply(ticket.id)
+    if pending_reply is not None:  # "reply and set pending": one mail, with the status
+        pending_reply.body = pending_reply.body.rstrip("\n") + f"\n\n(Status: {after.value})\n"
+        pending_reply.save()
+        return
+    values = {**values, "status.before": before.value, "status.after": after.value}
+    _queue(ticket, "status_changed", values)
+
+
+def on_change(change: signals.Change) -> None:
+    """Queue the customer mail a change calls for (runs inside the change's transaction)."""
+    if change.kind not in ("created", "reply", "status"):
+        return
+    ticket = Ticket.get_or_none(Ticket.id == change.ticket_id)
+    if ticket is None or not ticket.requester.email:
+        return
+    config = _cfg()
+    values = _values(ticket, config, mailbox.secret(config.mail.secret))
+    if change.kind == "created":
+        _queue(ticket, "ticket_opened", values)
+    elif change.kind == "reply" and change.entry_id is not None:
+        entry = Entry.get_by_id(change.entry_id)
+        values = {**values, "reply.body": entry.body, "agent.name": entry.author}
+        _queue(ticket, "reply", values, entry_id=entry.id, cc=_followers(ticket.id))
+    elif change.kind == "status":
+        _on_status(ticket, change, values)
+
+
+def delivery_for_entries(entry_ids: list[int]) -> dict[int, Delivery]:
+    """Delivery status of the mail each public reply caused (worst of its messages)."""
+    from deskterm.services.ticket_view import delivery_by_entry
+
+    return delivery_by_entry(entry_ids)
