@@ -83,6 +83,7 @@ class MaildirTransport:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
         self.box = std_mailbox.Maildir(str(path), create=True)
 
     def send(self, msg: EmailMessage) -> None:
