@@ -116,7 +116,7 @@ def check_references(specs: list[RuleSpec]) -> list[str]:
                     need("agent", params["agent"], agents, spec)
                 if params.get("team"):
                     need("team", params["team"], teams, spec)
-            elif action.kind == "reply":
+            elif action.kind == "reply" and "canned" in params:
                 need("canned reply", params["canned"], titles, spec)
             elif action.kind == "notify":
                 for who in params["who"]:
@@ -277,6 +277,8 @@ def _match_value(name: str, wanted: str, actual: str) -> bool:
 
 def _holds(cond: Condition, facts: _Facts) -> bool:
     if cond.op in ("in", "not_in"):
+        if cond.field == "language" and facts.language is None:
+            return False  # too little text to tell: neither "is" nor "is not" holds
         actual = facts.values(cond.field)
         hit = any(_match_value(cond.field, w, a) for w in cond.values for a in actual)
         return hit if cond.op == "in" else not hit
@@ -403,7 +405,11 @@ def _do(action: Action, actor: Actor, ticket_id: int, spec: RuleSpec) -> None:
     elif action.kind == "note":
         tickets.add_note(actor, ticket_id, params["body"])
     elif action.kind == "reply":
-        canned.send_canned(actor, ticket_id, params["canned"])
+        if "canned" in params:
+            canned.send_canned(actor, ticket_id, params["canned"])
+        else:
+            values = canned.placeholder_values(tickets.get_ticket(ticket_id), None)
+            tickets.reply(actor, ticket_id, canned.fill(params["body"], values))
         if params.get("status"):
             tickets.set_status(actor, ticket_id, params["status"])
     elif action.kind == "notify":
@@ -529,7 +535,7 @@ def time_candidates(row: Rule, spec: RuleSpec, now: datetime) -> list[tuple[int,
     trig = spec.trigger
     at = clock.to_db(now)
     if trig.kind == "status_for":
-        anchor = fn.CAST(Ticket.status_changed_at, "TEXT")
+        anchor = Ticket.status_changed_at.cast("TEXT")
         select = (
             Ticket.select(Ticket.id, anchor)
             .join(Queue, on=(Ticket.queue == Queue.id))
@@ -550,19 +556,19 @@ def time_candidates(row: Rule, spec: RuleSpec, now: datetime) -> list[tuple[int,
             columns.append(Ticket.resolution_due)
         for column in columns:
             select = (
-                Ticket.select(Ticket.id, fn.CAST(column, "TEXT"))
+                Ticket.select(Ticket.id, column.cast("TEXT"))
                 .join(Queue, on=(Ticket.queue == Queue.id))
                 .where(
                     active
                     & (column > at)
                     & (column <= clock.to_db(now + trig.span))
-                    & _unfired(row, fn.CAST(column, "TEXT"))
+                    & _unfired(row, column.cast("TEXT"))
                 )
             )
             found += [(i, str(a)) for i, a in _sql_filters(spec, select).tuples()]
         return found
     targets = [trig.target] if trig.target else list(sla.TARGETS)
-    anchor = SlaBreach.target.concat("@").concat(fn.CAST(SlaBreach.due_at, "TEXT"))
+    anchor = SlaBreach.target.concat("@").concat(SlaBreach.due_at.cast("TEXT"))
     select = (
         Ticket.select(Ticket.id, anchor)
         .join(Queue, on=(Ticket.queue == Queue.id))

@@ -266,7 +266,7 @@ def parse_action(name: str, value: Any) -> Action:
         return Action(name, params)
     if name == "assign":
         if isinstance(value, str):
-            return Action(name, {"agent": value.strip()})
+            return Action(name, {"method": "agent", "agent": value.strip()})
         params = _keys(value, "assign", ("method", "team", "agent"))
         method = params.get("method", "agent" if "agent" in params else "")
         if method not in ("round-robin", "least-loaded", "agent"):
@@ -282,7 +282,12 @@ def parse_action(name: str, value: Any) -> Action:
     if name == "reply":
         if isinstance(value, str):
             return Action(name, {"canned": value.strip()})
-        return Action(name, _keys(value, "reply", ("canned", "status"), ("canned",)))
+        params = _keys(value, "reply", ("canned", "body", "status"))
+        if ("canned" in params) == ("body" in params):
+            raise BadInput('reply: give either canned = "title" or body = "text"')
+        if "status" in params:
+            _check_values("status", _strings(params["status"], "reply.status"))
+        return Action(name, params)
     if name == "notify":
         return Action(name, {"who": list(_strings(value, name)), "message": ""})
     if value is not True:
