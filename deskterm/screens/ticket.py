@@ -157,6 +157,7 @@ class TicketScreen(Screen[None]):
         self.start_composer = composer
         self._draft_timer: Timer | None = None
         self._draft_dirty = False
+        self._draft: tuple[str, str] = ("reply", "")
 
     @property
     def me(self) -> str:
@@ -264,6 +265,7 @@ class TicketScreen(Screen[None]):
         self.app.call(drafts.load_draft, self.me, self.ticket_id, done=fill)
 
     def on_composer_draft_changed(self, event: Composer.DraftChanged) -> None:
+        self._draft = (event.mode, event.body)
         self._draft_dirty = True
         if self._draft_timer is not None:
             self._draft_timer.stop()
@@ -274,8 +276,8 @@ class TicketScreen(Screen[None]):
         if not self._draft_dirty:
             return
         self._draft_dirty = False
-        composer = self.query_one(Composer)
-        drafts.save_draft(self.me, self.ticket_id, composer.mode, composer.body)
+        mode, body = self._draft
+        drafts.save_draft(self.me, self.ticket_id, mode, body)
 
     def on_unmount(self) -> None:
         self.save_draft()
@@ -309,7 +311,7 @@ class TicketScreen(Screen[None]):
 
         def sent(detail: TicketDetail) -> None:
             composer.clear()
-            self._draft_dirty = False
+            self._draft, self._draft_dirty = (event.mode, ""), False
             what = "Internal note added" if event.mode == "note" else "Reply sent"
             if event.status and event.mode == "reply":
                 what += f", status {event.status}"
