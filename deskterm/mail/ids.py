@@ -34,7 +34,7 @@ def make_message_id(ticket_id: int, secret: str, domain: str) -> str:
 def ticket_from_message_id(message_id: str, secret: str) -> int | None:
     """The ticket a deskterm Message-ID was made for, or None if it is not ours or forged."""
     match = _MSGID.match(message_id.strip())
-    if not match:
+    if not match or not secret:
         return None
     ticket, nonce, mac = match.groups()
     expected = _mac(secret, f"msgid:{int(ticket)}.{nonce.lower()}", 16)
@@ -48,6 +48,8 @@ def make_token(ticket_id: int, secret: str) -> str:
 
 def ticket_from_token(text: str, secret: str) -> int | None:
     """The ticket named by the first valid token in `text` (forged tokens are ignored)."""
+    if not secret:
+        return None
     for match in _TOKEN.finditer(text):
         ticket, mac = int(match.group(1)), match.group(2).lower()
         if hmac.compare_digest(_mac(secret, f"token:{ticket}", 8), mac):

@@ -52,9 +52,9 @@ class ImportSummary:
 class Importer:
     """Imports messages into the open database following the mail config."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, read_only: bool = False) -> None:
         self.config = config
-        self.secret = mailbox.secret(config.mail.secret)
+        self.secret = mailbox.secret(config.mail.secret, create=not read_only)
         routes = config.mail.routes
         self.own_addresses = {config.mail.address.lower(), *routes}
         self.own_addresses |= {q.email.lower() for q in directory.list_queues() if q.email}
@@ -88,6 +88,45 @@ class Importer:
         if mail.automatic:
             return mail.automatic
         return None
+
+    def explain(self, raw: bytes) -> dict[str, object]:
+        """How a message would be parsed and where it would go, without writing anything."""
+        mail = parse_message(raw)
+        earlier = mailbox.seen(mail.digest)
+        if earlier is not None:
+            action = f"duplicate: already {earlier.status}"
+            if earlier.ticket_id:
+                action += f" (#{earlier.ticket_id})"
+        elif (reason := self.ignore_reason(mail)) is not None:
+            action = f"ignore: {reason}"
+        elif not mail.from_email:
+            action = "quarantine: no sender address"
+        else:
+            decision = decide(mail, self.secret)
+            action = decision.describe()
+            if decision.ticket_id is None:
+                action += f" in queue {self.route(mail) or directory.queue_row(None).slug}"
+        return {
+            "action": action,
+            "message_id": mail.message_id,
+            "from": f"{mail.from_name} <{mail.from_email}>".strip(),
+            "to": [a for _, a in mail.to],
+            "cc": [a for _, a in mail.cc],
+            "followers": self.followers(mail),
+            "subject": mail.subject,
+            "ticket_subject": mail.clean_subject,
+            "date": mail.date.isoformat() if mail.date else None,
+            "in_reply_to": mail.thread_ids,
+            "body": ids.strip_tokens(mail.body).strip(),
+            "quoted_removed": len(mail.text) - len(mail.body),
+            "attachments": [
+                {"filename": a.filename, "content_type": a.content_type, "size": len(a.data),
+                 "inline": a.inline}
+                for a in mail.attachments
+            ],
+            "automatic": mail.automatic,
+            "defects": mail.defects,
+        }
 
     # --- import -------------------------------------------------------------------
 

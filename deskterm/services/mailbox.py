@@ -78,11 +78,16 @@ def _now_db() -> datetime:
 # --- secret ---------------------------------------------------------------------
 
 
-def secret(configured: str = "") -> str:
-    """The HMAC key: the configured one, else one generated once and kept in Setting."""
+def secret(configured: str = "", *, create: bool = True) -> str:
+    """The HMAC key: the configured one, else one generated once and kept in Setting.
+
+    With create=False a desk that never made one gets "" (nothing can verify then).
+    """
     if configured:
         return configured
     row = Setting.get_or_none(Setting.key == _SECRET_KEY)
+    if row is None and not create:
+        return ""
     if row is None:
         with db.atomic():
             new = Setting.insert(key=_SECRET_KEY, value=secrets.token_hex(32))

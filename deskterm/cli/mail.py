@@ -1,0 +1,285 @@
+"""`deskterm mail ...`: import, fetch and watch inbound mail; deliver the outbox; quarantine."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from deskterm.cli.context import state
+from deskterm.cli.output import err, out, print_json
+from deskterm.cli.output import print_table as _print_table
+
+app = typer.Typer(help="The mail channel: inbound import/fetch, outbox delivery.",
+                  no_args_is_help=True)
+outbox_app = typer.Typer(help="Outgoing notifications and their delivery status.",
+                         invoke_without_command=True)
+quarantine_app = typer.Typer(help="Messages that could not be imported (kept raw).",
+                             no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
+app.add_typer(quarantine_app, name="quarantine")
+
+Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
+
+
+def print_table(rows, columns) -> None:
+    """A table whose cells are text, never rich markup (subjects contain `[#1042]`)."""
+    _print_table([[escape(str(v)) for v in row] for row in rows], columns)
+
+
+def _setup(ctx: typer.Context):
+    """Open the database and load the mail config (notifications use the same config)."""
+    from deskterm.config import load_config
+    from deskterm.services import notifications
+
+    state(ctx).open()
+    config = load_config()
+    notifications.use_config(config)
+    return config
+
+
+def _show_summary(summary, as_json: bool, started: float) -> None:
+    elapsed = time.perf_counter() - started
+    if as_json:
+        print_json({"counts": summary.counts, "seconds": round(elapsed, 3),
+                    "messages": summary.results})
+        return
+    rows = [(r.source, r.status, f"#{r.ticket_id}" if r.ticket_id else "", r.sender,
+             r.subject[:50], r.reason[:70]) for r in summary.results]
+    if rows:
+        print_table(rows, ["source", "result", "ticket", "from", "subject", "why"])
+    counts = ", ".join(f"{n} {k}" for k, n in sorted(summary.counts.items())) or "no messages"
+    out.print(f"{counts} in {elapsed:.1f}s")
+
+
+@app.command("import")
+def import_command(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="A Maildir, an mbox file, a folder of .eml files "
+                                              "or one .eml file")],
+    as_json: Json = False,
+) -> None:
+    """Import messages from files: new tickets, replies threaded, robots ignored."""
+    from deskterm.mail.inbound import Importer
+    from deskterm.mail.sources import read_path
+
+    config = _setup(ctx)
+    started = time.perf_counter()
+    summary = Importer(config).import_many(read_path(path))
+    _show_summary(summary, as_json, started)
+
+
+def _fetch(config, limit: int | None):
+    from deskterm.mail.inbound import Importer, ImportSummary
+    from deskterm.mail.sources import fetch_imap
+
+    importer = Importer(config)
+    summary = ImportSummary()
+
+    def handle(source: str, raw: bytes, reason: str | None) -> str:
+        result = importer.import_raw(raw, source, reason)
+        summary.add(result)
+        return result.status
+
+    fetch_imap(config.mail.imap, config.mail.max_bytes, handle, limit)
+    return summary
+
+
+@app.command("fetch")
+def fetch(
+    ctx: typer.Context,
+    limit: Annotated[int | None, typer.Option("--limit", help="At most this many messages")] = None,
+    as_json: Json = False,
+) -> None:
+    """Fetch new messages from the configured IMAP folder and import them."""
+    config = _setup(ctx)
+    started = time.perf_counter()
+    _show_summary(_fetch(config, limit), as_json, started)
+
+
+@app.command("watch")
+def watch(
+    ctx: typer.Context,
+    interval: Annotated[float, typer.Option("--interval", help="Seconds between polls")] = 60.0,
+    path: Annotated[Path | None, typer.Option("--path", help="Poll this Maildir/folder instead "
+                                                            "of IMAP")] = None,
+    once: Annotated[bool, typer.Option("--once", help="Poll once and stop")] = False,
+) -> None:
+    """Poll for mail (IMAP or a local Maildir) and deliver the outbox, until Ctrl-C."""
+    from deskterm.domain import DomainError
+    from deskterm.mail.inbound import Importer
+    from deskterm.mail.outbound import send_due
+    from deskterm.mail.sources import read_path
+
+    config = _setup(ctx)
+    if path is None and not config.mail.imap.host:
+        raise typer.BadParameter("no IMAP host configured; give --path to watch a Maildir")
+    try:
+        while True:
+            try:
+                if path is not None:
+                    summary = Importer(config).import_many(read_path(path))
+                else:
+                    summary = _fetch(config, None)
+                sent = send_due(config)
+                new = {k: v for k, v in summary.counts.items() if k != "duplicate"}
+                out.print(f"{time.strftime('%H:%M:%S')} in: {new or 'nothing new'}; "
+                          f"out: {len(sent.sent)} sent, {len(sent.deferred)} deferred, "
+                          f"{len(sent.failed)} failed")
+            except DomainError as error:  # e.g. IMAP down: say so and keep polling
+                err.print(f"{time.strftime('%H:%M:%S')} error: {error}")
+            if once:
+                return
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        out.print("stopped")
+
+
+@app.command("parse")
+def parse(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A .eml file")],
+    as_json: Json = False,
+) -> None:
+    """Show how a message would be parsed and threaded, without writing anything."""
+    from deskterm.domain import BadInput
+    from deskterm.mail.inbound import Importer
+
+    if not file.is_file():
+        raise BadInput(f"no such file: {file}")
+    config = _setup(ctx)
+    report = Importer(config, read_only=True).explain(file.read_bytes())
+    if as_json:
+        print_json(report)
+        return
+    for key, value in report.items():
+        if key == "body":
+            continue
+        if key == "attachments":
+            value = ", ".join(f"{a['filename']} ({a['content_type']}, {a['size']} B)"
+                              for a in value) or "none"
+        elif isinstance(value, list):
+            value = ", ".join(value) or "-"
+        out.print(f"[bold]{key}:[/bold] {value if value not in (None, '') else '-'}",
+                  markup=True)
+    out.print("[bold]body:[/bold]", markup=True)
+    out.print(report["body"], markup=False)
+
+
+@app.command("send")
+def send(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many messages")] = 500,
+    as_json: Json = False,
+) -> None:
+    """Deliver due outbox messages (SMTP, or the local Maildir when none is configured)."""
+    from deskterm.mail.outbound import local_outbox_dir, send_due
+
+    config = _setup(ctx)
+    summary = send_due(config, limit=limit)
+    target = (f"smtp {config.mail.smtp.host}:{config.mail.smtp.port}" if config.mail.smtp.host
+              else f"maildir {local_outbox_dir(config)}")
+    if as_json:
+        print_json({"target": target, "sent": summary.sent, "deferred": summary.deferred,
+                    "failed": summary.failed})
+    else:
+        out.print(f"{len(summary.sent)} sent, {len(summary.deferred)} deferred, "
+                  f"{len(summary.failed)} failed ({target})")
+
+
+@outbox_app.callback()
+def outbox(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option("--status",
+                                               help="queued, sent, deferred or failed")] = None,
+    ticket: Annotated[str | None, typer.Option("--ticket", help="Only this ticket (#1042)")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many rows")] = 50,
+    as_json: Json = False,
+) -> None:
+    """List outgoing messages, newest first, with their delivery status."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from deskterm.domain import BadInput, Delivery
+    from deskterm.services import mailbox, tickets
+
+    if status and status not in tuple(Delivery):
+        raise BadInput(f"bad status {status!r}: expected queued, sent, deferred or failed")
+    state(ctx).open()
+    ticket_id = tickets.resolve_ref(ticket) if ticket else None
+    items = mailbox.list_outbox(status, ticket_id, limit)
+    if as_json:
+        print_json(items)
+        return
+    print_table(
+        [(i.id, f"#{i.ticket_id}" if i.ticket_id else "", i.kind, i.status.value,
+          ", ".join(i.to + i.cc), i.subject[:50], i.attempts,
+          (i.last_error or "")[:40]) for i in items],
+        ["id", "ticket", "kind", "status", "to", "subject", "tries", "last error"],
+    )
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    ctx: typer.Context,
+    outbox_id: Annotated[int, typer.Argument(help="Outbox message id")],
+    as_json: Json = False,
+) -> None:
+    """Queue a failed or deferred message again (sent by the next `mail send`)."""
+    from deskterm.services import mailbox
+
+    state(ctx).open()
+    item = mailbox.retry_outbox(outbox_id)
+    if as_json:
+        print_json(item)
+    else:
+        out.print(f"outbox {item.id} queued again")
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many rows")] = 100,
+    as_json: Json = False,
+) -> None:
+    """Messages kept in quarantine, newest first."""
+    from deskterm.services import mailbox
+
+    state(ctx).open()
+    items = mailbox.list_inbound("quarantined", limit)
+    if as_json:
+        print_json(items)
+        return
+    print_table(
+        [(i.id, i.received_at.strftime("%Y-%m-%d %H:%M"), i.from_addr or "", (i.subject or "")[:40],
+          i.source or "", (i.reason or "")[:60]) for i in items],
+        ["id", "received", "from", "subject", "source", "why"],
+    )
+
+
+@quarantine_app.command("retry")
+def quarantine_retry(
+    ctx: typer.Context,
+    ids: Annotated[list[int] | None, typer.Argument(help="Quarantine ids (see `list`)")] = None,
+    retry_all: Annotated[bool, typer.Option("--all", help="Retry every quarantined message")]
+    = False,
+    as_json: Json = False,
+) -> None:
+    """Import quarantined messages again (e.g. after raising max_bytes or adding a queue)."""
+    from deskterm.domain import BadInput
+    from deskterm.mail.inbound import Importer, ImportSummary
+    from deskterm.services import mailbox
+
+    config = _setup(ctx)
+    if retry_all:
+        ids = [i.id for i in mailbox.list_inbound("quarantined", 100_000)]
+    if not ids:
+        raise BadInput("give quarantine ids or --all")
+    importer = Importer(config)
+    summary = ImportSummary()
+    started = time.perf_counter()
+    for inbound_id in ids:
+        summary.add(importer.retry(inbound_id))
+    _show_summary(summary, as_json, started)
