@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from deskterm import __version__
-from deskterm.cli import bulk, db, directory, mail, tickets
+from deskterm.cli import bulk, db, directory, mail, rules, sla, tickets
 from deskterm.cli.context import state
 from deskterm.cli.output import exit_for, fail, out, print_json
 from deskterm.domain import DomainError
@@ -55,6 +55,8 @@ app.add_typer(directory.agents_app, name="agent")
 app.add_typer(directory.queues_app, name="queue")
 app.add_typer(directory.teams_app, name="team")
 app.add_typer(directory.canned_app, name="canned")
+app.add_typer(rules.app, name="rules")
+app.add_typer(sla.app, name="sla")
 app.add_typer(mail.app, name="mail")
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
