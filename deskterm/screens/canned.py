@@ -55,7 +55,7 @@ class CannedScreen(Screen[None]):
             with VerticalScroll(id="canned-preview-pane"):
                 yield Label("Preview", id="canned-preview-title", classes="panel-title")
                 yield Static(id="canned-preview")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = "Canned replies"

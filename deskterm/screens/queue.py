@@ -118,7 +118,7 @@ class QueueScreen(Screen[None]):
                 yield TableHeader(table, id="table-header")
                 yield table
                 yield Static("", id="queue-status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.load_views(select_first=True)

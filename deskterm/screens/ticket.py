@@ -173,7 +173,7 @@ class TicketScreen(Screen[None]):
                 yield Label("Internal notes", classes="panel-title")
                 yield ThreadView(zone=self.app.tz, kinds=(EntryKind.NOTE,), id="notes")
         yield Composer(id="composer")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.load(scroll_end=True)
