@@ -27,6 +27,7 @@ from deskterm.store.models import (
 )
 
 _SECRET_KEY = "mail.secret"
+_secrets: dict[tuple[str, int], str] = {}  # per database file: the key never changes once made
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,10 @@ def secret(configured: str = "", *, create: bool = True) -> str:
     """
     if configured:
         return configured
+    key = _db_identity()
+    cached = _secrets.get(key)
+    if cached:
+        return cached
     row = Setting.get_or_none(Setting.key == _SECRET_KEY)
     if row is None and not create:
         return ""
@@ -93,7 +98,17 @@ def secret(configured: str = "", *, create: bool = True) -> str:
             new = Setting.insert(key=_SECRET_KEY, value=secrets.token_hex(32))
             new.on_conflict_ignore().execute()
         row = Setting.get(Setting.key == _SECRET_KEY)
+    _secrets[key] = row.value
     return row.value
+
+
+def _db_identity() -> tuple[str, int]:
+    """The open database file (path and inode: a recreated file is a new desk)."""
+    path = db_path()
+    try:
+        return str(path), path.stat().st_ino
+    except OSError:
+        return str(path), 0
 
 
 # --- inbound --------------------------------------------------------------------

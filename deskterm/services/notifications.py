@@ -23,7 +23,7 @@ from deskterm.domain import Actor, Delivery, Status
 from deskterm.mail import ids
 from deskterm.mail.quoting import REPLY_MARKER
 from deskterm.services import audit, mailbox, signals
-from deskterm.store.models import Contact, Entry, Follower, OutboxMessage, Ticket
+from deskterm.store.models import Contact, Entry, Follower, OutboxMessage, Queue, Ticket
 
 AUTOMATIC_KINDS = ("ticket_opened", "status_changed", "survey")
 _MARKERS = {"en": REPLY_MARKER, "hr": "##- Molimo odgovorite iznad ove crte -##"}
@@ -221,12 +221,19 @@ def _recent_reply(ticket_id: int) -> OutboxMessage | None:
     )
 
 
-def _on_status(ticket: Ticket, change: signals.Change, values: dict[str, str]) -> None:
+def _status_mail_wanted(change: signals.Change) -> bool:
+    """Whether a status change is news to the customer."""
     before, after = Status(change.before), Status(change.after)
-    if change.actor.kind == "customer" or ticket.merged_into_id:
-        return  # the customer knows; a merge tells its own story
-    if Status.POSTPONED in (before, after) or (before, after) == (Status.NEW, Status.OPEN):
-        return  # snoozing and picking up are internal
+    if change.actor.kind == "customer":
+        return False  # the customer's own mail reopened it
+    # snoozing and picking up are internal
+    return Status.POSTPONED not in (before, after) and (before, after) != (Status.NEW, Status.OPEN)
+
+
+def _on_status(ticket: Ticket, change: signals.Change, values: dict[str, str]) -> None:
+    after = Status(change.after)
+    if ticket.merged_into_id:
+        return  # a merge tells its own story
     if after is Status.RESOLVED:
         _queue(ticket, "survey", values)
         return
@@ -235,7 +242,7 @@ def _on_status(ticket: Ticket, change: signals.Change, values: dict[str, str]) -
         pending_reply.body = pending_reply.body.rstrip("\n") + f"\n\n(Status: {after.value})\n"
         pending_reply.save()
         return
-    values = {**values, "status.before": before.value, "status.after": after.value}
+    values = {**values, "status.before": Status(change.before).value, "status.after": after.value}
     _queue(ticket, "status_changed", values)
 
 
@@ -243,7 +250,16 @@ def on_change(change: signals.Change) -> None:
     """Queue the customer mail a change calls for (runs inside the change's transaction)."""
     if change.kind not in ("created", "reply", "status"):
         return
-    ticket = Ticket.get_or_none(Ticket.id == change.ticket_id)
+    if change.kind == "status" and not _status_mail_wanted(change):
+        return
+    ticket = (
+        Ticket.select(Ticket, Contact, Queue)
+        .join(Contact, on=(Ticket.requester == Contact.id))
+        .switch(Ticket)
+        .join(Queue)
+        .where(Ticket.id == change.ticket_id)
+        .first()
+    )
     if ticket is None or not ticket.requester.email:
         return
     config = _cfg()
