@@ -344,3 +344,38 @@ def test_enable_move_and_export_round_trip(desk):
     assert specs[2].enabled is False
     rules.load_rules(specs)
     assert rules.export_rules() == exported
+
+
+async def test_rules_screen_lists_toggles_and_moves(desk):
+    from textual.app import App
+    from textual.widgets import DataTable
+
+    from deskterm.screens.rules import RulesScreen
+
+    load(open("data/rules.example.toml", encoding="utf-8").read())
+
+    class Host(App):
+        def on_mount(self) -> None:
+            self.push_screen(RulesScreen())
+
+    async def settle(pilot) -> None:
+        for _ in range(3):
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause(0.1)
+
+    app = Host()
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 7
+        assert table.get_row_at(0)[1:3] == ["Round-robin new tickets", "on"]
+        await pilot.press("space")
+        await settle(pilot)
+        assert rules.list_rules()[0].enabled is False
+        assert table.get_row_at(0)[2] == "off"
+        await pilot.press("shift+down")
+        await settle(pilot)
+        assert [r.name for r in rules.list_rules()][1] == "Round-robin new tickets"
+        await pilot.press("r")
+        await settle(pilot)
+        assert all(r.last_run_at is not None for r in rules.list_rules() if r.timed and r.enabled)
