@@ -28,7 +28,6 @@ from deskterm.domain import (
     Priority,
     Status,
 )
-from deskterm.services import audit
 from deskterm.services.business_time import (
     Calendar,
     add_business,
@@ -491,74 +490,95 @@ def ticket_clocks(ticket_id: int, at: datetime | None = None) -> SlaClocks:
 # --- keeping the columns and the breach log up to date ---------------------------------------
 
 
-def _record_breaches(ticket_id: int, clocks: SlaClocks, now: datetime) -> int:
-    recorded = 0
-    for missed in clocks.breaches:
-        due = clock.to_db(missed.breached_at)
-        exists = SlaBreach.get_or_none(
-            (SlaBreach.ticket == ticket_id)
-            & (SlaBreach.target == missed.target)
-            & (SlaBreach.due_at == due)
-        )
-        if exists:
-            continue
-        SlaBreach.create(
-            ticket=ticket_id, target=missed.target, due_at=due, recorded_at=clock.to_db(now)
-        )
-        audit.record(
-            ticket_id, SLA_ACTOR, "sla_breach", missed.target, None, missed.breached_at.isoformat()
-        )
-        recorded += 1
-    return recorded
+def _logged_breaches(ticket_ids: Sequence[int]) -> set[tuple[int, str, datetime]]:
+    query = SlaBreach.select(SlaBreach.ticket, SlaBreach.target, SlaBreach.due_at).where(
+        SlaBreach.ticket.in_(list(ticket_ids))
+    )
+    return set(query.tuples())
+
+
+_UPDATE_SQL = (
+    'UPDATE "ticket" SET "first_response_due" = ?, "next_response_due" = ?, '
+    '"resolution_due" = ?, "sla_breached" = ? WHERE "id" = ?'
+)
+
+
+_BREACH_SQL = (
+    'INSERT INTO "sla_breach" ("ticket_id", "target", "due_at", "recorded_at") VALUES (?, ?, ?, ?)'
+)
+_EVENT_SQL = (
+    'INSERT INTO "event" ("ticket_id", "actor", "at", "action", "field", "before", "after") '
+    "VALUES (?, ?, ?, 'sla_breach', ?, NULL, ?)"
+)
+
+
+def _columns(clocks: SlaClocks) -> tuple:
+    nxt, res = clocks.next_response, clocks.resolution
+    return (
+        clock.to_db(clocks.reply_due),
+        clock.to_db(nxt.due_at if nxt and nxt.running else None),
+        clock.to_db(res.due_at if res and res.running else None),
+        clocks.breached,
+    )
 
 
 def sync_tickets(ticket_ids: Sequence[int], now: datetime | None = None) -> int:
-    """Recompute clocks, columns and breach log for these tickets; return breaches recorded."""
+    """Recompute clocks, columns and breach log for these tickets; return breaches recorded.
+
+    Works in chunks of 500 tickets: a few queries to read, batched writes.
+    """
     now = now or clock.now()
+    recorded_at = clock.to_db(now)
     recorded = 0
     policies: dict[tuple[int, int | None], Policy | None] = {}
     for start in range(0, len(ticket_ids), 500):
         chunk = list(ticket_ids[start : start + 500])
-        rows = list(
-            Ticket.select(
-                Ticket.id,
-                Ticket.queue,
-                Ticket.team,
-                Ticket.priority,
-                Ticket.created_at,
-                Ticket.status,
-                Ticket.sla_breached,
-                Ticket.first_response_due,
-                Ticket.next_response_due,
-                Ticket.resolution_due,
-            ).where(Ticket.id.in_(chunk))
-        )
+        rows = Ticket.select(
+            Ticket.id,
+            Ticket.queue,
+            Ticket.team,
+            Ticket.priority,
+            Ticket.created_at,
+            Ticket.first_response_due,
+            Ticket.next_response_due,
+            Ticket.resolution_due,
+            Ticket.sla_breached,
+        ).where(Ticket.id.in_(chunk))
+        rows = list(rows.tuples())
         history = histories(chunk)
-        with db.atomic():
-            for row in rows:
-                key = (row.queue_id, row.team_id)
-                if key not in policies:
-                    policies[key] = policy_for_queue(*key)
-                clocks = compute_clocks(
-                    policies[key], row.priority, row.created_at, history[row.id], now
+        logged = _logged_breaches(chunk)
+        updates, breaches, events = [], [], []
+        for tid, queue_id, team_id, priority, created, *stored in rows:
+            key = (queue_id, team_id)
+            if key not in policies:
+                policies[key] = policy_for_queue(*key)
+            clocks = compute_clocks(policies[key], priority, created, history[tid], now)
+            for missed in clocks.breaches:
+                due = clock.to_db(missed.breached_at)
+                if (tid, missed.target, due) in logged:
+                    continue
+                logged.add((tid, missed.target, due))
+                breaches.append((tid, missed.target, due, recorded_at))
+                events.append(
+                    (
+                        tid,
+                        SLA_ACTOR.label,
+                        recorded_at,
+                        missed.target,
+                        missed.breached_at.isoformat(),
+                    )
                 )
-                recorded += _record_breaches(row.id, clocks, now)
-                values = {
-                    "first_response_due": clock.to_db(clocks.reply_due),
-                    "next_response_due": clock.to_db(
-                        clocks.next_response.due_at
-                        if clocks.next_response and clocks.next_response.running
-                        else None
-                    ),
-                    "resolution_due": clock.to_db(
-                        clocks.resolution.due_at
-                        if clocks.resolution and clocks.resolution.running
-                        else None
-                    ),
-                    "sla_breached": clocks.breached,
-                }
-                if any(getattr(row, k) != v for k, v in values.items()):
-                    Ticket.update(**values).where(Ticket.id == row.id).execute()
+            values = _columns(clocks)
+            if tuple(stored) != values:
+                updates.append((*values, tid))
+        with db.atomic():
+            cursor = db.cursor()
+            if breaches:
+                cursor.executemany(_BREACH_SQL, breaches)
+                cursor.executemany(_EVENT_SQL, events)  # the audit record of each breach
+            if updates:
+                cursor.executemany(_UPDATE_SQL, updates)
+        recorded += len(breaches)
     return recorded
 
 
