@@ -59,15 +59,18 @@ class Importer:
         self.own_addresses = {config.mail.address.lower(), *routes}
         self.own_addresses |= {q.email.lower() for q in directory.list_queues() if q.email}
         self.queue_slugs = {q.slug for q in directory.list_queues()}
+        self._routes: dict[str, str | None] = {}
 
     # --- classification ---------------------------------------------------------
 
     def route(self, mail: ParsedMail) -> str | None:
         """The queue for the first To/Cc address that has a route (None: default queue)."""
         for _, address in [*mail.to, *mail.cc]:
-            slug = self.config.mail.routes.get(address) or directory.queue_for_address(address)
-            if slug and slug in self.queue_slugs:
-                return slug
+            if address not in self._routes:
+                slug = self.config.mail.routes.get(address) or directory.queue_for_address(address)
+                self._routes[address] = slug if slug in self.queue_slugs else None
+            if self._routes[address]:
+                return self._routes[address]
         return None
 
     def followers(self, mail: ParsedMail) -> list[str]:
