@@ -1,0 +1,103 @@
+"""`deskterm mail ...` as an admin scripts it: JSON, exit codes, nothing written by `parse`."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from deskterm.cli import app
+from deskterm.services import notifications
+from deskterm.store.models import InboundMessage, OutboxMessage, Setting, Ticket
+
+CORPUS = Path(__file__).resolve().parent.parent / "data" / "mail"
+
+
+@pytest.fixture
+def run(desk):
+    config = Path(os.environ["DESKTERM_CONFIG"])
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        '[desk]\nname = "Desk"\n[mail]\naddress = "support@desk.example"\n'
+        '[mail.routes]\n"billing@deskterm.example" = "billing"\n',
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(app, ["--db", str(desk), "--as", "ana", *args])
+
+    yield invoke
+    notifications.use_config(None)
+
+
+def _json(result):
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_import_folder_then_again(run):
+    first = _json(run("mail", "import", str(CORPUS), "--json"))
+    assert first["counts"] == {"created": 8, "threaded": 2, "ignored": 3}
+    billing = next(m for m in first["messages"] if m["source"].startswith("05"))
+    assert billing["subject"] == "Двойное списание по счёту"
+    again = _json(run("mail", "import", str(CORPUS), "--json"))
+    assert again["counts"] == {"duplicate": 13}
+    table = run("mail", "import", str(CORPUS / "10-stranger-subject-ref.eml"))
+    assert table.exit_code == 0 and "1 duplicate" in table.stdout
+
+
+def test_parse_explains_and_writes_nothing(run):
+    report = _json(run("mail", "parse", str(CORPUS / "04-russian-koi8r-8bit.eml"), "--json"))
+    assert report["action"] == "new ticket in queue general"
+    assert report["subject"] == "Не приходит письмо для сброса пароля"
+    assert report["from"] == "Дмитрий Соколов <d.sokolov@example.ru>"
+    robot = _json(run("mail", "parse", str(CORPUS / "13-newsletter-precedence-bulk.eml"),
+                      "--json"))
+    assert robot["action"] == "ignore: Precedence: bulk"
+    assert Ticket.select().count() == 0 and InboundMessage.select().count() == 0
+    assert Setting.get_or_none(Setting.key == "mail.secret") is None
+    _json(run("mail", "import", str(CORPUS / "01-bosnian-plain-qp.eml"), "--json"))
+    follow = _json(run("mail", "parse", str(CORPUS / "07-bosnian-followup-in-reply-to.eml"),
+                       "--json"))
+    assert follow["action"].startswith("thread into #1 (by message-id)")
+
+
+def test_outbox_send_to_local_maildir(run):
+    _json(run("mail", "import", str(CORPUS / "03-persian-html-only-base64.eml"), "--json"))
+    (queued,) = _json(run("mail", "outbox", "--json"))
+    assert queued["status"] == "queued" and queued["kind"] == "ticket_opened"
+    assert queued["to"] == ["maryam.ahmadi@example.ir"]
+    sent = _json(run("mail", "send", "--json"))
+    assert sent["sent"] == [queued["id"]] and sent["target"].startswith("maildir ")
+    assert _json(run("mail", "outbox", "--status", "sent", "--json"))[0]["id"] == queued["id"]
+    assert OutboxMessage.get_by_id(queued["id"]).status == "sent"
+    listing = run("mail", "outbox", "--ticket", "#1")
+    assert "[#1]" in listing.stdout  # subjects are shown literally, not as markup
+
+
+def test_quarantine_list_and_retry(run, tmp_path):
+    bad = tmp_path / "no-sender.eml"
+    bad.write_bytes(b"Subject: anonymous\r\n\r\nwho sent this?\r\n")
+    result = _json(run("mail", "import", str(bad), "--json"))
+    assert result["counts"] == {"quarantined": 1}
+    (item,) = _json(run("mail", "quarantine", "list", "--json"))
+    assert item["reason"] == "no sender address" and Path(item["raw_path"]).is_file()
+    retried = _json(run("mail", "quarantine", "retry", str(item["id"]), "--json"))
+    assert retried["counts"] == {"quarantined": 1}  # still no sender: stays, is not lost
+    assert len(_json(run("mail", "quarantine", "list", "--json"))) == 1
+
+
+def test_bad_input_is_one_line_and_exit_2(run, tmp_path):
+    missing = run("mail", "import", str(tmp_path / "nope"))
+    assert missing.exit_code == 2 and "no such file or folder" in missing.output
+    assert "Traceback" not in missing.output
+    assert run("mail", "outbox", "--status", "lost").exit_code == 2
+    assert run("mail", "quarantine", "retry").exit_code == 2
+    assert run("mail", "outbox", "retry", "999").exit_code == 1
+    Path(os.environ["DESKTERM_CONFIG"]).write_text("[mail.smtp]\nport = 'many'\n")
+    broken = run("mail", "send")
+    assert broken.exit_code == 2 and "port" in broken.output
