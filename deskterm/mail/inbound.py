@@ -49,6 +49,15 @@ class ImportSummary:
         self.results.append(result)
 
 
+def _headers_only(raw: bytes) -> ParsedMail | None:
+    """Sender and subject of a message we will not load whole (for the quarantine list)."""
+    head = raw[:65536].replace(b"\r\n", b"\n").split(b"\n\n", 1)[0] + b"\n\n"
+    try:
+        return parse_message(head)
+    except Exception:
+        return None
+
+
 class Importer:
     """Imports messages into the open database following the mail config."""
 
@@ -141,7 +150,7 @@ class Importer:
             quarantine_reason = f"too large ({len(raw)} bytes)"
         if quarantine_reason:
             digest = hashlib.sha256(raw).hexdigest()
-            return self._quarantine(digest, raw, source, quarantine_reason)
+            return self._quarantine(digest, raw, source, quarantine_reason, _headers_only(raw))
         try:
             mail = parse_message(raw)
         except Exception as error:  # the email package gave up: keep the bytes
