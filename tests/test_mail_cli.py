@@ -101,3 +101,16 @@ def test_bad_input_is_one_line_and_exit_2(run, tmp_path):
     Path(os.environ["DESKTERM_CONFIG"]).write_text("[mail.smtp]\nport = 'many'\n")
     broken = run("mail", "send")
     assert broken.exit_code == 2 and "port" in broken.output
+
+
+def test_watch_once_on_a_maildir_imports_and_sends(run, tmp_path):
+    import mailbox as std_mailbox
+
+    box = std_mailbox.Maildir(str(tmp_path / "Maildir"), create=True)
+    box.add((CORPUS / "02-croatian-alternative-cp1250.eml").read_bytes())
+    box.add((CORPUS / "08-autoreply-out-of-office.eml").read_bytes())
+    result = run("mail", "watch", "--path", str(tmp_path / "Maildir"), "--once")
+    assert result.exit_code == 0, result.output
+    assert "'created': 1" in result.stdout and "'ignored': 1" in result.stdout
+    assert "out: 1 sent" in result.stdout
+    assert run("mail", "watch", "--once").exit_code == 2  # no IMAP host and no --path

@@ -201,3 +201,13 @@ def send_due(
     finally:
         transport.close()
     return summary
+
+
+def send_pending(limit: int = 100) -> SendSummary:
+    """Deliver due outbox messages with the current config (the console's background job).
+
+    Call it from a worker thread inside `db.connection_context()`.
+    """
+    from deskterm.services.notifications import current_config
+
+    return send_due(current_config(), limit=limit)

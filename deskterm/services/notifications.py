@@ -40,7 +40,8 @@ def use_config(config: Config | None) -> None:
     _config = config
 
 
-def _cfg() -> Config:
+def current_config() -> Config:
+    """The config notifications and delivery use (read from the file on first use)."""
     global _config
     if _config is None:
         _config = load_config()
@@ -154,7 +155,7 @@ def _queue(
     ticket: Ticket, kind: str, values: dict[str, str], *, entry_id: int | None = None,
     cc: list[str] | None = None,
 ) -> OutboxMessage | None:
-    config = _cfg()
+    config = current_config()
     secret = mailbox.secret(config.mail.secret)
     to = ticket.requester.email
     if kind in AUTOMATIC_KINDS and _capped(to, config):
@@ -262,7 +263,7 @@ def on_change(change: signals.Change) -> None:
     )
     if ticket is None or not ticket.requester.email:
         return
-    config = _cfg()
+    config = current_config()
     values = _values(ticket, config, mailbox.secret(config.mail.secret))
     if change.kind == "created":
         _queue(ticket, "ticket_opened", values)
