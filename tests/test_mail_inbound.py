@@ -266,3 +266,21 @@ def test_notes_never_mail_and_status_changes_do(mail_desk):
     kinds = [m.kind for m in outbox(first.ticket_id)]
     assert kinds == ["ticket_opened", "status_changed", "survey"]
     assert "grumpy" not in " ".join(m.body for m in outbox(first.ticket_id))
+
+
+def test_survey_answer_is_a_rating_not_a_reopen(mail_desk):
+    importer = Importer(mail_desk)
+    first = importer.import_raw(message(), "a")
+    tickets.set_status(directory.actor_for("ana"), first.ticket_id, "resolved")
+    (survey,) = outbox(first.ticket_id, "survey")
+    answer = message(subject="Re: " + survey.subject, In_Reply_To=survey.message_id,
+                     body=f"4\nQuick, thanks!\n\nOn Tue, Desk wrote:\n> {survey.body}")
+    rated = importer.import_raw(answer, "answer")
+    assert (rated.status, rated.ticket_id) == ("rated", first.ticket_id)
+    row = Ticket.get_by_id(first.ticket_id)
+    assert (row.status, row.csat_rating, row.csat_comment) == ("resolved", 4, "Quick, thanks!")
+    assert any(e.action == "csat" and e.after == "4" for e in audit.events_for(row.id))
+    words = message(subject="Re: " + survey.subject, In_Reply_To=survey.message_id,
+                    body="1 problem remains: the paper tray", Message_ID="<w@customer.example>")
+    assert importer.import_raw(words, "words").status == "threaded"
+    assert Ticket.get_by_id(first.ticket_id).status == "open"

@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from deskterm.config import Config
-from deskterm.domain import Actor, DomainError, NewAttachment, Refused
+from deskterm.domain import Actor, DomainError, EntryKind, NewAttachment, Refused
 from deskterm.mail import ids
 from deskterm.mail.parse import ParsedMail, parse_message
 from deskterm.mail.threading import ThreadDecision, decide
-from deskterm.services import directory, mailbox, tickets
+from deskterm.services import directory, mailbox, notifications, tickets
 from deskterm.store.db import db
 
 log = logging.getLogger("deskterm.mail")
+#: A survey answer: a first line that is only "5", "4/5" or "3." (later lines: the comment).
+_RATING = re.compile(r"^\s*([1-5])(?:\s*/\s*5)?\s*[.!)]?[ \t]*(?:\n(.*))?$", re.S)
 
 
 @dataclass(frozen=True)
@@ -182,6 +185,9 @@ class Importer:
                                 sender=mail.from_email)
         if not mail.from_email:
             return self._quarantine(mail.digest, raw, source, "no sender address", mail)
+        rated = self._survey_answer(mail, source)
+        if rated is not None:
+            return rated
         decision = decide(mail, self.secret)
         with db.atomic():
             ticket_id, entry_id, status = self._apply(mail, decision)
@@ -192,6 +198,26 @@ class Importer:
             )
         return ImportResult(status, source, ticket_id=ticket_id, reason=decision.describe(),
                             subject=mail.subject, sender=mail.from_email)
+
+    def _survey_answer(self, mail: ParsedMail, source: str) -> ImportResult | None:
+        """A reply to the satisfaction survey that starts with 1-5 is a rating, not a reopen."""
+        match = _RATING.match(ids.strip_tokens(mail.body))
+        ticket_id = mailbox.survey_ticket(mail.thread_ids) if match else None
+        if ticket_id is None:
+            return None
+        contact = directory.ensure_contact(mail.from_email, mail.from_name or None)
+        actor = Actor("customer", contact.email, contact_id=contact.id)
+        rating, comment = int(match.group(1)), (match.group(2) or "").strip()
+        with db.atomic():
+            notifications.record_rating(actor, ticket_id, rating, comment)
+            mailbox.record_inbound(
+                mail.digest, "imported", message_id=mail.message_id, from_addr=mail.from_email,
+                subject=mail.subject, reason=f"survey answer {rating}/5", ticket_id=ticket_id,
+                source=source,
+            )
+        return ImportResult("rated", source, ticket_id=ticket_id,
+                            reason=f"survey answer {rating}/5", subject=mail.subject,
+                            sender=mail.from_email)
 
     def _bounced_ids(self, mail: ParsedMail) -> list[str]:
         found = list(mail.bounced_ids)
@@ -209,7 +235,8 @@ class Importer:
                     actor, decision.ticket_id, body=body, from_email=contact.email,
                     attachments=files, message_id=mail.message_id, cc=self.followers(mail),
                 )
-                return detail.id, detail.entries[-1].id if detail.entries else None, "threaded"
+                mine = [e.id for e in detail.entries if e.kind is EntryKind.CUSTOMER]
+                return detail.id, mine[-1] if mine else None, "threaded"
             except Refused:  # closed meanwhile: a new ticket that links to it
                 decision = ThreadDecision(None, "new", linked_to=decision.ticket_id)
         detail = tickets.create_ticket(
@@ -225,7 +252,7 @@ class Importer:
             message_id=mail.message_id,
             linked_to=decision.linked_to,
         )
-        first = next((e.id for e in detail.entries if e.kind.value == "customer"), None)
+        first = next((e.id for e in detail.entries if e.kind is EntryKind.CUSTOMER), None)
         return detail.id, first, "created"
 
     def _quarantine(

@@ -241,6 +241,16 @@ def ticket_for_message_ids(message_ids: Sequence[str]) -> int | None:
     return None
 
 
+def survey_ticket(message_ids: Sequence[str]) -> int | None:
+    """The ticket whose satisfaction survey one of these Message-IDs is, if any."""
+    if not message_ids:
+        return None
+    row = OutboxMessage.get_or_none(
+        OutboxMessage.message_id.in_(list(message_ids)) & (OutboxMessage.kind == "survey")
+    )
+    return row.ticket_id if row else None
+
+
 def ticket_state(ticket_id: int) -> tuple[str, int | None] | None:
     """(status, merged_into) of a ticket, or None when it does not exist."""
     row = Ticket.get_or_none(Ticket.id == ticket_id)

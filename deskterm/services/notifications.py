@@ -275,6 +275,22 @@ def on_change(change: signals.Change) -> None:
         _on_status(ticket, change, values)
 
 
+def record_rating(actor: Actor, ticket_id: int, rating: int, comment: str = "") -> None:
+    """Store a customer's answer to the satisfaction survey (1-5) with an audit event."""
+    from deskterm.domain import BadInput
+    from deskterm.store.db import db
+
+    if not 1 <= rating <= 5:
+        raise BadInput(f"rating {rating} is not between 1 and 5")
+    with db.atomic():
+        ticket = Ticket.get_by_id(ticket_id)
+        before = ticket.csat_rating
+        Ticket.update(csat_rating=rating, csat_comment=comment.strip() or None).where(
+            Ticket.id == ticket_id
+        ).execute()
+        audit.record(ticket_id, actor, "csat", "csat_rating", before, rating)
+
+
 def delivery_for_entries(entry_ids: list[int]) -> dict[int, Delivery]:
     """Delivery status of the mail each public reply caused (worst of its messages)."""
     from deskterm.services.ticket_view import delivery_by_entry
