@@ -284,3 +284,14 @@ def test_survey_answer_is_a_rating_not_a_reopen(mail_desk):
                     body="1 problem remains: the paper tray", Message_ID="<w@customer.example>")
     assert importer.import_raw(words, "words").status == "threaded"
     assert Ticket.get_by_id(first.ticket_id).status == "open"
+
+
+def test_queue_address_routes_in_and_answers_out(mail_desk):
+    result = Importer(mail_desk).import_raw(message(to="Billing <billing@desk.example>"), "b")
+    assert tickets.get_ticket(result.ticket_id).queue == "billing"
+    (confirmation,) = outbox(result.ticket_id)
+    headers = json.loads(confirmation.headers)
+    assert headers["From"] == headers["Reply-To"] == "Desk Support <billing@desk.example>"
+    assert Importer(mail_desk).import_raw(
+        message(sender="billing@desk.example", Message_ID="<own@desk.example>"), "own"
+    ).status == "ignored"

@@ -137,6 +137,14 @@ def _customer_reply_target(ticket_id: int) -> str | None:
     return last.message_id if last else None
 
 
+def _desk_address(ticket: Ticket, config: Config) -> str:
+    """The address customers write to for this ticket: its queue's, else the desk's."""
+    if ticket.queue.email:
+        return ticket.queue.email
+    routed = [a for a, slug in config.mail.routes.items() if slug == ticket.queue.slug]
+    return routed[0] if routed else config.mail.address
+
+
 def _capped(address: str, config: Config) -> bool:
     since = clock.to_db(clock.now() - timedelta(hours=config.mail.auto_cap_hours))
     count = (
@@ -170,8 +178,8 @@ def _queue(
     in_reply_to = in_reply_to or (known[-1] if known else None)
     references = ([known[0]] + known[-9:]) if len(known) > 10 else known
     headers = {
-        "From": f"{config.desk_name} <{config.mail.address}>",
-        "Reply-To": f"{config.desk_name} <{config.mail.address}>",
+        "From": f"{config.desk_name} <{_desk_address(ticket, config)}>",
+        "Reply-To": f"{config.desk_name} <{_desk_address(ticket, config)}>",
         "X-Loop": config.mail.address,
         "X-Deskterm-Ticket": str(ticket.id),
         "Thread-Topic": ticket.subject,
