@@ -10,7 +10,7 @@ import pytest
 
 from deskterm.mail import ids
 from deskterm.mail.html_text import html_to_text
-from deskterm.mail.parse import parse_message
+from deskterm.mail.parse import message_digest, parse_message
 from deskterm.mail.quoting import REPLY_MARKER, strip_reply
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "mail"
@@ -161,5 +161,12 @@ def test_parses_every_cpython_test_message():
     files = sorted(CPYTHON_DATA.glob("msg_*.txt"))
     assert len(files) > 40
     for path in files:
-        mail = parse_message(path.read_bytes())
-        assert len(mail.digest) == 64, path.name
+        raw = path.read_bytes()
+        mail = parse_message(raw)
+        assert len(mail.digest) == 64 and message_digest(raw) == mail.digest, path.name
+
+
+def test_header_only_digest_matches_the_full_parse():
+    for path in sorted(CORPUS.glob("*.eml")):
+        raw = path.read_bytes()
+        assert message_digest(raw) == parse_message(raw).digest, path.name

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from deskterm.config import Config
 from deskterm.domain import Actor, DomainError, EntryKind, NewAttachment, Refused
 from deskterm.mail import ids
-from deskterm.mail.parse import ParsedMail, parse_message
+from deskterm.mail.parse import ParsedMail, message_digest, parse_message
 from deskterm.mail.threading import ThreadDecision, decide
 from deskterm.services import directory, mailbox, notifications, tickets
 from deskterm.store.db import db
@@ -154,14 +154,16 @@ class Importer:
         if quarantine_reason:
             digest = hashlib.sha256(raw).hexdigest()
             return self._quarantine(digest, raw, source, quarantine_reason, _headers_only(raw))
+        earlier = mailbox.seen(message_digest(raw))
+        if earlier is not None:
+            return ImportResult("duplicate", source, ticket_id=earlier.ticket_id,
+                                reason=f"already {earlier.status}", subject=earlier.subject or "",
+                                sender=earlier.from_addr or "")
         try:
             mail = parse_message(raw)
         except Exception as error:  # the email package gave up: keep the bytes
             digest = hashlib.sha256(raw).hexdigest()
             return self._quarantine(digest, raw, source, f"cannot parse: {error!r}"[:500])
-        if mailbox.seen(mail.digest) is not None:
-            return ImportResult("duplicate", source, reason="already imported",
-                                subject=mail.subject, sender=mail.from_email)
         try:
             return self._import_parsed(mail, raw, source)
         except Exception as error:

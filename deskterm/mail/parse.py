@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email
 import email.header
+import email.parser
 import hashlib
 import mimetypes
 import re
@@ -320,6 +321,22 @@ def _automatic(msg: EmailMessage, from_email: str) -> tuple[str | None, bool]:
     return None, False
 
 
+def _digest(message_id: str | None, raw: bytes) -> str:
+    source = f"mid:{message_id}".encode() if message_id else raw
+    return hashlib.sha256(source).hexdigest()
+
+
+def message_digest(raw: bytes) -> str:
+    """The de-duplication key of a message (its Message-ID, else its bytes), from the
+    headers alone: a message seen before is skipped without parsing its body."""
+    try:
+        headers = email.parser.BytesHeaderParser(policy=policy.default).parsebytes(raw)
+        found = _msgids(_header(headers, "Message-ID"))
+    except Exception:
+        found = []
+    return _digest(found[0] if found else None, raw)
+
+
 def parse_message(raw: bytes) -> ParsedMail:
     """Parse raw RFC 5322 bytes; malformed input gives defects, not exceptions."""
     msg = email.message_from_bytes(raw, policy=policy.default)
@@ -333,7 +350,6 @@ def parse_message(raw: bytes) -> ParsedMail:
     from_name, from_email = from_pairs[0]
     message_ids = _msgids(_header(msg, "Message-ID"))
     message_id = message_ids[0] if message_ids else None
-    digest_source = f"mid:{message_id}".encode() if message_id else raw
     if body_part is None:
         text = ""
     elif body_part.get_content_type() == "text/html":
@@ -352,7 +368,7 @@ def parse_message(raw: bytes) -> ParsedMail:
     reply_to = _addresses(msg, "Reply-To", hint)
     return ParsedMail(
         message_id=message_id,
-        digest=hashlib.sha256(digest_source).hexdigest(),
+        digest=_digest(message_id, raw),
         from_name=from_name or "",
         from_email=from_email,
         to=_addresses(msg, "To", hint),
