@@ -155,7 +155,7 @@ def record_inbound(
     entry_id: int | None = None,
     source: str | None = None,
     raw: bytes | None = None,
-) -> InboundInfo:
+) -> None:
     """Record what happened to a message (updating a quarantined record on retry).
 
     With `raw`, the bytes are kept under the mail dir so a quarantined message can be
@@ -178,16 +178,13 @@ def record_inbound(
         source=source,
         received_at=_now_db(),
     )
+    update = dict(values)
+    if raw_path:
+        update["raw_path"] = raw_path
     with db.atomic():
-        row = InboundMessage.get_or_none(InboundMessage.digest == digest)
-        if row is None:
-            row = InboundMessage.create(digest=digest, raw_path=raw_path, **values)
-        else:
-            for key, value in values.items():
-                setattr(row, key, value)
-            row.raw_path = raw_path or row.raw_path
-            row.save()
-    return _inbound_info(row)
+        InboundMessage.insert(digest=digest, raw_path=raw_path, **values).on_conflict(
+            conflict_target=[InboundMessage.digest], update=update
+        ).execute()
 
 
 def list_inbound(status: str | None = None, limit: int = 100) -> list[InboundInfo]:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -23,7 +24,8 @@ from deskterm.domain import Actor, Delivery, Status
 from deskterm.mail import ids
 from deskterm.mail.quoting import REPLY_MARKER
 from deskterm.services import audit, mailbox, signals
-from deskterm.store.models import Contact, Entry, Follower, OutboxMessage, Queue, Ticket
+from deskterm.store.db import db
+from deskterm.store.models import Contact, Entry, Follower, OutboxMessage, Ticket
 
 AUTOMATIC_KINDS = ("ticket_opened", "status_changed", "survey")
 _MARKERS = {"en": REPLY_MARKER, "hr": "##- Molimo odgovorite iznad ove crte -##"}
@@ -90,18 +92,56 @@ def render(kind: str, values: dict[str, str], language: str = "en") -> tuple[str
 # --- what goes where ----------------------------------------------------------------
 
 
-def _values(ticket: Ticket, config: Config, secret: str) -> dict[str, str]:
-    requester = ticket.requester
-    first = requester.name.split()[0] if requester.name.strip() else requester.email.split("@")[0]
+@dataclass(frozen=True)
+class _TicketFacts:
+    """What a notification needs to know about its ticket (one query, on the hot path)."""
+
+    id: int
+    subject: str
+    status: str
+    created_at: datetime
+    merged_into: int | None
+    queue_slug: str
+    queue_name: str
+    queue_email: str | None
+    requester_name: str
+    requester_email: str
+
+
+_FACTS_SQL = (
+    'SELECT t."id", t."subject", t."status", t."created_at", t."merged_into_id", q."slug", '
+    'q."name", q."email", c."name", c."email" FROM "ticket" t '
+    'JOIN "queue" q ON q."id" = t."queue_id" JOIN "contact" c ON c."id" = t."requester_id" '
+    'WHERE t."id" = ?'
+)
+#: Message-IDs received (entries) and sent (outbox) for a ticket, oldest first.
+_KNOWN_IDS_SQL = (
+    'SELECT "created_at", "message_id" FROM "entry" WHERE "ticket_id" = ? AND '
+    '"message_id" IS NOT NULL UNION ALL SELECT "created_at", "message_id" FROM '
+    '"outbox_message" WHERE "ticket_id" = ? ORDER BY 1'
+)
+
+
+def _facts(ticket_id: int) -> _TicketFacts | None:
+    row = db.execute_sql(_FACTS_SQL, (ticket_id,)).fetchone()
+    if row is None:
+        return None
+    created = row[3] if isinstance(row[3], datetime) else datetime.fromisoformat(str(row[3]))
+    return _TicketFacts(row[0], row[1], row[2], created, *row[4:])
+
+
+def _values(ticket: _TicketFacts, config: Config, secret: str) -> dict[str, str]:
+    name, email = ticket.requester_name, ticket.requester_email
+    first = name.split()[0] if name.strip() else email.split("@")[0]
     return {
         "ticket.ref": f"#{ticket.id}",
         "ticket.id": str(ticket.id),
         "ticket.subject": ticket.subject,
         "ticket.status": ticket.status,
-        "ticket.queue": ticket.queue.name,
-        "requester.name": requester.name or requester.email,
+        "ticket.queue": ticket.queue_name,
+        "requester.name": name or email,
         "requester.first_name": first,
-        "requester.email": requester.email,
+        "requester.email": email,
         "desk.name": config.desk_name,
         "marker": _MARKERS.get(config.language, REPLY_MARKER),
         "token": ids.make_token(ticket.id, secret),
@@ -111,19 +151,7 @@ def _values(ticket: Ticket, config: Config, secret: str) -> dict[str, str]:
 
 def _known_ids(ticket_id: int) -> list[str]:
     """Message-IDs of the ticket's mail so far (received and sent), oldest first."""
-    received = [
-        (e.created_at, e.message_id)
-        for e in Entry.select(Entry.created_at, Entry.message_id).where(
-            (Entry.ticket == ticket_id) & Entry.message_id.is_null(False)
-        )
-    ]
-    sent = [
-        (o.created_at, o.message_id)
-        for o in OutboxMessage.select(OutboxMessage.created_at, OutboxMessage.message_id).where(
-            OutboxMessage.ticket == ticket_id
-        )
-    ]
-    return [mid for _, mid in sorted(received + sent, key=lambda pair: pair[0])]
+    return [mid for _, mid in db.execute_sql(_KNOWN_IDS_SQL, (ticket_id, ticket_id))]
 
 
 def _customer_reply_target(ticket_id: int) -> str | None:
@@ -137,35 +165,34 @@ def _customer_reply_target(ticket_id: int) -> str | None:
     return last.message_id if last else None
 
 
-def _desk_address(ticket: Ticket, config: Config) -> str:
+def _desk_address(ticket: _TicketFacts, config: Config) -> str:
     """The address customers write to for this ticket: its queue's, else the desk's."""
-    if ticket.queue.email:
-        return ticket.queue.email
-    routed = [a for a, slug in config.mail.routes.items() if slug == ticket.queue.slug]
+    if ticket.queue_email:
+        return ticket.queue_email
+    routed = [a for a, slug in config.mail.routes.items() if slug == ticket.queue_slug]
     return routed[0] if routed else config.mail.address
+
+
+_CAP_SQL = (
+    'SELECT COUNT(*) FROM "outbox_message" WHERE "to_addrs" = ? AND "created_at" >= ? '
+    f'AND "kind" IN ({", ".join("?" for _ in AUTOMATIC_KINDS)})'
+)
 
 
 def _capped(address: str, config: Config) -> bool:
     since = clock.to_db(clock.now() - timedelta(hours=config.mail.auto_cap_hours))
-    count = (
-        OutboxMessage.select()
-        .where(
-            (OutboxMessage.to_addrs == address)
-            & (OutboxMessage.created_at >= since)
-            & OutboxMessage.kind.in_(AUTOMATIC_KINDS)
-        )
-        .count()
-    )
+    params = (address, since.isoformat(sep=" "), *AUTOMATIC_KINDS)
+    (count,) = db.execute_sql(_CAP_SQL, params).fetchone()
     return count >= config.mail.auto_cap
 
 
 def _queue(
-    ticket: Ticket, kind: str, values: dict[str, str], *, entry_id: int | None = None,
+    ticket: _TicketFacts, kind: str, values: dict[str, str], *, entry_id: int | None = None,
     cc: list[str] | None = None,
-) -> OutboxMessage | None:
+) -> int | None:
     config = current_config()
     secret = mailbox.secret(config.mail.secret)
-    to = ticket.requester.email
+    to = ticket.requester_email
     if kind in AUTOMATIC_KINDS and _capped(to, config):
         audit.record(ticket.id, Actor.system("mail"), "mail_capped", "mail", None,
                      f"{kind} to {to} not sent: {config.mail.auto_cap} automatic mails in "
@@ -177,9 +204,10 @@ def _queue(
     in_reply_to = _customer_reply_target(ticket.id) if kind == "reply" else None
     in_reply_to = in_reply_to or (known[-1] if known else None)
     references = ([known[0]] + known[-9:]) if len(known) > 10 else known
+    address = f"{config.desk_name} <{_desk_address(ticket, config)}>"
     headers = {
-        "From": f"{config.desk_name} <{_desk_address(ticket, config)}>",
-        "Reply-To": f"{config.desk_name} <{_desk_address(ticket, config)}>",
+        "From": address,
+        "Reply-To": address,
         "X-Loop": config.mail.address,
         "X-Deskterm-Ticket": str(ticket.id),
         "Thread-Topic": ticket.subject,
@@ -193,7 +221,7 @@ def _queue(
     if kind in AUTOMATIC_KINDS:
         headers["Auto-Submitted"] = "auto-replied" if kind == "ticket_opened" else "auto-generated"
         headers["X-Auto-Response-Suppress"] = "All"
-    return OutboxMessage.create(
+    return OutboxMessage.insert(
         ticket=ticket.id,
         entry=entry_id,
         kind=kind,
@@ -205,7 +233,7 @@ def _queue(
         headers=json.dumps(headers, ensure_ascii=False),
         status=Delivery.QUEUED.value,
         created_at=clock.to_db(clock.now()),
-    )
+    ).execute()
 
 
 def _followers(ticket_id: int) -> list[str]:
@@ -239,9 +267,9 @@ def _status_mail_wanted(change: signals.Change) -> bool:
     return Status.POSTPONED not in (before, after) and (before, after) != (Status.NEW, Status.OPEN)
 
 
-def _on_status(ticket: Ticket, change: signals.Change, values: dict[str, str]) -> None:
+def _on_status(ticket: _TicketFacts, change: signals.Change, values: dict[str, str]) -> None:
     after = Status(change.after)
-    if ticket.merged_into_id:
+    if ticket.merged_into:
         return  # a merge tells its own story
     if after is Status.RESOLVED:
         _queue(ticket, "survey", values)
@@ -261,15 +289,8 @@ def on_change(change: signals.Change) -> None:
         return
     if change.kind == "status" and not _status_mail_wanted(change):
         return
-    ticket = (
-        Ticket.select(Ticket, Contact, Queue)
-        .join(Contact, on=(Ticket.requester == Contact.id))
-        .switch(Ticket)
-        .join(Queue)
-        .where(Ticket.id == change.ticket_id)
-        .first()
-    )
-    if ticket is None or not ticket.requester.email:
+    ticket = _facts(change.ticket_id)
+    if ticket is None or not ticket.requester_email:
         return
     config = current_config()
     values = _values(ticket, config, mailbox.secret(config.mail.secret))
@@ -286,7 +307,6 @@ def on_change(change: signals.Change) -> None:
 def record_rating(actor: Actor, ticket_id: int, rating: int, comment: str = "") -> None:
     """Store a customer's answer to the satisfaction survey (1-5) with an audit event."""
     from deskterm.domain import BadInput
-    from deskterm.store.db import db
 
     if not 1 <= rating <= 5:
         raise BadInput(f"rating {rating} is not between 1 and 5")
