@@ -72,14 +72,17 @@ def wired(desk, monkeypatch):
 
 
 def customer_mail(**headers) -> bytes:
+    values = {
+        "From": "Đurđa Šimić <durda@customer.example>",
+        "To": "support@desk.example",
+        "Cc": "boss@customer.example",
+        "Subject": "Račun ne stiže",
+        "Message-ID": "<first@customer.example>",
+    }
+    values.update({name.replace("_", "-"): value for name, value in headers.items()})
     msg = EmailMessage()
-    msg["From"] = "Đurđa Šimić <durda@customer.example>"
-    msg["To"] = "support@desk.example"
-    msg["Cc"] = "boss@customer.example"
-    msg["Subject"] = "Račun ne stiže"
-    msg["Message-ID"] = "<first@customer.example>"
-    for name, value in headers.items():
-        msg[name.replace("_", "-")] = value
+    for name, value in values.items():
+        msg[name] = value
     msg.set_content("Dobar dan, račun za studeni nije stigao.")
     return bytes(msg)
 
@@ -186,9 +189,12 @@ def test_server_down_defers(wired):
     config = config_for(_free_port())  # nothing listens there
     notifications.use_config(config)
     Importer(config).import_raw(customer_mail(), "in")
+    Importer(config).import_raw(customer_mail(Message_ID="<second@customer.example>",
+                                              Subject="Drugi"), "in2")
     summary = send_due(config)
-    assert summary.deferred
-    assert mailbox.list_outbox()[0].status is Delivery.DEFERRED
+    assert len(summary.deferred) == 2 and not summary.sent
+    for item in mailbox.list_outbox():
+        assert item.status is Delivery.DEFERRED and "127.0.0.1" in item.last_error
 
 
 def test_without_smtp_mail_goes_to_a_local_maildir(wired):

@@ -48,12 +48,14 @@ def _html_body(text: str) -> str:
 
 
 def build_message(
-    item: OutboxItem, attachments: Sequence[tuple[AttachmentInfo, bytes]] = ()
+    item: OutboxItem,
+    attachments: Sequence[tuple[AttachmentInfo, bytes]] = (),
+    sender: str = "deskterm <support@deskterm.example>",
 ) -> EmailMessage:
     """The MIME message for an outbox item: text + HTML alternative + attachments."""
     msg = EmailMessage()
     headers = dict(item.headers)
-    msg["From"] = headers.pop("From")
+    msg["From"] = headers.pop("From", sender)
     msg["To"] = ", ".join(item.to)
     if item.cc:
         msg["Cc"] = ", ".join(item.cc)
@@ -93,6 +95,10 @@ class MaildirTransport:
         self.box.close()
 
 
+class Unreachable(OSError):
+    """The SMTP server could not be reached or refused the session (not one message)."""
+
+
 class SmtpTransport:
     """One SMTP session (connected lazily) for a batch of messages."""
 
@@ -116,7 +122,11 @@ class SmtpTransport:
 
     def send(self, msg: EmailMessage) -> None:
         if self.client is None:
-            self.client = self._connect()
+            try:
+                self.client = self._connect()
+            except (smtplib.SMTPException, OSError) as error:
+                raise Unreachable(f"{self.settings.host}:{self.settings.port}: "
+                                  f"{_describe(error)}") from error
         try:
             self.client.send_message(msg)
         except smtplib.SMTPServerDisconnected:
@@ -175,6 +185,12 @@ class SendSummary:
     failed: list[int] = field(default_factory=list)
 
 
+def _record_failure(summary: SendSummary, item: OutboxItem, error: str, *, permanent: bool) -> None:
+    delay = None if permanent else retry_delay(item.attempts)
+    status = mailbox.mark_deferred(item.id, error, delay)
+    (summary.failed if status is Delivery.FAILED else summary.deferred).append(item.id)
+
+
 def send_due(
     config: Config, *, limit: int = 100, transport: Transport | None = None
 ) -> SendSummary:
@@ -185,16 +201,24 @@ def send_due(
         return summary
     transport = transport or transport_for(config)
     try:
+        sender = f"{config.desk_name} <{config.mail.address}>"
         for item in items:
             try:
-                msg = build_message(item, mailbox.outbox_attachments(item.entry_id))
+                msg = build_message(item, mailbox.outbox_attachments(item.entry_id), sender)
+            except Exception as error:  # a broken row must not hold up the rest
+                mailbox.mark_deferred(item.id, f"cannot build the message: {error!r}", None)
+                summary.failed.append(item.id)
+                continue
+            try:
                 transport.send(msg)
+            except Unreachable as error:  # the server, not this message: try again later
+                for waiting in items[items.index(item):]:
+                    _record_failure(summary, waiting, str(error), permanent=False)
+                break
             except (smtplib.SMTPException, OSError) as error:
                 if isinstance(transport, SmtpTransport):
                     transport.close()  # start clean for the next message
-                delay = None if _permanent(error) else retry_delay(item.attempts)
-                status = mailbox.mark_deferred(item.id, _describe(error), delay)
-                (summary.failed if status is Delivery.FAILED else summary.deferred).append(item.id)
+                _record_failure(summary, item, _describe(error), permanent=_permanent(error))
                 continue
             mailbox.mark_sent(item.id)
             summary.sent.append(item.id)
