@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 from peewee import fn
@@ -161,8 +162,13 @@ def load_rules_file(path: Path | str) -> list[RuleInfo]:
     return load_rules(parse_rules(text, source=str(path)))
 
 
+@lru_cache(maxsize=256)
+def _parsed(definition: str) -> RuleSpec:
+    return spec_from_json(definition)
+
+
 def _spec(row: Rule) -> RuleSpec:
-    return spec_from_json(row.definition)
+    return _parsed(row.definition)
 
 
 def _info(row: Rule) -> RuleInfo:

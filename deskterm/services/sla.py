@@ -11,6 +11,7 @@ missed) up to date; every missed target is logged once in `SlaBreach` and as an 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -131,8 +132,29 @@ def _calendar(row: BusinessCalendar | None) -> Calendar | None:
     return calendar_from_json(row.name, row.timezone, row.hours, row.holidays)
 
 
+#: Policies are read often (every clock sync) and change rarely: cache them briefly.
+#: Changes made in this process clear the cache at once; other processes see them
+#: within POLICY_CACHE_SECONDS.
+POLICY_CACHE_SECONDS = 30.0
+_policy_cache: dict[tuple[str, int, int | None], tuple[float, Policy | None]] = {}
+
+
+def clear_policy_cache() -> None:
+    _policy_cache.clear()
+
+
 def policy_for_queue(queue_id: int, team_id: int | None = None) -> Policy | None:
     """The queue's SLA policy, counted on the policy's calendar, else the team's, else 24/7."""
+    key = (str(db.database), queue_id, team_id)
+    cached = _policy_cache.get(key)
+    if cached is not None and time.monotonic() - cached[0] < POLICY_CACHE_SECONDS:
+        return cached[1]
+    policy = _load_policy(queue_id, team_id)
+    _policy_cache[key] = (time.monotonic(), policy)
+    return policy
+
+
+def _load_policy(queue_id: int, team_id: int | None) -> Policy | None:
     queue = Queue.get_or_none(Queue.id == queue_id)
     if queue is None or queue.sla_policy_id is None:
         return None
@@ -147,6 +169,7 @@ def policy_for_queue(queue_id: int, team_id: int | None = None) -> Policy | None
 def save_calendar(name: str, timezone: str, hours: dict, holidays: Sequence[str] = ()) -> Calendar:
     """Create or replace a business calendar (validated first)."""
     cal = make_calendar(name, timezone, hours, holidays)
+    clear_policy_cache()
     with db.atomic():
         values = dict(
             timezone=timezone, hours=json.dumps(hours), holidays=json.dumps(list(holidays))
@@ -162,6 +185,7 @@ def save_calendar(name: str, timezone: str, hours: dict, holidays: Sequence[str]
 def save_policy(name: str, targets: dict, calendar: str | None = None) -> None:
     """Create or replace an SLA policy; `calendar` names a saved calendar."""
     parsed = parse_targets(targets)
+    clear_policy_cache()
     with db.atomic():
         cal_row = None
         if calendar:
@@ -178,6 +202,7 @@ def save_policy(name: str, targets: dict, calendar: str | None = None) -> None:
 
 def set_queue_policy(queue_slug: str, policy: str | None) -> None:
     """Give a queue an SLA policy (None removes it) and recompute its open tickets."""
+    clear_policy_cache()
     with db.atomic():
         queue = Queue.get_or_none(Queue.slug == queue_slug)
         if queue is None:
@@ -238,6 +263,7 @@ def install_default_policies(timezone: str = "Europe/Sarajevo") -> list[str]:
         save_calendar("Workdays 8-19", timezone, DEFAULT_HOURS, DEFAULT_HOLIDAYS)
         save_policy("Standard", DEFAULT_TARGETS, "Workdays 8-19")
         policy = SlaPolicy.get(SlaPolicy.name == "Standard")
+        clear_policy_cache()
         queues = list(Queue.select().where(Queue.sla_policy.is_null()))
         for queue in queues:
             Queue.update(sla_policy=policy).where(Queue.id == queue.id).execute()
