@@ -10,12 +10,11 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-
 import typer
 from typer.core import TyperGroup
 
 from deskterm import __version__
-from deskterm.cli import bulk, db, directory, mail, rules, sla, tickets
+from deskterm.cli import bulk, db, directory, mail, reports, rules, sla, tickets
 from deskterm.cli.context import state
 from deskterm.cli.output import exit_for, fail, out, print_json
 from deskterm.domain import DomainError
@@ -58,6 +57,7 @@ app.add_typer(directory.canned_app, name="canned")
 app.add_typer(rules.app, name="rules")
 app.add_typer(sla.app, name="sla")
 app.add_typer(mail.app, name="mail")
+app.add_typer(reports.app, name="report")
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
 

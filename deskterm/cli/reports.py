@@ -1,0 +1,90 @@
+"""`deskterm report`: the manager's figures for a period."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from deskterm.cli.context import state
+from deskterm.cli.output import out, print_json, print_table
+
+app = typer.Typer(help="Reports for managers.", invoke_without_command=True)
+
+
+def _fmt(minutes: float | None) -> str:
+    if minutes is None:
+        return "-"
+    if minutes < 120:
+        return f"{minutes:.0f} min"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:.1f} h"
+    return f"{minutes / 1440:.1f} d"
+
+
+@app.callback()
+def report(
+    ctx: typer.Context,
+    since: Annotated[
+        str, typer.Option("--since", help="Start: 30d, 2026-11-01, '2 weeks ago'")
+    ] = "30d",
+    until: Annotated[str | None, typer.Option("--until", help="End (default: now)")] = None,
+    queue: Annotated[str | None, typer.Option("--queue", help="Only this queue")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts")] = False,
+) -> None:
+    """Volume, backlog, response and resolution times, SLA compliance, agents, satisfaction."""
+    from deskterm import clock
+    from deskterm.services import reports
+    from deskterm.services.when import parse_duration, parse_when
+
+    state(ctx).open()
+    stripped = since.strip()
+    if stripped[:1].isdigit() and stripped[-1:].isalpha() and " " not in stripped:
+        start = clock.now() - parse_duration(stripped)
+    else:
+        start = parse_when(since)
+    end = parse_when(until) if until else clock.now()
+    result = reports.build_report(start, end, queue)
+    if as_json:
+        print_json(result)
+        return
+    out.print(
+        f"[bold]Report {result.start:%Y-%m-%d %H:%M} – {result.end:%Y-%m-%d %H:%M} UTC"
+        f"{' · queue ' + queue if queue else ''}[/bold]"
+    )
+    sla_text = (
+        f"{result.sla_compliance}% ({result.sla_met}/{result.sla_tickets})"
+        if result.sla_compliance is not None
+        else "-"
+    )
+    csat = (
+        f"{result.csat_average} / 5, {result.csat_satisfied_share}% satisfied "
+        f"({result.csat_responses} answers)"
+        if result.csat_responses
+        else "-"
+    )
+    print_table(
+        [
+            ("Tickets created", result.created),
+            ("Tickets resolved", result.resolved),
+            ("Backlog now", sum(result.backlog_by_status.values())),
+            (
+                "First response (median / p90)",
+                f"{_fmt(result.first_response.median)} / {_fmt(result.first_response.p90)}",
+            ),
+            (
+                "Resolution (median / p90)",
+                f"{_fmt(result.resolution.median)} / {_fmt(result.resolution.p90)}",
+            ),
+            ("SLA met", sla_text),
+            ("Satisfaction", csat),
+        ],
+        ("Figure", "Value"),
+    )
+    print_table(result.backlog_by_status.items(), ("Backlog by status", "Tickets"))
+    print_table(result.backlog_by_age.items(), ("Backlog by age", "Tickets"))
+    print_table(result.created_by_queue.items(), ("Created by queue", "Tickets"))
+    print_table(
+        ((a.agent, a.replies, a.notes, a.resolved, a.minutes_logged) for a in result.agents),
+        ("Agent", "Replies", "Notes", "Resolved", "Minutes logged"),
+    )
