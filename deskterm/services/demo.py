@@ -14,7 +14,7 @@ from typing import Any
 
 from deskterm import clock, paths
 from deskterm.domain import Actor, NewAttachment, Refused
-from deskterm.services import canned, directory, tickets
+from deskterm.services import canned, directory, signals, sla, tickets
 from deskterm.store.db import db, open_db
 from deskterm.store.models import Setting, Ticket
 
@@ -240,6 +240,10 @@ CANNED = [
 ]
 
 
+#: Tickets newer than this are seeded with rules, SLA and mail listeners live.
+LIVE_WINDOW = timedelta(days=3)
+
+
 def init_desk(admin_username: str) -> dict[str, Any]:
     """Make an empty desk usable: a team, a queue and the first admin (idempotent)."""
     from deskterm.store.models import Agent, Queue, Team
@@ -342,9 +346,18 @@ def seed_demo(*, seed: int = 7, tickets: int = 300) -> dict[str, Any]:
             Setting.replace(key="demo", value=str(seed)).execute()
     agents = [directory.actor_for(a[0]) for a in AGENTS]
     moments = sorted(start + timedelta(seconds=rng.randint(0, 60 * 86400)) for _ in range(tickets))
+    live_from = end - LIVE_WINDOW
+    # Old history: written quietly in one transaction, then SLA clocks computed in one batch.
+    with signals.muted(), db.atomic():
+        for at in moments:
+            if at < live_from:
+                _one_ticket(rng, at, end, people, agents)
+    sla.backfill(end)
+    # The last days go through every listener: rules fire, mail is queued, clocks tick.
     for at in moments:
-        with db.atomic():
-            _one_ticket(rng, at, end, people, agents)
+        if at >= live_from:
+            with db.atomic():
+                _one_ticket(rng, at, end, people, agents)
     return {
         "seed": seed,
         "tickets": tickets,
@@ -353,6 +366,24 @@ def seed_demo(*, seed: int = 7, tickets: int = 300) -> dict[str, Any]:
         "teams": len(TEAMS),
         "requesters": len(people),
     }
+
+
+def _steps_for_age(rng: random.Random, age_hours: float) -> int:
+    """How far a ticket of this age has come: old ones are mostly resolved or closed."""
+    if age_hours < 4:
+        return rng.choice([0, 0, 1])
+    if age_hours < 48:
+        return rng.choice([1, 2, 2, 3])
+    if age_hours < 24 * 7:
+        return rng.choice([2, 3, 3, 4])
+    return rng.choice([2, 3, 4, 4, 4, 4, 4])
+
+
+def _rate(customer: Actor, ticket_id: int, rating: int) -> None:
+    """A satisfaction answer, when the mail channel (which owns surveys) is installed."""
+    from deskterm.services import notifications
+
+    notifications.record_rating(customer, ticket_id, rating)
 
 
 def _one_ticket(rng: random.Random, at, end, people, agents: list[Actor]) -> None:
@@ -381,9 +412,10 @@ def _one_ticket(rng: random.Random, at, end, people, agents: list[Actor]) -> Non
             attachments=files,
         )
     age_hours = (end - at).total_seconds() / 3600
-    agent = rng.choice(agents)
+    # A rule may have assigned the ticket already (round-robin); that agent works it.
+    agent = next((a for a in agents if a.name == ticket.assignee), None) or rng.choice(agents)
     t = at
-    steps = rng.choice([0, 1, 2, 3, 4]) if age_hours > 2 else 0
+    steps = _steps_for_age(rng, age_hours)
 
     def later(max_hours: float):
         nonlocal t
@@ -392,13 +424,15 @@ def _one_ticket(rng: random.Random, at, end, people, agents: list[Actor]) -> Non
         )
         return clock.frozen_at(t)
 
-    if steps >= 1 and rng.random() < 0.85:
+    if steps >= 1 and ticket.assignee is None and rng.random() < 0.85:
         with later(6):
             tickets.assign(agent, ticket.id, agent.name)
     if steps >= 2:
-        with later(20):
+        with later(5):
             reply_text = rng.choice(AGENT_REPLIES).format(name=name.split()[0])
             tickets.reply(agent, ticket.id, reply_text, set_status=rng.choice(["pending", "open"]))
+            if rng.random() < 0.5:
+                tickets.log_time(agent, ticket.id, rng.randint(5, 45))
     if steps >= 2 and rng.random() < 0.4:
         with later(10):
             tickets.add_note(agent, ticket.id, rng.choice(NOTES))
@@ -417,6 +451,13 @@ def _one_ticket(rng: random.Random, at, end, people, agents: list[Actor]) -> Non
                 ticket.id,
                 "Riješeno, hvala na strpljenju. / Resolved, thanks.",
                 set_status="resolved",
+            )
+    if steps >= 3 and rng.random() < 0.5:
+        with later(12):
+            _rate(
+                Actor("customer", email),
+                ticket.id,
+                rng.choices([5, 4, 3, 2, 1], [50, 25, 12, 8, 5])[0],
             )
     if steps >= 4 and age_hours > 24 * 7:
         with later(24 * 5):
