@@ -236,7 +236,9 @@ async def test_stale_version_is_a_notification_and_a_reload(demo_db):
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         ticket_id = await open_first(pilot)
         tickets.set_priority(tickets_actor("mirza"), ticket_id, "urgent")
-        await pilot.press("p", *"low", "enter")
+        await pilot.press("p")
+        await settle(pilot)
+        await pilot.press(*"low", "enter")
         await settle(pilot)
         assert any("reloaded" in n.message for n in app._notifications)
         assert tickets.get_ticket(ticket_id).priority.value == "urgent"

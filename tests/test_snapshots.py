@@ -1,47 +1,150 @@
 """Snapshots of the queue, ticket and canned-replies screens at 120x40.
 
-Deterministic: the demo is seeded (seed 7) and the app runs with the clock frozen at
-one instant, so relative times, SLA clocks and ids are the same on every run.
+Deterministic: the desk is built here through the services with listeners muted (so
+SLA, rules and mail changes elsewhere do not move the pixels) and the clock frozen, so
+relative times and ids are the same on every run.
 Update after an intended change with `pytest tests/test_snapshots.py --snapshot-update`.
 """
 
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from deskterm import clock, paths
 from deskterm.app import make_app
-from deskterm.domain import EntryKind
+from deskterm.domain import NewAttachment
+from deskterm.services import canned, directory, signals, tickets
 from deskterm.store.db import db, open_db
 
 FROZEN = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 SIZE = (120, 40)
 _TEMPLATE: dict[str, Path] = {}
 
+PEOPLE = [
+    ("Amra Hadžić", "amra.hadzic@example.ba"),
+    ("Дмитрий Иванов", "dmitrij@example.ru"),
+    ("Maryam Rahimi", "maryam@example.ir"),
+    ("Tomislav Novak", "tomislav@example.hr"),
+    ("Edin Delić", "edin@example.com"),
+]
+SUBJECTS = [
+    ("billing", "Račun za novembar nije stigao"),
+    ("technical", "Не работает VPN после обновления"),
+    ("billing", "فاکتور این ماه اشتباه است"),
+    ("technical", "Printer does not print after the update"),
+    ("general", "Ponuda za dodatne licence"),
+    ("general", "Password reset link expired"),
+]
+STATES = ["new", "open", "pending", "open", "on_hold", "new", "resolved", "closed"]
+PRIORITIES = ["normal", "high", "low", "urgent", "normal", "normal"]
+
+
+def build_desk() -> int:
+    """Fill the open database with a small desk; return the ref of the richest ticket."""
+    with signals.muted():
+        directory.create_team("tier1", "Tier 1")
+        for slug, name in (
+            ("general", "General"),
+            ("technical", "Technical"),
+            ("billing", "Billing"),
+        ):
+            directory.create_queue(slug, name, team="tier1")
+        for username, name in (
+            ("ana", "Ana Anić"),
+            ("mirza", "Mirza Hodžić"),
+            ("lejla", "Lejla Begić"),
+        ):
+            directory.create_agent(username, name, timezone="Europe/Sarajevo", teams=("tier1",))
+        canned.save_canned(
+            "Need more information",
+            "Hi {requester.first_name},\n\nto move {ticket.ref} forward we need "
+            "a bit more information.\n\n{agent.name}",
+            set_status="pending",
+            add_tags=("waiting-info",),
+        )
+        canned.save_canned(
+            "Pozdrav i potvrda",
+            "Poštovani {requester.first_name},\n\nvaš zahtjev {ticket.ref} je "
+            "zaprimljen.\n\n{agent.name}",
+        )
+        canned.save_canned("Riješeno", "Zahtjev {ticket.ref} je riješen.", set_status="resolved")
+        directory.update_contact(
+            PEOPLE[0][1], name=PEOPLE[0][0], phone="+387 61 123 456", contract_no="UG-2026-0042"
+        )
+        agents = [directory.actor_for(a) for a in ("ana", "mirza", "lejla")]
+        for i in range(40):
+            at = FROZEN - timedelta(hours=7 * (40 - i))
+            queue, subject = SUBJECTS[i % len(SUBJECTS)]
+            name, email = PEOPLE[i % len(PEOPLE)]
+            with clock.frozen_at(at):
+                detail = tickets.create_ticket(
+                    agents[0],
+                    subject=subject,
+                    body=f"{subject}. Molim pomoć.",
+                    requester_email=email,
+                    requester_name=name,
+                    queue=queue,
+                    priority=PRIORITIES[i % len(PRIORITIES)],
+                    channel="email",
+                )
+            agent = agents[i % 3]
+            with clock.frozen_at(at + timedelta(hours=1)):
+                if i % 4:
+                    tickets.assign(agent, detail.id, agent.name)
+                state = STATES[i % len(STATES)]
+                if state != "new":
+                    tickets.set_status(agent, detail.id, state)
+        with clock.frozen_at(FROZEN - timedelta(hours=5)):
+            rich = tickets.create_ticket(
+                agents[0],
+                subject="Pisač ne ispisuje nakon ažuriranja",
+                body="Nakon jučerašnjeg ažuriranja pisač u uredu ne ispisuje ništa. Greška 0x6d.",
+                requester_email=PEOPLE[0][1],
+                queue="technical",
+                priority="high",
+                channel="email",
+            ).id
+            tickets.assign(agents[1], rich, "mirza")
+        with clock.frozen_at(FROZEN - timedelta(hours=3)):
+            tickets.add_customer_message(
+                agents[0],
+                rich,
+                body="Evo snimka ekrana s greškom.",
+                from_email=PEOPLE[0][1],
+                attachments=[NewAttachment("snimak-ekrana.png", "image/png", b"\x89PNG" * 600)],
+            )
+        with clock.frozen_at(FROZEN - timedelta(hours=2)):
+            tickets.reply(agents[1], rich, "Hvala Amra, gledamo logove i javljamo se danas.")
+            tickets.add_tags(agents[1], rich, ["vip", "printer"])
+            tickets.add_follower(agents[1], rich, "sef@example.com", "Šef Odjela")
+        with clock.frozen_at(FROZEN - timedelta(hours=1)):
+            tickets.add_note(
+                agents[1], rich, "Greška je na print serveru. @lejla možeš li restartati spooler?"
+            )
+    return rich
+
 
 @pytest.fixture
-def frozen_demo(tmp_path, tmp_path_factory) -> Path:
-    """A copy of a demo database seeded at a frozen instant (seeded once per session)."""
-    from deskterm.services.demo import seed_demo
-
+def desk_copy(tmp_path, tmp_path_factory) -> tuple[Path, int]:
+    """A copy of the snapshot desk (built once per session)."""
     if "path" not in _TEMPLATE:
-        template = tmp_path_factory.mktemp("frozen-demo") / "demo.db"
+        template = tmp_path_factory.mktemp("snapshot-desk") / "desk.db"
         open_db(template)
         with clock.frozen_at(FROZEN):
-            seed_demo(seed=7, tickets=300)
+            _TEMPLATE["rich"] = build_desk()
         db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         db.close()
         _TEMPLATE["path"] = template
-    target = tmp_path / "demo.db"
+    target = tmp_path / "desk.db"
     shutil.copy(_TEMPLATE["path"], target)
     files = paths.attachments_dir(_TEMPLATE["path"])
     if files.exists():
         shutil.copytree(files, paths.attachments_dir(target))
-    return target
+    return target, _TEMPLATE["rich"]
 
 
 @pytest.fixture
@@ -57,30 +160,13 @@ async def _settle(pilot) -> None:
     await pilot.pause()
 
 
-def _ticket_with_note_and_attachment() -> int:
-    """The newest open ticket whose thread has a note, an attachment and a reply (demo data)."""
-    from deskterm.services import listing, tickets
-
-    best = None
-    for row in listing.list_tickets("status:new,open,pending", limit=300):
-        detail = tickets.get_ticket(row.id)
-        kinds = {e.kind for e in detail.entries}
-        has_file = any(e.attachments for e in detail.entries)
-        if EntryKind.NOTE in kinds and EntryKind.REPLY in kinds and has_file:
-            return row.id
-        if best is None and EntryKind.NOTE in kinds:
-            best = row.id
-    assert best is not None, "the demo should have a ticket with an internal note"
-    return best
-
-
-def test_queue_screen(snap_compare, frozen_demo, frozen):
-    app = make_app(frozen_demo, "ana", watch_interval=None)
+def test_queue_screen(snap_compare, desk_copy, frozen):
+    app = make_app(desk_copy[0], "ana", watch_interval=None)
     assert snap_compare(app, terminal_size=SIZE, run_before=_settle)
 
 
-def test_queue_screen_with_selection(snap_compare, frozen_demo, frozen):
-    app = make_app(frozen_demo, "ana", watch_interval=None)
+def test_queue_screen_with_selection(snap_compare, desk_copy, frozen):
+    app = make_app(desk_copy[0], "ana", watch_interval=None)
 
     async def run_before(pilot) -> None:
         await _settle(pilot)
@@ -90,9 +176,9 @@ def test_queue_screen_with_selection(snap_compare, frozen_demo, frozen):
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_ticket_screen(snap_compare, frozen_demo, frozen):
-    app = make_app(frozen_demo, "ana", watch_interval=None)
-    ticket_id = _ticket_with_note_and_attachment()
+def test_ticket_screen(snap_compare, desk_copy, frozen):
+    app = make_app(desk_copy[0], "ana", watch_interval=None)
+    ticket_id = desk_copy[1]
 
     async def run_before(pilot) -> None:
         await _settle(pilot)
@@ -102,8 +188,8 @@ def test_ticket_screen(snap_compare, frozen_demo, frozen):
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_canned_replies_screen(snap_compare, frozen_demo, frozen):
-    app = make_app(frozen_demo, "ana", watch_interval=None)
+def test_canned_replies_screen(snap_compare, desk_copy, frozen):
+    app = make_app(desk_copy[0], "ana", watch_interval=None)
 
     async def run_before(pilot) -> None:
         await _settle(pilot)

@@ -187,6 +187,8 @@ class QueueScreen(Screen[None]):
         parts = []
         if not table.loaded:
             parts.append("loading…")
+        elif not table.counted:
+            parts.append(f"{table.cursor + 1:,} of … (counting)")
         elif table.total:
             parts.append(f"{table.cursor + 1:,} of {table.total:,} tickets")
         else:
@@ -235,6 +237,9 @@ class QueueScreen(Screen[None]):
 
     def on_ticket_table_opened(self, event: TicketTable.Opened) -> None:
         self.open_ticket(event.ticket_id)
+
+    def on_ticket_table_first_rows(self, event: TicketTable.FirstRows) -> None:
+        self._update_status()
 
     def on_ticket_table_cursor_moved(self, event: TicketTable.CursorMoved) -> None:
         self._update_status()

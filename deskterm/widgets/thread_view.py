@@ -79,7 +79,7 @@ class ThreadView(VerticalScroll, can_focus=True):
         Binding("j", "scroll_down", "Scroll down", show=False),
         Binding("k", "scroll_up", "Scroll up", show=False),
         Binding("G", "scroll_end", "Bottom", show=False),
-        Binding("g", "g_prefix", "Top (g g)", show=False, key_display="g g"),
+        Binding("g", "g_prefix", "Top", show=False, key_display="g g"),
     ]
 
     def __init__(

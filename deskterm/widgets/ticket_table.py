@@ -66,7 +66,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("requester", "Requester", 16, "requester"),
     Column("queue", "Queue", 9, "queue"),
     Column("assignee", "Assignee", 8, "assignee"),
-    Column("updated", "Updated", 7, "updated"),
+    Column("updated", "Updated", 9, "updated"),
 )
 SLA_COLUMN = Column("sla", "SLA", 7, "due")
 
@@ -137,8 +137,8 @@ class TicketTable(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False),
         Binding("pageup", "page(-1)", "Page up", show=False),
         Binding("home", "jump_top", "Top", show=False),
-        Binding("G,end", "jump_bottom", "Bottom", key_display="G", id="table.bottom"),
-        Binding("g", "g_prefix", "Top (g g)", key_display="g g", id="table.top"),
+        Binding("G,end", "jump_bottom", "Bottom", key_display="G", show=False, id="table.bottom"),
+        Binding("g", "g_prefix", "Top", key_display="g g", show=False, id="table.top"),
         Binding("x,space", "toggle_select", "Select", key_display="x", id="table.select"),
         Binding("enter,o", "open", "Open", key_display="o", id="table.open"),
     ]
@@ -158,6 +158,9 @@ class TicketTable(ScrollView, can_focus=True):
         def __init__(self, total: int) -> None:
             super().__init__()
             self.total = total
+
+    class FirstRows(Message):
+        """The first rows of a (re)load are on screen; the count may still be running."""
 
     class SelectionChanged(Message):
         def __init__(self, count: int) -> None:
@@ -184,6 +187,7 @@ class TicketTable(ScrollView, can_focus=True):
         self.selected: set[int] = set()
         self.generation = 0
         self.loaded = False
+        self.counted = False
         self._last_g = 0.0
         sla = _sla_describe()
         self.sla = sla
@@ -194,14 +198,15 @@ class TicketTable(ScrollView, can_focus=True):
     def set_source(self, source: RowSource, *, keep_selection: bool = False) -> None:
         """Show a new list (view or filter change): cursor to the top."""
         self.source = source
+        self.loaded = False
         if not keep_selection:
             self.selected.clear()
             self.post_message(self.SelectionChanged(0))
         self.cursor = 0
         self.scroll_to(y=0, animate=False)
-        self.reload(keep_ticket=None)
+        self.reload(keep_ticket=None, new_source=True)
 
-    def reload(self, keep_ticket: int | None | bool = True) -> None:
+    def reload(self, keep_ticket: int | None | bool = True, *, new_source: bool = False) -> None:
         """Fetch the count and the visible page again, keeping the cursor on its ticket."""
         if self.source is None:
             return
@@ -209,6 +214,8 @@ class TicketTable(ScrollView, can_focus=True):
             row = self.row_at(self.cursor)
             keep_ticket = row.id if row else None
         self.generation += 1
+        if new_source:
+            self.counted = False
         generation, source = self.generation, self.source
         first_page = int(self.scroll_y) // PAGE_SIZE
         cursor_page = self.cursor // PAGE_SIZE
@@ -217,34 +224,48 @@ class TicketTable(ScrollView, can_focus=True):
         def job() -> None:
             try:
                 with db.connection_context():
-                    total = source.count()
                     pages = {p: source.page(p * PAGE_SIZE, PAGE_SIZE) for p in wanted}
+                    self.app.call_from_thread(self._reloaded, generation, pages, keep_ticket)
+                    total = source.count()
             except Exception as error:  # noqa: BLE001 - shown to the agent
                 self.app.call_from_thread(self.post_message, self.LoadFailed(str(error)))
                 return
-            self.app.call_from_thread(self._reloaded, generation, total, pages, keep_ticket)
+            self.app.call_from_thread(self._counted, generation, total)
 
         self.run_worker(job, thread=True, group="table-reload", exclusive=True, exit_on_error=False)
 
     def _reloaded(
-        self, generation: int, total: int, pages: dict[int, list[TicketRow]], keep: int | None
+        self, generation: int, pages: dict[int, list[TicketRow]], keep: int | None
     ) -> None:
+        """First rows are in: show them before the (slower) count arrives."""
         if generation != self.generation:
             return
-        self.total = total
         self.pages = {p: rows for p, rows in pages.items() if rows or p == 0}
         self.loading.clear()
         self.loaded = True
-        self.virtual_size = Size(self.size.width, total)
-        if keep is not None:
-            for page, rows in self.pages.items():
-                for i, row in enumerate(rows):
-                    if row.id == keep:
-                        self.cursor = page * PAGE_SIZE + i
-                        break
-        self.cursor = max(0, min(self.cursor, total - 1))
-        self.refresh()
+        seen = max((p * PAGE_SIZE + len(rows) for p, rows in self.pages.items()), default=0)
+        full = any(len(rows) == PAGE_SIZE for rows in self.pages.values())
+        if not self.counted:  # a provisional length until the count arrives
+            self.total = seen + (1 if full else 0)
+        self._place_cursor(keep)
+        self.post_message(self.FirstRows())
+
+    def _counted(self, generation: int, total: int) -> None:
+        if generation != self.generation:
+            return
+        self.total = total
+        self.counted = True
+        self._place_cursor(None)
         self.post_message(self.Loaded(total))
+
+    def _place_cursor(self, keep: int | None) -> None:
+        self.virtual_size = Size(self.size.width, self.total)
+        if keep is not None:
+            index = self.index_of(keep)
+            if index is not None:
+                self.cursor = index
+        self.cursor = max(0, min(self.cursor, self.total - 1))
+        self.refresh()
 
     def _fetch_page(self, page: int) -> None:
         if page in self.loading or self.source is None:
