@@ -235,14 +235,16 @@ async def test_stale_version_is_a_notification_and_a_reload(demo_db):
     app = make_app(demo_db, "ana", watch_interval=None)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         ticket_id = await open_first(pilot)
-        tickets.set_priority(tickets_actor("mirza"), ticket_id, "urgent")
+        loaded = app.screen.detail.priority.value
+        theirs, mine = [p for p in ("urgent", "low", "high") if p != loaded][:2]
+        tickets.set_priority(tickets_actor("mirza"), ticket_id, theirs)
         await pilot.press("p")
         await settle(pilot)
-        await pilot.press(*"low", "enter")
+        await pilot.press(*mine, "enter")
         await settle(pilot)
         assert any("reloaded" in n.message for n in app._notifications)
-        assert tickets.get_ticket(ticket_id).priority.value == "urgent"
-        assert app.screen.detail.priority.value == "urgent"
+        assert tickets.get_ticket(ticket_id).priority.value == theirs
+        assert app.screen.detail.priority.value == theirs
 
 
 async def test_shows_who_else_is_replying(demo_db):
