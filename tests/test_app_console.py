@@ -317,3 +317,25 @@ def tickets_actor(username: str):
     from deskterm.services.directory import actor_for
 
     return actor_for(username)
+
+
+async def test_every_binding_is_a_palette_command_and_runs(demo_db):
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first(pilot)
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        assert {"Reply", "Comment", "Status", "Snooze", "Merge", "Next ticket"} <= set(commands)
+        panel = app.screen.query_one("#notes-panel")
+        assert panel.display
+        await commands["Notes panel"].callback()
+        await settle(pilot)
+        assert not panel.display
+
+
+async def test_light_and_dark_theme(demo_db):
+    app = make_app(demo_db, "ana", watch_interval=None, dark=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert not app.current_theme.dark
+        await pilot.press("f9")
+        assert app.current_theme.dark
