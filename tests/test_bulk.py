@@ -17,11 +17,18 @@ def old_billing(desk):
     made = []
     with clock.frozen_at(clock.now() - timedelta(days=45)):
         for i in range(5):
-            made.append(tickets.create_ticket(
-                ana, subject=f"Stari račun {i}", body="…", requester_email=f"c{i}@example.hr",
-                queue="billing").id)
-    fresh = tickets.create_ticket(ana, subject="Novi račun", body="…",
-                                  requester_email="n@example.hr", queue="billing").id
+            made.append(
+                tickets.create_ticket(
+                    ana,
+                    subject=f"Stari račun {i}",
+                    body="…",
+                    requester_email=f"c{i}@example.hr",
+                    queue="billing",
+                ).id
+            )
+    fresh = tickets.create_ticket(
+        ana, subject="Novi račun", body="…", requester_email="n@example.hr", queue="billing"
+    ).id
     return made, fresh
 
 
@@ -70,8 +77,9 @@ def test_failure_in_the_middle_rolls_back_everything(old_billing, monkeypatch):
 def test_bulk_set_on_explicit_refs(old_billing):
     made, fresh = old_billing
     ana = directory.actor_for("ana")
-    result = bulk.bulk_set(ana, None, ids=[made[0], fresh], assignee="mirza", tags_add=["q4"],
-                           priority="high")
+    result = bulk.bulk_set(
+        ana, None, ids=[made[0], fresh], assignee="mirza", tags_add=["q4"], priority="high"
+    )
     assert result.changed == 2
     for ticket_id in (made[0], fresh):
         t = tickets.get_ticket(ticket_id)

@@ -29,9 +29,23 @@ def _json(result):
 
 
 def test_new_show_list_json_shapes(run):
-    created = _json(run("ticket", "new", "--subject", "Не работает VPN", "--requester",
-                        "ivan@example.ru", "--body", "Таймаут", "--queue", "general",
-                        "--tag", "vpn", "--json"))
+    created = _json(
+        run(
+            "ticket",
+            "new",
+            "--subject",
+            "Не работает VPN",
+            "--requester",
+            "ivan@example.ru",
+            "--body",
+            "Таймаут",
+            "--queue",
+            "general",
+            "--tag",
+            "vpn",
+            "--json",
+        )
+    )
     assert created["subject"] == "Не работает VPN"
     assert created["status"] == "new"
     assert created["requester"]["email"] == "ivan@example.ru"
@@ -40,13 +54,33 @@ def test_new_show_list_json_shapes(run):
     assert shown["id"] == created["id"] and shown["tags"] == ["vpn"]
     rows = _json(run("ticket", "list", "--status", "new", "--json"))
     assert [r["id"] for r in rows] == [created["id"]]
-    assert set(rows[0]) >= {"id", "subject", "status", "priority", "queue", "requester",
-                            "assignee", "updated_at", "tags"}
+    assert set(rows[0]) >= {
+        "id",
+        "subject",
+        "status",
+        "priority",
+        "queue",
+        "requester",
+        "assignee",
+        "updated_at",
+        "tags",
+    }
 
 
 def test_reply_note_assign_status_change_and_events(run):
-    t = _json(run("ticket", "new", "--subject", "Pisač", "--requester", "tea@example.hr",
-                  "--body", "Ne radi", "--json"))
+    t = _json(
+        run(
+            "ticket",
+            "new",
+            "--subject",
+            "Pisač",
+            "--requester",
+            "tea@example.hr",
+            "--body",
+            "Ne radi",
+            "--json",
+        )
+    )
     ref = str(t["id"])
     assert run("ticket", "reply", ref, "Pokušajte ponovno.", "--status", "pending").exit_code == 0
     assert run("ticket", "note", ref, "interno").exit_code == 0
@@ -59,8 +93,19 @@ def test_reply_note_assign_status_change_and_events(run):
 
 
 def test_text_from_stdin(run):
-    t = _json(run("ticket", "new", "--subject", "S", "--requester", "a@example.com",
-                  "--body", "b", "--json"))
+    t = _json(
+        run(
+            "ticket",
+            "new",
+            "--subject",
+            "S",
+            "--requester",
+            "a@example.com",
+            "--body",
+            "b",
+            "--json",
+        )
+    )
     assert run("ticket", "reply", str(t["id"]), "-", input="Odgovor sa stdin-a\n").exit_code == 0
     assert tickets.get_ticket(t["id"]).entries[-1].body == "Odgovor sa stdin-a\n"
 
@@ -88,15 +133,37 @@ def test_errors_are_one_line_with_meaningful_exit_codes(run, args, code, message
 
 
 def test_status_on_a_real_ticket_with_bad_value(run):
-    t = _json(run("ticket", "new", "--subject", "S", "--requester", "a@example.com",
-                  "--body", "b", "--json"))
+    t = _json(
+        run(
+            "ticket",
+            "new",
+            "--subject",
+            "S",
+            "--requester",
+            "a@example.com",
+            "--body",
+            "b",
+            "--json",
+        )
+    )
     result = run("ticket", "status", str(t["id"]), "finished")
     assert result.exit_code == 2 and "bad status 'finished'" in result.stderr
 
 
 def test_stale_version_refused(run):
-    t = _json(run("ticket", "new", "--subject", "S", "--requester", "a@example.com",
-                  "--body", "b", "--json"))
+    t = _json(
+        run(
+            "ticket",
+            "new",
+            "--subject",
+            "S",
+            "--requester",
+            "a@example.com",
+            "--body",
+            "b",
+            "--json",
+        )
+    )
     assert run("ticket", "priority", str(t["id"]), "high").exit_code == 0
     stale = run("ticket", "priority", str(t["id"]), "low", "--if-version", str(t["version"]))
     assert stale.exit_code == 1 and "changed since you loaded it" in stale.stderr
@@ -107,9 +174,15 @@ def old_billing(run):
     ids = []
     with clock.frozen_at(clock.now() - timedelta(days=40)):
         for i in range(3):
-            ids.append(tickets.create_ticket(
-                directory.actor_for("ana"), subject=f"Račun {i}", body="…",
-                requester_email=f"k{i}@example.ba", queue="billing").id)
+            ids.append(
+                tickets.create_ticket(
+                    directory.actor_for("ana"),
+                    subject=f"Račun {i}",
+                    body="…",
+                    requester_email=f"k{i}@example.ba",
+                    queue="billing",
+                ).id
+            )
     return ids
 
 
@@ -119,8 +192,9 @@ def test_bulk_close_dry_run_then_yes(run, old_billing):
     assert all(tickets.get_ticket(i).status.value == "new" for i in old_billing)
     refused = run("bulk", "close", "--queue", "billing", "--older-than", "30d")
     assert refused.exit_code == 1 and "--yes" in refused.stderr
-    done = _json(run("bulk", "close", "--queue", "billing", "--older-than", "30d", "--yes",
-                     "--json"))
+    done = _json(
+        run("bulk", "close", "--queue", "billing", "--older-than", "30d", "--yes", "--json")
+    )
     assert (done["matched"], done["changed"]) == (3, 3)
     for ticket_id in old_billing:
         last = audit.events_for(ticket_id)[-1]

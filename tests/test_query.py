@@ -27,8 +27,13 @@ def sample(desk):
     for i, (key, subject, body, queue, prio) in enumerate(specs):
         with clock.frozen_at(start + timedelta(days=i * 12)):
             made[key] = tickets.create_ticket(
-                ana, subject=subject, body=body, requester_email=f"{key}@example.com",
-                queue=queue, priority=prio, tags=["vip"] if key == "bs" else [],
+                ana,
+                subject=subject,
+                body=body,
+                requester_email=f"{key}@example.com",
+                queue=queue,
+                priority=prio,
+                tags=["vip"] if key == "bs" else [],
             )
     tickets.assign(ana, made["ru"].id, "ana")
     tickets.set_status(ana, made["hr"].id, "pending")
@@ -70,8 +75,18 @@ def test_sort_by_priority(sample):
 
 @pytest.mark.parametrize(
     "text, key",
-    [("ćevapi", "bs"), ("cevapi", "bs"), ("принтер", "ru"), ("ПРИНТЕР", "ru"), ("рمز", None),
-     ("رمز", "fa"), ("pisač", "hr"), ("pisac", "hr"), ('"javlja grešku"', "hr"), ("print*", None)],
+    [
+        ("ćevapi", "bs"),
+        ("cevapi", "bs"),
+        ("принтер", "ru"),
+        ("ПРИНТЕР", "ru"),
+        ("рمز", None),
+        ("رمز", "fa"),
+        ("pisač", "hr"),
+        ("pisac", "hr"),
+        ('"javlja grešku"', "hr"),
+        ("print*", None),
+    ],
 )
 def test_full_text_search_in_every_script(sample, text, key):
     expected = [sample[key].id] if key else []
@@ -79,7 +94,7 @@ def test_full_text_search_in_every_script(sample, text, key):
 
 
 def test_search_is_safe_against_fts_syntax(sample):
-    for nasty in ['"', 'AND OR NOT', "a:b*", "(((", "NEAR(", "*"]:
+    for nasty in ['"', "AND OR NOT", "a:b*", "(((", "NEAR(", "*"]:
         listing.list_tickets(nasty.replace(":", " "))
 
 
@@ -125,3 +140,29 @@ def test_count_matches_list(sample):
     assert listing.ticket_ids("queue:general sort:-id") == sorted(
         [sample["ru"].id, sample["fa"].id, sample["hr"].id], reverse=True
     )
+
+
+def test_sla_due_follows_the_reply_owed(desk):
+    from datetime import UTC, datetime
+
+    from deskterm.domain import Actor
+    from deskterm.services import sla
+
+    sla.install_default_policies()
+    ana = directory.actor_for("ana")
+    monday_9 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)  # 09:00 in Sarajevo, a workday
+    with clock.frozen_at(monday_9):
+        t = tickets.create_ticket(
+            ana, subject="Račun", body="…", requester_email="a@example.ba", queue="billing"
+        )
+    with clock.frozen_at(monday_9 + timedelta(minutes=10)):
+        assert refs("sla:due<1h") == [t.id]  # first response due at 10:00 local
+        assert refs("sla:due<30m") == []
+        tickets.reply(ana, t.id, "Provjeravamo.")
+        assert refs("sla:due<1h") == []  # answered: no reply owed
+    with clock.frozen_at(monday_9 + timedelta(minutes=20)):
+        tickets.add_customer_message(
+            Actor("customer", "a@example.ba"), t.id, body="Hitno!", from_email="a@example.ba"
+        )
+        assert refs("sla:due<5h") == [t.id]  # the next-response clock runs
+        assert refs("sla:due<3h") == []

@@ -22,8 +22,13 @@ def _history(desk):
     ):
         start = T0 + timedelta(hours=i)
         with clock.frozen_at(start):
-            t = tickets.create_ticket(agent, subject=f"Upit {i}", body="…",
-                                      requester_email=f"c{i}@example.ba", queue="billing")
+            t = tickets.create_ticket(
+                agent,
+                subject=f"Upit {i}",
+                body="…",
+                requester_email=f"c{i}@example.ba",
+                queue="billing",
+            )
         with clock.frozen_at(start + timedelta(minutes=reply_after)):
             tickets.reply(agent, t.id, "Odgovor")
         if resolve_after:
@@ -61,8 +66,21 @@ def test_report_period_excludes_other_tickets(desk):
 
 def test_report_cli_json(desk):
     _history(desk)
-    result = CliRunner().invoke(app, ["--db", str(desk), "report", "--since", "2026-11-01",
-                                      "--until", "2026-11-03", "--queue", "billing", "--json"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "--db",
+            str(desk),
+            "report",
+            "--since",
+            "2026-11-01",
+            "--until",
+            "2026-11-03",
+            "--queue",
+            "billing",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     import json
 

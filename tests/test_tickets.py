@@ -117,7 +117,9 @@ def test_customer_message_reopens(ana, status):
     assert after.entries[-1].kind is EntryKind.CUSTOMER
     last = audit.events_for(ticket.id)[-1]
     assert (last.actor, last.before, last.after) == (
-        "customer:amra.hadzic@example.ba", status, "open"
+        "customer:amra.hadzic@example.ba",
+        status,
+        "open",
     )
 
 
@@ -125,7 +127,10 @@ def test_customer_message_wakes_postponed_and_clears_snooze(ana):
     ticket = _new(ana)
     tickets.snooze(ana, ticket.id, clock.now() + timedelta(days=2))
     after = tickets.add_customer_message(
-        Actor("customer", "x"), ticket.id, body="Ima li novosti?", from_email="amra.hadzic@example.ba"
+        Actor("customer", "x"),
+        ticket.id,
+        body="Ima li novosti?",
+        from_email="amra.hadzic@example.ba",
     )
     assert after.status is Status.OPEN
     assert after.snoozed_until is None
@@ -179,7 +184,10 @@ def test_assign_queue_priority_tags_each_write_an_event(ana):
     tickets.remove_tags(ana, ticket.id, ["urgent-fix"])
     after = tickets.get_ticket(ticket.id)
     assert (after.assignee, after.queue, after.priority.value, after.tags) == (
-        "marko", "general", "high", ()
+        "marko",
+        "general",
+        "high",
+        (),
     )
     changes = [(e.action, e.before, e.after) for e in audit.events_for(ticket.id)][1:]
     assert changes == [
@@ -213,7 +221,9 @@ def test_snooze_and_wake(ana):
 
 def test_attachments_are_stored_with_sha256_and_size(ana):
     data = "PDF sadržaj – ćčžšđ".encode()
-    ticket = _new(ana, attachments=[NewAttachment("../../račun studeni.pdf", "application/pdf", data)])
+    ticket = _new(
+        ana, attachments=[NewAttachment("../../račun studeni.pdf", "application/pdf", data)]
+    )
     [att] = ticket.entries[0].attachments
     assert att.filename == "račun studeni.pdf"
     assert att.size == len(data)
@@ -228,8 +238,13 @@ def test_merge_combines_threads_in_time_order(ana):
     with clock.frozen_at(start):
         a = _new(ana, subject="Printer", body="A1", tags=["printer"])
     with clock.frozen_at(start + timedelta(minutes=5)):
-        b = _new(ana, subject="Printer again", body="B1", requester_email="kenan@example.ba",
-                 tags=["vip"])
+        b = _new(
+            ana,
+            subject="Printer again",
+            body="B1",
+            requester_email="kenan@example.ba",
+            tags=["vip"],
+        )
     with clock.frozen_at(start + timedelta(minutes=10)):
         tickets.reply(ana, a.id, "A2")
     with clock.frozen_at(start + timedelta(minutes=15)):

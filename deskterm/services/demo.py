@@ -358,6 +358,7 @@ def seed_demo(*, seed: int = 7, tickets: int = 300) -> dict[str, Any]:
         if at >= live_from:
             with db.atomic():
                 _one_ticket(rng, at, end, people, agents)
+    sla.sweep(end)  # log the breaches of clocks that ran out with nobody touching them
     return {
         "seed": seed,
         "tickets": tickets,

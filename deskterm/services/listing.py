@@ -102,9 +102,9 @@ def _condition_sql(cond: Condition) -> Expression:
         if cond.op == "none":
             return Ticket.first_response_due.is_null() & Ticket.resolution_due.is_null()
         limit = clock.to_db(cond.when)
+        # first_response_due holds the reply owed now (first or next); NULL when none is.
         return Ticket.status.in_([s.value for s in ACTIVE_STATUSES]) & (
-            ((Ticket.first_response_at.is_null()) & (Ticket.first_response_due <= limit))
-            | (Ticket.resolution_due <= limit)
+            (Ticket.first_response_due <= limit) | (Ticket.resolution_due <= limit)
         )
     column = {
         "older": Ticket.updated_at,
