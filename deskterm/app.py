@@ -57,6 +57,7 @@ class DesktermApp(App[None]):
         except (ZoneInfoNotFoundError, ValueError):
             self.tz = ZoneInfo("UTC")
         self._data_version: int | None = None
+        self._last_fingerprint: tuple = ()
 
     # --- lifecycle ----------------------------------------------------------
 
@@ -67,15 +68,32 @@ class DesktermApp(App[None]):
         self.push_screen(QueueScreen())
         if self.watch_interval:
             self._data_version = self._read_data_version()
+            self._last_fingerprint = self._fingerprint()
             self.set_interval(self.watch_interval, self._poll_database)
 
     def _read_data_version(self) -> int:
         return db.execute_sql("PRAGMA data_version").fetchone()[0]
 
+    def _fingerprint(self) -> tuple:
+        """What the screens show changed: every change writes an event; mail has its outbox.
+
+        Presence heartbeats and drafts also change the file but not this.
+        """
+        return db.execute_sql(
+            "SELECT (SELECT MAX(id) FROM event), (SELECT MAX(updated_at) FROM ticket),"
+            " (SELECT MAX(id) FROM entry), (SELECT COUNT(*) FROM canned_reply),"
+            " (SELECT MAX(updated_at) FROM canned_reply),"
+            " (SELECT MAX(id) || ':' || COALESCE(MAX(sent_at), '') FROM outbox_message)"
+        ).fetchone()
+
     def _poll_database(self) -> None:
         version = self._read_data_version()
-        if version != self._data_version:
-            self._data_version = version
+        if version == self._data_version:
+            return
+        self._data_version = version
+        fingerprint = self._fingerprint()
+        if fingerprint != self._last_fingerprint:
+            self._last_fingerprint = fingerprint
             self.announce_change()
 
     def announce_change(self) -> None:

@@ -339,3 +339,80 @@ async def test_light_and_dark_theme(demo_db):
         assert not app.current_theme.dark
         await pilot.press("f9")
         assert app.current_theme.dark
+
+
+async def test_mouse_click_selects_double_click_opens_and_chips_filter(demo_db):
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        shown = table(app)
+        third = shown.row_at(2).id
+        await pilot.click(TicketTable, offset=(30, 2))
+        assert shown.current.id == third
+        await pilot.click("#chip-closed")
+        await settle(pilot)
+        assert app.screen.query_text.startswith("status:resolved,closed")
+        assert shown.total == listing.count_tickets("status:resolved,closed")
+        first = shown.row_at(0).id
+        await pilot.click(TicketTable, offset=(30, 0), times=2)
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen) and app.screen.detail.id == first
+
+
+async def test_save_an_attachment_to_a_path(demo_db, tmp_path):
+    from deskterm.domain import NewAttachment
+
+    target = listing.list_tickets(views.BUILTIN_VIEWS[2].query, me="ana", limit=1)[0].id
+    data = "Prilog: račun №7 — تست".encode()
+    tickets.attach(tickets_actor("mirza"), target, [NewAttachment("račun.txt", "text/plain", data)])
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+        assert await open_first(pilot) == target
+        await pilot.press("A")
+        await settle(pilot)
+        await pilot.press(*"račun", "enter")
+        await settle(pilot)
+        path_input = app.screen.query_one("#prompt-input")
+        path_input.value = str(tmp_path / "saved.txt")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert (tmp_path / "saved.txt").read_bytes() == data
+
+
+async def test_merge_into_another_ticket_by_ref_and_snooze(demo_db):
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        target = table(app).row_at(1).id
+        source = await open_first(pilot)
+        await pilot.press("M")
+        await settle(pilot)
+        await pilot.press(*f"#{target}", "enter")
+        await settle(pilot)
+        assert f"#{source} into #{target}" in app.screen.question
+        await pilot.press("y")
+        await settle(pilot)
+        assert tickets.get_ticket(source).merged_into == target
+        assert app.screen.detail.id == target
+        await pilot.press("z")
+        await settle(pilot)
+        await pilot.press(*"in 2 hours", "enter")
+        await settle(pilot)
+        assert tickets.get_ticket(target).status is Status.POSTPONED
+
+
+async def test_heartbeats_elsewhere_do_not_reload_the_queue(demo_db):
+    app = make_app(demo_db, "ana", watch_interval=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        generation = table(app).generation
+        some_ticket = table(app).current.id
+
+        def heartbeat() -> None:
+            with db.connection_context():
+                presence.heartbeat("mirza", some_ticket, "viewing")
+
+        await asyncio.to_thread(heartbeat)
+        await asyncio.sleep(0.5)
+        await settle(pilot)
+        assert table(app).generation == generation

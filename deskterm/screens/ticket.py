@@ -23,7 +23,7 @@ from deskterm.services.when import parse_when
 from deskterm.widgets.composer import Composer
 from deskterm.widgets.thread_view import ThreadView, human_size, local_time
 
-HEARTBEAT_SECONDS = 10
+HEARTBEAT_SECONDS = 5
 STATUS_COLOURS = {
     Status.NEW: "cyan",
     Status.OPEN: "green",
