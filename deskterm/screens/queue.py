@@ -129,14 +129,18 @@ class QueueScreen(Screen[None]):
     def load_views(self, *, select_first: bool = False, select_name: str | None = None) -> None:
         """(Re)load the sidebar from the views service."""
 
-        def fill(found: list[ViewInfo]) -> None:
+        def fill(result: tuple[list[ViewInfo], int]) -> None:
+            found, unseen = result
             self.view_list = found
             options = self.query_one("#views", OptionList)
             highlighted = options.highlighted
             options.clear_options()
             for view in found:
                 prefix = "" if view.builtin else ("◆ " if view.owner else "◇ ")
-                options.add_option(Option(prefix + view.name, id=str(view.id)))
+                label = prefix + view.name
+                if view.id == views.MENTIONS_VIEW_ID and unseen:
+                    label += f" ({unseen})"
+                options.add_option(Option(label, id=str(view.id)))
             if select_first:
                 default = next((v for v in found if v.name == "All open"), found[0])
                 self.apply_view(default)
@@ -149,7 +153,13 @@ class QueueScreen(Screen[None]):
             )
             options.highlighted = index
 
-        self.app.call(views.list_views, self.me, done=fill)
+        me = self.me
+        self.app.call(
+            lambda: (views.list_views(me), len(mentions.list_mentions(me, unseen_only=True))),
+            done=fill,
+            group="sidebar",
+            exclusive=True,
+        )
 
     def apply_view(self, view: ViewInfo) -> None:
         """Show a view: its query goes into the filter bar."""
@@ -246,11 +256,13 @@ class QueueScreen(Screen[None]):
 
     def on_db_changed(self, _: DbChanged) -> None:
         self.query_one(TicketTable).reload()
+        self.load_views()
 
     def on_screen_resume(self) -> None:
         table = self.query_one(TicketTable)
         if table.loaded:
             table.reload()
+            self.load_views()
         self.set_interval(0.2, self._update_status, repeat=1)
 
     def open_ticket(self, ticket_id: int, composer: str | None = None) -> None:
