@@ -418,3 +418,15 @@ async def test_heartbeats_elsewhere_do_not_reload_the_queue(demo_db):
         await asyncio.sleep(0.5)
         await settle(pilot)
         assert table(app).generation == generation
+
+
+async def test_rules_screen_opens_from_the_queue(demo_db):
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("L")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "RulesScreen"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)

@@ -86,6 +86,7 @@ class QueueScreen(Screen[None]):
         Binding("2", "chip('open')", "Open", show=False, id="queue.chip_open"),
         Binding("3", "chip('closed')", "Closed", show=False, id="queue.chip_closed"),
         Binding("C", "canned", "Canned replies", id="queue.canned"),
+        Binding("L", "rules", "Rules", show=False, id="queue.rules"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="queue.refresh"),
         Binding("ctrl+a", "select_page", "Select loaded", show=False, id="queue.select_page"),
     ]
@@ -367,6 +368,15 @@ class QueueScreen(Screen[None]):
         from deskterm.screens.canned import CannedScreen
 
         self.app.push_screen(CannedScreen())
+
+    def action_rules(self) -> None:
+        """The automation rules screen (another module; absent in older builds)."""
+        try:
+            from deskterm.screens.rules import RulesScreen
+        except ImportError:
+            self.notify("the rules screen is not available", severity="warning")
+            return
+        self.app.push_screen(RulesScreen())
 
     # --- bulk actions on the selection (or the row under the cursor) -------------------
 
