@@ -22,6 +22,9 @@ from textual.worker import Worker
 from deskterm.domain import Actor, AgentInfo, Conflict, DomainError
 from deskterm.store.db import db, open_db
 
+#: How often the console hands queued notifications to SMTP (or the demo Maildir).
+MAIL_EVERY_SECONDS = 30.0
+
 
 class DbChanged(Message):
     """The database changed (here or elsewhere): visible data may be stale."""
@@ -45,8 +48,11 @@ class DesktermApp(App[None]):
         *,
         watch_interval: float | None = 1.0,
         dark: bool = True,
+        background: bool | None = None,
     ) -> None:
         super().__init__()
+        #: Run time rules and deliver mail in the background (default: when watching).
+        self.background = watch_interval is not None if background is None else background
         self.db_path = Path(db_path)
         self.agent = agent
         self.actor = Actor("agent", agent.username, agent_id=agent.id)
@@ -70,6 +76,25 @@ class DesktermApp(App[None]):
             self._data_version = self._read_data_version()
             self._last_fingerprint = self._fingerprint()
             self.set_interval(self.watch_interval, self._poll_database)
+        if self.background:
+            self._start_background_jobs()
+
+    def _start_background_jobs(self) -> None:
+        """Time rules (SLA sweep, snooze wake-ups) every minute; outbox delivery every 30 s."""
+        from deskterm.screens.rules import start_rule_timer
+
+        start_rule_timer(self)
+        self._deliver_mail()
+        self.set_interval(MAIL_EVERY_SECONDS, self._deliver_mail)
+
+    def _deliver_mail(self) -> None:
+        def job() -> None:
+            from deskterm.mail.outbound import send_pending
+
+            with db.connection_context():
+                send_pending()
+
+        self.run_worker(job, thread=True, group="mail", exclusive=True, exit_on_error=False)
 
     def _read_data_version(self) -> int:
         return db.execute_sql("PRAGMA data_version").fetchone()[0]
@@ -199,9 +224,16 @@ def make_app(
     *,
     watch_interval: float | None = 1.0,
     dark: bool = True,
+    background: bool | None = None,
 ) -> DesktermApp:
     """Open the database and build the console for `agent` (NotFound for an unknown agent)."""
     from deskterm.services.directory import get_agent
 
     open_db(db_path)
-    return DesktermApp(Path(db_path), get_agent(agent), watch_interval=watch_interval, dark=dark)
+    return DesktermApp(
+        Path(db_path),
+        get_agent(agent),
+        watch_interval=watch_interval,
+        dark=dark,
+        background=background,
+    )

@@ -211,7 +211,7 @@ async def test_draft_survives_leaving_the_ticket_and_restarting(demo_db):
 
 
 async def test_refreshes_when_another_process_changes_the_database(demo_db):
-    app = make_app(demo_db, "ana", watch_interval=0.2)
+    app = make_app(demo_db, "ana", watch_interval=0.2, background=False)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         shown = table(app)
@@ -404,7 +404,7 @@ async def test_merge_into_another_ticket_by_ref_and_snooze(demo_db):
 
 
 async def test_heartbeats_elsewhere_do_not_reload_the_queue(demo_db):
-    app = make_app(demo_db, "ana", watch_interval=0.1)
+    app = make_app(demo_db, "ana", watch_interval=0.1, background=False)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         generation = table(app).generation
@@ -430,3 +430,21 @@ async def test_rules_screen_opens_from_the_queue(demo_db):
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
+
+
+async def test_console_delivers_queued_mail_in_the_background(demo_db):
+    from deskterm.services import mailbox
+
+    queued = [m.id for m in mailbox.list_outbox(status="queued", limit=1000)]
+    assert queued, "the demo's live days queue notifications"
+    app = make_app(demo_db, "ana", watch_interval=0.2, background=True)
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(50):
+            await settle(pilot)
+            if not mailbox.list_outbox(status="queued", limit=1):
+                break
+            await asyncio.sleep(0.1)
+    sent = {m.id for m in mailbox.list_outbox(status="sent", limit=1000)}
+    assert set(queued) <= sent
+    delivered = list((mailbox.mail_dir() / "outbox" / "new").iterdir())
+    assert len(delivered) >= len(queued)

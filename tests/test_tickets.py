@@ -49,6 +49,9 @@ def test_create_records_requester_thread_and_event(ana):
     assert [f.email for f in ticket.followers] == ["boss@example.ba"]
     assert [e.kind for e in ticket.entries] == [EntryKind.CUSTOMER]
     assert ticket.entries[0].body == "Poštovani, račun za studeni nije stigao."
+    # The customer wrote it, even when an agent typed it in from a phone call.
+    assert ticket.entries[0].author == "Amra Hadžić"
+    assert ticket.entries[0].author_email == "amra.hadzic@example.ba"
     events = audit.events_for(ticket.id)
     assert [(e.actor, e.action) for e in events] == [("agent:ana", "created")]
 

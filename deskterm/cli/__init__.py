@@ -93,16 +93,19 @@ def root(
 
 
 def _launch_console(ctx: typer.Context) -> None:
-    from deskterm.services import demo, maintenance
+    import getpass
+
+    from deskterm.services import demo, directory, maintenance
 
     st = state(ctx)
     st.open()
     if maintenance.is_empty():
         out.print(f"first run: filling a demo database at {st.db_path} …")
         demo.seed_demo()
+    agent = directory.console_agent(st.agent, getpass.getuser())
     from deskterm.cli.console import launch
 
-    launch(st.db_path, st.agent_name)
+    launch(st.db_path, agent)
 
 
 @app.command("console")

@@ -106,6 +106,22 @@ def actor_or_user(name: str) -> Actor:
     return Actor("agent", row.username, agent_id=row.id)
 
 
+def console_agent(requested: str | None, os_user: str) -> str:
+    """Who the console runs as: `--as` if given, else the OS user if an agent, else the only
+    agent, else (on the demo desk) its first agent. BadInput when nobody fits."""
+    from deskterm.store.models import Setting
+
+    if requested:
+        return agent_row(requested).username
+    if Agent.get_or_none(Agent.username == os_user) is not None:
+        return os_user
+    agents = list(Agent.select(Agent.username).where(Agent.active == True).order_by(Agent.id))  # noqa: E712
+    if len(agents) == 1 or (agents and Setting.get_or_none(Setting.key == "demo")):
+        return agents[0].username
+    known = ", ".join(a.username for a in agents) or "none yet: run `deskterm init`"
+    raise BadInput(f"say who you are with --as AGENT (agents: {known})")
+
+
 # --- teams --------------------------------------------------------------------
 
 

@@ -32,6 +32,7 @@ from deskterm.services.ticket_view import detail
 from deskterm.store import search
 from deskterm.store.db import db
 from deskterm.store.models import Agent, Entry, Follower, Mention, Ticket, TicketTag, TimeEntry
+from deskterm.store.models import Contact as ContactRow
 
 _MENTION = re.compile(r"(?<![\w@])@([\w.-]+)")
 _TAG = re.compile(r"^[\w][\w.:-]*$")
@@ -135,14 +136,18 @@ def _add_entry(
     contact_id: int | None = None,
 ) -> Entry:
     author = actor.name
-    if actor.agent_id:
+    contact_id = contact_id or actor.contact_id
+    if actor.agent_id and kind is not EntryKind.CUSTOMER:
         agent = Agent.get_by_id(actor.agent_id)
         author = agent.name or agent.username
+    elif contact_id:
+        contact = ContactRow.get_by_id(contact_id)
+        author = contact.name or contact.email
     entry = Entry.create(
         ticket=row.id,
         kind=kind.value,
         agent=actor.agent_id,
-        contact=contact_id or actor.contact_id,
+        contact=contact_id,
         author=author,
         body=body,
         created_at=clock.to_db(at) if at else _now_db(),
