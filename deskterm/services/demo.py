@@ -358,7 +358,11 @@ def seed_demo(*, seed: int = 7, tickets: int = 300) -> dict[str, Any]:
         if at >= live_from:
             with db.atomic():
                 _one_ticket(rng, at, end, people, agents)
-    sla.sweep(end)  # log the breaches of clocks that ran out with nobody touching them
+    # The desk's own automation catches up, as the console's timer would on first start:
+    # breaches are logged, stale pending and long-resolved tickets close, urgent ones escalate.
+    from deskterm.services import rules
+
+    rules.run_time_rules(end)
     return {
         "seed": seed,
         "tickets": tickets,
