@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.worker import Worker
 
 from deskterm.domain import Actor, AgentInfo, Conflict, DomainError
+from deskterm.services import changes
 from deskterm.store.db import db, open_db
 
 #: How often the console hands queued notifications to SMTP (or the demo Maildir).
@@ -73,8 +74,8 @@ class DesktermApp(App[None]):
         self.sub_title = f"{self.agent.name} ({self.agent.username})"
         self.push_screen(QueueScreen())
         if self.watch_interval:
-            self._data_version = self._read_data_version()
-            self._last_fingerprint = self._fingerprint()
+            self._data_version = changes.data_version()
+            self._last_fingerprint = changes.fingerprint()
             self.set_interval(self.watch_interval, self._poll_database)
         if self.background:
             self._start_background_jobs()
@@ -96,27 +97,12 @@ class DesktermApp(App[None]):
 
         self.run_worker(job, thread=True, group="mail", exclusive=True, exit_on_error=False)
 
-    def _read_data_version(self) -> int:
-        return db.execute_sql("PRAGMA data_version").fetchone()[0]
-
-    def _fingerprint(self) -> tuple:
-        """What the screens show changed: every change writes an event; mail has its outbox.
-
-        Presence heartbeats and drafts also change the file but not this.
-        """
-        return db.execute_sql(
-            "SELECT (SELECT MAX(id) FROM event), (SELECT MAX(updated_at) FROM ticket),"
-            " (SELECT MAX(id) FROM entry), (SELECT COUNT(*) FROM canned_reply),"
-            " (SELECT MAX(updated_at) FROM canned_reply),"
-            " (SELECT MAX(id) || ':' || COALESCE(MAX(sent_at), '') FROM outbox_message)"
-        ).fetchone()
-
     def _poll_database(self) -> None:
-        version = self._read_data_version()
+        version = changes.data_version()
         if version == self._data_version:
             return
         self._data_version = version
-        fingerprint = self._fingerprint()
+        fingerprint = changes.fingerprint()
         if fingerprint != self._last_fingerprint:
             self._last_fingerprint = fingerprint
             self.announce_change()
