@@ -381,7 +381,7 @@ def _steps_for_age(rng: random.Random, age_hours: float) -> int:
         return rng.choice([1, 2, 2, 3])
     if age_hours < 24 * 7:
         return rng.choice([2, 3, 3, 4])
-    return rng.choice([2, 3, 4, 4, 4, 4, 4])
+    return rng.choice([1, 2, 2, 3, 4, 4, 4, 4, 4])  # some get stuck: the backlog to clean
 
 
 def _rate(customer: Actor, ticket_id: int, rating: int) -> None:
@@ -438,6 +438,9 @@ def _one_ticket(rng: random.Random, at, end, people, agents: list[Actor]) -> Non
             tickets.reply(agent, ticket.id, reply_text, set_status=rng.choice(["pending", "open"]))
             if rng.random() < 0.5:
                 tickets.log_time(agent, ticket.id, rng.randint(5, 45))
+    if steps == 2 and rng.random() < 0.3:
+        with later(8):
+            tickets.set_status(agent, ticket.id, "on_hold")
     if steps >= 2 and rng.random() < 0.4:
         with later(10):
             tickets.add_note(agent, ticket.id, rng.choice(NOTES))
