@@ -19,7 +19,11 @@ def _isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("DESKTERM_CONFIG", str(tmp_path / "home" / "config.toml"))
     monkeypatch.delenv("DESKTERM_DB", raising=False)
     monkeypatch.setenv("DESKTERM_AGENT", "ana")
+    from deskterm.services import notifications
+
+    notifications.use_config(None)  # no test inherits another's mail settings
     yield
+    notifications.use_config(None)
     if not db.is_closed():
         db.close()
 
