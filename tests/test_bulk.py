@@ -57,16 +57,16 @@ def test_bulk_close_records_actor_on_each_ticket(old_billing):
 
 def test_failure_in_the_middle_rolls_back_everything(old_billing, monkeypatch):
     made, _ = old_billing
-    real = tickets.set_status
+    real = tickets.update_fields
     calls = []
 
-    def flaky(actor, ticket_id, status, **kw):
+    def flaky(actor, ticket_id, **kw):
         calls.append(ticket_id)
         if len(calls) == 3:
             raise RuntimeError("power cut")
-        return real(actor, ticket_id, status, **kw)
+        return real(actor, ticket_id, **kw)
 
-    monkeypatch.setattr(tickets, "set_status", flaky)
+    monkeypatch.setattr(tickets, "update_fields", flaky)
     with pytest.raises(RuntimeError):
         bulk.bulk_close(directory.actor_for("ana"), "queue:billing older:30d")
     assert len(calls) == 3

@@ -8,7 +8,6 @@ from deskterm.domain import Actor, BulkResult, Status
 from deskterm.services import listing, tickets
 from deskterm.services.query import Condition, TicketQuery, parse_query
 from deskterm.store.db import db
-from deskterm.store.models import Ticket
 
 
 def select_ids(
@@ -47,32 +46,26 @@ def bulk_set(
     back the whole batch. With `dry_run` nothing is written.
     """
     target_status = tickets.parse_status(status) if status else None
-    if priority:
-        tickets.parse_priority(priority)
+    target_priority = tickets.parse_priority(priority) if priority else None
     add, remove = tickets.clean_tags(tags_add), tickets.clean_tags(tags_remove)
+    who = None if unassign else (assignee if assignee else tickets.KEEP)
     matched = select_ids(query, me=me, ids=ids)
     if dry_run:
         return BulkResult(matched=len(matched), changed=0, dry_run=True, ticket_ids=tuple(matched))
     changed: list[int] = []
     with db.atomic():
         for ticket_id in matched:
-            before = Ticket.get_by_id(ticket_id).version
-            if priority:
-                tickets.set_priority(actor, ticket_id, priority)
-            if queue:
-                tickets.set_queue(actor, ticket_id, queue)
-            if assignee or unassign or team:
-                current = tickets.get_ticket(ticket_id).assignee
-                tickets.assign(
-                    actor, ticket_id, None if unassign else (assignee or current), team=team
-                )
-            if add:
-                tickets.add_tags(actor, ticket_id, add)
-            if remove:
-                tickets.remove_tags(actor, ticket_id, remove)
-            if target_status:
-                tickets.set_status(actor, ticket_id, target_status)
-            if Ticket.get_by_id(ticket_id).version != before:
+            if tickets.update_fields(
+                actor,
+                ticket_id,
+                status=target_status,
+                priority=target_priority,
+                queue=queue,
+                assignee=who,
+                team=team,
+                tags_add=add,
+                tags_remove=remove,
+            ):
                 changed.append(ticket_id)
     return BulkResult(
         matched=len(matched), changed=len(changed), dry_run=False, ticket_ids=tuple(changed)
