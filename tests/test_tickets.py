@@ -277,3 +277,20 @@ def test_failure_inside_an_operation_leaves_nothing_half_written(ana, monkeypatc
     after = tickets.get_ticket(ticket.id)
     assert [e.kind for e in after.entries] == [EntryKind.CUSTOMER]
     assert after.version == ticket.version
+
+
+def test_a_rule_acting_on_a_reply_is_not_overwritten_by_the_reply(ana, tmp_path):
+    from deskterm.services import rules
+
+    rules_file = tmp_path / "rules.toml"
+    rules_file.write_text(
+        '[[rule]]\nname = "Close on goodbye"\nwhen = "agent replied"\n'
+        '[rule.if]\nqueue = "billing"\n[rule.then]\nclose = true\n',
+        encoding="utf-8",
+    )
+    rules.load_rules_file(rules_file)
+    ticket = _new(ana)
+    after = tickets.reply(ana, ticket.id, "Hvala i zbogom", set_status="pending")
+    assert after.status is Status.CLOSED
+    last = audit.events_for(ticket.id)[-1]
+    assert (last.actor, last.after) == ("rule:Close on goodbye", "closed")

@@ -303,6 +303,7 @@ def add_customer_message(
         _bump(row, None)
         audit.record(row.id, actor, "customer_message", None, None, entry.id)
         signals.emit(signals.Change("customer_message", row.id, actor, entry_id=entry.id))
+        row = _row(ticket_id)  # listeners (rules) may have changed it
         if Status(row.status) in REOPENED_BY_CUSTOMER:
             _change_status(row, actor, Status.OPEN, None)
     return get_ticket(ticket_id)
@@ -330,8 +331,9 @@ def reply(
         _bump(row, expected_version, **changes)
         audit.record(row.id, actor, "reply", None, None, entry.id)
         signals.emit(signals.Change("reply", row.id, actor, entry_id=entry.id))
+        row = _row(ticket_id)  # listeners (rules) may have changed it
         target = new_status or (Status.OPEN if row.status == Status.NEW else None)
-        if target is not None:
+        if target is not None and row.status != Status.CLOSED:
             _change_status(row, actor, target, None)
     return get_ticket(ticket_id)
 
