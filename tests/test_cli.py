@@ -235,3 +235,20 @@ def test_db_upgrade_and_info(run):
     assert "up to date" in run("db", "upgrade").stdout
     info = _json(run("db", "info", "--json"))
     assert info["tickets"] == 0 and info["schema_version"] >= 2
+
+
+def test_attachment_round_trip_and_canned_delete_json(run, tmp_path):
+    source = tmp_path / "račun.pdf"
+    source.write_bytes(b"%PDF-1.4 ...")
+    t = _json(run("ticket", "new", "--subject", "S", "--requester", "a@example.com",
+                  "--body", "b", "--attach", str(source), "--json"))
+    [att] = t["entries"][0]["attachments"]
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    saved = _json(run("ticket", "save-attachment", str(att["id"]), str(out_dir), "--json"))
+    assert (out_dir / "račun.pdf").read_bytes() == source.read_bytes()
+    assert saved["path"].endswith("račun.pdf")
+    _json(run("canned", "add", "Pozdrav", "--body", "Zdravo {requester.first_name}", "--json"))
+    gone = _json(run("canned", "delete", "Pozdrav", "--json"))
+    assert gone["deleted"]["title"] == "Pozdrav"
+    assert run("canned", "delete", "Pozdrav").exit_code == 1

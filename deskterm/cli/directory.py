@@ -161,10 +161,12 @@ def canned_add(
 def canned_delete(
     ctx: typer.Context,
     key: Annotated[str, typer.Argument(help="Id or title")],
+    as_json: Json = False,
 ) -> None:
     """Delete a canned reply."""
     from deskterm.services import canned
 
     state(ctx).open()
-    canned.delete_canned(key)
-    out.print(f"deleted canned reply {key}")
+    gone = canned.get_canned(key)
+    canned.delete_canned(gone.id)
+    print_json({"deleted": gone}) if as_json else out.print(f"deleted canned reply {gone.title}")

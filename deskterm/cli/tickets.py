@@ -430,12 +430,16 @@ def save_attachment(
     ctx: typer.Context,
     attachment_id: Annotated[int, typer.Argument(help="Attachment id (see `ticket show`)")],
     destination: Annotated[Path, typer.Argument(help="File or folder to write to")] = Path("."),
+    as_json: Json = False,
 ) -> None:
     """Save an attachment to a file."""
     from deskterm.services import attachments
 
     state(ctx).open()
-    out.print(f"saved {attachments.save_to(attachment_id, destination)}")
+    saved = attachments.save_to(attachment_id, destination)
+    print_json({"attachment": attachment_id, "path": str(saved)}) if as_json else out.print(
+        f"saved {saved}"
+    )
 
 
 @app.command("time")
