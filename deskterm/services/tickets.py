@@ -117,6 +117,22 @@ def _add_entry(
     return entry
 
 
+def _customer_entry(
+    row: Ticket,
+    contact: ContactRow,
+    body: str,
+    files: Sequence[NewAttachment],
+    message_id: str | None,
+    at: datetime | None,
+) -> Entry:
+    """A message written by the customer `contact` (whoever typed it in)."""
+    customer = Actor("customer", contact.email, contact_id=contact.id)
+    return _add_entry(
+        row, EntryKind.CUSTOMER, body or "", customer,
+        attachments_in=files, message_id=message_id, at=at,
+    )
+
+
 def _system_line(row: Ticket, actor: Actor, text: str) -> None:
     _add_entry(row, EntryKind.SYSTEM, text, actor)
 
@@ -197,17 +213,7 @@ def create_ticket(
             linked_to=linked_to,
         )
         search.index_subject(row.id, subject)
-        customer = Actor("customer", requester.email, contact_id=requester.id)
-        entry = _add_entry(
-            row,
-            EntryKind.CUSTOMER,
-            body or "",
-            customer,
-            attachments_in=attachments,
-            message_id=message_id,
-            at=created_at,
-            contact_id=requester.id,
-        )
+        entry = _customer_entry(row, requester, body, attachments, message_id, created_at)
         for name in tag_names:
             TicketTag.create(ticket=row.id, name=name)
         for email in followers:
@@ -240,17 +246,7 @@ def add_customer_message(
         row = _row(ticket_id)
         _not_closed(row)
         contact = directory.ensure_contact_row(from_email)
-        who = Actor("customer", contact.email, contact_id=contact.id)
-        entry = _add_entry(
-            row,
-            EntryKind.CUSTOMER,
-            body or "",
-            who,
-            attachments_in=attachments,
-            message_id=message_id,
-            at=at,
-            contact_id=contact.id,
-        )
+        entry = _customer_entry(row, contact, body, attachments, message_id, at)
         for email in cc:
             _follow(row, actor, email)
         _bump(row, None)
