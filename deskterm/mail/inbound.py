@@ -21,7 +21,7 @@ from deskterm.mail import ids
 from deskterm.mail.parse import ParsedMail, message_digest, parse_message
 from deskterm.mail.threading import ThreadDecision, decide
 from deskterm.services import directory, mailbox, notifications, tickets
-from deskterm.store.db import db
+from deskterm.store.db import write_transaction
 
 log = logging.getLogger("deskterm.mail")
 #: A survey answer: a first line that is only "5", "4/5" or "3." (later lines: the comment).
@@ -191,7 +191,7 @@ class Importer:
         if rated is not None:
             return rated
         decision = decide(mail, self.secret)
-        with db.atomic():
+        with write_transaction():
             ticket_id, entry_id, status = self._apply(mail, decision)
             mailbox.record_inbound(
                 mail.digest, "imported", message_id=mail.message_id, from_addr=mail.from_email,
@@ -210,7 +210,7 @@ class Importer:
         contact = directory.ensure_contact(mail.from_email, mail.from_name or None)
         actor = Actor("customer", contact.email, contact_id=contact.id)
         rating, comment = int(match.group(1)), (match.group(2) or "").strip()
-        with db.atomic():
+        with write_transaction():
             notifications.record_rating(actor, ticket_id, rating, comment)
             mailbox.record_inbound(
                 mail.digest, "imported", message_id=mail.message_id, from_addr=mail.from_email,

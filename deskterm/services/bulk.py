@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from deskterm.domain import Actor, BulkResult, Status
 from deskterm.services import listing, tickets
 from deskterm.services.query import Condition, TicketQuery, parse_query
-from deskterm.store.db import db
+from deskterm.store.db import retry_when_busy, write_transaction
 
 
 def select_ids(
@@ -24,6 +24,7 @@ def select_ids(
     return listing.ticket_ids(parsed)
 
 
+@retry_when_busy
 def bulk_set(
     actor: Actor,
     query: TicketQuery | str | None = None,
@@ -53,7 +54,7 @@ def bulk_set(
     if dry_run:
         return BulkResult(matched=len(matched), changed=0, dry_run=True, ticket_ids=tuple(matched))
     changed: list[int] = []
-    with db.atomic():
+    with write_transaction():
         for ticket_id in matched:
             if tickets.update_fields(
                 actor,

@@ -8,7 +8,7 @@ from deskterm import clock
 from deskterm.domain import Actor, BadInput, CannedReplyInfo, NotFound, Status, TicketDetail
 from deskterm.services import directory
 from deskterm.services.tickets import clean_tags, get_ticket, parse_status
-from deskterm.store.db import db
+from deskterm.store.db import retry_when_busy, write_transaction
 from deskterm.store.models import CannedReply
 
 #: The placeholders a canned reply may use, with what they stand for.
@@ -99,6 +99,7 @@ def get_canned(key: int | str) -> CannedReplyInfo:
     return _info(_row(key))
 
 
+@retry_when_busy
 def save_canned(
     title: str,
     body: str,
@@ -116,7 +117,7 @@ def save_canned(
     check_placeholders(body)
     status = parse_status(set_status).value if set_status else None
     tags = ",".join(clean_tags(add_tags))
-    with db.atomic():
+    with write_transaction():
         clash = CannedReply.get_or_none(CannedReply.title == title)
         if clash is not None and clash.id != canned_id:
             raise BadInput(f"a canned reply titled {title!r} already exists")
@@ -136,9 +137,10 @@ def save_canned(
     return _info(row)
 
 
+@retry_when_busy
 def delete_canned(key: int | str) -> None:
     """Delete a canned reply."""
-    with db.atomic():
+    with write_transaction():
         _row(key).delete_instance()
 
 
@@ -174,6 +176,7 @@ def render_canned(key: int | str, ticket_id: int, agent_username: str | None) ->
     return fill(_row(key).body, placeholder_values(get_ticket(ticket_id), agent_username))
 
 
+@retry_when_busy
 def send_canned(
     actor: Actor,
     ticket_id: int,
@@ -187,7 +190,7 @@ def send_canned(
     info = get_canned(key)
     agent = actor.name if actor.kind == "agent" else None
     body = render_canned(info.id, ticket_id, agent)
-    with db.atomic():
+    with write_transaction():
         tickets.reply(
             actor, ticket_id, body, set_status=info.set_status, expected_version=expected_version
         )

@@ -15,7 +15,7 @@ from typing import Any
 from deskterm import clock, paths
 from deskterm.domain import Actor, NewAttachment, Refused
 from deskterm.services import canned, directory, signals, sla, tickets
-from deskterm.store.db import db, open_db
+from deskterm.store.db import db, open_db, write_transaction
 from deskterm.store.models import Setting, Ticket
 
 TEAMS = [("tier1", "Tier 1"), ("tier2", "Tier 2"), ("billing-team", "Billing team")]
@@ -340,7 +340,7 @@ def seed_demo(*, seed: int = 7, tickets: int = 300) -> dict[str, Any]:
     end = clock.now().replace(microsecond=0)
     start = end - timedelta(days=60)
     with clock.frozen_at(start - timedelta(days=1)):
-        with db.atomic():
+        with write_transaction():
             people = _setup(rng)
             _install_automation()
             Setting.replace(key="demo", value=str(seed)).execute()
@@ -348,7 +348,7 @@ def seed_demo(*, seed: int = 7, tickets: int = 300) -> dict[str, Any]:
     moments = sorted(start + timedelta(seconds=rng.randint(0, 60 * 86400)) for _ in range(tickets))
     live_from = end - LIVE_WINDOW
     # Old history: written quietly in one transaction, then SLA clocks computed in one batch.
-    with signals.muted(), db.atomic():
+    with signals.muted(), write_transaction():
         for at in moments:
             if at < live_from:
                 _one_ticket(rng, at, end, people, agents)
@@ -356,7 +356,7 @@ def seed_demo(*, seed: int = 7, tickets: int = 300) -> dict[str, Any]:
     # The last days go through every listener: rules fire, mail is queued, clocks tick.
     for at in moments:
         if at >= live_from:
-            with db.atomic():
+            with write_transaction():
                 _one_ticket(rng, at, end, people, agents)
     # The desk's own automation catches up, as the console's timer would on first start:
     # breaches are logged, stale pending and long-resolved tickets close, urgent ones escalate.

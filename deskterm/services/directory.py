@@ -15,7 +15,7 @@ from deskterm.domain import (
     Role,
     TeamInfo,
 )
-from deskterm.store.db import db
+from deskterm.store.db import retry_when_busy, write_transaction
 from deskterm.store.models import Agent, Organisation, Queue, Team, TeamMember
 from deskterm.store.models import Contact as ContactRow
 
@@ -69,6 +69,7 @@ def list_agents() -> list[AgentInfo]:
     return [agent_info(a) for a in Agent.select().order_by(Agent.username)]
 
 
+@retry_when_busy
 def create_agent(
     username: str,
     name: str,
@@ -83,7 +84,7 @@ def create_agent(
         raise BadInput(f"bad username {username!r}: use letters, digits, '.', '-' or '_'")
     if role not in tuple(Role):
         raise BadInput(f"bad role {role!r}: expected agent or admin")
-    with db.atomic():
+    with write_transaction():
         if Agent.get_or_none(Agent.username == username):
             raise BadInput(f"agent {username!r} already exists")
         row = Agent.create(username=username, name=name, email=email, role=role, timezone=timezone)
@@ -133,9 +134,10 @@ def team_row(slug: str) -> Team:
     return row
 
 
+@retry_when_busy
 def create_team(slug: str, name: str) -> TeamInfo:
     """Add a team."""
-    with db.atomic():
+    with write_transaction():
         if Team.get_or_none(Team.slug == slug):
             raise BadInput(f"team {slug!r} already exists")
         row = Team.create(slug=slug, name=name)
@@ -205,11 +207,12 @@ def queue_row(slug: str | None) -> Queue:
     return row
 
 
+@retry_when_busy
 def create_queue(
     slug: str, name: str, *, email: str | None = None, team: str | None = None
 ) -> QueueInfo:
     """Add a queue, optionally with an inbound address and a default team."""
-    with db.atomic():
+    with write_transaction():
         if Queue.get_or_none(Queue.slug == slug):
             raise BadInput(f"queue {slug!r} already exists")
         row = Queue.create(slug=slug, name=name, email=email, team=team_row(team) if team else None)
@@ -256,9 +259,10 @@ def ensure_contact_row(email: str, name: str | None = None) -> ContactRow:
     return row
 
 
+@retry_when_busy
 def ensure_contact(email: str, name: str | None = None) -> Contact:
     """Find or create the contact for an address."""
-    with db.atomic():
+    with write_transaction():
         return contact_info(ensure_contact_row(email, name))
 
 
@@ -268,6 +272,7 @@ def find_contact(email: str) -> Contact | None:
     return contact_info(row) if row else None
 
 
+@retry_when_busy
 def update_contact(
     email: str,
     *,
@@ -277,7 +282,7 @@ def update_contact(
     contract_no: str | None = None,
 ) -> Contact:
     """Set a contact's details (organisation created on first use)."""
-    with db.atomic():
+    with write_transaction():
         row = ensure_contact_row(email)
         if name is not None:
             row.name = name

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from deskterm import clock
-from deskterm.store.db import db
+from deskterm.store.db import retry_when_busy, write_transaction
 from deskterm.store.models import Agent, Draft
 
 MODES = ("reply", "note")
@@ -23,13 +23,14 @@ def _agent_id(username: str) -> int | None:
     return row.id if row else None
 
 
+@retry_when_busy
 def save_draft(username: str, ticket_id: int, mode: str, body: str) -> None:
     """Keep the draft (an empty body deletes it)."""
     agent_id = _agent_id(username)
     if agent_id is None:
         return
     mode = mode if mode in MODES else "reply"
-    with db.atomic():
+    with write_transaction():
         if not body.strip():
             Draft.delete().where((Draft.agent == agent_id) & (Draft.ticket == ticket_id)).execute()
             return

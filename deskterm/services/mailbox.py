@@ -13,7 +13,7 @@ from pathlib import Path
 from deskterm import clock
 from deskterm.domain import AttachmentInfo, Delivery, NotFound
 from deskterm.services import attachments as attachment_store
-from deskterm.store.db import db, db_path
+from deskterm.store.db import db_path, retry_when_busy, write_transaction
 from deskterm.store.models import (
     Agent,
     Attachment,
@@ -79,6 +79,7 @@ def _now_db() -> datetime:
 # --- secret ---------------------------------------------------------------------
 
 
+@retry_when_busy
 def secret(configured: str = "", *, create: bool = True) -> str:
     """The HMAC key: the configured one, else one generated once and kept in Setting.
 
@@ -94,7 +95,7 @@ def secret(configured: str = "", *, create: bool = True) -> str:
     if row is None and not create:
         return ""
     if row is None:
-        with db.atomic():
+        with write_transaction():
             new = Setting.insert(key=_SECRET_KEY, value=secrets.token_hex(32))
             new.on_conflict_ignore().execute()
         row = Setting.get(Setting.key == _SECRET_KEY)
@@ -143,6 +144,7 @@ def _inbound_info(row: InboundMessage) -> InboundInfo:
     )
 
 
+@retry_when_busy
 def record_inbound(
     digest: str,
     status: str,
@@ -181,7 +183,7 @@ def record_inbound(
     update = dict(values)
     if raw_path:
         update["raw_path"] = raw_path
-    with db.atomic():
+    with write_transaction():
         InboundMessage.insert(digest=digest, raw_path=raw_path, **values).on_conflict(
             conflict_target=[InboundMessage.digest], update=update
         ).execute()
@@ -207,9 +209,10 @@ def quarantined(inbound_id: int) -> tuple[InboundInfo, bytes]:
     return _inbound_info(row), Path(row.raw_path).read_bytes()
 
 
+@retry_when_busy
 def release_quarantine(info: InboundInfo, outcome: str) -> None:
     """Close a quarantine record after a successful retry and drop its raw copy."""
-    with db.atomic():
+    with write_transaction():
         InboundMessage.update(status="retried", reason=outcome[:500], raw_path=None).where(
             (InboundMessage.id == info.id) & (InboundMessage.status == "quarantined")
         ).execute()
@@ -340,9 +343,10 @@ def outbox_attachments(entry_id: int | None) -> list[tuple[AttachmentInfo, bytes
     return [attachment_store.read_bytes(row.id) for row in rows]
 
 
+@retry_when_busy
 def mark_sent(outbox_id: int) -> None:
     """Record a successful delivery."""
-    with db.atomic():
+    with write_transaction():
         OutboxMessage.update(
             status=Delivery.SENT.value,
             attempts=OutboxMessage.attempts + 1,
@@ -352,10 +356,11 @@ def mark_sent(outbox_id: int) -> None:
         ).where(OutboxMessage.id == outbox_id).execute()
 
 
+@retry_when_busy
 def mark_deferred(outbox_id: int, error: str, retry_in: timedelta | None) -> Delivery:
     """Record a failed try: deferred until `retry_in` from now, or failed when None."""
     status = Delivery.DEFERRED if retry_in is not None else Delivery.FAILED
-    with db.atomic():
+    with write_transaction():
         OutboxMessage.update(
             status=status.value,
             attempts=OutboxMessage.attempts + 1,
@@ -365,12 +370,13 @@ def mark_deferred(outbox_id: int, error: str, retry_in: timedelta | None) -> Del
     return status
 
 
+@retry_when_busy
 def mark_bounced(message_ids: Iterable[str], reason: str) -> list[int]:
     """Mark the outbox messages a bounce names as failed; return their ids."""
     ids = [m for m in message_ids if m]
     if not ids:
         return []
-    with db.atomic():
+    with write_transaction():
         rows = list(OutboxMessage.select().where(OutboxMessage.message_id.in_(ids)))
         for row in rows:
             row.status = Delivery.FAILED.value
@@ -380,9 +386,10 @@ def mark_bounced(message_ids: Iterable[str], reason: str) -> list[int]:
     return [row.id for row in rows]
 
 
+@retry_when_busy
 def retry_outbox(outbox_id: int) -> OutboxItem:
     """Put a failed or deferred message back in the queue for the next send."""
-    with db.atomic():
+    with write_transaction():
         row = OutboxMessage.get_or_none(OutboxMessage.id == outbox_id)
         if row is None:
             raise NotFound(f"no outbox message {outbox_id}")

@@ -24,7 +24,7 @@ from deskterm.domain import Actor, Delivery, Status
 from deskterm.mail import ids
 from deskterm.mail.quoting import REPLY_MARKER
 from deskterm.services import audit, mailbox, signals
-from deskterm.store.db import db
+from deskterm.store.db import db, retry_when_busy, write_transaction
 from deskterm.store.models import Contact, Entry, Follower, OutboxMessage, Ticket
 
 AUTOMATIC_KINDS = ("ticket_opened", "status_changed", "survey")
@@ -304,13 +304,14 @@ def on_change(change: signals.Change) -> None:
         _on_status(ticket, change, values)
 
 
+@retry_when_busy
 def record_rating(actor: Actor, ticket_id: int, rating: int, comment: str = "") -> None:
     """Store a customer's answer to the satisfaction survey (1-5) with an audit event."""
     from deskterm.domain import BadInput
 
     if not 1 <= rating <= 5:
         raise BadInput(f"rating {rating} is not between 1 and 5")
-    with db.atomic():
+    with write_transaction():
         ticket = Ticket.get_by_id(ticket_id)
         before = ticket.csat_rating
         Ticket.update(csat_rating=rating, csat_comment=comment.strip() or None).where(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from deskterm import clock
-from deskterm.store.db import db
+from deskterm.store.db import retry_when_busy, write_transaction
 from deskterm.store.models import Agent, Presence
 
 #: A heartbeat older than this no longer counts.
@@ -21,13 +21,14 @@ class Viewer:
     activity: str  # viewing | replying
 
 
+@retry_when_busy
 def heartbeat(username: str, ticket_id: int, activity: str = "viewing") -> None:
     """Record that the agent is on the ticket now."""
     agent = Agent.get_or_none(Agent.username == username)
     if agent is None:
         return
     activity = activity if activity in ACTIVITIES else "viewing"
-    with db.atomic():
+    with write_transaction():
         (
             Presence.insert(
                 agent=agent.id,

@@ -34,7 +34,7 @@ from deskterm.services.rules_file import (
     spec_from_json,
 )
 from deskterm.services.signals import Change
-from deskterm.store.db import db
+from deskterm.store.db import retry_when_busy, write_transaction
 from deskterm.store.models import (
     Agent,
     CannedReply,
@@ -128,12 +128,13 @@ def check_references(specs: list[RuleSpec]) -> list[str]:
     return problems
 
 
+@retry_when_busy
 def load_rules(specs: list[RuleSpec]) -> list[RuleInfo]:
     """Replace the desk's rules with `specs` in one transaction (hit counts survive by name)."""
     problems = check_references(specs)
     if problems:
         raise BadInput("; ".join(problems))
-    with db.atomic():
+    with write_transaction():
         keep = {r.name: r for r in Rule.select()}
         Rule.delete().where(Rule.name.not_in([s.name for s in specs])).execute()
         for position, spec in enumerate(specs):
@@ -200,18 +201,20 @@ def _rule_row(name: str) -> Rule:
     return row
 
 
+@retry_when_busy
 def set_enabled(name: str, enabled: bool) -> RuleInfo:
     """Switch a rule on or off."""
-    with db.atomic():
+    with write_transaction():
         row = _rule_row(name)
         spec = replace(_spec(row), enabled=enabled)
         Rule.update(enabled=enabled, definition=spec.to_json()).where(Rule.id == row.id).execute()
     return _info(_rule_row(name))
 
 
+@retry_when_busy
 def move_rule(name: str, delta: int) -> list[RuleInfo]:
     """Move a rule up (negative) or down in the evaluation order."""
-    with db.atomic():
+    with write_transaction():
         rows = list(Rule.select().order_by(Rule.position, Rule.id))
         index = next((i for i, r in enumerate(rows) if r.name == name), None)
         if index is None:
@@ -439,7 +442,7 @@ def fire(
     """Run the rule's actions on one ticket (all or nothing); False when an action failed."""
     actor = Actor("rule", spec.name)
     try:
-        with db.atomic():
+        with write_transaction():
             _running.append(spec.name)
             try:
                 for action in spec.actions:

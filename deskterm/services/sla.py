@@ -40,7 +40,7 @@ from deskterm.services.business_time import (
     make_calendar,
 )
 from deskterm.services.signals import Change
-from deskterm.store.db import db
+from deskterm.store.db import db, retry_when_busy, write_transaction
 from deskterm.store.models import (
     BusinessCalendar,
     Entry,
@@ -166,11 +166,12 @@ def _load_policy(queue_id: int, team_id: int | None) -> Policy | None:
     return Policy(row.name, cal or always_open(), parse_targets(row.targets))
 
 
+@retry_when_busy
 def save_calendar(name: str, timezone: str, hours: dict, holidays: Sequence[str] = ()) -> Calendar:
     """Create or replace a business calendar (validated first)."""
     cal = make_calendar(name, timezone, hours, holidays)
     clear_policy_cache()
-    with db.atomic():
+    with write_transaction():
         values = dict(
             timezone=timezone, hours=json.dumps(hours), holidays=json.dumps(list(holidays))
         )
@@ -182,11 +183,12 @@ def save_calendar(name: str, timezone: str, hours: dict, holidays: Sequence[str]
     return cal
 
 
+@retry_when_busy
 def save_policy(name: str, targets: dict, calendar: str | None = None) -> None:
     """Create or replace an SLA policy; `calendar` names a saved calendar."""
     parsed = parse_targets(targets)
     clear_policy_cache()
-    with db.atomic():
+    with write_transaction():
         cal_row = None
         if calendar:
             cal_row = BusinessCalendar.get_or_none(BusinessCalendar.name == calendar)
@@ -200,10 +202,11 @@ def save_policy(name: str, targets: dict, calendar: str | None = None) -> None:
             SlaPolicy.update(**values).where(SlaPolicy.id == row.id).execute()
 
 
+@retry_when_busy
 def set_queue_policy(queue_slug: str, policy: str | None) -> None:
     """Give a queue an SLA policy (None removes it) and recompute its open tickets."""
     clear_policy_cache()
-    with db.atomic():
+    with write_transaction():
         queue = Queue.get_or_none(Queue.slug == queue_slug)
         if queue is None:
             raise NotFound(f"no queue named {queue_slug!r}")
@@ -256,10 +259,11 @@ DEFAULT_TARGETS = {
 }
 
 
+@retry_when_busy
 def install_default_policies(timezone: str = "Europe/Sarajevo") -> list[str]:
     """Create the "Workdays 8-19" calendar and "Standard" policy and give it to every
     queue that has none; return the slugs of the queues that got it."""
-    with db.atomic():
+    with write_transaction():
         save_calendar("Workdays 8-19", timezone, DEFAULT_HOURS, DEFAULT_HOLIDAYS)
         save_policy("Standard", DEFAULT_TARGETS, "Workdays 8-19")
         policy = SlaPolicy.get(SlaPolicy.name == "Standard")
@@ -597,7 +601,7 @@ def sync_tickets(ticket_ids: Sequence[int], now: datetime | None = None) -> int:
             values = _columns(clocks)
             if tuple(stored) != values:
                 updates.append((*values, tid))
-        with db.atomic():
+        with write_transaction():
             cursor = db.cursor()
             if breaches:
                 cursor.executemany(_BREACH_SQL, breaches)
@@ -660,7 +664,7 @@ def backfill(now: datetime | None = None) -> int:
         .where(Event.field == "status")
         .group_by(Event.ticket)
     )
-    with db.atomic():
+    with write_transaction():
         Ticket.update(status_changed_at=Ticket.created_at).where(
             Ticket.status_changed_at.is_null()
         ).execute()

@@ -31,7 +31,7 @@ from deskterm.services import attachments, audit, directory, signals
 from deskterm.services.ticket_view import detail
 from deskterm.services.values import clean_tags, parse_priority, parse_status, resolve_ref
 from deskterm.store import search
-from deskterm.store.db import db
+from deskterm.store.db import retry_when_busy, write_transaction
 from deskterm.store.models import Agent, Entry, Follower, Mention, Ticket, TicketTag, TimeEntry
 from deskterm.store.models import Contact as ContactRow
 
@@ -168,6 +168,7 @@ def _require_text(body: str, what: str) -> str:
 # --- create -------------------------------------------------------------------
 
 
+@retry_when_busy
 def create_ticket(
     actor: Actor,
     *,
@@ -194,7 +195,7 @@ def create_ticket(
     start_status = parse_status(status)
     tag_names = clean_tags(tags)
     at = clock.to_db(created_at) if created_at else _now_db()
-    with db.atomic():
+    with write_transaction():
         requester = directory.ensure_contact_row(requester_email, requester_name)
         queue_row = directory.queue_row(queue)
         if linked_to is not None:
@@ -230,6 +231,7 @@ def create_ticket(
 # --- thread entries -------------------------------------------------------------
 
 
+@retry_when_busy
 def add_customer_message(
     actor: Actor,
     ticket_id: int,
@@ -242,7 +244,7 @@ def add_customer_message(
     at: datetime | None = None,
 ) -> TicketDetail:
     """Add a customer's message; it reopens a pending, resolved or postponed ticket."""
-    with db.atomic():
+    with write_transaction():
         row = _row(ticket_id)
         _not_closed(row)
         contact = directory.ensure_contact_row(from_email)
@@ -258,6 +260,7 @@ def add_customer_message(
     return get_ticket(ticket_id)
 
 
+@retry_when_busy
 def reply(
     actor: Actor,
     ticket_id: int,
@@ -270,7 +273,7 @@ def reply(
     """Send a public reply to the requester and followers (optionally setting a status)."""
     _require_text(body, "reply")
     new_status = parse_status(set_status) if set_status else None
-    with db.atomic():
+    with write_transaction():
         row = _row(ticket_id)
         _not_closed(row)
         entry = _add_entry(row, EntryKind.REPLY, body, actor, attachments_in=attachments)
@@ -287,6 +290,7 @@ def reply(
     return get_ticket(ticket_id)
 
 
+@retry_when_busy
 def add_note(
     actor: Actor,
     ticket_id: int,
@@ -297,7 +301,7 @@ def add_note(
 ) -> TicketDetail:
     """Add an internal note (never sent to the customer); `@username` mentions an agent."""
     _require_text(body, "note")
-    with db.atomic():
+    with write_transaction():
         row = _row(ticket_id)
         entry = _add_entry(row, EntryKind.NOTE, body, actor, attachments_in=attachments)
         for username in dict.fromkeys(_MENTION.findall(body)):
@@ -323,6 +327,7 @@ def attach(
 # --- field changes --------------------------------------------------------------
 
 
+@retry_when_busy
 def set_status(
     actor: Actor, ticket_id: int, status: str | Status, *, expected_version: int | None = None
 ) -> TicketDetail:
@@ -330,7 +335,7 @@ def set_status(
     new = parse_status(status)
     if new is Status.POSTPONED:
         raise BadInput("use snooze with a time to postpone a ticket")
-    with db.atomic():
+    with write_transaction():
         _change_status(_row(ticket_id), actor, new, expected_version)
     return get_ticket(ticket_id)
 
@@ -351,12 +356,13 @@ def _set_field(
     signals.emit(signals.Change(field, row.id, actor, field=field, before=before, after=after))
 
 
+@retry_when_busy
 def set_priority(
     actor: Actor, ticket_id: int, priority: str | Priority, *, expected_version: int | None = None
 ) -> TicketDetail:
     """Change the priority."""
     new = parse_priority(priority)
-    with db.atomic():
+    with write_transaction():
         row = _row(ticket_id)
         _not_closed(row)
         _set_field(
@@ -372,11 +378,12 @@ def set_priority(
     return get_ticket(ticket_id)
 
 
+@retry_when_busy
 def set_queue(
     actor: Actor, ticket_id: int, queue: str, *, expected_version: int | None = None
 ) -> TicketDetail:
     """Move the ticket to another queue."""
-    with db.atomic():
+    with write_transaction():
         row = _row(ticket_id)
         _not_closed(row)
         target = directory.queue_row(queue)
@@ -386,6 +393,7 @@ def set_queue(
     return get_ticket(ticket_id)
 
 
+@retry_when_busy
 def assign(
     actor: Actor,
     ticket_id: int,
@@ -395,7 +403,7 @@ def assign(
     expected_version: int | None = None,
 ) -> TicketDetail:
     """Assign to an agent (None unassigns) and/or a team."""
-    with db.atomic():
+    with write_transaction():
         row = _row(ticket_id)
         _not_closed(row)
         _assign_row(actor, row, agent, team=team, expected_version=expected_version)
@@ -432,6 +440,7 @@ def _assign_row(
 KEEP = object()
 
 
+@retry_when_busy
 def update_fields(
     actor: Actor,
     ticket_id: int,
@@ -446,7 +455,7 @@ def update_fields(
 ) -> bool:
     """Change several fields of one ticket (the bulk path): events and signals as usual,
     but no TicketDetail is built. Values must be parsed already. True if anything changed."""
-    with db.atomic():
+    with write_transaction():
         row = _row(ticket_id)
         _not_closed(row)
         before = row.version
@@ -474,19 +483,21 @@ def update_fields(
         return row.version != before
 
 
+@retry_when_busy
 def add_tags(actor: Actor, ticket_id: int, tags: Iterable[str]) -> TicketDetail:
     """Add tags (existing ones are left alone)."""
     names = clean_tags(tags)
-    with db.atomic():
+    with write_transaction():
         row = _row(ticket_id)
         _tag_row(actor, row, add=names)
     return get_ticket(ticket_id)
 
 
+@retry_when_busy
 def remove_tags(actor: Actor, ticket_id: int, tags: Iterable[str]) -> TicketDetail:
     """Remove tags (missing ones are ignored)."""
     names = clean_tags(tags)
-    with db.atomic():
+    with write_transaction():
         row = _row(ticket_id)
         _tag_row(actor, row, remove=names)
     return get_ticket(ticket_id)
@@ -514,6 +525,7 @@ def _tag_row(
     )
 
 
+@retry_when_busy
 def snooze(
     actor: Actor, ticket_id: int, until: datetime, *, expected_version: int | None = None
 ) -> TicketDetail:
@@ -521,7 +533,7 @@ def snooze(
     until_utc = clock.to_utc(until)
     if until_utc <= clock.now():
         raise BadInput(f"snooze time {until_utc:%Y-%m-%d %H:%M} UTC is in the past")
-    with db.atomic():
+    with write_transaction():
         row = _row(ticket_id)
         _not_closed(row)
         old = Status(row.status)
@@ -543,6 +555,7 @@ def snooze(
     return get_ticket(ticket_id)
 
 
+@retry_when_busy
 def wake_snoozed(actor: Actor | None = None) -> list[int]:
     """Reopen every postponed ticket whose snooze time has passed; return their ids."""
     actor = actor or Actor.system("snooze")
@@ -552,7 +565,7 @@ def wake_snoozed(actor: Actor | None = None) -> list[int]:
             (Ticket.status == Status.POSTPONED.value) & (Ticket.snoozed_until <= _now_db())
         )
     ]
-    with db.atomic():
+    with write_transaction():
         for ticket_id in due:
             _change_status(_row(ticket_id), actor, Status.OPEN, None)
     return due
@@ -571,19 +584,21 @@ def _follow(row: Ticket, actor: Actor, email: str, name: str | None = None) -> b
     return created
 
 
+@retry_when_busy
 def add_follower(actor: Actor, ticket_id: int, email: str, name: str | None = None) -> TicketDetail:
     """CC a contact on the ticket's public replies."""
-    with db.atomic():
+    with write_transaction():
         row = _row(ticket_id)
         if _follow(row, actor, email, name):
             _bump(row, None)
     return get_ticket(ticket_id)
 
 
+@retry_when_busy
 def remove_follower(actor: Actor, ticket_id: int, email: str) -> TicketDetail:
     """Stop CC'ing a contact."""
     address = directory.normalise_email(email)
-    with db.atomic():
+    with write_transaction():
         row = _row(ticket_id)
         contact = directory.find_contact(address)
         if contact is None:
@@ -600,11 +615,12 @@ def remove_follower(actor: Actor, ticket_id: int, email: str) -> TicketDetail:
     return get_ticket(ticket_id)
 
 
+@retry_when_busy
 def log_time(actor: Actor, ticket_id: int, minutes: int, note: str = "") -> TicketDetail:
     """Record time an agent spent on the ticket."""
     if minutes <= 0:
         raise BadInput("minutes must be a positive number")
-    with db.atomic():
+    with write_transaction():
         row = _row(ticket_id)
         TimeEntry.create(
             ticket=row.id, agent=actor.agent_id, minutes=minutes, note=note, at=_now_db()
@@ -617,6 +633,7 @@ def log_time(actor: Actor, ticket_id: int, minutes: int, note: str = "") -> Tick
 # --- merge ----------------------------------------------------------------------
 
 
+@retry_when_busy
 def merge(actor: Actor, source_id: int, target_id: int) -> TicketDetail:
     """Merge ticket `source_id` into `target_id`.
 
@@ -625,7 +642,7 @@ def merge(actor: Actor, source_id: int, target_id: int) -> TicketDetail:
     """
     if source_id == target_id:
         raise BadInput("cannot merge a ticket into itself")
-    with db.atomic():
+    with write_transaction():
         source, target = _row(source_id), _row(target_id)
         if source.merged_into_id:
             raise Refused(f"#{source_id} is already merged into #{source.merged_into_id}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from deskterm.domain import ACTIVE_STATUSES, BadInput, NotFound, Refused, ViewInfo
-from deskterm.store.db import db
+from deskterm.store.db import retry_when_busy, write_transaction
 from deskterm.store.models import Agent, SavedView
 
 ACTIVE = ",".join(s.value for s in ACTIVE_STATUSES)
@@ -77,6 +77,7 @@ def list_views(username: str) -> list[ViewInfo]:
     return builtin_views() + saved_views(username)
 
 
+@retry_when_busy
 def save_view(username: str, name: str, query: str, *, shared: bool = False) -> ViewInfo:
     """Save (or overwrite, by name) a view after checking its query parses."""
     from deskterm.services.query import parse_query
@@ -89,7 +90,7 @@ def save_view(username: str, name: str, query: str, *, shared: bool = False) -> 
     parse_query(query, me=username)
     me = _agent(username)
     owner = None if shared else me.id
-    with db.atomic():
+    with write_transaction():
         row = SavedView.get_or_none(
             (SavedView.name == name)
             & (SavedView.agent.is_null() if owner is None else SavedView.agent == owner)

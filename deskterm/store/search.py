@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from deskterm.store.db import db
+from deskterm.store.db import db, write_transaction
 
 #: entry_id used for the row that holds a ticket's subject.
 SUBJECT_ROW = 0
@@ -67,7 +67,7 @@ def matching_ticket_ids_sql() -> str:
 
 def rebuild() -> int:
     """Rebuild the whole index from tickets and entries; return the row count."""
-    with db.atomic():
+    with write_transaction():
         db.execute_sql("DELETE FROM search_index")
         db.execute_sql(
             "INSERT INTO search_index (content, ticket_id, entry_id) "

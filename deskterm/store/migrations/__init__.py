@@ -14,6 +14,7 @@ from types import ModuleType
 from peewee import Database
 
 from deskterm import clock
+from deskterm.store.db import write_transaction
 
 
 def _migrations() -> list[ModuleType]:
@@ -54,7 +55,10 @@ def upgrade(db: Database) -> list[int]:
     for module in _migrations():
         if module.VERSION <= start:
             continue
-        with db.atomic():
+        with write_transaction():
+            # Another process may have applied it while this one waited for the lock.
+            if current_version(db) >= module.VERSION:
+                continue
             module.up(db)
             db.execute_sql(
                 'INSERT INTO "schema_version" ("version", "applied_at") VALUES (?, ?)',
