@@ -303,3 +303,96 @@ class NewAttachment:
     filename: str
     content_type: str
     data: bytes
+
+
+# --- the customer portal --------------------------------------------------------
+
+
+class RateLimited(Refused):
+    """Too many failed attempts; try again after `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class FormInvalid(BadInput):
+    """A customer form with field errors: `errors` maps a field name to an error code."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{name}: {code}" for name, code in errors.items()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class CustomerScope:
+    """Who a portal request acts for: a logged-in customer, or a tracking link that opens
+    one ticket (`ticket_id`) and nothing else."""
+
+    contact_id: int
+    email: str
+    account_id: int | None = None
+    ticket_id: int | None = None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor("customer", self.email, contact_id=self.contact_id)
+
+
+@dataclass(frozen=True)
+class PublicAttachment:
+    id: int
+    filename: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class PublicEntry:
+    """A thread entry as the customer sees it (customer messages and public replies)."""
+
+    id: int
+    from_desk: bool
+    author: str
+    body: str
+    created_at: datetime
+    attachments: tuple[PublicAttachment, ...] = ()
+
+
+@dataclass(frozen=True)
+class CustomerTicket:
+    """A ticket as its requester sees it: no notes, events, tags or agent-only fields."""
+
+    id: int
+    subject: str
+    status: Status
+    priority: Priority
+    queue_name: str
+    created_at: datetime
+    updated_at: datetime
+    entries: tuple[PublicEntry, ...] = ()
+
+    @property
+    def ref(self) -> str:
+        return ref(self.id)
+
+
+@dataclass(frozen=True)
+class CustomerTicketPage:
+    """One page of a customer's ticket list."""
+
+    tickets: tuple[CustomerTicket, ...]
+    total: int
+    page: int
+    pages: int
+
+
+@dataclass(frozen=True)
+class CustomerAccountInfo:
+    id: int
+    email: str
+    name: str
+    language: str | None
+    timezone: str
+    page_size: int
+    sms_opt_in: bool

@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from deskterm import __version__
-from deskterm.cli import bulk, db, directory, mail, reports, rules, sla, tickets
+from deskterm.cli import bulk, db, directory, mail, portal, reports, rules, sla, tickets
 from deskterm.cli.context import state
 from deskterm.cli.output import exit_for, fail, out, print_json
 from deskterm.domain import DomainError
@@ -58,6 +58,7 @@ app.add_typer(rules.app, name="rules")
 app.add_typer(sla.app, name="sla")
 app.add_typer(mail.app, name="mail")
 app.add_typer(reports.app, name="report")
+app.add_typer(portal.app, name="portal")
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
 

@@ -23,7 +23,7 @@ from deskterm.config import Config, load_config
 from deskterm.domain import Actor, Delivery, Status
 from deskterm.mail import ids
 from deskterm.mail.quoting import REPLY_MARKER
-from deskterm.services import audit, mailbox, signals
+from deskterm.services import audit, mailbox, signals, tracking
 from deskterm.store.db import db, retry_when_busy, write_transaction
 from deskterm.store.models import Contact, Entry, Follower, OutboxMessage, Ticket
 
@@ -199,6 +199,7 @@ def _queue(
                      f"{config.mail.auto_cap_hours:g}h")
         return None
     subject, body = render(kind, values, config.language)
+    body = tracking.with_follow_link(body, ticket.id, config, config.language, values.get("token"))
     known = _known_ids(ticket.id)
     message_id = ids.make_message_id(ticket.id, secret, config.mail.domain)
     in_reply_to = _customer_reply_target(ticket.id) if kind == "reply" else None

@@ -329,6 +329,54 @@ class RuleHit(BaseModel):
         indexes = ((("rule", "ticket", "anchor"), True),)
 
 
+class CustomerAccount(BaseModel):
+    """m0009: a requester who registered in the portal."""
+
+    id = AutoField()
+    contact = ForeignKeyField(Contact, unique=True, on_delete="CASCADE")
+    password_hash = TextField(null=True)  # argon2id; null until a password is set
+    language = CharField(null=True)  # null: from the browser's Accept-Language
+    timezone = CharField(default="UTC")
+    page_size = IntegerField(default=20)
+    sms_opt_in = BooleanField(default=False)
+    confirmed_at = DateTimeField(null=True)
+    created_at = DateTimeField()
+
+
+class PortalSession(BaseModel):
+    """m0009: a logged-in browser; the cookie holds the token, the row only its sha256."""
+
+    id = AutoField()
+    account = ForeignKeyField(CustomerAccount, on_delete="CASCADE")
+    token_hash = CharField(unique=True)
+    created_at = DateTimeField()
+    expires_at = DateTimeField(index=True)
+
+
+class PortalLink(BaseModel):
+    """m0009: a one-time link sent by mail (confirm registration, reset password)."""
+
+    id = AutoField()
+    account = ForeignKeyField(CustomerAccount, on_delete="CASCADE")
+    purpose = CharField()  # confirm | reset
+    token_hash = CharField(unique=True)
+    created_at = DateTimeField()
+    expires_at = DateTimeField()
+    used_at = DateTimeField(null=True)
+
+
+class LoginFailure(BaseModel):
+    """m0009: one failed portal login, counted per account and per address."""
+
+    id = AutoField()
+    scope = CharField()  # account | address
+    key = CharField()
+    at = DateTimeField()
+
+    class Meta:
+        indexes = ((("scope", "key", "at"), False),)
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     Organisation,
     Contact,
@@ -356,4 +404,8 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     Setting,
     SlaBreach,
     RuleHit,
+    CustomerAccount,
+    PortalSession,
+    PortalLink,
+    LoginFailure,
 )

@@ -41,10 +41,18 @@ def current_version(db: Database) -> int:
     return row[0] or 0
 
 
+def applied_versions(db: Database) -> set[int]:
+    """The versions recorded in `schema_version`."""
+    current_version(db)  # makes the table on an empty database
+    return {row[0] for row in db.execute_sql('SELECT "version" FROM "schema_version"')}
+
+
 def upgrade(db: Database) -> list[int]:
-    """Apply every missing migration; return the versions applied."""
+    """Apply every missing migration in VERSION order (also one that fills a gap in the
+    numbering, released after a higher one); return the versions applied."""
     applied: list[int] = []
     start = current_version(db)
+    done = applied_versions(db)
     if start > latest_version():
         from deskterm.domain import Refused
 
@@ -53,7 +61,7 @@ def upgrade(db: Database) -> list[int]:
             "upgrade deskterm"
         )
     for module in _migrations():
-        if module.VERSION <= start:
+        if module.VERSION in done:
             continue
         with write_transaction():
             # Another process may have applied it while this one waited for the lock.

@@ -1,0 +1,39 @@
+"""The portal's Starlette app: routes, static files, the one error handler; and `serve`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from deskterm.config import Config, load_config
+from deskterm.portal import account, tickets
+from deskterm.portal.web import http_error
+from deskterm.services.portal_settings import portal_settings
+
+STATIC = Path(__file__).parent / "static"
+
+
+def make_app(config: Config | None = None) -> Starlette:
+    """The portal for the open database (`store.db.open_db` first) and the desk config."""
+    config = config or load_config()
+    app = Starlette(
+        routes=[*tickets.routes, *account.routes,
+                Mount("/static", StaticFiles(directory=str(STATIC)), name="static")],
+        exception_handlers={HTTPException: http_error},
+    )
+    app.state.settings = portal_settings(config)
+    app.state.desk_name = config.desk_name
+    return app
+
+
+def serve(host: str, port: int, *, proxy: bool = False) -> None:
+    """Run the portal with uvicorn (`proxy`: trust X-Forwarded-* from a local proxy)."""
+    import uvicorn
+
+    uvicorn.run(make_app(), host=host, port=port, proxy_headers=proxy,
+                forwarded_allow_ips="127.0.0.1" if proxy else None, log_level="info",
+                server_header=False)

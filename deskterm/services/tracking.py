@@ -1,0 +1,171 @@
+"""Tracking links: signed, expiring tokens that open one ticket's page without an account.
+
+A token is `<ticket>.<contact>.<expires>.<key id>.<mac>`: the MAC (HMAC-SHA256, 128 bits,
+base64url) covers the first four parts, so nobody can change the ticket, the customer or
+the expiry. The keys are a ring kept in the database: `rotate()` adds a new signing key and
+keeps the old ones verifying until `retire_old()`, so a leaked key can be replaced without
+breaking every link at once. The same ring signs the portal's cookies and CSRF tokens.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from datetime import datetime, timedelta
+
+from deskterm import clock
+from deskterm.domain import Actor, CustomerScope, NotFound, Refused
+from deskterm.services import audit
+from deskterm.store.db import db
+from deskterm.store.models import Contact, Setting, Ticket
+
+_RING_KEY = "portal.keys"
+
+
+class LinkExpired(Refused):
+    """A genuine tracking link whose time is up."""
+
+
+# --- the key ring -----------------------------------------------------------------
+
+
+def _load_ring() -> list[dict[str, str]]:
+    row = Setting.get_or_none(Setting.key == _RING_KEY)
+    return json.loads(row.value) if row else []
+
+
+def _save_ring(ring: list[dict[str, str]]) -> None:
+    Setting.insert(key=_RING_KEY, value=json.dumps(ring)).on_conflict(
+        conflict_target=[Setting.key], update={Setting.value: json.dumps(ring)}
+    ).execute()
+
+
+def _new_key() -> dict[str, str]:
+    return {"id": secrets.token_hex(3), "secret": secrets.token_hex(32),
+            "created": clock.now().isoformat(timespec="seconds")}
+
+
+def keys() -> list[tuple[str, bytes]]:
+    """(key id, secret) of every verifying key, the signing key last (made on first use)."""
+    ring = _load_ring()
+    if not ring:
+        with db.atomic():
+            ring = _load_ring()
+            if not ring:
+                ring = [_new_key()]
+                _save_ring(ring)
+    return [(k["id"], bytes.fromhex(k["secret"])) for k in ring]
+
+
+def rotate(actor: Actor) -> str:
+    """Start signing with a new key (old keys keep verifying); return its id."""
+    with db.atomic():
+        ring = _load_ring() or [_new_key()]
+        new = _new_key()
+        _save_ring([*ring, new])
+        audit.record(None, actor, "portal_key_rotated", "portal.keys", ring[-1]["id"], new["id"])
+    return new["id"]
+
+
+def retire_old(actor: Actor) -> int:
+    """Forget every key but the signing one (links and logins made with them stop working);
+    return how many were dropped."""
+    with db.atomic():
+        ring = _load_ring()
+        if len(ring) <= 1:
+            return 0
+        _save_ring(ring[-1:])
+        audit.record(None, actor, "portal_keys_retired", "portal.keys",
+                     ",".join(k["id"] for k in ring[:-1]), ring[-1]["id"])
+    return len(ring) - 1
+
+
+def sign(text: str) -> str:
+    """`<key id>.<mac>` of `text` with the current signing key."""
+    kid, secret = keys()[-1]
+    return f"{kid}.{_mac(secret, text)}"
+
+
+def verify(text: str, signature: str) -> bool:
+    """Whether `signature` (from `sign`) is valid for `text` under any key of the ring."""
+    kid, _, mac = signature.partition(".")
+    for key_id, secret in keys():
+        if hmac.compare_digest(key_id, kid):
+            return hmac.compare_digest(_mac(secret, text), mac)
+    return False
+
+
+def _mac(secret: bytes, text: str) -> str:
+    digest = hmac.new(secret, text.encode("utf-8"), hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+# --- tracking tokens ----------------------------------------------------------------
+
+
+def make_token(ticket_id: int, contact_id: int, days: int = 30,
+               now: datetime | None = None) -> str:
+    """A tracking token for `ticket_id` as seen by its requester `contact_id`."""
+    expires = int(((now or clock.now()) + timedelta(days=days)).timestamp())
+    body = f"{ticket_id}.{contact_id}.{expires}"
+    return f"{body}.{sign('track:' + body)}"
+
+
+def open_token(token: str) -> CustomerScope:
+    """The scope a tracking token grants (that one ticket); NotFound for anything forged
+    or mangled, LinkExpired for a genuine one past its time."""
+    parts = (token or "").split(".")
+    if len(parts) != 5 or not all(p.isascii() and p for p in parts):
+        raise NotFound("no such ticket")
+    ticket_s, contact_s, expires_s, kid, mac = parts
+    if not (ticket_s.isdigit() and contact_s.isdigit() and expires_s.isdigit()):
+        raise NotFound("no such ticket")
+    body = f"{ticket_s}.{contact_s}.{expires_s}"
+    if len(body) > 60 or not verify("track:" + body, f"{kid}.{mac}"):
+        raise NotFound("no such ticket")
+    if int(expires_s) < clock.now().timestamp():
+        raise LinkExpired("this link has expired")
+    ticket_id, contact_id = int(ticket_s), int(contact_s)
+    row = (Ticket.select(Ticket.id, Contact.email).join(Contact, on=Ticket.requester == Contact.id)
+           .where((Ticket.id == ticket_id) & (Ticket.requester == contact_id)).tuples().first())
+    if row is None:  # the ticket went to another requester, or was deleted
+        raise NotFound("no such ticket")
+    return CustomerScope(contact_id=contact_id, email=row[1], ticket_id=ticket_id)
+
+
+def link_for(base_url: str, ticket_id: int, days: int = 30) -> str | None:
+    """The tracking URL of a ticket for its requester, or None without a portal URL."""
+    if not base_url:
+        return None
+    row = Ticket.select(Ticket.requester).where(Ticket.id == ticket_id).first()
+    if row is None:
+        return None
+    return f"{base_url.rstrip('/')}/t/{make_token(ticket_id, row.requester_id, days)}"
+
+
+def with_follow_link(body: str, ticket_id: int, config, language: str,
+                     token: str | None = None) -> str:
+    """A notification body with the "follow your ticket here" link added (before the body
+    token), when the desk has a portal URL; unchanged otherwise or if it has the link."""
+    from deskterm.domain import BadInput
+    from deskterm.portal import i18n
+    from deskterm.services.portal_settings import portal_settings
+
+    try:
+        settings = portal_settings(config)
+    except BadInput:  # a broken [portal] section must not stop the desk's mail
+        return body
+    if f"{settings.url}/t/" in body:
+        return body
+    url = link_for(settings.url, ticket_id, settings.tracking_days)
+    if url is None:
+        return body
+    _ = i18n.gettext_for(language)
+    line = _("Follow your ticket here: %(url)s") % {"url": url}
+    if token and token in body:
+        head, _, tail = body.rpartition(token)
+        return f"{head.rstrip()}\n\n{line}\n{token}{tail}"
+    return f"{body.rstrip()}\n\n{line}\n"
