@@ -275,14 +275,15 @@ def authenticate(email: str, password: str, address: str) -> CustomerScope:
     contact = Contact.get_or_none(Contact.email == account_key)
     account = contact and CustomerAccount.get_or_none(CustomerAccount.contact == contact.id)
     ok = _verify(account.password_hash if account else None, (password or "")[:MAX_PASSWORD])
-    with db.atomic():
-        if not ok:
+    if not ok:
+        with db.atomic():
             now = _now()
             LoginFailure.insert_many([
                 {"scope": "account", "key": account_key, "at": now},
                 {"scope": "address", "key": address_key, "at": now},
             ]).execute()
-            raise Refused(_WRONG)
+        raise Refused(_WRONG)
+    with db.atomic():
         LoginFailure.delete().where(
             (LoginFailure.scope == "account") & (LoginFailure.key == account_key)
         ).execute()

@@ -18,7 +18,7 @@ def _refs(html: str) -> list[str]:
 
 
 def _thread_bodies(html: str) -> list[str]:
-    return re.findall(r'<div class="body">(.*?)</div>', html, re.S)
+    return re.findall(r'<div class="body" dir="auto">(.*?)</div>', html, re.S)
 
 
 def test_anonymous_form_to_ticket_page_to_reply(browser):
