@@ -32,7 +32,7 @@ from deskterm.domain import (
 )
 from deskterm.services import audit, customer_access, directory, tickets
 from deskterm.services.portal_settings import PortalSettings
-from deskterm.store.db import db
+from deskterm.store.db import retry_when_busy, write_transaction
 from deskterm.store.models import Attachment, Contact, Entry, Queue, Ticket
 
 LIMITS = {"subject": 200, "text": 20_000, "name": 200, "phone": 40, "contract_no": 64,
@@ -150,6 +150,7 @@ def _validate(form: NewTicketForm, scope: CustomerScope | None, settings: Portal
     return errors, values
 
 
+@retry_when_busy
 def open_ticket(scope: CustomerScope | None, form: NewTicketForm,
                 files: Sequence[NewAttachment], settings: PortalSettings
                 ) -> tuple[int, CustomerScope]:
@@ -168,7 +169,7 @@ def open_ticket(scope: CustomerScope | None, form: NewTicketForm,
         for c in settings.form_for(queue.slug).custom if values.get(f"custom.{c.name}")
     ]
     body = "\n".join(custom_lines) + ("\n\n" if custom_lines else "") + values["text"]
-    with db.atomic():
+    with write_transaction():
         contact = directory.ensure_contact_row(email, values["name"] or None)
         actor = CustomerScope(contact_id=contact.id, email=contact.email).actor
         changes = {k: values[k] for k in ("phone", "contract_no") if values[k]}

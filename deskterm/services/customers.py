@@ -31,7 +31,7 @@ from deskterm.domain import (
 )
 from deskterm.portal import i18n
 from deskterm.services import audit, directory
-from deskterm.store.db import db
+from deskterm.store.db import retry_when_busy, write_transaction
 from deskterm.store.models import (
     Contact,
     CustomerAccount,
@@ -136,6 +136,7 @@ def _send_link(account: CustomerAccount, email: str, purpose: str, base_url: str
 # --- registration ------------------------------------------------------------------------
 
 
+@retry_when_busy
 def register(email: str, name: str, *, language: str, base_url: str,
              mode: str = "link") -> None:
     """Start an account for `email`: a one-time link (or a generated password) by mail.
@@ -148,7 +149,7 @@ def register(email: str, name: str, *, language: str, base_url: str,
     except BadInput:
         raise FormInvalid({"email": "invalid_email"}) from None
     name = (name or "").strip()[:200]
-    with db.atomic():
+    with write_transaction():
         contact = directory.ensure_contact_row(address, name or None)
         account = CustomerAccount.get_or_none(CustomerAccount.contact == contact.id)
         if account is None:
@@ -177,13 +178,14 @@ def register(email: str, name: str, *, language: str, base_url: str,
             _send_link(account, address, "confirm", base_url, language)
 
 
+@retry_when_busy
 def request_reset(email: str, *, language: str, base_url: str) -> None:
     """Mail a password-reset link if the address has an account (silently nothing if not)."""
     try:
         address = directory.normalise_email(email)
     except BadInput:
         return
-    with db.atomic():
+    with write_transaction():
         contact = Contact.get_or_none(Contact.email == address)
         account = contact and CustomerAccount.get_or_none(CustomerAccount.contact == contact.id)
         if account is not None:
@@ -204,13 +206,14 @@ def _live_link(purpose: str, token: str) -> PortalLink | None:
     return link
 
 
+@retry_when_busy
 def use_link(purpose: str, token: str, password: str) -> CustomerScope:
     """Set the password through a one-time link (confirm or reset), which then stops
     working; every other session of the account ends. Refused for a used, expired or
     unknown link."""
     check_password(password)
     hashed = HASHER.hash(password)
-    with db.atomic():
+    with write_transaction():
         link = _live_link(purpose, token)
         if link is None:
             raise Refused("this link has expired or was already used")
@@ -259,6 +262,7 @@ def _verify(password_hash: str | None, password: str) -> bool:
         return False
 
 
+@retry_when_busy
 def authenticate(email: str, password: str, address: str) -> CustomerScope:
     """The customer for an e-mail and password, from client `address`.
 
@@ -276,14 +280,14 @@ def authenticate(email: str, password: str, address: str) -> CustomerScope:
     account = contact and CustomerAccount.get_or_none(CustomerAccount.contact == contact.id)
     ok = _verify(account.password_hash if account else None, (password or "")[:MAX_PASSWORD])
     if not ok:
-        with db.atomic():
+        with write_transaction():
             now = _now()
             LoginFailure.insert_many([
                 {"scope": "account", "key": account_key, "at": now},
                 {"scope": "address", "key": address_key, "at": now},
             ]).execute()
         raise Refused(_WRONG)
-    with db.atomic():
+    with write_transaction():
         LoginFailure.delete().where(
             (LoginFailure.scope == "account") & (LoginFailure.key == account_key)
         ).execute()
@@ -298,10 +302,11 @@ def authenticate(email: str, password: str, address: str) -> CustomerScope:
 # --- sessions -------------------------------------------------------------------------------
 
 
+@retry_when_busy
 def start_session(scope: CustomerScope, hours: int) -> str:
     """A new session for a logged-in customer; return the token for the cookie."""
     token = secrets.token_urlsafe(32)
-    with db.atomic():
+    with write_transaction():
         PortalSession.delete().where(PortalSession.expires_at < _now()).execute()
         PortalSession.create(account=scope.account_id, token_hash=_digest(token),
                              created_at=_now(),
@@ -319,9 +324,10 @@ def session_scope(token: str) -> CustomerScope | None:
     return _scope(CustomerAccount.get_by_id(session.account_id))
 
 
+@retry_when_busy
 def end_session(token: str) -> None:
     """Log out: the session token stops working at once, even if replayed."""
-    with db.atomic():
+    with write_transaction():
         PortalSession.delete().where(PortalSession.token_hash == _digest(token or "")).execute()
 
 
@@ -334,6 +340,7 @@ def account(scope: CustomerScope) -> CustomerAccountInfo:
     return _info(row, Contact.get_by_id(row.contact_id))
 
 
+@retry_when_busy
 def update_settings(scope: CustomerScope, *, timezone: str, language: str | None,
                     page_size: int) -> CustomerAccountInfo:
     """Change time zone, interface language (None: from the browser) and page size."""
@@ -346,7 +353,7 @@ def update_settings(scope: CustomerScope, *, timezone: str, language: str | None
         errors["page_size"] = "invalid_choice"
     if errors:
         raise FormInvalid(errors)
-    with db.atomic():
+    with write_transaction():
         row = CustomerAccount.get_by_id(scope.account_id)
         before = (row.timezone, row.language, row.page_size)
         row.timezone, row.language, row.page_size = timezone, language, page_size
@@ -356,13 +363,14 @@ def update_settings(scope: CustomerScope, *, timezone: str, language: str | None
     return account(scope)
 
 
+@retry_when_busy
 def change_password(scope: CustomerScope, current: str, new: str, keep_token: str) -> None:
     """Change the password (the current one is required); other sessions end."""
     row = CustomerAccount.get_by_id(scope.account_id)
     if not _verify(row.password_hash, (current or "")[:MAX_PASSWORD]):
         raise FormInvalid({"current_password": "wrong_password"})
     check_password(new)
-    with db.atomic():
+    with write_transaction():
         row.password_hash = HASHER.hash(new)
         row.save()
         PortalSession.delete().where(
@@ -384,18 +392,20 @@ def time_zones() -> frozenset[str]:
 _ZONES: frozenset[str] | None = None
 
 
+@retry_when_busy
 def set_sms(scope: CustomerScope, opt_in: bool) -> None:
     """Remember the customer's "notify me by SMS" choice on their account, if they have one."""
-    with db.atomic():
+    with write_transaction():
         CustomerAccount.update(sms_opt_in=opt_in).where(
             CustomerAccount.contact == scope.contact_id
         ).execute()
 
 
+@retry_when_busy
 def set_language(scope: CustomerScope, language: str) -> None:
     """Keep the language the customer picked from the menu on their account."""
     if language not in i18n.LANGUAGES:
         raise FormInvalid({"language": "invalid_choice"})
-    with db.atomic():
+    with write_transaction():
         CustomerAccount.update(language=language).where(
             CustomerAccount.id == scope.account_id).execute()

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from deskterm import clock
 from deskterm.domain import Actor, CustomerScope, NotFound, Refused
 from deskterm.services import audit
-from deskterm.store.db import db
+from deskterm.store.db import retry_when_busy, write_transaction
 from deskterm.store.models import Contact, Setting, Ticket
 
 _RING_KEY = "portal.keys"
@@ -52,7 +52,7 @@ def keys() -> list[tuple[str, bytes]]:
     """(key id, secret) of every verifying key, the signing key last (made on first use)."""
     ring = _load_ring()
     if not ring:
-        with db.atomic():
+        with write_transaction():
             ring = _load_ring()
             if not ring:
                 ring = [_new_key()]
@@ -60,9 +60,10 @@ def keys() -> list[tuple[str, bytes]]:
     return [(k["id"], bytes.fromhex(k["secret"])) for k in ring]
 
 
+@retry_when_busy
 def rotate(actor: Actor) -> str:
     """Start signing with a new key (old keys keep verifying); return its id."""
-    with db.atomic():
+    with write_transaction():
         ring = _load_ring() or [_new_key()]
         new = _new_key()
         _save_ring([*ring, new])
@@ -70,10 +71,11 @@ def rotate(actor: Actor) -> str:
     return new["id"]
 
 
+@retry_when_busy
 def retire_old(actor: Actor) -> int:
     """Forget every key but the signing one (links and logins made with them stop working);
     return how many were dropped."""
-    with db.atomic():
+    with write_transaction():
         ring = _load_ring()
         if len(ring) <= 1:
             return 0
