@@ -34,6 +34,7 @@ def serve(host: str, port: int, *, proxy: bool = False) -> None:
     """Run the portal with uvicorn (`proxy`: trust X-Forwarded-* from a local proxy)."""
     import uvicorn
 
+    # No access log: tracking links carry their token in the path.
     uvicorn.run(make_app(), host=host, port=port, proxy_headers=proxy,
                 forwarded_allow_ips="127.0.0.1" if proxy else None, log_level="info",
-                server_header=False)
+                access_log=False, server_header=False)

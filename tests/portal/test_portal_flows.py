@@ -276,3 +276,44 @@ def test_rotated_key_keeps_old_links_until_retired(browser):
     assert browser.get(link).status == 200
     tracking.retire_old(ana)
     assert browser.get(link).status == 404
+
+
+def test_session_cookie_is_httponly_samesite_expiring_and_secure_behind_https(portal_config):
+    from portal_helpers import Browser
+    from starlette.testclient import TestClient
+
+    from deskterm.portal.app import make_app
+
+    for base, secure in (("http://testserver", False), ("https://testserver", True)):
+        browser = Browser(TestClient(make_app(portal_config), base_url=base))
+        register_and_log_in(browser, email=f"{base[:5]}@example.ba")
+        browser.get("/account/login")
+        response = browser.client.post("/account/login", data={
+            "csrf": browser.last.csrf(), "email": f"{base[:5]}@example.ba",
+            "password": "correct horse battery"}, follow_redirects=False)
+        cookie = response.headers["set-cookie"]
+        assert cookie.startswith("dt_session=")
+        assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
+        assert f"Max-Age={336 * 3600}" in cookie
+        assert ("Secure" in cookie) is secure, cookie
+        browser.submit("/account/logout", {}, from_page="/")
+
+
+def test_account_mail_is_delivered_like_any_other(browser, portal_config, tmp_path):
+    import mailbox as std_mailbox
+    from dataclasses import replace
+
+    from deskterm.mail.outbound import send_due
+
+    browser.get("/account/register")
+    browser.submit("/account/register", {"email": "nina@example.hr", "name": "Nina"})
+    outbox = tmp_path / "sent"
+    config = replace(portal_config, mail=replace(portal_config.mail, outbox_dir=str(outbox)))
+    summary = send_due(config)
+    assert len(summary.sent) == 1 and not summary.failed
+    [message] = list(std_mailbox.Maildir(str(outbox)))
+    assert message["To"] == "nina@example.hr"
+    assert message["Subject"] == "Confirm your account at Example Support"
+    assert message["Auto-Submitted"] == "auto-generated"
+    text = message.get_payload()[0].get_payload(decode=True).decode()
+    assert "http://testserver/account/confirm/" in text
