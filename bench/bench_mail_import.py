@@ -19,9 +19,9 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from deskterm.config import Config, MailSettings
-from deskterm.mail.inbound import Importer
 from deskterm.mail.sources import read_path
 from deskterm.services import directory, notifications
+from deskterm.services.inbound import Importer
 from deskterm.store.db import open_db
 
 SAMPLES = [

@@ -41,11 +41,11 @@ def _json(result):
 
 def test_import_folder_then_again(run):
     first = _json(run("mail", "import", str(CORPUS), "--json"))
-    assert first["counts"] == {"created": 8, "threaded": 2, "ignored": 3}
+    assert first["counts"] == {"created": 8, "threaded": 2, "ignored": 3, "skipped": 1}
     billing = next(m for m in first["messages"] if m["source"].startswith("05"))
     assert billing["subject"] == "Двойное списание по счёту"
     again = _json(run("mail", "import", str(CORPUS), "--json"))
-    assert again["counts"] == {"duplicate": 13}
+    assert again["counts"] == {"duplicate": 13, "skipped": 1}
     table = run("mail", "import", str(CORPUS / "10-stranger-subject-ref.eml"))
     assert table.exit_code == 0 and "1 duplicate" in table.stdout
 
@@ -85,7 +85,8 @@ def test_quarantine_list_and_retry(run, tmp_path):
     result = _json(run("mail", "import", str(bad), "--json"))
     assert result["counts"] == {"quarantined": 1}
     (item,) = _json(run("mail", "quarantine", "list", "--json"))
-    assert item["reason"] == "no sender address" and Path(item["raw_path"]).is_file()
+    assert item["reason"] == "no sender address (no From, Sender, Reply-To or Return-Path)"
+    assert Path(item["raw_path"]).is_file()
     retried = _json(run("mail", "quarantine", "retry", str(item["id"]), "--json"))
     assert retried["counts"] == {"quarantined": 1}  # still no sender: stays, is not lost
     assert len(_json(run("mail", "quarantine", "list", "--json"))) == 1
@@ -114,3 +115,22 @@ def test_watch_once_on_a_maildir_imports_and_sends(run, tmp_path):
     assert "'created': 1" in result.stdout and "'ignored': 1" in result.stdout
     assert "out: 1 sent" in result.stdout
     assert run("mail", "watch", "--once").exit_code == 2  # no IMAP host and no --path
+
+
+def test_save_attachment_refuses_existing_files_and_symlinks(run, tmp_path):
+    _json(run("mail", "import", str(CORPUS / "05-russian-cp1251-attachments.eml"), "--json"))
+    att = Ticket.select().first().entries[0].attachments[0]
+    target = tmp_path / "out.pdf"
+    target.write_bytes(b"keep me")
+    refused = run("ticket", "save-attachment", str(att.id), str(target))
+    assert refused.exit_code == 1 and "give --force" in refused.output
+    assert target.read_bytes() == b"keep me"
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(b"do not touch")
+    link = tmp_path / "link.pdf"
+    link.symlink_to(secret)
+    assert run("ticket", "save-attachment", str(att.id), str(link)).exit_code == 1
+    forced = run("ticket", "save-attachment", str(att.id), str(link), "--force")
+    assert forced.exit_code == 0, forced.output
+    assert secret.read_bytes() == b"do not touch" and not link.is_symlink()
+    assert link.read_bytes()[:4] == b"%PDF"

@@ -14,9 +14,9 @@ from email.message import EmailMessage
 import pytest
 
 from deskterm.config import Config, ImapSettings, MailSettings
-from deskterm.mail.inbound import Importer
 from deskterm.mail.sources import fetch_imap
 from deskterm.services import mailbox, notifications, signals
+from deskterm.services.inbound import Importer
 from deskterm.store.models import Ticket
 
 

@@ -15,9 +15,9 @@ from deskterm import clock
 from deskterm.config import Config, MailSettings
 from deskterm.domain import Status
 from deskterm.mail import ids
-from deskterm.mail.inbound import Importer
 from deskterm.mail.sources import read_path
 from deskterm.services import audit, directory, mailbox, notifications, signals, tickets
+from deskterm.services.inbound import Importer
 from deskterm.store.models import OutboxMessage, Ticket
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "mail"
@@ -68,7 +68,7 @@ def outbox(ticket_id: int, kind: str | None = None) -> list[OutboxMessage]:
 def test_corpus_import_makes_expected_tickets_and_threads(mail_desk):
     summary = Importer(mail_desk).import_many(read_path(CORPUS))
     by_file = {r.source[:2]: r for r in summary.results}
-    assert summary.counts == {"created": 8, "threaded": 2, "ignored": 3}
+    assert summary.counts == {"created": 8, "threaded": 2, "ignored": 3, "skipped": 1}
     selma = by_file["01"].ticket_id
     assert by_file["07"].status == "threaded" and by_file["07"].ticket_id == selma
     assert by_file["11"].ticket_id == by_file["02"].ticket_id
@@ -93,7 +93,7 @@ def test_corpus_import_makes_expected_tickets_and_threads(mail_desk):
     assert tickets.get_ticket(by_file["06"].ticket_id).entries[0].attachments[0].size == 70
     # importing again changes nothing
     again = Importer(mail_desk).import_many(read_path(CORPUS))
-    assert again.counts == {"duplicate": 13}
+    assert again.counts == {"duplicate": 13, "skipped": 1}
     assert Ticket.select().count() == 8
 
 
@@ -295,3 +295,82 @@ def test_queue_address_routes_in_and_answers_out(mail_desk):
     assert Importer(mail_desk).import_raw(
         message(sender="billing@desk.example", Message_ID="<own@desk.example>"), "own"
     ).status == "ignored"
+
+
+# --- strangers and threading (issue 9, item 8) ------------------------------------------
+
+
+def test_stranger_replying_to_an_unsigned_message_id_gets_a_new_linked_ticket(mail_desk):
+    importer = Importer(mail_desk)
+    first = importer.import_raw(message(Message_ID="<c1@customer.example>"), "a")
+    sneaky = message(sender="eve@evil.example", subject="Re: Printer on fire",
+                     In_Reply_To="<c1@customer.example>", Cc="mallory@evil.example",
+                     Message_ID="<e1@evil.example>", body="Send the invoice to me.")
+    prediction = importer.explain(sneaky)
+    result = importer.import_raw(sneaky, "b")
+    assert result.status == "created" and result.ticket_id != first.ticket_id
+    assert prediction["action"] == result.reason == (
+        f"new ticket, linked to #{first.ticket_id} in queue general "
+        f"(eve@evil.example is not a participant of #{first.ticket_id})"
+    )
+    victim = tickets.get_ticket(first.ticket_id)
+    assert [f.email for f in victim.followers] == []
+    assert [e.body for e in victim.public_entries] == ["It is on fire."]
+    own = tickets.get_ticket(result.ticket_id)
+    assert own.linked_to == first.ticket_id and own.requester.email == "eve@evil.example"
+    # the requester replying to their own unsigned Message-ID still threads
+    again = importer.import_raw(message(In_Reply_To="<c1@customer.example>", body="Any news?",
+                                        Message_ID="<c2@customer.example>"), "c")
+    assert (again.status, again.ticket_id) == ("threaded", first.ticket_id)
+
+
+def test_forwarded_reply_by_signed_message_id_threads_but_adds_no_followers(mail_desk):
+    importer = Importer(mail_desk)
+    first = importer.import_raw(message(), "a")
+    (confirmation,) = outbox(first.ticket_id)
+    colleague = message(sender="boss@customer.example", subject="Re: " + confirmation.subject,
+                        In_Reply_To=confirmation.message_id, Cc="outsider@else.example",
+                        body="I am Jana's manager: this is urgent.")
+    result = importer.import_raw(colleague, "b")
+    assert (result.status, result.ticket_id) == ("threaded", first.ticket_id)
+    detail = tickets.get_ticket(first.ticket_id)
+    assert [f.email for f in detail.followers] == []
+    assert detail.public_entries[-1].body == "I am Jana's manager: this is urgent."
+    assert detail.entries[-1].body == (
+        "Mail: Cc of non-participant boss@customer.example not added as followers")
+    # the requester's own Cc on a reply does add a follower
+    own = message(In_Reply_To=confirmation.message_id, Cc="colleague@customer.example",
+                  Message_ID="<own@customer.example>", body="Adding my colleague.")
+    importer.import_raw(own, "c")
+    assert [f.email for f in tickets.get_ticket(first.ticket_id).followers] == [
+        "colleague@customer.example"]
+
+
+def test_reused_message_id_with_other_content_is_imported_and_noted(mail_desk):
+    importer = Importer(mail_desk)
+    one = importer.import_raw(message(Message_ID="<same@x.example>", body="first"), "a")
+    two = importer.import_raw(message(Message_ID="<same@x.example>", subject="Other",
+                                      body="second"), "b")
+    assert one.status == "created" and two.status == "created"
+    assert two.ticket_id != one.ticket_id
+    assert tickets.get_ticket(two.ticket_id).entries[-1].body == (
+        "Mail: Message-ID <same@x.example> was used before by other content")
+    assert importer.import_raw(message(Message_ID="<same@x.example>", subject="Other",
+                                       body="second"), "c").status == "duplicate"
+
+
+def test_merging_tickets_of_different_requesters_adds_no_followers(mail_desk):
+    importer = Importer(mail_desk)
+    a = importer.import_raw(message(sender="jana@customer.example", Cc="cc@customer.example",
+                                    Message_ID="<a@x.example>"), "a")
+    b = importer.import_raw(message(sender="ivo@other.example", Message_ID="<b@x.example>"), "b")
+    ana = directory.actor_for("ana")
+    assert tickets.merge_warning(a.ticket_id, b.ticket_id) == (
+        f"#{a.ticket_id} is from jana@customer.example and #{b.ticket_id} from "
+        f"ivo@other.example: their people are not added as followers of #{b.ticket_id} "
+        "(add them with `ticket follow`, or merge with --add-followers)"
+    )
+    merged = tickets.merge(ana, a.ticket_id, b.ticket_id)
+    assert [f.email for f in merged.followers] == []
+    assert any(e.body == "Not added as followers (other requester): jana@customer.example, "
+               "cc@customer.example" for e in merged.entries)

@@ -16,9 +16,9 @@ from deskterm import clock
 from deskterm.config import Config, MailSettings, SmtpSettings
 from deskterm.domain import Delivery, NewAttachment
 from deskterm.mail import ids
-from deskterm.mail.inbound import Importer
 from deskterm.mail.outbound import send_due
 from deskterm.services import directory, mailbox, notifications, signals, tickets
+from deskterm.services.inbound import Importer
 
 SECRET = "smtp-test-secret"
 

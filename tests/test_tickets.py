@@ -251,10 +251,11 @@ def test_merge_combines_threads_in_time_order(ana):
     with clock.frozen_at(start + timedelta(minutes=10)):
         tickets.reply(ana, a.id, "A2")
     with clock.frozen_at(start + timedelta(minutes=15)):
-        merged = tickets.merge(ana, a.id, b.id)
+        merged = tickets.merge(ana, a.id, b.id, add_followers=True)
     bodies = [e.body for e in merged.entries if e.kind is not EntryKind.SYSTEM]
     assert bodies == ["A1", "B1", "A2"]
     assert merged.tags == ("printer", "vip")
+    # different requesters: the source's requester follows only because it was asked
     assert "amra.hadzic@example.ba" in [f.email for f in merged.followers]
     source = tickets.get_ticket(a.id)
     assert source.status is Status.CLOSED and source.merged_into == b.id

@@ -55,26 +55,58 @@ def _show_summary(summary, as_json: bool, started: float) -> None:
     out.print(f"{counts} in {elapsed:.1f}s")
 
 
+#: sysexits.h EX_TEMPFAIL: a mail server keeps the message and delivers it again later.
+EX_TEMPFAIL = 75
+
+
 @app.command("import")
 def import_command(
     ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(help="A Maildir, an mbox file, a folder of .eml files "
-                                              "or one .eml file")],
+    path: Annotated[Path, typer.Argument(help="A Maildir, an mbox or MMDF file, a folder of "
+                                              "message files (any name), one message file, "
+                                              "or - for one message on standard input")],
     as_json: Json = False,
 ) -> None:
-    """Import messages from files: new tickets, replies threaded, robots ignored."""
-    from deskterm.mail.inbound import Importer
-    from deskterm.mail.sources import read_path
+    """Import messages: new tickets, replies threaded, robots ignored.
 
+    With `-` (a .forward, procmail or Postfix pipe) the exit code is what a mail server
+    understands: 0 delivered (imported, ignored or kept in quarantine), 75 try again later.
+    """
+    from deskterm.mail.sources import read_path
+    from deskterm.services.inbound import Importer
+
+    if str(path) == "-":
+        _import_stdin(ctx, as_json)
+        return
     config = _setup(ctx)
     started = time.perf_counter()
     summary = Importer(config).import_many(read_path(path))
     _show_summary(summary, as_json, started)
 
 
+def _import_stdin(ctx: typer.Context, as_json: bool) -> None:
+    """One message from a pipe; every failure that is not the message's fault is 75."""
+    import sys
+
+    from peewee import DatabaseError
+
+    from deskterm.domain import DomainError
+    from deskterm.services.inbound import Importer
+
+    started = time.perf_counter()
+    try:
+        raw = sys.stdin.buffer.read()
+        config = _setup(ctx)
+        summary = Importer(config).import_many([("stdin", raw)])
+    except (DomainError, DatabaseError, OSError) as error:
+        err.print(f"error: temporary failure, deliver again later: {error}", markup=False)
+        raise typer.Exit(EX_TEMPFAIL) from None
+    _show_summary(summary, as_json, started)
+
+
 def _fetch(config, limit: int | None):
-    from deskterm.mail.inbound import Importer, ImportSummary
     from deskterm.mail.sources import fetch_imap
+    from deskterm.services.inbound import Importer, ImportSummary
 
     importer = Importer(config)
     summary = ImportSummary()
@@ -110,9 +142,9 @@ def watch(
 ) -> None:
     """Poll for mail (IMAP or a local Maildir) and deliver the outbox, until Ctrl-C."""
     from deskterm.domain import DomainError
-    from deskterm.mail.inbound import Importer
     from deskterm.mail.outbound import send_due
     from deskterm.mail.sources import read_path
+    from deskterm.services.inbound import Importer
 
     config = _setup(ctx)
     if path is None and not config.mail.imap.host:
@@ -146,7 +178,7 @@ def parse(
 ) -> None:
     """Show how a message would be parsed and threaded, without writing anything."""
     from deskterm.domain import BadInput
-    from deskterm.mail.inbound import Importer
+    from deskterm.services.inbound import Importer
 
     if not file.is_file():
         raise BadInput(f"no such file: {file}")
@@ -269,8 +301,8 @@ def quarantine_retry(
 ) -> None:
     """Import quarantined messages again (e.g. after raising max_bytes or adding a queue)."""
     from deskterm.domain import BadInput
-    from deskterm.mail.inbound import Importer, ImportSummary
     from deskterm.services import mailbox
+    from deskterm.services.inbound import Importer, ImportSummary
 
     config = _setup(ctx)
     if retry_all:

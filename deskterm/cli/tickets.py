@@ -10,7 +10,7 @@ import typer
 
 from deskterm.cli.context import state
 from deskterm.cli.filters import with_filters
-from deskterm.cli.output import out, print_json, print_table
+from deskterm.cli.output import err, out, print_json, print_table
 from deskterm.domain import BadInput, TicketDetail, TicketRow
 
 app = typer.Typer(help="Create, show, list and change tickets.", no_args_is_help=True)
@@ -375,17 +375,24 @@ def merge(
     ctx: typer.Context,
     source: Annotated[str, typer.Argument(help="The duplicate ticket (will be closed)")],
     target: Annotated[str, typer.Argument(help="The ticket that keeps the thread")],
+    add_followers: Annotated[bool, typer.Option(
+        "--add-followers", help="Also CC the source's requester and followers when the "
+                                "tickets have different requesters")] = False,
     as_json: Json = False,
 ) -> None:
-    """Merge a duplicate ticket into another."""
+    """Merge a duplicate ticket into another (warns when the requesters differ)."""
     from deskterm.services import tickets
 
     source_id, target_id = _ref(source), _ref(target)
+    state(ctx).open()
+    warning = tickets.merge_warning(source_id, target_id)
+    if warning and not add_followers:
+        err.print(f"warning: {warning}", markup=False)
     _change(
         ctx,
         as_json,
         f"merged #{source_id} into {{ref}}",
-        lambda actor: tickets.merge(actor, source_id, target_id),
+        lambda actor: tickets.merge(actor, source_id, target_id, add_followers=add_followers),
     )
 
 
@@ -430,13 +437,15 @@ def save_attachment(
     ctx: typer.Context,
     attachment_id: Annotated[int, typer.Argument(help="Attachment id (see `ticket show`)")],
     destination: Annotated[Path, typer.Argument(help="File or folder to write to")] = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file or symlink")]
+    = False,
     as_json: Json = False,
 ) -> None:
-    """Save an attachment to a file."""
+    """Save an attachment to a file (never over an existing file or symlink without --force)."""
     from deskterm.services import attachments
 
     state(ctx).open()
-    saved = attachments.save_to(attachment_id, destination)
+    saved = attachments.save_to(attachment_id, destination, force=force)
     print_json({"attachment": attachment_id, "path": str(saved)}) if as_json else out.print(
         f"saved {saved}"
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import email
 import email.header
-import email.parser
 import hashlib
 import mimetypes
 import re
@@ -53,7 +52,8 @@ class ParsedMail:
     """What deskterm needs from a message; `body` is the new text, `text` the whole text."""
 
     message_id: str | None
-    digest: str
+    digest: str  # the de-duplication key (Message-ID and content hash)
+    content_hash: str
     from_name: str
     from_email: str
     to: list[tuple[str, str]]
@@ -321,20 +321,71 @@ def _automatic(msg: EmailMessage, from_email: str) -> tuple[str | None, bool]:
     return None, False
 
 
-def _digest(message_id: str | None, raw: bytes) -> str:
-    source = f"mid:{message_id}".encode() if message_id else raw
-    return hashlib.sha256(source).hexdigest()
+#: Headers added on the way (by relays, delivery agents, mail stores): they differ between
+#: two deliveries of one message, so the content hash leaves them out.
+_TRANSPORT_HEADERS = frozenset({
+    b"received", b"return-path", b"delivered-to", b"x-original-to", b"x-delivered-to",
+    b"envelope-to", b"x-envelope-to", b"x-envelope-from", b"status", b"x-status", b"x-uid",
+    b"x-keywords", b"content-length", b"lines", b"x-mozilla-status", b"x-mozilla-status2",
+    b"x-mozilla-keys", b"authentication-results", b"received-spf", b"x-received",
+    b"arc-seal", b"arc-message-signature", b"arc-authentication-results", b"x-imapbase",
+    b"x-gm-thrid", b"x-gmail-labels", b"x-spam-status", b"x-spam-score", b"x-spam-level",
+    b"x-spam-checker-version", b"x-spam-flag", b"x-virus-scanned", b"x-original-arrival-time",
+})
+
+
+@dataclass(frozen=True)
+class MessageKey:
+    """How a message is recognised again: its Message-ID and a hash of its content.
+
+    `digest` combines both: a duplicate is a message whose Message-ID *and* content match;
+    a reused Message-ID with other content gets another digest and is imported.
+    """
+
+    message_id: str | None
+    content_hash: str
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(f"{self.message_id or ''}\0{self.content_hash}".encode()).hexdigest()
+
+
+def message_key(raw: bytes) -> MessageKey:
+    """The key of a message from its bytes alone (no MIME parse): a message seen before is
+    skipped without decoding its body."""
+    data = raw.replace(b"\r\n", b"\n")
+    head, _, body = data.partition(b"\n\n")
+    fields: list[tuple[bytes, bytes]] = []
+    for line in head.split(b"\n"):
+        if line[:1] in (b" ", b"\t") and fields:
+            fields[-1] = (fields[-1][0], fields[-1][1] + b" " + line.strip())
+        elif b":" in line:
+            name, _, value = line.partition(b":")
+            fields.append((name.strip().lower(), value.strip()))
+    message_id = None
+    digest = hashlib.sha256()
+    for name, value in fields:
+        if name == b"message-id" and message_id is None:
+            found = _MSGID_RE.findall(value.decode("latin-1"))
+            message_id = found[0] if found else None
+        elif name not in _TRANSPORT_HEADERS:
+            digest.update(name + b":" + b" ".join(value.split()) + b"\n")
+    digest.update(b"\n" + body.rstrip())
+    return MessageKey(message_id, digest.hexdigest())
 
 
 def message_digest(raw: bytes) -> str:
-    """The de-duplication key of a message (its Message-ID, else its bytes), from the
-    headers alone: a message seen before is skipped without parsing its body."""
+    """The de-duplication key of a message (see `MessageKey`)."""
+    return message_key(raw).digest
+
+
+def parse_headers(raw: bytes) -> ParsedMail | None:
+    """Sender and subject of a message that will not be loaded whole (quarantine lists)."""
+    head = raw[:65536].replace(b"\r\n", b"\n").split(b"\n\n", 1)[0] + b"\n\n"
     try:
-        headers = email.parser.BytesHeaderParser(policy=policy.default).parsebytes(raw)
-        found = _msgids(_header(headers, "Message-ID"))
+        return parse_message(head)
     except Exception:
-        found = []
-    return _digest(found[0] if found else None, raw)
+        return None
 
 
 def parse_message(raw: bytes) -> ParsedMail:
@@ -348,8 +399,8 @@ def parse_message(raw: bytes) -> ParsedMail:
         name, addr = parseaddr(_header(msg, "From", hint))
         from_pairs = [(name, addr.lower())] if "@" in addr else [("", "")]
     from_name, from_email = from_pairs[0]
-    message_ids = _msgids(_header(msg, "Message-ID"))
-    message_id = message_ids[0] if message_ids else None
+    key = message_key(raw)
+    message_id = key.message_id
     if body_part is None:
         text = ""
     elif body_part.get_content_type() == "text/html":
@@ -368,7 +419,8 @@ def parse_message(raw: bytes) -> ParsedMail:
     reply_to = _addresses(msg, "Reply-To", hint)
     return ParsedMail(
         message_id=message_id,
-        digest=_digest(message_id, raw),
+        digest=key.digest,
+        content_hash=key.content_hash,
         from_name=from_name or "",
         from_email=from_email,
         to=_addresses(msg, "To", hint),

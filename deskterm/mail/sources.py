@@ -20,13 +20,37 @@ from deskterm.domain import BadInput, DomainError
 Message = tuple[str, "bytes | Exception"]
 
 
+class NotMail(Exception):
+    """A file that is not a mail message (skipped and reported, never imported)."""
+
+
+_HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+:")
+_MAIL_HEADERS = re.compile(
+    rb"^(from|to|subject|date|message-id|received|return-path|mime-version|sender|"
+    rb"delivered-to|reply-to|cc|in-reply-to|references)\s*:", re.I | re.M,
+)
+
+
 def _is_maildir(path: Path) -> bool:
     return path.is_dir() and (path / "cur").is_dir() and (path / "new").is_dir()
 
 
-def _is_mbox(path: Path) -> bool:
+def _sniff(head: bytes) -> str | None:
+    """What a file holds from its first bytes: mbox, mmdf, message, or None (not mail)."""
+    if head.startswith(b"From "):
+        return "mbox"
+    if head.startswith(b"\x01\x01\x01\x01"):
+        return "mmdf"
+    text = head.replace(b"\r\n", b"\n").lstrip(b"\n")
+    block = text.split(b"\n\n", 1)[0]
+    if _HEADER_LINE.match(block) and _MAIL_HEADERS.search(block):
+        return "message"
+    return None
+
+
+def _head(path: Path) -> bytes:
     with path.open("rb") as handle:
-        return handle.read(5) == b"From "
+        return handle.read(8192)
 
 
 def read_maildir(path: Path) -> Iterator[Message]:
@@ -39,41 +63,59 @@ def read_maildir(path: Path) -> Iterator[Message]:
             yield f"{path.name}/{key}", error
 
 
-def read_mbox(path: Path) -> Iterator[Message]:
-    """Every message of an mbox file."""
-    box = std_mailbox.mbox(str(path), create=False)
+def _read_box(box: std_mailbox.Mailbox, name: str) -> Iterator[Message]:
     try:
         for index, key in enumerate(box.iterkeys()):
             try:
-                yield f"{path.name}#{index + 1}", box.get_bytes(key)
+                yield f"{name}#{index + 1}", box.get_bytes(key)
             except (OSError, KeyError) as error:
-                yield f"{path.name}#{index + 1}", error
+                yield f"{name}#{index + 1}", error
     finally:
         box.close()
 
 
-def read_eml_files(paths: list[Path]) -> Iterator[Message]:
+def read_mbox(path: Path) -> Iterator[Message]:
+    """Every message of an mbox file."""
+    return _read_box(std_mailbox.mbox(str(path), create=False), path.name)
+
+
+def read_mmdf(path: Path) -> Iterator[Message]:
+    """Every message of an MMDF file (messages between ^A^A^A^A lines)."""
+    return _read_box(std_mailbox.MMDF(str(path), create=False), path.name)
+
+
+def read_files(paths: list[Path], root: Path | None = None) -> Iterator[Message]:
+    """Each file by its content: a message, an mbox or MMDF file, or skipped with a reason."""
     for file in paths:
+        name = str(file.relative_to(root)) if root else file.name
         try:
-            yield file.name, file.read_bytes()
+            kind = _sniff(_head(file))
+            if kind == "mbox":
+                yield from read_mbox(file)
+            elif kind == "mmdf":
+                yield from read_mmdf(file)
+            elif kind == "message":
+                yield name, file.read_bytes()
+            else:
+                yield name, NotMail("not a mail message (no RFC 822 headers)")
         except OSError as error:
-            yield file.name, error
+            yield name, error
 
 
 def read_path(path: Path) -> Iterator[Message]:
-    """Messages from a Maildir, an mbox file, a folder of .eml files or one .eml file."""
+    """Messages from a Maildir, an mbox or MMDF file, one message file, or a folder of
+    files of any name (each read by its content; the others reported as skipped)."""
     if not path.exists():
         raise BadInput(f"no such file or folder: {path}")
     if _is_maildir(path):
         return read_maildir(path)
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() == ".eml")
+        files = sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink()
+                       and not p.name.startswith("."))
         if not files:
-            raise BadInput(f"{path} is neither a Maildir nor a folder with .eml files")
-        return read_eml_files(files)
-    if _is_mbox(path):
-        return read_mbox(path)
-    return read_eml_files([path])
+            raise BadInput(f"{path} is an empty folder")
+        return read_files(files, path)
+    return read_files([path])
 
 
 # --- IMAP -------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from deskterm import paths
-from deskterm.domain import AttachmentInfo, BadInput, NewAttachment, NotFound
+from deskterm.domain import AttachmentInfo, BadInput, NewAttachment, NotFound, Refused
 from deskterm.store.db import db_path
 from deskterm.store.models import Attachment
 
@@ -64,13 +64,27 @@ def read_bytes(attachment_id: int) -> tuple[AttachmentInfo, bytes]:
     return info(row), (storage_dir() / row.path).read_bytes()
 
 
-def save_to(attachment_id: int, destination: Path) -> Path:
-    """Copy an attachment to `destination` (a file, or a folder to keep its name)."""
+def save_to(attachment_id: int, destination: Path, *, force: bool = False) -> Path:
+    """Copy an attachment to `destination` (a file, or a folder to keep its name).
+
+    An existing file or any symlink at the target is refused unless `force`; with `force`
+    a symlink is replaced by a regular file, never written through.
+    """
     meta, data = read_bytes(attachment_id)
-    target = destination / meta.filename if destination.is_dir() else destination
+    is_folder = destination.is_dir() and not destination.is_symlink()
+    target = destination / meta.filename if is_folder else destination
     if not target.parent.exists():
         raise BadInput(f"folder does not exist: {target.parent}")
-    target.write_bytes(data)
+    if target.is_symlink() or target.exists():
+        what = "a symlink" if target.is_symlink() else "a file"
+        if not force:
+            raise Refused(f"{target} is {what} already; give --force to replace it")
+        if target.is_dir() and not target.is_symlink():
+            raise Refused(f"{target} is a folder")
+        target.unlink()
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    with os.fdopen(os.open(target, flags, 0o644), "wb") as handle:
+        handle.write(data)
     return target
 
 

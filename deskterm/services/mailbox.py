@@ -124,9 +124,55 @@ def mail_dir() -> Path:
 def seen(digest: str) -> InboundInfo | None:
     """The earlier record of this message (by digest), unless it sits in quarantine."""
     row = InboundMessage.get_or_none(InboundMessage.digest == digest)
-    if row is None or row.status == "quarantined":
+    if row is None or row.status in ("quarantined", "claimed"):
         return None
     return _inbound_info(row)
+
+
+def claim(digest: str, message_id: str | None, source: str) -> bool:
+    """Take a message for this import (call inside the import's transaction): True when
+    it is new here or was quarantined, False when it is known (imported or ignored).
+
+    Insert-or-skip on the unique digest, so of two importers racing for one message
+    exactly one gets it; the claim commits only together with the message's outcome.
+    """
+    inserted = (
+        InboundMessage.insert(
+            digest=digest, status="claimed", message_id=(message_id or None) and message_id[:255],
+            source=source, received_at=_now_db(),
+        )
+        .on_conflict_ignore()
+        .as_rowcount()
+        .execute()
+    )
+    if inserted:
+        return True
+    retaken = (
+        InboundMessage.update(status="claimed")
+        .where((InboundMessage.digest == digest) & (InboundMessage.status == "quarantined"))
+        .execute()
+    )
+    return bool(retaken)
+
+
+def settle(digest: str, status: str, *, ticket_id: int | None, entry_id: int | None,
+           from_addr: str | None, subject: str | None, reason: str) -> None:
+    """Record the outcome of a claimed message (same transaction as the claim)."""
+    InboundMessage.update(
+        status=status, ticket=ticket_id, entry=entry_id,
+        from_addr=(from_addr or None) and from_addr[:255], subject=subject, reason=reason,
+        received_at=_now_db(),
+    ).where(InboundMessage.digest == digest).execute()
+
+
+def message_id_used(message_id: str, digest: str) -> bool:
+    """Whether another message (other content) already came with this Message-ID."""
+    return (
+        InboundMessage.select()
+        .where((InboundMessage.message_id == message_id[:255]) & (InboundMessage.digest != digest)
+               & (InboundMessage.status != "claimed"))
+        .exists()
+    )
 
 
 def _inbound_info(row: InboundMessage) -> InboundInfo:
@@ -183,9 +229,11 @@ def record_inbound(
     update = dict(values)
     if raw_path:
         update["raw_path"] = raw_path
+    # never over a message that was imported meanwhile (by another importer)
+    replaceable = InboundMessage.status.in_(["quarantined", "claimed"])
     with write_transaction():
         InboundMessage.insert(digest=digest, raw_path=raw_path, **values).on_conflict(
-            conflict_target=[InboundMessage.digest], update=update
+            conflict_target=[InboundMessage.digest], update=update, where=replaceable
         ).execute()
 
 

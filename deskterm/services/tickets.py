@@ -633,12 +633,26 @@ def log_time(actor: Actor, ticket_id: int, minutes: int, note: str = "") -> Tick
 # --- merge ----------------------------------------------------------------------
 
 
+def merge_warning(source_id: int, target_id: int) -> str | None:
+    """What an agent must know before merging: tickets of different requesters."""
+    source, target = _row(source_id), _row(target_id)
+    if source.requester_id == target.requester_id:
+        return None
+    return (f"#{source_id} is from {source.requester.email} and #{target_id} from "
+            f"{target.requester.email}: their people are not added as followers of "
+            f"#{target_id} (add them with `ticket follow`, or merge with --add-followers)")
+
+
 @retry_when_busy
-def merge(actor: Actor, source_id: int, target_id: int) -> TicketDetail:
+def merge(
+    actor: Actor, source_id: int, target_id: int, *, add_followers: bool = False
+) -> TicketDetail:
     """Merge ticket `source_id` into `target_id`.
 
-    The source's thread moves into the target (time order is kept by entry time),
-    followers and tags are unioned, and the source is closed with a pointer to the target.
+    The source's thread moves into the target (time order is kept by entry time) and
+    tags are unioned; the source is closed with a pointer to the target. The source's
+    requester and followers follow the target only when both have the same requester, or
+    when asked (`add_followers`): nobody starts getting another customer's replies silently.
     """
     if source_id == target_id:
         raise BadInput("cannot merge a ticket into itself")
@@ -658,8 +672,12 @@ def merge(actor: Actor, source_id: int, target_id: int) -> TicketDetail:
         emails = [source.requester.email] + [
             f.contact.email for f in Follower.select().where(Follower.ticket == source.id)
         ]
-        for email in emails:
-            _follow(target, actor, email)
+        if add_followers or source.requester_id == target.requester_id:
+            for email in emails:
+                _follow(target, actor, email)
+        else:
+            _system_line(target, actor, f"Not added as followers (other requester): "
+                                        f"{', '.join(dict.fromkeys(emails))}")
         _system_line(target, actor, f"Merged #{source.id} ({source.subject}) into this ticket")
         _bump(target, None)
         old_status = source.status
@@ -678,6 +696,12 @@ def merge(actor: Actor, source_id: int, target_id: int) -> TicketDetail:
         audit.record(target.id, actor, "merged_in", "merged_from", None, source.id)
         signals.emit(signals.Change("merged", target.id, actor, before=source.id, after=target.id))
     return get_ticket(target_id)
+
+
+def add_system_line(actor: Actor, ticket_id: int, text: str) -> None:
+    """A system line on the thread (how a message came in, what was not done)."""
+    with write_transaction():
+        _system_line(_row(ticket_id), actor, text)
 
 
 def surviving_ticket(ticket_id: int) -> int:
