@@ -41,11 +41,11 @@ def _json(result):
 
 def test_import_folder_then_again(run):
     first = _json(run("mail", "import", str(CORPUS), "--json"))
-    assert first["counts"] == {"created": 8, "threaded": 2, "ignored": 3, "skipped": 1}
+    assert first["counts"] == {"created": 25, "threaded": 2, "ignored": 3, "skipped": 1}
     billing = next(m for m in first["messages"] if m["source"].startswith("05"))
     assert billing["subject"] == "Двойное списание по счёту"
     again = _json(run("mail", "import", str(CORPUS), "--json"))
-    assert again["counts"] == {"duplicate": 13, "skipped": 1}
+    assert again["counts"] == {"duplicate": 30, "skipped": 1}
     table = run("mail", "import", str(CORPUS / "10-stranger-subject-ref.eml"))
     assert table.exit_code == 0 and "1 duplicate" in table.stdout
 
@@ -134,3 +134,29 @@ def test_save_attachment_refuses_existing_files_and_symlinks(run, tmp_path):
     assert forced.exit_code == 0, forced.output
     assert secret.read_bytes() == b"do not touch" and not link.is_symlink()
     assert link.read_bytes()[:4] == b"%PDF"
+
+
+def test_import_from_stdin_speaks_mail_server_exit_codes(desk, tmp_path):
+    import subprocess
+    import sys
+
+    config = Path(os.environ["DESKTERM_CONFIG"])
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[mail]\naddress = "support@desk.example"\n', encoding="utf-8")
+    raw = (CORPUS / "14-chinese-gb2312-label-gbk-bytes.eml").read_bytes()
+    command = [sys.executable, "-m", "deskterm", "--db", str(desk), "--as", "ana", "mail",
+               "import", "-", "--json"]
+    delivered = subprocess.run(command, input=raw, capture_output=True, timeout=60)
+    assert delivered.returncode == 0, delivered.stderr
+    assert json.loads(delivered.stdout)["counts"] == {"created": 1}
+    broken = tmp_path / "not-a-folder"
+    broken.write_text("a file where the desk's folder should be")
+    later = subprocess.run([*command[:4], str(broken / "desk.db"), *command[5:]], input=raw,
+                           capture_output=True, timeout=60)
+    assert later.returncode == 75
+    assert later.stderr.decode().startswith("error: temporary failure, deliver again later")
+    assert b"Traceback" not in later.stderr
+    garbage = subprocess.run(command, input=b"\x00\xff not mail", capture_output=True,
+                             timeout=60)
+    assert garbage.returncode == 0 and b"Traceback" not in garbage.stderr
+    assert json.loads(garbage.stdout)["counts"] == {"quarantined": 1}

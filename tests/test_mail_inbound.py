@@ -9,39 +9,17 @@ from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
-import pytest
+from conftest import SECRET, mail_config
 
 from deskterm import clock
-from deskterm.config import Config, MailSettings
 from deskterm.domain import Status
 from deskterm.mail import ids
 from deskterm.mail.sources import read_path
-from deskterm.services import audit, directory, mailbox, notifications, signals, tickets
+from deskterm.services import audit, directory, mailbox, tickets
 from deskterm.services.inbound import Importer
 from deskterm.store.models import OutboxMessage, Ticket
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "mail"
-SECRET = "test-secret"
-
-
-def mail_config(**changes) -> Config:
-    settings = dict(
-        address="support@desk.example", domain="desk.example", secret=SECRET,
-        routes={"billing@deskterm.example": "billing"},
-    )
-    settings.update(changes)
-    return Config(desk_name="Desk Support", mail=MailSettings(**settings))
-
-
-@pytest.fixture
-def mail_desk(desk, monkeypatch):
-    """The `desk` fixture with the mail listener wired and a test mail config."""
-    monkeypatch.setattr(signals, "LISTENERS", ["deskterm.services.notifications:on_change"])
-    monkeypatch.setattr(signals, "_resolved", None)
-    config = mail_config()
-    notifications.use_config(config)
-    yield config
-    notifications.use_config(None)
 
 
 def message(
@@ -68,7 +46,7 @@ def outbox(ticket_id: int, kind: str | None = None) -> list[OutboxMessage]:
 def test_corpus_import_makes_expected_tickets_and_threads(mail_desk):
     summary = Importer(mail_desk).import_many(read_path(CORPUS))
     by_file = {r.source[:2]: r for r in summary.results}
-    assert summary.counts == {"created": 8, "threaded": 2, "ignored": 3, "skipped": 1}
+    assert summary.counts == {"created": 25, "threaded": 2, "ignored": 3, "skipped": 1}
     selma = by_file["01"].ticket_id
     assert by_file["07"].status == "threaded" and by_file["07"].ticket_id == selma
     assert by_file["11"].ticket_id == by_file["02"].ticket_id
@@ -93,8 +71,8 @@ def test_corpus_import_makes_expected_tickets_and_threads(mail_desk):
     assert tickets.get_ticket(by_file["06"].ticket_id).entries[0].attachments[0].size == 70
     # importing again changes nothing
     again = Importer(mail_desk).import_many(read_path(CORPUS))
-    assert again.counts == {"duplicate": 13, "skipped": 1}
-    assert Ticket.select().count() == 8
+    assert again.counts == {"duplicate": 30, "skipped": 1}
+    assert Ticket.select().count() == 25
 
 
 def test_every_new_ticket_gets_a_signed_confirmation(mail_desk):

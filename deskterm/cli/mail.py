@@ -38,7 +38,30 @@ def _setup(ctx: typer.Context):
     state(ctx).open()
     config = load_config()
     notifications.use_config(config)
+    _log_to_file()
     return config
+
+
+def _log_to_file() -> None:
+    """Mail diagnostics (tracebacks included) go to `<desk>-mail/mail.log`, never stderr:
+    a quarantined message is one line in the summary, the details are in the log."""
+    import logging
+
+    from deskterm.services import mailbox
+
+    path = mailbox.mail_dir() / "mail.log"
+    logger = logging.getLogger("deskterm.mail")
+    for handler in list(logger.handlers):
+        if getattr(handler, "baseFilename", None) != str(path):
+            logger.removeHandler(handler)
+            handler.close()
+    if not logger.handlers:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
 
 
 def _show_summary(summary, as_json: bool, started: float) -> None:

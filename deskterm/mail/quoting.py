@@ -35,6 +35,13 @@ _HEADER_FOLLOW = re.compile(
     r"Za|Prima|Tema|Predmet|تاریخ|ارسال|موضوع)\s*\*?\s*:",
     re.I,
 )
+#: A forward's content is the message (not quoted history): never cut at or after it.
+_FORWARD = re.compile(
+    r"^\s*(-{2,}\s*(Forwarded message|Weitergeleitete Nachricht|Message transféré|"
+    r"Proslijeđena poruka|Prosleđena poruka|Proslijeđena pošta|Пересылаемое сообщение|"
+    r"پیام بازارسال شده)\s*-{2,}|Begin forwarded message:|-{5,} ?Forwarded by)\s*$",
+    re.I,
+)
 _UNDERSCORES = re.compile(r"^\s*_{10,}\s*$")
 _MOBILE_SIGNATURE = re.compile(
     r"^\s*(Sent from my \w+|Get Outlook for \w+|Poslano s mog|Отправлено с (моего )?\w+)", re.I
@@ -84,8 +91,13 @@ def _strip_signature(lines: list[str]) -> list[str]:
 
 
 def strip_reply(text: str) -> str:
-    """The new part of a reply: quoted history and marked signatures removed."""
+    """The new part of a reply: quoted history and marked signatures removed. A forwarded
+    message is kept whole, with whatever the sender wrote above it."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    forward = next((i for i, line in enumerate(lines) if _FORWARD.match(line)), None)
+    if forward is not None:
+        head = strip_reply("\n".join(lines[:forward])) if forward else ""
+        return "\n\n".join(p for p in (head, "\n".join(lines[forward:]).strip()) if p)
     cut = _cut_index(lines)
     if cut is not None:
         lines = lines[:cut]

@@ -19,15 +19,38 @@ from deskterm.store.db import retry_when_busy, write_transaction
 from deskterm.store.models import Agent, Organisation, Queue, Team, TeamMember
 from deskterm.store.models import Contact as ContactRow
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def normalise_email(email: str) -> str:
-    """Lower-case and trim an address; BadInput when it is not an address."""
+    """Lower-case and trim an address; BadInput when it is not an RFC 5322 address.
+
+    Quoted local parts (`"test test"@example.com`) and hosts without a dot
+    (`root@localhost`) are addresses; spaces outside quotes, control characters, empty
+    parts and empty domain labels are not.
+    """
     cleaned = (email or "").strip().lower()
-    if not _EMAIL.match(cleaned):
+    if not _is_address(cleaned):
         raise BadInput(f"not an email address: {email!r}")
     return cleaned
+
+
+_QUOTED_LOCAL = re.compile(r'^"(?:[^"\\\r\n]|\\.)+"$')
+_DOT_ATOM = re.compile(r"^[^\s@\"(),:;<>\[\]\\]+$")
+_DOMAIN = re.compile(r"^(\[[^\]\s]+\]|[^\s@\"(),:;<>\[\]\\]+)$")
+
+
+def _is_address(address: str) -> bool:
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain or len(address) > 320:
+        return False
+    if any(ord(c) < 32 or ord(c) == 127 for c in address):
+        return False
+    if _QUOTED_LOCAL.match(local):
+        local_ok = True
+    else:
+        local_ok = bool(_DOT_ATOM.match(local)) and "" not in local.split(".")
+    labels_ok = domain.startswith("[") or "" not in domain.split(".")
+    return local_ok and labels_ok and bool(_DOMAIN.match(domain))
 
 
 # --- agents -------------------------------------------------------------------
