@@ -20,7 +20,6 @@ from deskterm.store.models import Agent, Organisation, Queue, Team, TeamMember
 from deskterm.store.models import Contact as ContactRow
 
 
-
 def normalise_email(email: str) -> str:
     """Lower-case and trim an address; BadInput when it is not an RFC 5322 address.
 
