@@ -74,24 +74,11 @@ def demo_db(tmp_path, tmp_path_factory) -> Path:
     return target
 
 
-SECRET = "test-secret"
-
-
-def mail_config(**changes):
-    """The mail settings the mail tests use (the desk's own addresses, a fixed secret)."""
-    from deskterm.config import Config, MailSettings
-
-    settings = dict(
-        address="support@desk.example", domain="desk.example", secret=SECRET,
-        routes={"billing@deskterm.example": "billing"},
-    )
-    settings.update(changes)
-    return Config(desk_name="Desk Support", mail=MailSettings(**settings))
-
-
 @pytest.fixture
 def mail_desk(desk):
     """The `desk` fixture with a test mail config; every listener (SLA, rules, mail) is on."""
+    from mail_setup import mail_config
+
     from deskterm.services import notifications
 
     config = mail_config()

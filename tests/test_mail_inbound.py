@@ -9,7 +9,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
-from conftest import SECRET, mail_config
+from mail_setup import SECRET, mail_config
 
 from deskterm import clock
 from deskterm.domain import Status
