@@ -15,11 +15,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.markup import escape
 from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker
 
-from deskterm.domain import Actor, AgentInfo, Conflict, DomainError
+from deskterm.domain import Actor, AgentInfo, Conflict, DomainError, TimerInfo
 from deskterm.services import changes
 from deskterm.store.db import db, open_db
 
@@ -34,13 +36,19 @@ class DbChanged(Message):
 class DesktermApp(App[None]):
     """The agent console."""
 
-    CSS_PATH = "deskterm.tcss"
+    CSS_PATH = ["deskterm.tcss", "features.tcss"]
     TITLE = "deskterm"
     BINDINGS = [
         Binding("question_mark", "help", "Help", id="help"),
         Binding("f9", "toggle_theme", "Theme", id="theme"),
+        Binding("colon", "goto('')", "Go to ticket", key_display=":", id="goto", show=False),
+        Binding("number_sign", "goto('#')", "Go to #", key_display="#", id="goto.ref", show=False),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
+
+    COMMANDS = App.COMMANDS | {lambda: _goto_provider()}
+    #: The agent's running time-tracking timer (shown in every header).
+    running_timer: reactive[TimerInfo | None] = reactive(None, always_update=True)
 
     def __init__(
         self,
@@ -50,8 +58,11 @@ class DesktermApp(App[None]):
         watch_interval: float | None = 1.0,
         dark: bool = True,
         background: bool | None = None,
+        open_ticket: int | None = None,
     ) -> None:
         super().__init__()
+        #: A ticket to open on start (`deskterm console 42`).
+        self.open_ticket = open_ticket
         #: Run time rules and deliver mail in the background (default: when watching).
         self.background = watch_interval is not None if background is None else background
         self.db_path = Path(db_path)
@@ -73,6 +84,11 @@ class DesktermApp(App[None]):
 
         self.sub_title = f"{self.agent.name} ({self.agent.username})"
         self.push_screen(QueueScreen())
+        self.load_timer()
+        if self.open_ticket is not None:
+            from deskterm.screens.goto import open_ticket
+
+            open_ticket(self, self.open_ticket)
         if self.watch_interval:
             self._data_version = changes.data_version()
             self._last_fingerprint = changes.fingerprint()
@@ -111,6 +127,16 @@ class DesktermApp(App[None]):
         """Tell every screen on the stack that data may have changed."""
         for screen in self.screen_stack:
             screen.post_message(DbChanged())
+        self.load_timer()
+
+    def load_timer(self) -> None:
+        """Re-read the agent's running timer (another console or the CLI may change it)."""
+        from deskterm.services import timers
+
+        def keep(timer: TimerInfo | None) -> None:
+            self.running_timer = timer
+
+        self.call(timers.running_timer, self.agent.username, done=keep, group="timer")
 
     # --- services in workers -----------------------------------------------
 
@@ -176,6 +202,17 @@ class DesktermApp(App[None]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
+    def action_goto(self, typed: str = "") -> None:
+        """Go to a ticket by its number, or one of the recent ones (`:` or `#42`)."""
+        from deskterm.screens.goto import GotoDialog, open_ticket
+
+        def chosen(ticket_id: int | None) -> None:
+            if ticket_id is not None:
+                open_ticket(self, ticket_id)
+
+        if not isinstance(self.screen, GotoDialog):
+            self.push_screen(GotoDialog(typed), chosen)
+
     def action_toggle_theme(self) -> None:
         """Switch between the light and the dark theme."""
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
@@ -192,9 +229,15 @@ class DesktermApp(App[None]):
             key = binding.key_display or self.get_key_display(binding)
             yield SystemCommand(
                 binding.description,
-                f"{binding.tooltip or binding.description} [{key}]",
+                escape(f"{binding.tooltip or binding.description} [{key}]"),
                 _runner(active.node, binding.action),
             )
+
+
+def _goto_provider() -> type:
+    from deskterm.screens.goto import GotoProvider
+
+    return GotoProvider
 
 
 def _runner(node: Any, action: str) -> Callable[[], Any]:
@@ -211,6 +254,7 @@ def make_app(
     watch_interval: float | None = 1.0,
     dark: bool = True,
     background: bool | None = None,
+    open_ticket: int | None = None,
 ) -> DesktermApp:
     """Open the database and build the console for `agent` (NotFound for an unknown agent)."""
     from deskterm.services.directory import get_agent
@@ -222,4 +266,5 @@ def make_app(
         watch_interval=watch_interval,
         dark=dark,
         background=background,
+        open_ticket=open_ticket,
     )

@@ -396,3 +396,28 @@ class CustomerAccountInfo:
     timezone: str
     page_size: int
     sms_opt_in: bool
+
+
+@dataclass(frozen=True)
+class TimerInfo:
+    """An agent's running time-tracking timer (one at most per agent)."""
+
+    agent: str
+    ticket_id: int
+    subject: str
+    started_at: datetime
+
+    @property
+    def ref(self) -> str:
+        return f"#{self.ticket_id}"
+
+    def elapsed_seconds(self, now: datetime) -> int:
+        return max(0, int((now - self.started_at).total_seconds()))
+
+
+@dataclass(frozen=True)
+class TimerStopped:
+    """What stopping a timer logged (the same time entry as `ticket time`)."""
+
+    timer: TimerInfo
+    minutes: int

@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from deskterm import __version__
-from deskterm.cli import bulk, db, directory, mail, portal, reports, rules, sla, tickets
+from deskterm.cli import bulk, db, directory, mail, portal, reports, rules, sla, tickets, timer
 from deskterm.cli.context import state
 from deskterm.cli.output import exit_for, fail, out, print_json
 from deskterm.domain import DomainError
@@ -59,6 +59,7 @@ app.add_typer(sla.app, name="sla")
 app.add_typer(mail.app, name="mail")
 app.add_typer(reports.app, name="report")
 app.add_typer(portal.app, name="portal")
+app.add_typer(timer.app, name="timer")
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
 
@@ -93,7 +94,7 @@ def root(
         _launch_console(ctx)
 
 
-def _launch_console(ctx: typer.Context) -> None:
+def _launch_console(ctx: typer.Context, ref: str | None = None) -> None:
     import getpass
 
     from deskterm.services import demo, directory, maintenance
@@ -103,16 +104,26 @@ def _launch_console(ctx: typer.Context) -> None:
     if maintenance.is_empty():
         out.print(f"first run: filling a demo database at {st.db_path} …")
         demo.seed_demo()
+    open_ticket = None
+    if ref is not None:
+        from deskterm.services.recent import find_ticket
+
+        open_ticket = find_ticket(ref)  # a bad or unknown ref fails before the console starts
     agent = directory.console_agent(st.agent, getpass.getuser())
     from deskterm.cli.console import launch
 
-    launch(st.db_path, agent)
+    launch(st.db_path, agent, open_ticket=open_ticket)
 
 
 @app.command("console")
-def console(ctx: typer.Context) -> None:
-    """Open the agent console (the same as plain `deskterm`)."""
-    _launch_console(ctx)
+def console(
+    ctx: typer.Context,
+    ref: Annotated[
+        str | None, typer.Argument(help="Open this ticket first: #1042 or 1042")
+    ] = None,
+) -> None:
+    """Open the agent console (the same as plain `deskterm`), optionally on one ticket."""
+    _launch_console(ctx, ref)
 
 
 @app.command("init")

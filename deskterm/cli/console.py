@@ -8,8 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def launch(db_path: Path | str, agent: str, *, light: bool = False) -> None:
-    """Run the console on `db_path` as `agent`."""
+def launch(
+    db_path: Path | str, agent: str, *, light: bool = False, open_ticket: int | None = None
+) -> None:
+    """Run the console on `db_path` as `agent` (opening ticket `open_ticket` if given)."""
     from deskterm.app import make_app
 
-    make_app(db_path, agent, dark=not light).run()
+    make_app(db_path, agent, dark=not light, open_ticket=open_ticket).run()

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, OptionList, Static
+from textual.widgets import Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from deskterm.app import DbChanged
@@ -15,6 +15,7 @@ from deskterm.screens.dialogs import ConfirmDialog, PickerDialog, PromptDialog
 from deskterm.screens.dialogs.picker import STATUS_OPTIONS
 from deskterm.services import bulk, directory, listing, mentions, views
 from deskterm.widgets.ticket_table import TableHeader, TicketTable
+from deskterm.widgets.timer import DeskHeader, toggle_timer
 
 
 class QuerySource:
@@ -87,6 +88,8 @@ class QueueScreen(Screen[None]):
         Binding("3", "chip('closed')", "Closed", show=False, id="queue.chip_closed"),
         Binding("C", "canned", "Canned replies", id="queue.canned"),
         Binding("L", "rules", "Rules", show=False, id="queue.rules"),
+        Binding("T", "toggle_timer", "Timer", show=False, id="queue.timer",
+                tooltip="Start/stop the time tracking timer on the ticket under the cursor"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="queue.refresh"),
         Binding("ctrl+a", "select_page", "Select loaded", show=False, id="queue.select_page"),
     ]
@@ -102,7 +105,7 @@ class QueueScreen(Screen[None]):
         return self.app.agent.username
 
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=False, icon="▣")
+        yield DeskHeader(show_clock=False, icon="▣")
         with Horizontal(id="queue-body"):
             with Vertical(id="sidebar"):
                 yield Label("Views", classes="sidebar-title")
@@ -363,6 +366,13 @@ class QueueScreen(Screen[None]):
                 self.app.call(views.delete_view, self.me, view.id, done=lambda _: self.load_views())
 
         self.app.push_screen(ConfirmDialog(f"Delete the view {view.name!r}?", yes="Delete"), delete)
+
+    def action_toggle_timer(self) -> None:
+        row = self.query_one(TicketTable).current
+        if row is None:
+            self.notify("no ticket under the cursor", severity="warning")
+        else:
+            toggle_timer(self.app, row.id)
 
     def action_canned(self) -> None:
         from deskterm.screens.canned import CannedScreen

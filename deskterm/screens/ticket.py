@@ -11,17 +11,27 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Label, Static
+from textual.widgets import Footer, Label, Static
 
 from deskterm import clock
 from deskterm.app import DbChanged
 from deskterm.domain import EntryKind, Priority, Status, TicketDetail
 from deskterm.screens.dialogs import ConfirmDialog, PickerDialog, PromptDialog
 from deskterm.screens.dialogs.picker import STATUS_OPTIONS
-from deskterm.services import attachments, canned, directory, drafts, mentions, presence, tickets
+from deskterm.services import (
+    attachments,
+    canned,
+    directory,
+    drafts,
+    mentions,
+    presence,
+    recent,
+    tickets,
+)
 from deskterm.services.when import parse_when
 from deskterm.widgets.composer import Composer
 from deskterm.widgets.thread_view import ThreadView, human_size, local_time
+from deskterm.widgets.timer import DeskHeader, toggle_timer
 
 HEARTBEAT_SECONDS = 5
 STATUS_COLOURS = {
@@ -135,6 +145,8 @@ class TicketScreen(Screen[None]):
         Binding("M", "merge", "Merge", id="ticket.merge"),
         Binding("A", "attachment", "Attachments", id="ticket.attachments"),
         Binding("n", "toggle_notes", "Notes panel", id="ticket.notes"),
+        Binding("T", "toggle_timer", "Timer", tooltip="Start/stop the time tracking timer",
+                id="ticket.timer"),
         Binding(
             "J,right_square_bracket", "step(1)", "Next ticket", key_display="J", id="ticket.next"
         ),
@@ -164,7 +176,7 @@ class TicketScreen(Screen[None]):
         return self.app.agent.username
 
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=False, icon="▣")
+        yield DeskHeader(show_clock=False, icon="▣")
         yield Static(id="ticket-header")
         yield Static("", id="presence")
         with Horizontal(id="ticket-body"):
@@ -198,7 +210,9 @@ class TicketScreen(Screen[None]):
 
     def _fetch(self, ticket_id: int) -> TicketDetail:
         mentions.mark_seen(self.me, ticket_id)
-        return tickets.get_ticket(tickets.surviving_ticket(ticket_id))
+        detail = tickets.get_ticket(tickets.surviving_ticket(ticket_id))
+        recent.touch(self.me, detail.id)
+        return detail
 
     def show(self, detail: TicketDetail, *, scroll_end: bool = False) -> None:
         self.detail = detail
@@ -569,6 +583,9 @@ class TicketScreen(Screen[None]):
             )
 
         self.app.push_screen(PickerDialog("Attachments", options), chosen)
+
+    def action_toggle_timer(self) -> None:
+        toggle_timer(self.app, self.ticket_id)
 
     def action_toggle_notes(self) -> None:
         panel = self.query_one("#notes-panel")

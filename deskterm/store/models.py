@@ -194,8 +194,9 @@ class SavedView(BaseModel):
     id = AutoField()
     name = CharField()
     query = TextField()
-    agent = ForeignKeyField(Agent, null=True, on_delete="CASCADE")  # null: shared with all
+    agent = ForeignKeyField(Agent, null=True, on_delete="CASCADE")  # null: shared
     position = IntegerField(default=0)
+    team = ForeignKeyField(Team, null=True, on_delete="CASCADE")  # m0010: shared with a team
 
     class Meta:
         indexes = ((("agent", "name"), True),)
@@ -231,6 +232,7 @@ class OutboxMessage(BaseModel):
     next_attempt_at = DateTimeField(null=True)
     created_at = DateTimeField()
     sent_at = DateTimeField(null=True)
+    hold_until = DateTimeField(null=True)  # m0010: not sent before (undo-send window)
 
 
 class InboundMessage(BaseModel):
@@ -377,6 +379,27 @@ class LoginFailure(BaseModel):
         indexes = ((("scope", "key", "at"), False),)
 
 
+class ActiveTimer(BaseModel):
+    """m0010: the one running time-tracking timer of an agent."""
+
+    id = AutoField()
+    agent = ForeignKeyField(Agent, unique=True, on_delete="CASCADE")
+    ticket = ForeignKeyField(Ticket, on_delete="CASCADE")
+    started_at = DateTimeField()
+
+
+class RecentTicket(BaseModel):
+    """m0010: when an agent last opened a ticket (the recent-tickets list)."""
+
+    id = AutoField()
+    agent = ForeignKeyField(Agent, on_delete="CASCADE")
+    ticket = ForeignKeyField(Ticket, on_delete="CASCADE")
+    opened_at = DateTimeField()
+
+    class Meta:
+        indexes = ((("agent", "ticket"), True),)
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     Organisation,
     Contact,
@@ -408,4 +431,6 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     PortalSession,
     PortalLink,
     LoginFailure,
+    ActiveTimer,
+    RecentTicket,
 )

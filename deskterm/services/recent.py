@@ -1,0 +1,60 @@
+"""Tickets an agent opened lately (the console's go-to list) and finding a ticket by ref."""
+
+from __future__ import annotations
+
+from deskterm import clock
+from deskterm.domain import NotFound, TicketRow
+from deskterm.services import listing, tickets
+from deskterm.store.db import db
+from deskterm.store.models import Agent, RecentTicket
+
+#: How many recently opened tickets are kept per agent.
+KEEP = 20
+
+
+def _agent_id(username: str) -> int:
+    agent = Agent.get_or_none(Agent.username == username)
+    if agent is None:
+        raise NotFound(f"no agent named {username!r}")
+    return agent.id
+
+
+def find_ticket(ref: str | int) -> int:
+    """The ticket a `#N` reference opens (following merges); NotFound if there is none."""
+    return tickets.surviving_ticket(tickets.resolve_ref(ref))
+
+
+def touch(username: str, ticket_id: int) -> None:
+    """Record that the agent opened a ticket now; only the newest `KEEP` are kept."""
+    agent_id = _agent_id(username)
+    now = clock.to_db(clock.now())
+    with db.atomic():
+        updated = (
+            RecentTicket.update(opened_at=now)
+            .where((RecentTicket.agent == agent_id) & (RecentTicket.ticket == ticket_id))
+            .execute()
+        )
+        if not updated:
+            RecentTicket.create(agent=agent_id, ticket=ticket_id, opened_at=now)
+        old = (
+            RecentTicket.select(RecentTicket.id)
+            .where(RecentTicket.agent == agent_id)
+            .order_by(RecentTicket.opened_at.desc(), RecentTicket.id.desc())
+            .offset(KEEP)
+        )
+        RecentTicket.delete().where(RecentTicket.id.in_([r.id for r in old])).execute()
+
+
+def recent_tickets(username: str, limit: int = 10) -> list[TicketRow]:
+    """The tickets the agent opened lately, the latest first."""
+    ids = [
+        r.ticket_id
+        for r in RecentTicket.select(RecentTicket.ticket)
+        .where(RecentTicket.agent == _agent_id(username))
+        .order_by(RecentTicket.opened_at.desc(), RecentTicket.id.desc())
+        .limit(limit)
+    ]
+    if not ids:
+        return []
+    rows = {r.id: r for r in listing.list_tickets(f"id:{','.join(map(str, ids))}", limit=limit)}
+    return [rows[i] for i in ids if i in rows]
