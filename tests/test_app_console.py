@@ -22,9 +22,14 @@ SIZE = (120, 40)
 
 async def settle(pilot, rounds: int = 3) -> None:
     """Let workers finish and their results reach the screen."""
+    from textual.worker import WorkerCancelled
+
     for _ in range(rounds):
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:  # superseded by a newer exclusive worker (live refresh)
+            pass
     await pilot.pause()
 
 
