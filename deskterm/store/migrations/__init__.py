@@ -65,7 +65,7 @@ def upgrade(db: Database) -> list[int]:
             continue
         with write_transaction():
             # Another process may have applied it while this one waited for the lock.
-            if current_version(db) >= module.VERSION:
+            if module.VERSION in applied_versions(db):
                 continue
             module.up(db)
             db.execute_sql(
