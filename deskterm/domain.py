@@ -371,6 +371,7 @@ class CustomerTicket:
     created_at: datetime
     updated_at: datetime
     entries: tuple[PublicEntry, ...] = ()
+    merged_into: int | None = None  # the ticket that carries the thread now, if theirs too
 
     @property
     def ref(self) -> str:

@@ -202,6 +202,8 @@ async def _ticket_page(request: Request, errors: dict[str, str] | None = None,
         return redirect(request, f"/account/login?next={request.url.path}")
     ref = scope.ticket_id if scope.ticket_id is not None else request.path_params["ref"]
     ticket = await call(customer_tickets.view, scope, ref, settings(request))
+    if ticket.merged_into and scope.ticket_id is None:
+        return redirect(request, f"/tickets/{ticket.merged_into}")
     who = await visitor(request)
     _ = i18n.gettext_for(who.language)
     done = request.query_params.get("done", "")

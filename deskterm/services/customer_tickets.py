@@ -215,13 +215,26 @@ def _public_entries(ticket_id: int) -> tuple[PublicEntry, ...]:
     )
 
 
-def _customer_ticket(row: Ticket, queue_name: str, *, with_thread: bool) -> CustomerTicket:
+def _customer_ticket(row: Ticket, queue_name: str, *, with_thread: bool,
+                     merged_into: int | None = None) -> CustomerTicket:
     return CustomerTicket(
         id=row.id, subject=row.subject, status=Status(row.status),
         priority=Priority(row.priority), queue_name=queue_name,
         created_at=clock.to_utc(row.created_at), updated_at=clock.to_utc(row.updated_at),
-        entries=_public_entries(row.id) if with_thread else (),
+        entries=_public_entries(row.id) if with_thread else (), merged_into=merged_into,
     )
+
+
+def _survivor(scope: CustomerScope, row: Ticket, settings: PortalSettings) -> int | None:
+    """Where a merged ticket's thread went, if the customer may see that ticket too."""
+    if not row.merged_into_id:
+        return None
+    target = tickets.surviving_ticket(row.id)
+    survivor = Ticket.get_or_none(Ticket.id == target)
+    if survivor is None or not customer_access.owns(
+            scope, survivor.requester_id, organisation_tickets=settings.organisation_tickets):
+        return None
+    return target
 
 
 def view(scope: CustomerScope, ref: str | int, settings: PortalSettings) -> CustomerTicket:
@@ -229,7 +242,8 @@ def view(scope: CustomerScope, ref: str | int, settings: PortalSettings) -> Cust
     ticket_id = ref if isinstance(ref, int) else parse_ref(ref)
     row = customer_access.check(scope, "ticket.view", ticket_id,
                                 organisation_tickets=settings.organisation_tickets)
-    return _customer_ticket(row, Queue.get_by_id(row.queue_id).name, with_thread=True)
+    return _customer_ticket(row, Queue.get_by_id(row.queue_id).name, with_thread=True,
+                            merged_into=_survivor(scope, row, settings))
 
 
 def _owned_filter(scope: CustomerScope, settings: PortalSettings):

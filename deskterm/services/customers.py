@@ -87,6 +87,19 @@ def check_password(password: str) -> None:
 # --- outgoing account mail ------------------------------------------------------------
 
 
+#: At most this many account mails (links, passwords) to one address per hour, so nobody
+#: can flood a stranger's mailbox from the registration or reset form.
+MAIL_LIMIT = 3
+
+
+def _mail_allowed(to: str) -> bool:
+    since = clock.to_db(clock.now() - timedelta(hours=1))
+    sent = (OutboxMessage.select()
+            .where((OutboxMessage.to_addrs == to) & (OutboxMessage.kind == "portal_account")
+                   & (OutboxMessage.created_at >= since)).count())
+    return sent < MAIL_LIMIT
+
+
 def _queue_mail(to: str, language: str, subject: str, body: str, desk: str,
                 address: str, domain: str) -> None:
     OutboxMessage.insert(
@@ -112,6 +125,8 @@ def _mail_context():
 
 def _send_link(account: CustomerAccount, email: str, purpose: str, base_url: str,
                language: str) -> None:
+    if not _mail_allowed(email):
+        return
     token = secrets.token_urlsafe(32)
     PortalLink.create(account=account.id, purpose=purpose, token_hash=_digest(token),
                       created_at=_now(), expires_at=clock.to_db(clock.now()
@@ -160,7 +175,7 @@ def register(email: str, name: str, *, language: str, base_url: str,
         language = account.language or language
         if account.confirmed_at and account.password_hash:
             _send_link(account, address, "reset", base_url, language)
-        elif mode == "password":
+        elif mode == "password" and _mail_allowed(address):
             password = secrets.token_urlsafe(12)
             account.password_hash = HASHER.hash(password)
             account.save()

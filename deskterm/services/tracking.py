@@ -131,11 +131,26 @@ def open_token(token: str) -> CustomerScope:
     if int(expires_s) < clock.now().timestamp():
         raise LinkExpired("this link has expired")
     ticket_id, contact_id = int(ticket_s), int(contact_s)
+    ticket_id = _surviving(ticket_id, contact_id)
     row = (Ticket.select(Ticket.id, Contact.email).join(Contact, on=Ticket.requester == Contact.id)
            .where((Ticket.id == ticket_id) & (Ticket.requester == contact_id)).tuples().first())
     if row is None:  # the ticket went to another requester, or was deleted
         raise NotFound("no such ticket")
     return CustomerScope(contact_id=contact_id, email=row[1], ticket_id=ticket_id)
+
+
+def _surviving(ticket_id: int, contact_id: int) -> int:
+    """A merged ticket's link opens the ticket its thread went to, if the same customer's."""
+    from deskterm.services.tickets import surviving_ticket
+
+    try:
+        target = surviving_ticket(ticket_id)
+    except NotFound:
+        return ticket_id
+    if target != ticket_id and Ticket.select().where(
+            (Ticket.id == target) & (Ticket.requester == contact_id)).exists():
+        return target
+    return ticket_id
 
 
 def link_for(base_url: str, ticket_id: int, days: int = 30) -> str | None:

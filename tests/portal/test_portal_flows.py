@@ -317,3 +317,30 @@ def test_account_mail_is_delivered_like_any_other(browser, portal_config, tmp_pa
     assert message["Auto-Submitted"] == "auto-generated"
     text = message.get_payload()[0].get_payload(decode=True).decode()
     assert "http://testserver/account/confirm/" in text
+
+
+def test_merged_ticket_links_lead_to_the_ticket_that_carries_the_thread(browser):
+    register_and_log_in(browser)
+    for subject in ("Printer jam", "Printer jam again"):
+        browser.submit("/new", {"queue": "general", "name": "Lejla", "subject": subject,
+                                "text": subject, "priority": "normal"},
+                       from_page="/new?queue=general")
+    ana = directory.actor_for("ana")
+    link = tracking_path(1)
+    tickets.merge(ana, 1, 2)
+    page = browser.get("/tickets/1")
+    assert page.url.endswith("/tickets/2")
+    assert _thread_bodies(page.text) == ["Printer jam", "Printer jam again"]
+    page = browser.get(link)  # the old mail's link opens the surviving ticket
+    assert "<bdi>Printer jam again</bdi></h1>" in page.text
+    # Agents find portal tickets with the filter language's channel token.
+    from deskterm.services import listing
+
+    assert sorted(r.id for r in listing.list_tickets("channel:web", me="ana")) == [1, 2]
+
+
+def tracking_path(ticket_id: int) -> str:
+    from deskterm.services import tracking
+
+    row = Ticket.get_by_id(ticket_id)
+    return f"/t/{tracking.make_token(ticket_id, row.requester_id)}"

@@ -244,3 +244,13 @@ def test_unknown_urls_and_methods_get_the_clean_page(browser):
         "content-type": "application/x-www-form-urlencoded",
         "content-length": str(10**9)})
     assert big.status_code == 413 and "The upload is too large." in big.text
+
+
+def test_registration_and_reset_forms_cannot_flood_a_strangers_mailbox(browser):
+    for _ in range(10):
+        browser.get("/account/register")
+        page = browser.submit("/account/register", {"email": "victim@example.ba", "name": "V"})
+        assert page.status == 200
+        browser.get("/account/forgot")
+        browser.submit("/account/forgot", {"email": "victim@example.ba"})
+    assert len(outbox_to("victim@example.ba")) == customers.MAIL_LIMIT
