@@ -358,6 +358,5 @@ def resolve(scope: CustomerScope, ref: str | int, settings: PortalSettings) -> N
     ticket_id = ref if isinstance(ref, int) else parse_ref(ref)
     row = customer_access.check(scope, "ticket.resolve", ticket_id,
                                 organisation_tickets=settings.organisation_tickets)
-    if row.status in CLOSED_STATES:
-        return
-    tickets.set_status(scope.actor, ticket_id, Status.RESOLVED)
+    if row.status not in CLOSED_STATES:
+        tickets.resolve_by_customer(scope.actor, ticket_id)
