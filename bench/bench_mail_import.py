@@ -19,10 +19,13 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from deskterm.config import Config, MailSettings
+from deskterm.domain import Actor as _Actor
 from deskterm.mail.sources import read_path
 from deskterm.services import directory, notifications
 from deskterm.services.inbound import Importer
 from deskterm.store.db import open_db
+
+SETUP = _Actor.system("test")
 
 SAMPLES = [
     ("utf-8", "Ne mogu platiti račun", "Poštovani, kartica je odbijena već treći put. Hvala!"),
@@ -84,8 +87,10 @@ def main() -> None:
         print(f"generated {args.messages} messages ({size / 1e6:.1f} MB) in {made:.1f}s")
 
         open_db(root / "bench.db")
-        directory.create_team("tier1", "Tier 1")
-        directory.create_queue("general", "General", email="support@bench.example", team="tier1")
+        directory.create_team(SETUP, "tier1", "Tier 1")
+        directory.create_queue(
+            SETUP, "general", "General", email="support@bench.example", team="tier1"
+        )
         config = Config(mail=MailSettings(address="support@bench.example",
                                           domain="bench.example", auto_cap=10_000_000))
         notifications.use_config(config)

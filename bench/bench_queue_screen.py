@@ -19,7 +19,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from deskterm import clock
+from deskterm.domain import Actor as _Actor
 from deskterm.store.db import db, open_db
+
+SETUP = _Actor.system("test")
 
 SUBJECTS = [
     "Printer does not print after the update",
@@ -37,17 +40,18 @@ PRIORITIES = [("low", 0), ("normal", 1), ("normal", 1), ("high", 2), ("urgent", 
 
 def build(path: Path, count: int, seed: int = 1) -> None:
     """Fill `path` with `count` tickets (agents, queues, contacts, tags, FTS rows)."""
-    from deskterm.services import directory
+    from deskterm.services import directory, identity
     from deskterm.store.models import Contact, Ticket, TicketTag
 
     rng = random.Random(seed)
     open_db(path)
-    directory.create_team("tier1", "Tier 1")
+    directory.create_team(SETUP, "tier1", "Tier 1")
     for slug in ("general", "technical", "billing", "accounts"):
-        directory.create_queue(slug, slug.title(), team="tier1")
+        directory.create_queue(SETUP, slug, slug.title(), team="tier1")
     agents = ["ana", "mirza", "lejla", "ivan", "sara"]
     for name in agents:
-        directory.create_agent(name, name.title(), teams=("tier1",))
+        directory.create_agent(SETUP, name, name.title(), teams=("tier1",))
+    identity.map_os_user_to_admin("ana")  # whoever runs the bench is ana
     now = clock.to_db(clock.now())
     with db.atomic():
         Contact.insert_many(

@@ -19,18 +19,21 @@ from datetime import timedelta
 from pathlib import Path
 
 from deskterm import clock
+from deskterm.domain import Actor as _Actor
 from deskterm.services import directory, rules, signals, sla
 from deskterm.store.db import db, open_db
 from deskterm.store.models import Contact, Entry, RuleHit, SlaBreach, Ticket
+
+SETUP = _Actor.system("test")
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def seed(count: int, rng: random.Random) -> None:
-    directory.create_team("tier1", "Tier 1")
-    directory.create_queue("general", "General", team="tier1")
+    directory.create_team(SETUP, "tier1", "Tier 1")
+    directory.create_queue(SETUP, "general", "General", team="tier1")
     for name in ("ana", "mirza", "sara"):
-        directory.create_agent(name, name.title(), teams=("tier1",))
+        directory.create_agent(SETUP, name, name.title(), teams=("tier1",))
     sla.install_default_policies()
     rules.load_rules_file(ROOT / "data" / "rules.example.toml")
     now = clock.to_db(clock.now())

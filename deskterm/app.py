@@ -59,6 +59,7 @@ class DesktermApp(App[None]):
         dark: bool = True,
         background: bool | None = None,
         open_ticket: int | None = None,
+        actor: Actor | None = None,
     ) -> None:
         super().__init__()
         #: A ticket to open on start (`deskterm console 42`).
@@ -67,7 +68,7 @@ class DesktermApp(App[None]):
         self.background = watch_interval is not None if background is None else background
         self.db_path = Path(db_path)
         self.agent = agent
-        self.actor = Actor("agent", agent.username, agent_id=agent.id)
+        self.actor = actor or Actor("agent", agent.username, agent_id=agent.id)
         self.watch_interval = watch_interval
         self.theme = "textual-dark" if dark else "textual-light"
         try:
@@ -249,22 +250,27 @@ def _runner(node: Any, action: str) -> Callable[[], Any]:
 
 def make_app(
     db_path: Path | str,
-    agent: str,
+    agent: str | None = None,
     *,
     watch_interval: float | None = 1.0,
     dark: bool = True,
     background: bool | None = None,
     open_ticket: int | None = None,
 ) -> DesktermApp:
-    """Open the database and build the console for `agent` (NotFound for an unknown agent)."""
+    """Open the database and build the console for the OS user running it, or as `agent`
+    (`--as`: admins and demo desks only). The same identity rule as the CLI
+    (`services.identity`): Refused or NotFound when it does not allow this."""
+    from deskterm.services import identity
     from deskterm.services.directory import get_agent
 
     open_db(db_path)
+    actor = identity.resolve(agent)
     return DesktermApp(
         Path(db_path),
-        get_agent(agent),
+        get_agent(actor.name),
         watch_interval=watch_interval,
         dark=dark,
         background=background,
         open_ticket=open_ticket,
+        actor=actor,
     )

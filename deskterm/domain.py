@@ -56,6 +56,7 @@ class Delivery(StrEnum):
 class Role(StrEnum):
     AGENT = "agent"
     ADMIN = "admin"
+    OBSERVER = "observer"
 
 
 # --- errors -------------------------------------------------------------------
@@ -90,21 +91,49 @@ class Refused(DomainError):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who makes a change: an agent, the customer (mail), a rule or the system."""
+    """Who makes a change: an agent, a customer (mail, portal), a rule or the system.
+
+    Who an agent is comes from `services.identity`; what any actor may do is decided by
+    `services.access.check`. `via` is the admin acting as this agent (`--as`).
+    """
 
     kind: str  # "agent" | "customer" | "rule" | "system"
     name: str
     agent_id: int | None = None
     contact_id: int | None = None
+    via: str | None = None
 
     @property
     def label(self) -> str:
         """The actor as written in events, e.g. `agent:ana`, `rule:round-robin`."""
         return f"{self.kind}:{self.name}"
 
+    @property
+    def display(self) -> str:
+        """The actor as people read it: `ana`, or `admin boss as ana`."""
+        return f"admin {self.via} as {self.name}" if self.via else self.name
+
+    @property
+    def is_agent(self) -> bool:
+        return self.kind == "agent" and self.agent_id is not None
+
+    @property
+    def is_customer(self) -> bool:
+        return self.kind == "customer"
+
+    @property
+    def is_internal(self) -> bool:
+        """The desk itself (mail import, rules, schedulers): trusted, never a person."""
+        return self.kind in ("system", "rule")
+
     @classmethod
     def system(cls, name: str = "deskterm") -> Actor:
         return cls("system", name)
+
+    @classmethod
+    def customer(cls, contact_id: int, email: str) -> Actor:
+        """A customer acting for themselves (the portal, their own mail)."""
+        return cls("customer", email, contact_id=contact_id)
 
 
 # --- read models --------------------------------------------------------------
@@ -237,6 +266,12 @@ class EventRecord:
     field: str | None
     before: str | None
     after: str | None
+    via: str | None = None
+
+    @property
+    def who(self) -> str:
+        """The actor as people read it: `agent:ana`, or `admin boss as agent:ana`."""
+        return f"admin {self.via} as {self.actor}" if self.via else self.actor
 
 
 @dataclass(frozen=True)
@@ -249,6 +284,8 @@ class AgentInfo:
     timezone: str
     active: bool
     teams: tuple[str, ...] = ()
+    os_user: str | None = None
+    enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -258,6 +295,7 @@ class QueueInfo:
     name: str
     email: str | None
     team: str | None
+    outsiders: str = "read"
 
 
 @dataclass(frozen=True)

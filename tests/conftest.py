@@ -8,8 +8,12 @@ from pathlib import Path
 import pytest
 
 from deskterm import paths
-from deskterm.services import directory
+from deskterm.domain import Actor
+from deskterm.services import directory, identity
 from deskterm.store.db import db, open_db
+
+#: Who sets up test desks: the desk itself, as `init` and `demo` do.
+SETUP = Actor.system("test")
 
 
 @pytest.fixture(autouse=True)
@@ -38,14 +42,27 @@ def db_path(tmp_path) -> Path:
 
 @pytest.fixture
 def desk(db_path) -> Path:
-    """A small desk: two teams, two queues, three agents."""
-    directory.create_team("tier1", "Tier 1")
-    directory.create_team("billing-team", "Billing team")
-    directory.create_queue("general", "General", email="support@desk.example", team="tier1")
-    directory.create_queue("billing", "Billing", email="billing@desk.example", team="billing-team")
-    directory.create_agent("ana", "Ana Anić", email="ana@desk.example", teams=("tier1",))
-    directory.create_agent("mirza", "Mirza Hodžić", teams=("tier1",))
-    directory.create_agent("marko", "Marko Horvat", teams=("billing-team",))
+    """A small desk: two teams, two queues, three agents; the OS user running the tests is
+    ana, its admin (as `deskterm init` makes whoever runs it)."""
+    directory.create_team(SETUP, "tier1", "Tier 1")
+    directory.create_team(SETUP, "billing-team", "Billing team")
+    directory.create_queue(
+        SETUP, "general", "General", email="support@desk.example", team="tier1"
+    )
+    directory.create_queue(
+        SETUP, "billing", "Billing", email="billing@desk.example", team="billing-team"
+    )
+    directory.create_agent(
+        SETUP,
+        "ana",
+        "Ana Anić",
+        email="ana@desk.example",
+        role="admin",
+        teams=("tier1",),
+        os_user=identity.os_user(),
+    )
+    directory.create_agent(SETUP, "mirza", "Mirza Hodžić", teams=("tier1",))
+    directory.create_agent(SETUP, "marko", "Marko Horvat", teams=("billing-team",))
     return db_path
 
 

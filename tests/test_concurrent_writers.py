@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 from deskterm.domain import Actor
-from deskterm.services import directory, tickets
+from deskterm.services import directory, identity, tickets
 from deskterm.store.db import db, open_db
 from deskterm.store.models import Entry, Event, Ticket, TicketTag
 
@@ -25,14 +25,17 @@ WRITERS = 8
 SECONDS = float(os.environ.get("DESKTERM_LOAD_SECONDS", "10"))
 WORKER = Path(__file__).with_name("writer_process.py")
 AGENTS = [f"w{i}" for i in range(WRITERS)]
+SETUP = Actor.system("test")
 
 
 def _desk(path: Path) -> list[int]:
     open_db(path)
-    directory.create_team("crew", "Crew")
-    directory.create_queue("general", "General", team="crew")
+    directory.create_team(SETUP, "crew", "Crew")
+    directory.create_queue(SETUP, "general", "General", team="crew")
     for name in AGENTS:
-        directory.create_agent(name, name.upper(), teams=("crew",))
+        directory.create_agent(SETUP, name, name.upper(), teams=("crew",))
+    # The OS user running the test is the desk's admin, acting `--as` each writer.
+    directory.create_agent(SETUP, "boss", "Boss", role="admin", os_user=identity.os_user())
     boss = Actor.system("test")
     ids = [
         tickets.create_ticket(
@@ -154,8 +157,8 @@ def test_a_busy_database_runs_the_whole_operation_again(db_path, monkeypatch):
 
     from deskterm.store import db as store
 
-    directory.create_team("crew", "Crew")
-    directory.create_queue("general", "General", team="crew")
+    directory.create_team(SETUP, "crew", "Crew")
+    directory.create_queue(SETUP, "general", "General", team="crew")
     ticket = tickets.create_ticket(
         Actor.system("test"), subject="s", body="b", requester_email="c@example.com"
     )
@@ -179,8 +182,8 @@ def test_inside_an_open_transaction_busy_goes_up_instead_of_half_a_retry(db_path
 
     from deskterm.store import db as store
 
-    directory.create_team("crew", "Crew")
-    directory.create_queue("general", "General", team="crew")
+    directory.create_team(SETUP, "crew", "Crew")
+    directory.create_queue(SETUP, "general", "General", team="crew")
     ticket = tickets.create_ticket(
         Actor.system("test"), subject="s", body="b", requester_email="c@example.com"
     )

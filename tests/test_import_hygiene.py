@@ -13,6 +13,8 @@ def test_cli_and_services_do_not_import_textual(tmp_path):
         "import deskterm.cli, deskterm.services.tickets, deskterm.services.listing\n"
         "import deskterm.services.bulk, deskterm.services.demo\n"
         "from deskterm.cli import app\n"
+        f"r = CliRunner().invoke(app, ['--db', r'{tmp_path / 'x.db'}', 'init'])\n"
+        "assert r.exit_code == 0, r.output\n"
         f"r = CliRunner().invoke(app, ['--db', r'{tmp_path / 'x.db'}', 'ticket', 'list'])\n"
         "assert r.exit_code == 0, r.output\n"
         "bad = sorted(m for m in sys.modules if m.startswith(('textual', 'deskterm.screens',"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from deskterm.services import listing, maintenance, tickets
 from deskterm.store import migrations
 from deskterm.store.db import open_db
@@ -59,3 +61,35 @@ def test_a_migration_released_after_a_higher_one_is_still_applied(db_path):
     db.execute_sql('DELETE FROM "schema_version" WHERE "version" = 9')
     assert migrations.upgrade(db) == [9]
     assert db.execute_sql('SELECT COUNT(*) FROM "customer_account"').fetchone()[0] == 0
+
+
+def test_v6_keeps_old_agents_reachable_and_makes_events_append_only(tmp_path):
+    path = tmp_path / "old.db"
+    shutil.copy(FIXTURE, path)
+    open_db(path)
+    from peewee import IntegrityError
+
+    from deskterm.services import directory
+    from deskterm.store.db import db
+
+    ana = directory.get_agent("ana")
+    assert (ana.os_user, ana.enabled) == ("ana", True)  # the old rule: OS user named like agent
+    tickets.add_note(directory.actor_for("ana"), 41, "upgraded")
+    with pytest.raises(IntegrityError, match="append-only"):
+        db.execute_sql('DELETE FROM "event"')
+
+
+def test_a_migration_numbered_below_the_newest_applied_still_runs(tmp_path):
+    """Helpers land migrations out of number order: every missing one is applied."""
+    path = tmp_path / "gap.db"
+    handle = open_db(path)
+    handle.execute_sql('DELETE FROM "schema_version" WHERE "version" = 6')
+    handle.execute_sql('DROP TRIGGER "event_no_update"')
+    handle.execute_sql('DROP TRIGGER "event_no_delete"')
+    handle.execute_sql('ALTER TABLE "event" DROP COLUMN "via"')
+    handle.execute_sql('DROP INDEX "agent_os_user"')
+    handle.execute_sql('ALTER TABLE "agent" DROP COLUMN "os_user"')
+    handle.execute_sql('ALTER TABLE "agent" DROP COLUMN "enabled"')
+    handle.execute_sql('ALTER TABLE "queue" DROP COLUMN "outsiders"')
+    handle.execute_sql('DROP INDEX "event_actor_at"')
+    assert migrations.upgrade(handle) == [6]

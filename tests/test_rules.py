@@ -10,9 +10,12 @@ from dateutil import tz
 
 from deskterm import clock
 from deskterm.domain import Actor, BadInput
+from deskterm.domain import Actor as _Actor
 from deskterm.services import audit, canned, directory, rules, sla, tickets
 from deskterm.services.rules_file import RulesFileError, parse_rules
 from deskterm.store.models import Agent, Mention, Rule, TeamMember
+
+SETUP = _Actor.system("test")
 
 SARAJEVO = tz.gettz("Europe/Sarajevo")
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=SARAJEVO)
@@ -40,8 +43,8 @@ def hits(name: str) -> int:
 
 
 def test_round_robin_is_fair_over_100_tickets(desk):
-    directory.create_agent("sara", "Sara Karimi", teams=("tier1",))
-    directory.create_agent("away", "Away Agent", teams=("tier1",))
+    directory.create_agent(SETUP, "sara", "Sara Karimi", teams=("tier1",))
+    directory.create_agent(SETUP, "away", "Away Agent", teams=("tier1",))
     Agent.update(active=False).where(Agent.username == "away").execute()
     load(
         '[[rule]]\nname = "rr"\nwhen = "created"\n'
@@ -68,7 +71,7 @@ def test_least_loaded_picks_the_agent_with_fewest_open_tickets(desk):
 
 
 def test_every_action_is_an_event_named_after_the_rule(desk):
-    canned.save_canned("Hvala", "Hvala {requester.first_name}, {ticket.ref} je zaprimljen.")
+    canned.save_canned(SETUP, "Hvala", "Hvala {requester.first_name}, {ticket.ref} je zaprimljen.")
     TeamMember.update(is_lead=True).where(
         TeamMember.agent == Agent.get(username="ana").id
     ).execute()

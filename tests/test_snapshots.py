@@ -16,9 +16,12 @@ import pytest
 
 from deskterm import clock, paths
 from deskterm.app import make_app
+from deskterm.domain import Actor as _Actor
 from deskterm.domain import NewAttachment
-from deskterm.services import canned, directory, signals, tickets
+from deskterm.services import canned, directory, identity, signals, tickets
 from deskterm.store.db import db, open_db
+
+SETUP = _Actor.system("test")
 
 FROZEN = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 SIZE = (120, 40)
@@ -46,20 +49,24 @@ PRIORITIES = ["normal", "high", "low", "urgent", "normal", "normal"]
 def build_desk() -> int:
     """Fill the open database with a small desk; return the ref of the richest ticket."""
     with signals.muted():
-        directory.create_team("tier1", "Tier 1")
+        directory.create_team(SETUP, "tier1", "Tier 1")
         for slug, name in (
             ("general", "General"),
             ("technical", "Technical"),
             ("billing", "Billing"),
         ):
-            directory.create_queue(slug, name, team="tier1")
+            directory.create_queue(SETUP, slug, name, team="tier1")
         for username, name in (
             ("ana", "Ana Anić"),
             ("mirza", "Mirza Hodžić"),
             ("lejla", "Lejla Begić"),
         ):
-            directory.create_agent(username, name, timezone="Europe/Sarajevo", teams=("tier1",))
+            directory.create_agent(
+                SETUP, username, name, timezone="Europe/Sarajevo", teams=("tier1",)
+            )
+        identity.map_os_user_to_admin("ana")  # the OS user running the tests is ana
         canned.save_canned(
+            SETUP,
             "Need more information",
             "Hi {requester.first_name},\n\nto move {ticket.ref} forward we need "
             "a bit more information.\n\n{agent.name}",
@@ -67,11 +74,14 @@ def build_desk() -> int:
             add_tags=("waiting-info",),
         )
         canned.save_canned(
+            SETUP,
             "Pozdrav i potvrda",
             "Poštovani {requester.first_name},\n\nvaš zahtjev {ticket.ref} je "
             "zaprimljen.\n\n{agent.name}",
         )
-        canned.save_canned("Riješeno", "Zahtjev {ticket.ref} je riješen.", set_status="resolved")
+        canned.save_canned(
+            SETUP, "Riješeno", "Zahtjev {ticket.ref} je riješen.", set_status="resolved"
+        )
         directory.update_contact(
             PEOPLE[0][1], name=PEOPLE[0][0], phone="+387 61 123 456", contract_no="UG-2026-0042"
         )

@@ -26,6 +26,7 @@ class DeskGroup(TyperGroup):
     def invoke(self, ctx: typer.Context) -> Any:
         from peewee import DatabaseError
 
+        ctx.meta[_NO_IDENTITY_KEY] = self._no_identity(ctx)
         try:
             return super().invoke(ctx)
         except BrokenPipeError:
@@ -39,6 +40,34 @@ class DeskGroup(TyperGroup):
         except OSError as error:
             raise fail(f"{error.strerror or error}: {error.filename or ''}".rstrip(": ")) from None
 
+
+    def _no_identity(self, ctx: typer.Context) -> bool:
+        """True when the command needs nobody to be an agent: help, and the commands that
+        make a desk (`init`, `demo`: they map you to its admin) or check a file."""
+        words = [*getattr(ctx, "_protected_args", ()), *ctx.args]
+        if any(word in ("-h", "--help") for word in words):
+            return True
+        if len(words) == 1:
+            command = self.get_command(ctx, words[0])
+            if isinstance(command, TyperGroup):  # `deskterm ticket`: its help
+                return True
+        commands = [w for w in words if not w.startswith("-")]
+        if tuple(commands[:1]) in _NO_IDENTITY or tuple(commands[:2]) in _NO_IDENTITY:
+            return True
+        if commands and commands[0] in _SERVERS:  # the server itself, not its sub-commands
+            group = self.get_command(ctx, commands[0])
+            sub = commands[1] if len(commands) > 1 else None
+            return not (isinstance(group, TyperGroup) and sub and group.get_command(ctx, sub))
+        return False
+
+
+_NO_IDENTITY_KEY = "deskterm.no_identity"
+#: Commands that run before anyone is an agent, or read no desk (the console resolves
+#: who you are itself, after a first-run demo).
+_NO_IDENTITY = {("init",), ("demo",), ("console",), ("rules", "check")}
+#: Servers whose users are not agents (the portal's are customers); their sub-commands
+#: (`portal rotate-key`) still need one.
+_SERVERS = {"portal"}
 
 app = typer.Typer(
     cls=DeskGroup,
@@ -92,27 +121,27 @@ def root(
     st.db, st.agent = db_path, agent
     if ctx.invoked_subcommand is None:
         _launch_console(ctx)
+    elif not ctx.meta.get(_NO_IDENTITY_KEY):
+        st.actor()  # who you are decides what you may do: refuse a stranger up front
 
 
 def _launch_console(ctx: typer.Context, ref: str | None = None) -> None:
-    import getpass
-
-    from deskterm.services import demo, directory, maintenance
+    from deskterm.services import demo, maintenance
 
     st = state(ctx)
     st.open()
     if maintenance.is_empty():
         out.print(f"first run: filling a demo database at {st.db_path} …")
         demo.seed_demo()
+    st.actor()  # who you are (services.identity): refuse here, in one line, before Textual
     open_ticket = None
     if ref is not None:
         from deskterm.services.recent import find_ticket
 
         open_ticket = find_ticket(ref)  # a bad or unknown ref fails before the console starts
-    agent = directory.console_agent(st.agent, getpass.getuser())
     from deskterm.cli.console import launch
 
-    launch(st.db_path, agent, open_ticket=open_ticket)
+    launch(st.db_path, st.agent, open_ticket=open_ticket)
 
 
 @app.command("console")
@@ -128,12 +157,13 @@ def console(
 
 @app.command("init")
 def init(ctx: typer.Context, as_json: Json = False) -> None:
-    """Create an empty database with a default queue and team, and you as admin."""
-    from deskterm.services import demo
+    """Create an empty database with a default queue and team, and you (your OS user,
+    named --as NAME if given) as its admin."""
+    from deskterm.services import demo, identity
 
     st = state(ctx)
     st.open()
-    created = demo.init_desk(st.agent_name)
+    created = demo.init_desk(st.agent or identity.os_user())
     if as_json:
         print_json({"path": str(st.db_path), **created})
     else:
@@ -179,7 +209,7 @@ def search(
 
     st = state(ctx)
     st.open()
-    rows = listing.list_tickets(text, me=st.agent_name, limit=limit)
+    rows = listing.list_tickets(text, actor=st.actor(), limit=limit)
     tickets.show_rows(rows, as_json, ids)
 
 

@@ -9,9 +9,14 @@ from pathlib import Path
 
 
 def launch(
-    db_path: Path | str, agent: str, *, light: bool = False, open_ticket: int | None = None
+    db_path: Path | str,
+    agent: str | None,
+    *,
+    light: bool = False,
+    open_ticket: int | None = None,
 ) -> None:
-    """Run the console on `db_path` as `agent` (opening ticket `open_ticket` if given)."""
+    """Run the console on `db_path` as the OS user's agent (or the `--as` agent), opening
+    ticket `open_ticket` if given."""
     from deskterm.app import make_app
 
     make_app(db_path, agent, dark=not light, open_ticket=open_ticket).run()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +18,7 @@ class CliState:
     db: Path | None = None
     agent: str | None = None
     _opened: bool = False
+    _actor: Actor | None = None
 
     @property
     def db_path(self) -> Path:
@@ -27,7 +26,8 @@ class CliState:
 
     @property
     def agent_name(self) -> str:
-        return self.agent or os.environ.get("DESKTERM_AGENT") or getpass.getuser()
+        """The username of the acting agent (see `actor`)."""
+        return self.actor().name
 
     def open(self) -> None:
         """Open (and upgrade) the database once per command."""
@@ -38,11 +38,14 @@ class CliState:
             self._opened = True
 
     def actor(self) -> Actor:
-        """The acting agent; an OS user who is not an agent acts as `user:NAME`."""
-        from deskterm.services.directory import actor_or_user
+        """Who acts: the OS user's agent, or `--as` for admins and demo desks
+        (`services.identity`); Refused for an OS user who is not an agent."""
+        from deskterm.services import identity
 
         self.open()
-        return actor_or_user(self.agent_name)
+        if self._actor is None:
+            self._actor = identity.resolve(self.agent)
+        return self._actor
 
 
 def state(ctx: typer.Context) -> CliState:

@@ -108,7 +108,8 @@ def queue_add(
     from deskterm.services import directory
 
     state(ctx).open()
-    queue = directory.create_queue(slug, name, email=email, team=team)
+    st = state(ctx)
+    queue = directory.create_queue(st.actor(), slug, name, email=email, team=team)
     print_json(queue) if as_json else out.print(f"added queue {queue.slug}")
 
 
@@ -153,7 +154,9 @@ def canned_add(
     from deskterm.services import canned
 
     state(ctx).open()
-    info = canned.save_canned(title, body, set_status=set_status, add_tags=tag or [])
+    info = canned.save_canned(
+        state(ctx).actor(), title, body, set_status=set_status, add_tags=tag or []
+    )
     print_json(info) if as_json else out.print(f"saved canned reply {info.id}: {info.title}")
 
 
@@ -168,5 +171,5 @@ def canned_delete(
 
     state(ctx).open()
     gone = canned.get_canned(key)
-    canned.delete_canned(gone.id)
+    canned.delete_canned(state(ctx).actor(), gone.id)
     print_json({"deleted": gone}) if as_json else out.print(f"deleted canned reply {gone.title}")

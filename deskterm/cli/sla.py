@@ -90,7 +90,7 @@ def breaching(
 
     st = state(ctx)
     st.open()
-    rows = listing.list_tickets(BREACHING, me=st.agent_name, limit=limit)
+    rows = listing.list_tickets(BREACHING, actor=st.actor(), limit=limit)
     if as_json:
         print_json(rows)
         return

@@ -134,8 +134,7 @@ def show(ctx: typer.Context, ref: Ref, as_json: Json = False) -> None:
     """Show a ticket with its whole thread (internal notes marked)."""
     from deskterm.services import tickets
 
-    state(ctx).open()
-    show_detail(tickets.get_ticket(_ref(ref)), as_json)
+    show_detail(tickets.read_ticket(state(ctx).actor(), _ref(ref)), as_json)
 
 
 @app.command("events")
@@ -143,15 +142,15 @@ def events(ctx: typer.Context, ref: Ref, as_json: Json = False) -> None:
     """Show a ticket's audit trail: who changed what, when."""
     from deskterm.services import audit, tickets
 
-    state(ctx).open()
-    ticket_id = tickets.get_ticket(_ref(ref)).id
-    records = audit.events_for(ticket_id)
+    actor = state(ctx).actor()
+    ticket_id = tickets.read_ticket(actor, _ref(ref)).id
+    records = audit.ticket_trail(actor, ticket_id)
     if as_json:
         print_json(records)
         return
     print_table(
         (
-            (f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, e.action, e.before or "", e.after or "")
+            (f"{e.at:%Y-%m-%d %H:%M:%S}", e.who, e.action, e.before or "", e.after or "")
             for e in records
         ),
         ("When (UTC)", "Actor", "Action", "Before", "After"),
@@ -175,7 +174,7 @@ def list_(
     st.open()
     if limit < 0 or offset < 0:
         raise BadInput("--limit and --offset must not be negative")
-    rows = listing.list_tickets(filters, me=st.agent_name, limit=limit or -1, offset=offset)
+    rows = listing.list_tickets(filters, actor=st.actor(), limit=limit or -1, offset=offset)
     show_rows(rows, as_json, ids)
 
 

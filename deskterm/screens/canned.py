@@ -154,6 +154,7 @@ class CannedScreen(Screen[None]):
                 return
             self.app.call(
                 canned.save_canned,
+                self.app.actor,
                 draft.title,
                 draft.body,
                 set_status=draft.set_status,
@@ -184,6 +185,7 @@ class CannedScreen(Screen[None]):
             if yes:
                 self.app.call(
                     canned.delete_canned,
+                    self.app.actor,
                     info.id,
                     done=lambda _: (self.notify(f"Deleted {info.title!r}"), self.reload()),
                 )

@@ -10,7 +10,7 @@ from textual.widgets import Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from deskterm.app import DbChanged
-from deskterm.domain import Status, TicketRow, ViewInfo
+from deskterm.domain import Actor, Status, TicketRow, ViewInfo
 from deskterm.screens.dialogs import ConfirmDialog, PickerDialog, PromptDialog
 from deskterm.screens.dialogs.picker import STATUS_OPTIONS
 from deskterm.services import bulk, directory, listing, mentions, views
@@ -21,22 +21,23 @@ from deskterm.widgets.timer import DeskHeader, toggle_timer
 class QuerySource:
     """Rows of a filter in the query language, paged from the database."""
 
-    def __init__(self, text: str, me: str) -> None:
+    def __init__(self, text: str, actor: Actor) -> None:
         self.text = text
-        self.me = me
+        self.actor = actor
+        self.me = actor.name
 
     def count(self) -> int:
-        return listing.count_tickets(self.text, me=self.me)
+        return listing.count_tickets(self.text, actor=self.actor)
 
     def page(self, offset: int, limit: int) -> list[TicketRow]:
-        return listing.list_tickets(self.text, me=self.me, limit=limit, offset=offset)
+        return listing.list_tickets(self.text, actor=self.actor, limit=limit, offset=offset)
 
 
 class MentionsSource(QuerySource):
     """Tickets where the agent was @mentioned in a note."""
 
-    def __init__(self, me: str) -> None:
-        super().__init__("", me)
+    def __init__(self, actor: Actor) -> None:
+        super().__init__("", actor)
 
     def _query(self) -> str | None:
         ids = mentions.mentioned_ticket_ids(self.me)
@@ -44,13 +45,13 @@ class MentionsSource(QuerySource):
 
     def count(self) -> int:
         query = self._query()
-        return listing.count_tickets(query, me=self.me) if query else 0
+        return listing.count_tickets(query, actor=self.actor) if query else 0
 
     def page(self, offset: int, limit: int) -> list[TicketRow]:
         query = self._query()
         if not query:
             return []
-        return listing.list_tickets(query, me=self.me, limit=limit, offset=offset)
+        return listing.list_tickets(query, actor=self.actor, limit=limit, offset=offset)
 
 
 SORTABLE = [
@@ -172,9 +173,9 @@ class QueueScreen(Screen[None]):
         self.query_one("#filter", Input).value = view.query
         table = self.query_one(TicketTable)
         if view.id == views.MENTIONS_VIEW_ID:
-            table.set_source(MentionsSource(self.me))
+            table.set_source(MentionsSource(self.app.actor))
         else:
-            table.set_source(QuerySource(view.query, self.me))
+            table.set_source(QuerySource(view.query, self.app.actor))
         self._show_chips()
         self._update_header()
 
@@ -182,7 +183,7 @@ class QueueScreen(Screen[None]):
         """Show the tickets matching `text` (the filter bar's language)."""
         self.query_text = text.strip()
         self.query_one("#filter", Input).value = self.query_text
-        self.query_one(TicketTable).set_source(QuerySource(self.query_text, self.me))
+        self.query_one(TicketTable).set_source(QuerySource(self.query_text, self.app.actor))
         self._show_chips()
         self._update_header()
 
@@ -332,7 +333,7 @@ class QueueScreen(Screen[None]):
             if name:
                 self.app.call(
                     views.save_view,
-                    self.me,
+                    self.app.actor,
                     name,
                     self.query_text,
                     done=lambda v: (
@@ -363,7 +364,9 @@ class QueueScreen(Screen[None]):
 
         def delete(yes: bool | None) -> None:
             if yes:
-                self.app.call(views.delete_view, self.me, view.id, done=lambda _: self.load_views())
+                self.app.call(
+                    views.delete_view, self.app.actor, view.id, done=lambda _: self.load_views()
+                )
 
         self.app.push_screen(ConfirmDialog(f"Delete the view {view.name!r}?", yes="Delete"), delete)
 

@@ -1,7 +1,14 @@
-"""Audit events: who changed what, when, from what to what."""
+"""Audit events: who changed what, when, from what to what.
+
+Events are append-only: the database refuses UPDATE and DELETE on them (m0006 triggers),
+so nothing here, nor anywhere else, may need to change one once written. Desk set-up
+changes (agents, teams, queues, canned replies, rules, SLA, views) are events without a
+ticket: `action` says what (`agent.added`, `rules.loaded`...), `field` names the thing.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from deskterm import clock
@@ -34,22 +41,68 @@ def record(
         field=field,
         before=_text(before),
         after=_text(after),
+        via=actor.via,
+    )
+
+
+def _record(e: Event) -> EventRecord:
+    return EventRecord(
+        id=e.id,
+        ticket_id=e.ticket_id,
+        actor=e.actor,
+        at=clock.to_utc(e.at),
+        action=e.action,
+        field=e.field,
+        before=e.before,
+        after=e.after,
+        via=e.via,
     )
 
 
 def events_for(ticket_id: int) -> list[EventRecord]:
-    """A ticket's audit trail, oldest first."""
+    """A ticket's audit trail, oldest first (internal: faces call `ticket_trail`)."""
     query = Event.select().where(Event.ticket == ticket_id).order_by(Event.at, Event.id)
-    return [
-        EventRecord(
-            id=e.id,
-            ticket_id=e.ticket_id,
-            actor=e.actor,
-            at=clock.to_utc(e.at),
-            action=e.action,
-            field=e.field,
-            before=e.before,
-            after=e.after,
-        )
-        for e in query
-    ]
+    return [_record(e) for e in query]
+
+
+def ticket_trail(actor: Actor, ticket_id: int) -> list[EventRecord]:
+    """A ticket's audit trail for someone who may read the ticket, oldest first."""
+    from deskterm.services import access
+
+    access.check(actor, access.Action.TICKET_READ, ticket_id)
+    return events_for(ticket_id)
+
+
+def find_events(
+    actor: Actor,
+    *,
+    ticket_id: int | None = None,
+    agent: str | None = None,
+    since: datetime | None = None,
+    limit: int = 0,
+) -> list[EventRecord]:
+    """Events matching every filter given, oldest first (`limit` keeps the newest N).
+
+    `agent` matches what the agent did, also as another agent with `--as`. One ticket's
+    trail needs read access to the ticket; the desk-wide trail needs admin or observer.
+    """
+    from deskterm.services import access
+    from deskterm.services.directory import agent_row
+
+    if ticket_id is not None and agent is None and since is None:
+        access.check(actor, access.Action.TICKET_READ, ticket_id)
+    else:
+        access.check(actor, access.Action.AUDIT_READ)
+    query = Event.select()
+    if ticket_id is not None:
+        access.check(actor, access.Action.TICKET_READ, ticket_id)
+        query = query.where(Event.ticket == ticket_id)
+    if agent is not None:
+        name = agent_row(agent).username
+        query = query.where((Event.actor == f"agent:{name}") | (Event.via == name))
+    if since is not None:
+        query = query.where(Event.at >= clock.to_db(since))
+    query = query.order_by(Event.at.desc(), Event.id.desc())
+    if limit:
+        query = query.limit(limit)
+    return [_record(e) for e in reversed(list(query))]

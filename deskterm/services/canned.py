@@ -101,6 +101,7 @@ def get_canned(key: int | str) -> CannedReplyInfo:
 
 @retry_when_busy
 def save_canned(
+    actor: Actor,
     title: str,
     body: str,
     *,
@@ -108,7 +109,10 @@ def save_canned(
     add_tags: tuple[str, ...] | list[str] = (),
     canned_id: int | None = None,
 ) -> CannedReplyInfo:
-    """Create a canned reply, or update the one with `canned_id`."""
+    """Create a canned reply, or update the one with `canned_id` (admins only: canned
+    replies are shared by the whole desk)."""
+    from deskterm.services import access, audit
+
     title = (title or "").strip()
     if not title:
         raise BadInput("canned reply title is empty")
@@ -118,9 +122,11 @@ def save_canned(
     status = parse_status(set_status).value if set_status else None
     tags = ",".join(clean_tags(add_tags))
     with write_transaction():
+        access.check(actor, access.Action.MANAGE_CANNED)
         clash = CannedReply.get_or_none(CannedReply.title == title)
         if clash is not None and clash.id != canned_id:
             raise BadInput(f"a canned reply titled {title!r} already exists")
+        before = None
         if canned_id is None:
             row = CannedReply.create(
                 title=title,
@@ -131,17 +137,35 @@ def save_canned(
             )
         else:
             row = _row(canned_id)
+            before = _summary(row)
             row.title, row.body, row.set_status, row.add_tags = title, body, status, tags
             row.updated_at = clock.to_db(clock.now())
             row.save()
+        after = _summary(row)
+        if after != before:
+            action = "canned.added" if before is None else "canned.changed"
+            audit.record(None, actor, action, f"canned:{row.id}", before, after)
     return _info(row)
 
 
+def _summary(row: CannedReply) -> str:
+    """A canned reply as its audit events show it."""
+    return (
+        f"title={row.title} set_status={row.set_status or '-'} tags={row.add_tags or '-'}\n"
+        f"{row.body}"
+    )
+
+
 @retry_when_busy
-def delete_canned(key: int | str) -> None:
-    """Delete a canned reply."""
+def delete_canned(actor: Actor, key: int | str) -> None:
+    """Delete a canned reply (admins only)."""
+    from deskterm.services import access, audit
+
     with write_transaction():
-        _row(key).delete_instance()
+        access.check(actor, access.Action.DELETE)
+        row = _row(key)
+        audit.record(None, actor, "canned.deleted", f"canned:{row.id}", _summary(row), None)
+        row.delete_instance()
 
 
 def placeholder_values(ticket: TicketDetail, agent_username: str | None) -> dict[str, str]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from deskterm import clock, paths
 from deskterm.domain import Actor, NewAttachment, Refused
-from deskterm.services import canned, directory, signals, sla, tickets
+from deskterm.services import access, canned, directory, identity, signals, sla, tickets
 from deskterm.store.db import db, open_db, write_transaction
 from deskterm.store.models import Setting, Ticket
 
@@ -244,19 +244,29 @@ CANNED = [
 LIVE_WINDOW = timedelta(days=3)
 
 
-def init_desk(admin_username: str) -> dict[str, Any]:
-    """Make an empty desk usable: a team, a queue and the first admin (idempotent)."""
+def init_desk(admin_username: str, os_user: str | None = None) -> dict[str, Any]:
+    """Make an empty desk usable: a team, a queue and the OS user running it as its first
+    admin `admin_username` (idempotent). On a desk that has agents, only one of them may
+    run it again (Refused otherwise: an admin adds agents)."""
     from deskterm.store.models import Agent, Queue, Team
 
+    user = os_user or identity.os_user()
+    if Agent.select().exists() and identity.agent_for_os_user(user) is None:
+        identity.resolve(None, user)  # raises the "not an agent" refusal
+    setup = Actor.system("init")
     created: dict[str, Any] = {"team": None, "queue": None, "admin": None}
-    if not Team.select().exists():
-        created["team"] = directory.create_team("support", "Support").slug
-    if not Queue.select().exists():
-        created["queue"] = directory.create_queue("general", "General", team="support").slug
-    if not Agent.select().where(Agent.username == admin_username).exists():
-        created["admin"] = directory.create_agent(
-            admin_username, admin_username, role="admin", teams=("support",)
-        ).username
+    with write_transaction():
+        if not Team.select().exists():
+            created["team"] = directory.create_team(setup, "support", "Support").slug
+        if not Queue.select().exists():
+            created["queue"] = directory.create_queue(
+                setup, "general", "General", team="support"
+            ).slug
+        if not Agent.select().exists():
+            created["admin"] = directory.create_agent(
+                setup, admin_username, admin_username, role="admin", teams=("support",)
+            ).username
+            identity.map_os_user_to_admin(admin_username, user)
     return created
 
 
@@ -280,11 +290,17 @@ def recreate_demo(path: Path, *, seed: int = 7, tickets: int = 300, force: bool 
 
 
 def _setup(rng: random.Random) -> list[tuple[str, str]]:
+    setup = Actor.system("demo")
     for slug, name in TEAMS:
-        directory.create_team(slug, name)
+        directory.create_team(setup, slug, name)
     for username, name, zone, teams, lead in AGENTS:
         directory.create_agent(
-            username, name, email=f"{username}@deskterm.example", timezone=zone, teams=teams
+            setup,
+            username,
+            name,
+            email=f"{username}@deskterm.example",
+            timezone=zone,
+            teams=teams,
         )
         if lead:
             from deskterm.store.models import TeamMember
@@ -293,9 +309,11 @@ def _setup(rng: random.Random) -> list[tuple[str, str]]:
                 TeamMember.agent == directory.agent_row(username).id
             ).execute()
     for slug, name, email, team in QUEUES:
-        directory.create_queue(slug, name, email=email, team=team)
+        directory.create_queue(setup, slug, name, email=email, team=team)
     for title, body, status, tags in CANNED:
-        canned.save_canned(title, body, set_status=status, add_tags=tags)
+        canned.save_canned(setup, title, body, set_status=status, add_tags=tags)
+    # The OS user who made the demo is its first agent, as an admin (`services.identity`).
+    identity.map_os_user_to_admin(AGENTS[0][0])
     people = []
     for i in range(40):
         first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -336,6 +354,11 @@ def _install_automation() -> None:
 
 def seed_demo(*, seed: int = 7, tickets: int = 300) -> dict[str, Any]:
     """Fill an empty database with teams, agents, queues, requesters and ticket history."""
+    with access.writing_history():
+        return _seed(seed, tickets)
+
+
+def _seed(seed: int, tickets: int) -> dict[str, Any]:
     rng = random.Random(seed)
     end = clock.now().replace(microsecond=0)
     start = end - timedelta(days=60)

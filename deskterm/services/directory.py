@@ -70,6 +70,8 @@ def agent_info(row: Agent) -> AgentInfo:
         timezone=row.timezone,
         active=row.active,
         teams=teams,
+        os_user=row.os_user,
+        enabled=row.enabled,
     )
 
 
@@ -91,8 +93,36 @@ def list_agents() -> list[AgentInfo]:
     return [agent_info(a) for a in Agent.select().order_by(Agent.username)]
 
 
+def _username(username: str) -> str:
+    if not re.fullmatch(r"[\w.-]+", username or ""):
+        raise BadInput(f"bad username {username!r}: use letters, digits, '.', '-' or '_'")
+    return username
+
+
+def _role(role: str) -> str:
+    if role not in tuple(Role):
+        raise BadInput(f"bad role {role!r}: expected {', '.join(Role)}")
+    return role
+
+
+def _free_os_user(os_user: str | None, agent_id: int | None = None) -> str | None:
+    if not os_user:
+        return None
+    owner = Agent.get_or_none(Agent.os_user == os_user)
+    if owner is not None and owner.id != agent_id:
+        raise BadInput(f"OS user {os_user!r} is already agent {owner.username}")
+    return os_user
+
+
+def _agent_summary(info: AgentInfo) -> str:
+    state = "enabled" if info.enabled else "disabled"
+    teams = ",".join(info.teams) or "-"
+    return f"role={info.role.value} os_user={info.os_user or '-'} teams={teams} {state}"
+
+
 @retry_when_busy
 def create_agent(
+    actor: Actor,
     username: str,
     name: str,
     *,
@@ -100,49 +130,105 @@ def create_agent(
     role: str = "agent",
     timezone: str = "UTC",
     teams: tuple[str, ...] = (),
+    os_user: str | None = None,
 ) -> AgentInfo:
-    """Add an agent (and their team memberships) in one transaction."""
-    if not re.fullmatch(r"[\w.-]+", username or ""):
-        raise BadInput(f"bad username {username!r}: use letters, digits, '.', '-' or '_'")
-    if role not in tuple(Role):
-        raise BadInput(f"bad role {role!r}: expected agent or admin")
+    """Add an agent (and their team memberships) in one transaction (admins only)."""
+    from deskterm.services import access, audit
+
+    _username(username)
+    _role(role)
     with write_transaction():
+        access.check(actor, access.Action.MANAGE_AGENTS)
         if Agent.get_or_none(Agent.username == username):
             raise BadInput(f"agent {username!r} already exists")
-        row = Agent.create(username=username, name=name, email=email, role=role, timezone=timezone)
-        for slug in teams:
+        row = Agent.create(
+            username=username,
+            name=name or username,
+            email=email,
+            role=role,
+            timezone=timezone,
+            os_user=_free_os_user(os_user),
+        )
+        for slug in dict.fromkeys(teams):
             TeamMember.create(team=team_row(slug), agent=row)
-    return agent_info(row)
+        info = agent_info(row)
+        audit.record(None, actor, "agent.added", username, None, _agent_summary(info))
+    return info
+
+
+@retry_when_busy
+def update_agent(
+    actor: Actor,
+    username: str,
+    *,
+    name: str | None = None,
+    email: str | None = None,
+    role: str | None = None,
+    timezone: str | None = None,
+    teams: tuple[str, ...] | None = None,
+    os_user: str | None = None,
+    enabled: bool | None = None,
+    available: bool | None = None,
+) -> AgentInfo:
+    """Change an agent's details, role, teams, OS user or enabled state (admins only).
+
+    `os_user=""` removes the mapping; `teams` replaces the memberships. The desk always
+    keeps one enabled admin.
+    """
+    from deskterm.services import access, audit
+
+    if role is not None:
+        _role(role)
+    with write_transaction():
+        access.check(actor, access.Action.MANAGE_AGENTS)
+        row = agent_row(username)
+        before = agent_info(row)
+        if name is not None:
+            row.name = name
+        if email is not None:
+            row.email = email
+        if role is not None:
+            row.role = role
+        if timezone is not None:
+            row.timezone = timezone
+        if os_user is not None:
+            row.os_user = _free_os_user(os_user, row.id)
+        if enabled is not None:
+            row.enabled = enabled
+        if available is not None:
+            row.active = available
+        row.save()
+        if teams is not None:
+            wanted = [team_row(slug) for slug in dict.fromkeys(teams)]
+            TeamMember.delete().where(
+                (TeamMember.agent == row.id) & TeamMember.team.not_in([t.id for t in wanted])
+            ).execute()
+            for team in wanted:
+                TeamMember.get_or_create(team=team, agent=row)
+        after = agent_info(row)
+        if before.role is Role.ADMIN and before.enabled:
+            _keep_an_admin()
+        if after != before:
+            summaries = _agent_summary(before), _agent_summary(after)
+            audit.record(None, actor, "agent.changed", username, *summaries)
+    return after
+
+
+def _keep_an_admin() -> None:
+    admins = Agent.select().where((Agent.role == Role.ADMIN.value) & (Agent.enabled == True))  # noqa: E712
+    if not admins.exists():
+        raise BadInput("the desk needs at least one enabled admin; make another admin first")
+
+
+def disable_agent(actor: Actor, username: str) -> AgentInfo:
+    """Disable an agent: they can do nothing until enabled again (admins only)."""
+    return update_agent(actor, username, enabled=False)
 
 
 def actor_for(username: str) -> Actor:
     """The Actor for an agent, for services to record in events."""
     row = agent_row(username)
     return Actor("agent", row.username, agent_id=row.id)
-
-
-def actor_or_user(name: str) -> Actor:
-    """The agent's Actor, or `user:NAME` for someone (e.g. an OS user) who is not an agent."""
-    row = Agent.get_or_none(Agent.username == name)
-    if row is None:
-        return Actor("user", name)
-    return Actor("agent", row.username, agent_id=row.id)
-
-
-def console_agent(requested: str | None, os_user: str) -> str:
-    """Who the console runs as: `--as` if given, else the OS user if an agent, else the only
-    agent, else (on the demo desk) its first agent. BadInput when nobody fits."""
-    from deskterm.store.models import Setting
-
-    if requested:
-        return agent_row(requested).username
-    if Agent.get_or_none(Agent.username == os_user) is not None:
-        return os_user
-    agents = list(Agent.select(Agent.username).where(Agent.active == True).order_by(Agent.id))  # noqa: E712
-    if len(agents) == 1 or (agents and Setting.get_or_none(Setting.key == "demo")):
-        return agents[0].username
-    known = ", ".join(a.username for a in agents) or "none yet: run `deskterm init`"
-    raise BadInput(f"say who you are with --as AGENT (agents: {known})")
 
 
 # --- teams --------------------------------------------------------------------
@@ -157,12 +243,16 @@ def team_row(slug: str) -> Team:
 
 
 @retry_when_busy
-def create_team(slug: str, name: str) -> TeamInfo:
-    """Add a team."""
+def create_team(actor: Actor, slug: str, name: str) -> TeamInfo:
+    """Add a team (admins only)."""
+    from deskterm.services import access, audit
+
     with write_transaction():
+        access.check(actor, access.Action.MANAGE_TEAMS)
         if Team.get_or_none(Team.slug == slug):
             raise BadInput(f"team {slug!r} already exists")
         row = Team.create(slug=slug, name=name)
+        audit.record(None, actor, "team.added", slug, None, name)
     return TeamInfo(id=row.id, slug=row.slug, name=row.name)
 
 
@@ -212,6 +302,7 @@ def queue_info(row: Queue) -> QueueInfo:
         name=row.name,
         email=row.email,
         team=row.team.slug if row.team_id else None,
+        outsiders=row.outsiders,
     )
 
 
@@ -229,15 +320,79 @@ def queue_row(slug: str | None) -> Queue:
     return row
 
 
+def _outsiders(value: str) -> str:
+    from deskterm.services.access import OUTSIDERS
+
+    if value not in OUTSIDERS:
+        raise BadInput(f"bad outsiders setting {value!r}: expected {' or '.join(OUTSIDERS)}")
+    return value
+
+
+def _queue_summary(row: Queue) -> str:
+    team = row.team.slug if row.team_id else "-"
+    return f"name={row.name} email={row.email or '-'} team={team} outsiders={row.outsiders}"
+
+
 @retry_when_busy
 def create_queue(
-    slug: str, name: str, *, email: str | None = None, team: str | None = None
+    actor: Actor,
+    slug: str,
+    name: str,
+    *,
+    email: str | None = None,
+    team: str | None = None,
+    outsiders: str = "read",
 ) -> QueueInfo:
-    """Add a queue, optionally with an inbound address and a default team."""
+    """Add a queue, optionally with an inbound address and a default team (admins only).
+
+    `outsiders`: what agents outside the team may do with its tickets, `read` or `hidden`.
+    """
+    from deskterm.services import access, audit
+
+    _outsiders(outsiders)
     with write_transaction():
+        access.check(actor, access.Action.MANAGE_QUEUES)
         if Queue.get_or_none(Queue.slug == slug):
             raise BadInput(f"queue {slug!r} already exists")
-        row = Queue.create(slug=slug, name=name, email=email, team=team_row(team) if team else None)
+        row = Queue.create(
+            slug=slug,
+            name=name,
+            email=email,
+            team=team_row(team) if team else None,
+            outsiders=outsiders,
+        )
+        audit.record(None, actor, "queue.added", slug, None, _queue_summary(row))
+    return queue_info(row)
+
+
+@retry_when_busy
+def update_queue(
+    actor: Actor,
+    slug: str,
+    *,
+    name: str | None = None,
+    team: str | None = None,
+    outsiders: str | None = None,
+) -> QueueInfo:
+    """Change a queue's name, team (`""` clears it) or outsiders setting (admins only)."""
+    from deskterm.services import access, audit
+
+    if outsiders is not None:
+        _outsiders(outsiders)
+    with write_transaction():
+        access.check(actor, access.Action.MANAGE_QUEUES)
+        row = queue_row(slug)
+        before = _queue_summary(row)
+        if name is not None:
+            row.name = name
+        if team is not None:
+            row.team = team_row(team) if team else None
+        if outsiders is not None:
+            row.outsiders = outsiders
+        row.save()
+        after = _queue_summary(row)
+        if after != before:
+            audit.record(None, actor, "queue.changed", slug, before, after)
     return queue_info(row)
 
 

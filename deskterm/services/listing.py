@@ -5,7 +5,7 @@ from __future__ import annotations
 from peewee import JOIN, SQL, Expression, fn
 
 from deskterm import clock
-from deskterm.domain import ACTIVE_STATUSES, TicketRow
+from deskterm.domain import ACTIVE_STATUSES, Actor, TicketRow
 from deskterm.services import ticket_view
 from deskterm.services.query import Condition, TicketQuery, parse_query
 from deskterm.store import search
@@ -147,15 +147,30 @@ def _as_query(query: TicketQuery | str | None, me: str | None) -> TicketQuery:
     return query if isinstance(query, TicketQuery) else parse_query(query, me)
 
 
+def _scoped(select, actor: Actor | None):
+    """Limit a ticket select to what `actor` may read (faces always pass their actor;
+    services reading for themselves pass None)."""
+    if actor is None:
+        return select
+    from deskterm.services import access
+
+    access.check(actor, access.Action.READ)
+    scope = access.ticket_scope(actor)
+    return select if scope is None else select.where(scope)
+
+
 def list_tickets(
     query: TicketQuery | str | None = None,
     *,
     me: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    actor: Actor | None = None,
 ) -> list[TicketRow]:
-    """One page of tickets matching the query, in its sort order."""
-    select = apply(_as_query(query, me)).limit(limit).offset(offset)
+    """One page of tickets matching the query, in its sort order (what `actor` may read;
+    `me` defaults to the actor's name)."""
+    me = me or (actor.name if actor else None)
+    select = _scoped(apply(_as_query(query, me)), actor).limit(limit).offset(offset)
     return ticket_view.rows(select)
 
 
@@ -171,11 +186,23 @@ def _id_select(query: TicketQuery):
     return apply(query, base)
 
 
-def count_tickets(query: TicketQuery | str | None = None, *, me: str | None = None) -> int:
-    """How many tickets match."""
-    return _id_select(_as_query(query, me)).order_by().count()
+def count_tickets(
+    query: TicketQuery | str | None = None,
+    *,
+    me: str | None = None,
+    actor: Actor | None = None,
+) -> int:
+    """How many tickets match (of those `actor` may read)."""
+    me = me or (actor.name if actor else None)
+    return _scoped(_id_select(_as_query(query, me)), actor).order_by().count()
 
 
-def ticket_ids(query: TicketQuery | str | None = None, *, me: str | None = None) -> list[int]:
-    """Every matching ticket id, in sort order."""
-    return [row[0] for row in _id_select(_as_query(query, me)).tuples()]
+def ticket_ids(
+    query: TicketQuery | str | None = None,
+    *,
+    me: str | None = None,
+    actor: Actor | None = None,
+) -> list[int]:
+    """Every matching ticket id, in sort order (of those `actor` may read)."""
+    me = me or (actor.name if actor else None)
+    return [row[0] for row in _scoped(_id_select(_as_query(query, me)), actor).tuples()]

@@ -27,7 +27,8 @@ from deskterm.domain import (
     Status,
     TicketDetail,
 )
-from deskterm.services import attachments, audit, directory, signals
+from deskterm.services import access, attachments, audit, directory, signals
+from deskterm.services.access import Action
 from deskterm.services.ticket_view import detail
 from deskterm.services.values import clean_tags, parse_priority, parse_status, resolve_ref
 from deskterm.store import search
@@ -49,6 +50,13 @@ def _row(ticket_id: int) -> Ticket:
     row = next(iter(Ticket.raw(_ROW_SQL, ticket_id)), None)
     if row is None:
         raise NotFound(f"no ticket #{ticket_id}")
+    return row
+
+
+def _work_row(actor: Actor, ticket_id: int) -> Ticket:
+    """The ticket's row, once `actor` may change it (Refused or NotFound otherwise)."""
+    row = _row(ticket_id)
+    access.check(actor, Action.TICKET_WORK, row)
     return row
 
 
@@ -197,7 +205,10 @@ def create_ticket(
     at = clock.to_db(created_at) if created_at else _now_db()
     with write_transaction():
         requester = directory.ensure_contact_row(requester_email, requester_name)
+        if actor.is_customer and actor.contact_id not in (None, requester.id):
+            raise Refused("customers open tickets for themselves only")
         queue_row = directory.queue_row(queue)
+        access.check(actor, Action.TICKET_CREATE, queue_row)
         if linked_to is not None:
             _row(linked_to)
         row = Ticket.create(
@@ -246,6 +257,7 @@ def add_customer_message(
     """Add a customer's message; it reopens a pending, resolved or postponed ticket."""
     with write_transaction():
         row = _row(ticket_id)
+        access.check(actor, Action.CUSTOMER_MESSAGE, row)
         _not_closed(row)
         contact = directory.ensure_contact_row(from_email)
         entry = _customer_entry(row, contact, body, attachments, message_id, at)
@@ -274,7 +286,7 @@ def reply(
     _require_text(body, "reply")
     new_status = parse_status(set_status) if set_status else None
     with write_transaction():
-        row = _row(ticket_id)
+        row = _work_row(actor, ticket_id)
         _not_closed(row)
         entry = _add_entry(row, EntryKind.REPLY, body, actor, attachments_in=attachments)
         changes: dict[str, object] = {}
@@ -302,7 +314,7 @@ def add_note(
     """Add an internal note (never sent to the customer); `@username` mentions an agent."""
     _require_text(body, "note")
     with write_transaction():
-        row = _row(ticket_id)
+        row = _work_row(actor, ticket_id)
         entry = _add_entry(row, EntryKind.NOTE, body, actor, attachments_in=attachments)
         for username in dict.fromkeys(_MENTION.findall(body)):
             agent = Agent.get_or_none(Agent.username == username)
@@ -336,7 +348,10 @@ def set_status(
     if new is Status.POSTPONED:
         raise BadInput("use snooze with a time to postpone a ticket")
     with write_transaction():
-        _change_status(_row(ticket_id), actor, new, expected_version)
+        row = _row(ticket_id)
+        by_customer = actor.is_customer and new is Status.RESOLVED
+        access.check(actor, Action.CUSTOMER_RESOLVE if by_customer else Action.TICKET_WORK, row)
+        _change_status(row, actor, new, expected_version)
     return get_ticket(ticket_id)
 
 
@@ -373,7 +388,7 @@ def set_priority(
     """Change the priority."""
     new = parse_priority(priority)
     with write_transaction():
-        row = _row(ticket_id)
+        row = _work_row(actor, ticket_id)
         _not_closed(row)
         _set_field(
             actor,
@@ -395,8 +410,9 @@ def set_queue(
     """Move the ticket to another queue."""
     with write_transaction():
         row = _row(ticket_id)
-        _not_closed(row)
         target = directory.queue_row(queue)
+        access.check(actor, Action.TICKET_MOVE, (row, target))
+        _not_closed(row)
         _set_field(
             actor, row, "queue", row.queue.slug, target.slug, expected_version, queue=target.id
         )
@@ -414,7 +430,7 @@ def assign(
 ) -> TicketDetail:
     """Assign to an agent (None unassigns) and/or a team."""
     with write_transaction():
-        row = _row(ticket_id)
+        row = _work_row(actor, ticket_id)
         _not_closed(row)
         _assign_row(actor, row, agent, team=team, expected_version=expected_version)
     return get_ticket(ticket_id)
@@ -429,6 +445,8 @@ def _assign_row(
     expected_version: int | None = None,
 ) -> None:
     new_agent = directory.agent_row(agent) if agent else None
+    if new_agent is not None and not new_agent.enabled:
+        raise Refused(f"agent {new_agent.username} is disabled; pick someone else")
     before = row.assignee.username if row.assignee_id else None
     after = new_agent.username if new_agent else None
     _set_field(
@@ -466,7 +484,7 @@ def update_fields(
     """Change several fields of one ticket (the bulk path): events and signals as usual,
     but no TicketDetail is built. Values must be parsed already. True if anything changed."""
     with write_transaction():
-        row = _row(ticket_id)
+        row = _work_row(actor, ticket_id)
         _not_closed(row)
         before = row.version
         if priority is not None:
@@ -482,6 +500,7 @@ def update_fields(
             )
         if queue is not None:
             target = directory.queue_row(queue)
+            access.check(actor, Action.TICKET_MOVE, (row, target))
             _set_field(actor, row, "queue", row.queue.slug, target.slug, None, queue=target.id)
         if assignee is not KEEP or team is not None:
             current = row.assignee.username if row.assignee_id else None
@@ -498,7 +517,7 @@ def add_tags(actor: Actor, ticket_id: int, tags: Iterable[str]) -> TicketDetail:
     """Add tags (existing ones are left alone)."""
     names = clean_tags(tags)
     with write_transaction():
-        row = _row(ticket_id)
+        row = _work_row(actor, ticket_id)
         _tag_row(actor, row, add=names)
     return get_ticket(ticket_id)
 
@@ -508,7 +527,7 @@ def remove_tags(actor: Actor, ticket_id: int, tags: Iterable[str]) -> TicketDeta
     """Remove tags (missing ones are ignored)."""
     names = clean_tags(tags)
     with write_transaction():
-        row = _row(ticket_id)
+        row = _work_row(actor, ticket_id)
         _tag_row(actor, row, remove=names)
     return get_ticket(ticket_id)
 
@@ -544,7 +563,7 @@ def snooze(
     if until_utc <= clock.now():
         raise BadInput(f"snooze time {until_utc:%Y-%m-%d %H:%M} UTC is in the past")
     with write_transaction():
-        row = _row(ticket_id)
+        row = _work_row(actor, ticket_id)
         _not_closed(row)
         old = Status(row.status)
         _bump(
@@ -569,6 +588,7 @@ def snooze(
 def wake_snoozed(actor: Actor | None = None) -> list[int]:
     """Reopen every postponed ticket whose snooze time has passed; return their ids."""
     actor = actor or Actor.system("snooze")
+    access.check(actor, Action.RUN_JOBS)
     due = [
         t.id
         for t in Ticket.select(Ticket.id).where(
@@ -598,7 +618,7 @@ def _follow(row: Ticket, actor: Actor, email: str, name: str | None = None) -> b
 def add_follower(actor: Actor, ticket_id: int, email: str, name: str | None = None) -> TicketDetail:
     """CC a contact on the ticket's public replies."""
     with write_transaction():
-        row = _row(ticket_id)
+        row = _work_row(actor, ticket_id)
         if _follow(row, actor, email, name):
             _bump(row, None)
     return get_ticket(ticket_id)
@@ -609,7 +629,7 @@ def remove_follower(actor: Actor, ticket_id: int, email: str) -> TicketDetail:
     """Stop CC'ing a contact."""
     address = directory.normalise_email(email)
     with write_transaction():
-        row = _row(ticket_id)
+        row = _work_row(actor, ticket_id)
         contact = directory.find_contact(address)
         if contact is None:
             raise NotFound(f"{address} does not follow #{ticket_id}")
@@ -631,7 +651,7 @@ def log_time(actor: Actor, ticket_id: int, minutes: int, note: str = "") -> Tick
     if minutes <= 0:
         raise BadInput("minutes must be a positive number")
     with write_transaction():
-        row = _row(ticket_id)
+        row = _work_row(actor, ticket_id)
         TimeEntry.create(
             ticket=row.id, agent=actor.agent_id, minutes=minutes, note=note, at=_now_db()
         )
@@ -668,6 +688,7 @@ def merge(
         raise BadInput("cannot merge a ticket into itself")
     with write_transaction():
         source, target = _row(source_id), _row(target_id)
+        access.check(actor, Action.TICKET_MERGE, (source, target))
         if source.merged_into_id:
             raise Refused(f"#{source_id} is already merged into #{source.merged_into_id}")
         _not_closed(target)
@@ -728,8 +749,17 @@ def surviving_ticket(ticket_id: int) -> int:
 
 
 def get_ticket(ticket_id: int | str) -> TicketDetail:
-    """The whole ticket: header, people, tags and thread in time order."""
+    """The whole ticket: header, people, tags and thread in time order.
+
+    No permission check: services use it after their own. Faces call `read_ticket`."""
     return detail(_row(resolve_ref(ticket_id)))
+
+
+def read_ticket(actor: Actor, ticket_id: int | str) -> TicketDetail:
+    """The whole ticket, for someone who may read it (NotFound when it is hidden)."""
+    row = _row(resolve_ref(ticket_id))
+    access.check(actor, Action.TICKET_READ, row)
+    return detail(row)
 
 
 def time_spent(ticket_id: int) -> int:

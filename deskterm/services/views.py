@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from deskterm.domain import ACTIVE_STATUSES, BadInput, NotFound, Refused, ViewInfo
+from deskterm.domain import ACTIVE_STATUSES, Actor, BadInput, NotFound, Refused, ViewInfo
 from deskterm.store.db import retry_when_busy, write_transaction
 from deskterm.store.models import Agent, SavedView
 
@@ -78,10 +78,15 @@ def list_views(username: str) -> list[ViewInfo]:
 
 
 @retry_when_busy
-def save_view(username: str, name: str, query: str, *, shared: bool = False) -> ViewInfo:
-    """Save (or overwrite, by name) a view after checking its query parses."""
+def save_view(actor: Actor, name: str, query: str, *, shared: bool = False) -> ViewInfo:
+    """Save (or overwrite, by name) a view after checking its query parses.
+
+    Own views: any agent (observers too: a view changes no ticket); shared: admins only."""
+    from deskterm.services import access, audit
     from deskterm.services.query import parse_query
 
+    access.check(actor, access.Action.SHARE_VIEWS if shared else access.Action.OWN_VIEWS)
+    username = actor.name
     name = (name or "").strip()
     if not name:
         raise BadInput("a view needs a name")
@@ -95,24 +100,42 @@ def save_view(username: str, name: str, query: str, *, shared: bool = False) -> 
             (SavedView.name == name)
             & (SavedView.agent.is_null() if owner is None else SavedView.agent == owner)
         )
+        before = None
         if row is None:
             last = SavedView.select().count()
             row = SavedView.create(name=name, query=query.strip(), agent=owner, position=last)
         else:
+            before = row.query
             row.query = query.strip()
             row.save()
+        if before != row.query:
+            audit.record(None, actor, "view.saved", _label(row), before, row.query)
     return _info(row)
 
 
-def delete_view(username: str, view_id: int) -> None:
+def _label(row: SavedView) -> str:
+    """A view as its audit events name it: `view:Name (shared)` or `view:Name (ana)`."""
+    return f"view:{row.name} ({row.agent.username if row.agent_id else 'shared'})"
+
+
+@retry_when_busy
+def delete_view(actor: Actor, view_id: int) -> None:
     """Delete one of the agent's saved views (shared views only by admins)."""
-    me = _agent(username)
-    row = SavedView.get_or_none(SavedView.id == view_id)
-    if row is None:
-        raise NotFound(f"no saved view {view_id}")
-    if row.agent_id not in (me.id, None) or (row.agent_id is None and me.role != "admin"):
-        raise Refused("you can only delete your own views")
-    row.delete_instance()
+    from deskterm.services import access, audit
+
+    me = _agent(actor.name)
+    with write_transaction():
+        row = SavedView.get_or_none(SavedView.id == view_id)
+        if row is None:
+            raise NotFound(f"no saved view {view_id}")
+        if row.agent_id is None:
+            access.check(actor, access.Action.SHARE_VIEWS)
+        elif row.agent_id != me.id:
+            raise Refused("you can only delete your own views")
+        else:
+            access.check(actor, access.Action.OWN_VIEWS)
+        audit.record(None, actor, "view.deleted", _label(row), row.query, None)
+        row.delete_instance()
 
 
 def tokens(query: str) -> list[str]:

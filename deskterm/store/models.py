@@ -54,6 +54,8 @@ class Agent(BaseModel):
     role = CharField(default="agent")
     timezone = CharField(default="UTC")
     active = BooleanField(default=True)  # available for assignment
+    os_user = CharField(null=True, unique=True)  # m0006: the OS account that is this agent
+    enabled = BooleanField(default=True)  # m0006: a disabled agent can do nothing
 
 
 class BusinessCalendar(BaseModel):
@@ -99,6 +101,7 @@ class Queue(BaseModel):
     email = CharField(null=True)
     team = ForeignKeyField(Team, null=True, on_delete="SET NULL")
     sla_policy = ForeignKeyField(SlaPolicy, null=True, on_delete="SET NULL")
+    outsiders = CharField(default="read")  # m0006: agents outside its team: read | hidden
 
 
 class Ticket(BaseModel):
@@ -203,7 +206,7 @@ class SavedView(BaseModel):
 
 
 class Event(BaseModel):
-    """The audit record of every change."""
+    """The audit record of every change: append-only (m0006 triggers refuse UPDATE/DELETE)."""
 
     id = AutoField()
     ticket = ForeignKeyField(Ticket, null=True, backref="events", on_delete="CASCADE")
@@ -213,6 +216,7 @@ class Event(BaseModel):
     field = CharField(null=True)
     before = TextField(null=True)
     after = TextField(null=True)
+    via = CharField(null=True)  # m0006: the admin who acted as `actor` with --as
 
 
 class OutboxMessage(BaseModel):
