@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from deskterm.services import directory
+from deskterm.domain import Actor
+from deskterm.services import directory, identity
 from deskterm.store.db import db, open_db
 from deskterm.store.models import InboundMessage, Ticket
 
@@ -43,9 +44,15 @@ def shared_desk(tmp_path):
     """A desk file and a config, closed in this process so only the children write."""
     path = tmp_path / "desk.db"
     open_db(path)
-    directory.create_team("tier1", "Tier 1")
-    directory.create_queue("general", "General", email="support@desk.example", team="tier1")
-    directory.create_agent("ana", "Ana Anić", email="ana@desk.example", teams=("tier1",))
+    setup = Actor.system("test")
+    directory.create_team(setup, "tier1", "Tier 1")
+    directory.create_queue(
+        setup, "general", "General", email="support@desk.example", team="tier1"
+    )
+    directory.create_agent(  # the OS user running the test is ana, the admin
+        setup, "ana", "Ana Anić", email="ana@desk.example", role="admin", teams=("tier1",),
+        os_user=identity.os_user(),
+    )
     db.close()
     config = Path(os.environ["DESKTERM_CONFIG"])
     config.parent.mkdir(parents=True, exist_ok=True)

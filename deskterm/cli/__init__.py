@@ -62,9 +62,18 @@ class DeskGroup(TyperGroup):
 
 
 _NO_IDENTITY_KEY = "deskterm.no_identity"
-#: Commands that run before anyone is an agent, or read no desk (the console resolves
-#: who you are itself, after a first-run demo).
-_NO_IDENTITY = {("init",), ("demo",), ("console",), ("rules", "check")}
+#: Commands that run before anyone is an agent, read no desk, or are a channel the desk
+#: itself runs (the console resolves who you are itself, after a first-run demo).
+_NO_IDENTITY = {
+    ("init",),
+    ("demo",),
+    ("console",),
+    ("rules", "check"),
+    # Mail intake runs as the MTA or cron, acting as the desk itself (system:mail).
+    ("mail", "import"),
+    ("mail", "fetch"),
+    ("mail", "watch"),
+}
 #: Servers whose users are not agents (the portal's are customers); their sub-commands
 #: (`portal rotate-key`) still need one.
 _SERVERS = {"portal"}
