@@ -39,6 +39,16 @@ class Priority(StrEnum):
         return list(Priority).index(self)
 
 
+class Channel(StrEnum):
+    """How a ticket or entry arrived (DESIGN.md)."""
+
+    EMAIL = "email"
+    WEB = "web"
+    SMS = "sms"
+    PHONE = "phone"
+    AGENT = "agent"
+
+
 class EntryKind(StrEnum):
     CUSTOMER = "customer"
     REPLY = "reply"

@@ -7,21 +7,46 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+import typer._click as click
+from typer.core import TyperGroup, TyperOption
 
 from deskterm import __version__
 from deskterm.cli import bulk, db, directory, mail, portal, reports, rules, sla, tickets, timer
 from deskterm.cli.context import state
+from deskterm.cli.options import Limit
 from deskterm.cli.output import exit_for, fail, out, print_json
 from deskterm.domain import DomainError
 
 
 class DeskGroup(TyperGroup):
-    """Maps domain and database errors to one stderr line and an exit code, in one place."""
+    """Maps every error to one stderr line and an exit code, in one place (cli/errors.py)."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        from deskterm.cli import errors
+
+        argv = list(sys.argv[1:] if args is None else args)
+        _tidy_help(self)
+        code = errors.run(
+            lambda: super(DeskGroup, self).main(
+                argv, prog_name or "deskterm", complete_var, standalone_mode=False, **extra
+            ),
+            argv,
+        )
+        if standalone_mode:
+            errors.exit_with(code)
+        return code
 
     def invoke(self, ctx: typer.Context) -> Any:
         from peewee import DatabaseError
@@ -37,9 +62,11 @@ class DeskGroup(TyperGroup):
             raise exit_for(error) from None
         except DatabaseError as error:
             raise fail(f"database error: {error}") from None
+        except OverflowError:
+            # A number past what the database holds that no parser range-checked.
+            raise fail("a number in the command is too large", 2, kind="bad_input") from None
         except OSError as error:
             raise fail(f"{error.strerror or error}: {error.filename or ''}".rstrip(": ")) from None
-
 
     def _no_identity(self, ctx: typer.Context) -> bool:
         """True when the command needs nobody to be an agent: help, and the commands that
@@ -77,6 +104,20 @@ _NO_IDENTITY = {
 #: Servers whose users are not agents (the portal's are customers); their sub-commands
 #: (`portal rotate-key`) still need one.
 _SERVERS = {"portal"}
+
+def _tidy_help(command: click.Command, seen: set[int] | None = None) -> None:
+    """Flags show no `<bool>` type in --help (they take no value)."""
+    seen = set() if seen is None else seen
+    if id(command) in seen:
+        return
+    seen.add(id(command))
+    ctx = click.Context(command, help_option_names=["-h", "--help"])
+    for param in [*command.params, command.get_help_option(ctx)]:
+        if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
+            param.metavar = ""
+    for sub in getattr(command, "commands", {}).values():
+        _tidy_help(sub, seen)
+
 
 app = typer.Typer(
     cls=DeskGroup,
@@ -183,7 +224,9 @@ def init(ctx: typer.Context, as_json: Json = False) -> None:
 def demo_command(
     ctx: typer.Context,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same data")] = 7,
-    count: Annotated[int, typer.Option("--tickets", help="How many tickets to make")] = 300,
+    count: Annotated[
+        int, typer.Option("--tickets", help="How many tickets", min=0, max=10**6)
+    ] = 300,
     force: Annotated[
         bool, typer.Option("--force", help="Replace a database that is not a demo")
     ] = False,
@@ -209,7 +252,7 @@ def demo_command(
 def search(
     ctx: typer.Context,
     text: Annotated[str, typer.Argument(help='Words or "a phrase"; filter tokens allowed')],
-    limit: Annotated[int, typer.Option("--limit", help="At most this many rows")] = 50,
+    limit: Limit = 50,
     ids: Annotated[bool, typer.Option("--ids", help="Print only refs, one per line")] = False,
     as_json: Json = False,
 ) -> None:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import functools
 import inspect
-import sys
+import re
 import typing
 from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 
+from deskterm.cli.context import state
+from deskterm.cli.inputs import read_stdin
 from deskterm.domain import BadInput
 
 _FILTER_OPTIONS: dict[str, tuple[Any, Any]] = {
@@ -83,19 +85,42 @@ def _quoted(value: str) -> str:
     return f'"{value}"' if any(ch.isspace() for ch in value) else value
 
 
-def filter_text(options: dict[str, Any]) -> str:
-    """Build filter-language text from the option values."""
-    parts = [options["query"]] if options.get("query") else []
+def _option_tokens(options: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(option as typed, its value, its filter token) for each filter option given."""
+    found = []
     for name, template in _TOKENS.items():
         value = options.get(name)
         if not value:
             continue
         values = value if isinstance(value, list) else [value]
         joined = ",".join(v.strip() for item in values for v in item.split(",") if v.strip())
-        parts.append(template.format(_quoted(joined)))
+        flag = "--" + name.replace("_", "-")
+        found.append((flag, joined, template.format(_quoted(joined))))
+    return found
+
+
+def filter_text(options: dict[str, Any]) -> str:
+    """Build filter-language text from the option values."""
+    parts = [options["query"]] if options.get("query") else []
+    parts += [token for _, _, token in _option_tokens(options)]
     if options.get("text"):
         parts.append(options["text"])
     return " ".join(parts)
+
+
+_BAD_FILTER = re.compile(r"^(?:bad|unknown) filter (?:'[^']*'|\"[^\"]*\")(?: in \S+)?: ")
+
+
+def check_options(options: dict[str, Any], me: str | None) -> None:
+    """Parse each filter option on its own, so a bad value is reported as that option's."""
+    from deskterm.services.query import parse_query
+
+    for flag, value, token in _option_tokens(options):
+        try:
+            parse_query(token, me)
+        except BadInput as error:
+            detail = _BAD_FILTER.sub("", str(error))
+            raise BadInput(f"bad {flag} {value!r}: {detail}") from None
 
 
 def with_filters(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -120,6 +145,10 @@ def with_filters(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         options = {name: kwargs.pop(name, None) for name in _FILTER_OPTIONS}
+        ctx = kwargs.get("ctx") or next(a for a in args if isinstance(a, typer.Context))
+        st = state(ctx)
+        st.open()
+        check_options(options, st.agent_name)
         return func(*args, filters=filter_text(options), **kwargs)
 
     params = _ordered(params)
@@ -142,7 +171,7 @@ def refs_from(args: list[str] | None) -> list[int] | None:
     words: list[str] = []
     for arg in args:
         if arg == "-":
-            words.extend(w for line in sys.stdin for w in line.split())
+            words.extend(read_stdin().split())
         else:
             words.append(arg)
     return [resolve_ref(w) for w in words]

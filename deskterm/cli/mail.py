@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from deskterm.cli.context import state
-from deskterm.cli.output import err, out, print_json
-from deskterm.cli.output import print_table as _print_table
+from deskterm.cli.options import Limit, ids_argument
+from deskterm.cli.output import out, print_json, print_table, say_error, styled, warn
+from deskterm.services.values import MAX_ID
 
 app = typer.Typer(help="The mail channel: inbound import/fetch, outbox delivery.",
                   no_args_is_help=True)
@@ -23,11 +23,6 @@ app.add_typer(outbox_app, name="outbox")
 app.add_typer(quarantine_app, name="quarantine")
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
-
-
-def print_table(rows, columns) -> None:
-    """A table whose cells are text, never rich markup (subjects contain `[#1042]`)."""
-    _print_table([[escape(str(v)) for v in row] for row in rows], columns)
 
 
 def _setup(ctx: typer.Context):
@@ -122,14 +117,14 @@ def _import_stdin(ctx: typer.Context, as_json: bool) -> None:
         config = _setup(ctx)
         summary = Importer(config).import_many([("stdin", raw)])
     except (DomainError, DatabaseError, OSError) as error:
-        err.print(f"error: temporary failure, deliver again later: {error}", markup=False)
+        say_error(f"temporary failure, deliver again later: {error}", EX_TEMPFAIL)
         raise typer.Exit(EX_TEMPFAIL) from None
     _show_summary(summary, as_json, started)
 
 
 def _fetch(config, limit: int | None):
     from deskterm.mail.sources import fetch_imap
-    from deskterm.services.inbound import Importer, ImportSummary
+    from deskterm.services.inbound import Importer, ImportResult, ImportSummary
 
     importer = Importer(config)
     summary = ImportSummary()
@@ -139,14 +134,20 @@ def _fetch(config, limit: int | None):
         summary.add(result)
         return result.status
 
-    fetch_imap(config.mail.imap, config.mail.max_bytes, handle, limit)
+    outcomes = fetch_imap(config.mail.imap, config.mail.max_bytes, handle, limit)
+    for source, status in outcomes:
+        if status.startswith("error: "):  # a message that failed keeps its key in the report
+            summary.add(ImportResult("error", source, reason=status.removeprefix("error: ")))
     return summary
 
 
 @app.command("fetch")
 def fetch(
     ctx: typer.Context,
-    limit: Annotated[int | None, typer.Option("--limit", help="At most this many messages")] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", help="At most this many messages", min=1, max=MAX_ID),
+    ] = None,
     as_json: Json = False,
 ) -> None:
     """Fetch new messages from the configured IMAP folder and import them."""
@@ -185,7 +186,7 @@ def watch(
                           f"out: {len(sent.sent)} sent, {len(sent.deferred)} deferred, "
                           f"{len(sent.failed)} failed")
             except DomainError as error:  # e.g. IMAP down: say so and keep polling
-                err.print(f"{time.strftime('%H:%M:%S')} error: {error}")
+                warn(f"{time.strftime('%H:%M:%S')} {error}")
             if once:
                 return
             time.sleep(interval)
@@ -218,16 +219,17 @@ def parse(
                               for a in value) or "none"
         elif isinstance(value, list):
             value = ", ".join(value) or "-"
-        out.print(f"[bold]{key}:[/bold] {value if value not in (None, '') else '-'}",
-                  markup=True)
-    out.print("[bold]body:[/bold]", markup=True)
-    out.print(report["body"], markup=False)
+        line = styled(f"{key}:", "bold")
+        line.append_text(styled(f" {value if value not in (None, '') else '-'}"))
+        out.print(line)
+    out.print(styled("body:", "bold"))
+    out.print(report["body"])
 
 
 @app.command("send")
 def send(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", help="At most this many messages")] = 500,
+    limit: Limit = 500,
     as_json: Json = False,
 ) -> None:
     """Deliver due outbox messages (SMTP, or the local Maildir when none is configured)."""
@@ -251,7 +253,7 @@ def outbox(
     status: Annotated[str | None, typer.Option("--status",
                                                help="queued, sent, deferred or failed")] = None,
     ticket: Annotated[str | None, typer.Option("--ticket", help="Only this ticket (#1042)")] = None,
-    limit: Annotated[int, typer.Option("--limit", help="At most this many rows")] = 50,
+    limit: Limit = 50,
     as_json: Json = False,
 ) -> None:
     """List outgoing messages, newest first, with their delivery status."""
@@ -279,7 +281,7 @@ def outbox(
 @outbox_app.command("retry")
 def outbox_retry(
     ctx: typer.Context,
-    outbox_id: Annotated[int, typer.Argument(help="Outbox message id")],
+    outbox_id: Annotated[int, ids_argument("Outbox message id")],
     as_json: Json = False,
 ) -> None:
     """Queue a failed or deferred message again (sent by the next `mail send`)."""
@@ -296,7 +298,7 @@ def outbox_retry(
 @quarantine_app.command("list")
 def quarantine_list(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", help="At most this many rows")] = 100,
+    limit: Limit = 100,
     as_json: Json = False,
 ) -> None:
     """Messages kept in quarantine, newest first."""
@@ -317,7 +319,7 @@ def quarantine_list(
 @quarantine_app.command("retry")
 def quarantine_retry(
     ctx: typer.Context,
-    ids: Annotated[list[int] | None, typer.Argument(help="Quarantine ids (see `list`)")] = None,
+    ids: Annotated[list[int] | None, ids_argument("Quarantine ids (see `list`)")] = None,
     retry_all: Annotated[bool, typer.Option("--all", help="Retry every quarantined message")]
     = False,
     as_json: Json = False,

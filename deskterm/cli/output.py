@@ -1,9 +1,17 @@
-"""How commands print: a rich table on a terminal, JSON with --json, errors as one line."""
+"""How commands print: a table on a terminal, JSON with --json, errors as one line.
+
+Text from data (subjects, names, mail, rule names) is never read as Rich markup: both
+consoles have markup and emoji codes off, every string is turned into a `Text` by
+`SafeConsole.print`, and `clean` replaces control characters (a customer's `ESC [2J`
+would otherwise reach the agent's terminal) and drops bidi overrides that would reorder
+the rest of the line. Styling is added with `styled`, never by markup in a string.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -13,12 +21,61 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from deskterm.domain import DomainError
 
+#: C0 and C1 control characters other than newline and tab.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: Bidi embeddings, overrides and isolates: they reorder everything after them on the line.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+#: A replacement for a control character: visible, one cell wide.
+REPLACEMENT = "\ufffd"
+
+
+def clean(value: Any, *, one_line: bool = False) -> str:
+    """`value` as text safe for a terminal: no control characters, no bidi overrides.
+
+    With `one_line` newlines and tabs become spaces (table cells, confirmations).
+    """
+    text = "" if value is None else str(value)
+    text = _BIDI.sub("", _CONTROL.sub(REPLACEMENT, text))
+    if one_line:
+        text = text.replace("\r\n", " ").replace("\n", " ").replace("\t", " ")
+    return text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates from argv
+
+
+def styled(value: Any, style: str = "", *, one_line: bool = True) -> Text:
+    """Data as a styled Text (never parsed as markup)."""
+    return Text(clean(value, one_line=one_line), style=style)
+
+
+class SafeConsole(Console):
+    """A Console whose `print` treats every string as plain text, cleaned."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:  # noqa: A003 - Console's name
+        kwargs.pop("markup", None)
+        safe = [Text(clean(o)) if isinstance(o, str) else o for o in objects]
+        super().print(*safe, markup=False, **kwargs)
+
+
 #: Wide when piped, so tables in logs and `| less` are not squeezed to 80 columns.
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = SafeConsole(
+    highlight=False,
+    markup=False,
+    emoji=False,
+    soft_wrap=True,
+    width=None if sys.stdout.isatty() else 200,
+)
+err = SafeConsole(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)
+
+_json_errors = False
+
+
+def use_json_errors(enabled: bool) -> None:
+    """With --json, errors go to stderr as `{"error": ..., "code": ...}` too."""
+    global _json_errors
+    _json_errors = enabled
 
 
 def plain(value: Any) -> Any:
@@ -44,24 +101,61 @@ def print_json(value: Any) -> None:
 def print_table(
     rows: Iterable[Sequence[Any]], columns: Sequence[str], title: str | None = None
 ) -> None:
-    """A rich table with the given column headers."""
-    table = Table(title=title, show_edge=False, header_style="bold")
+    """A table with the given column headers; every cell is plain, cleaned text."""
+    table = Table(
+        title=styled(title) if title else None, show_edge=False, header_style="bold"
+    )
     for column in columns:
-        table.add_column(column)
+        table.add_column(styled(column))
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*(styled(v) for v in row))
     out.print(table)
 
 
-def fail(message: str, code: int = 1) -> typer.Exit:
+_KINDS = {1: "refused", 2: "bad_input", 70: "internal"}
+
+
+def say_error(message: str, code: int, *, kind: str | None = None, prefix: str = "error") -> None:
+    """Print one error line on stderr: `deskterm: error: …`, or JSON under --json."""
+    if _json_errors:
+        payload = {"error": clean(message, one_line=True), "code": code,
+                   "kind": kind or _KINDS.get(code, "error")}
+        sys.stderr.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        return
+    line = Text("deskterm: ")
+    line.append(f"{prefix}:", style="red" if prefix == "error" else "yellow")
+    line.append(" " + clean(message, one_line=True))
+    err.print(line)
+
+
+def warn(message: str) -> None:
+    """One warning line on stderr (the command goes on)."""
+    if _json_errors:
+        sys.stderr.write(json.dumps({"warning": clean(message, one_line=True)}) + "\n")
+    else:
+        say_error(message, 0, prefix="warning")
+
+
+def notice(message: str) -> None:
+    """An informational line on stderr, kept out of piped output (e.g. a capped listing)."""
+    if not _json_errors:
+        err.print(Text(clean(message, one_line=True), style="dim"))
+
+
+def fail(message: str, code: int = 1, *, kind: str | None = None) -> typer.Exit:
     """Print one error line on stderr and return the Exit to raise."""
-    err.print(f"[red]error:[/red] {message}", markup=True)
+    say_error(message, code, kind=kind)
     return typer.Exit(code)
+
+
+def _kind(error: DomainError) -> str:
+    name = type(error).__name__
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def exit_for(error: DomainError) -> typer.Exit:
     """The one place a domain error becomes a stderr line and an exit code."""
-    return fail(str(error), error.exit_code)
+    return fail(str(error), error.exit_code, kind=_kind(error))
 
 
 def confirm_or_refuse(question: str, *, yes: bool) -> None:
@@ -70,5 +164,5 @@ def confirm_or_refuse(question: str, *, yes: bool) -> None:
         return
     if not sys.stdin.isatty():
         raise fail(f"{question} Refusing without --yes (standard input is not a terminal).")
-    if not typer.confirm(question, default=False):
+    if not typer.confirm(clean(question, one_line=True), default=False):
         raise fail("cancelled, nothing changed")

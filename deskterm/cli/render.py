@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.panel import Panel
 from rich.text import Text
 
-from deskterm.cli.output import out
+from deskterm.cli.output import clean, out, styled
 from deskterm.domain import EntryKind, TicketDetail
 
 _STYLE = {
@@ -44,13 +44,13 @@ def render_ticket(ticket: TicketDetail) -> None:
         lines.append(f"merged into #{ticket.merged_into}")
     if ticket.linked_to:
         lines.append(f"linked to #{ticket.linked_to}")
-    out.print(Panel(Text("\n".join(lines)), expand=False))
+    out.print(Panel(Text(clean("\n".join(lines))), expand=False))
     for entry in ticket.entries:
         label, colour = _STYLE[entry.kind]
         title = f"{label} · {entry.author} · {entry.created_at:%Y-%m-%d %H:%M}"
         if entry.delivery:
             title += f" · mail {entry.delivery.value}"
-        body = Text(entry.body)
+        body = Text(clean(entry.body))
         for att in entry.attachments:
-            body.append(f"\n📎 [{att.id}] {att.filename} ({_size(att.size)})")
-        out.print(Panel(body, title=title, title_align="left", border_style=colour))
+            body.append(clean(f"\n📎 [{att.id}] {att.filename} ({_size(att.size)})"))
+        out.print(Panel(body, title=styled(title), title_align="left", border_style=colour))

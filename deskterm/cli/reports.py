@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from deskterm.cli.context import state
-from deskterm.cli.output import out, print_json, print_table
+from deskterm.cli.output import out, print_json, print_table, styled
 
 app = typer.Typer(help="Reports for managers.", invoke_without_command=True)
 
@@ -49,8 +49,11 @@ def report(
         print_json(result)
         return
     out.print(
-        f"[bold]Report {result.start:%Y-%m-%d %H:%M} – {result.end:%Y-%m-%d %H:%M} UTC"
-        f"{' · queue ' + queue if queue else ''}[/bold]"
+        styled(
+            f"Report {result.start:%Y-%m-%d %H:%M} – {result.end:%Y-%m-%d %H:%M} UTC"
+            f"{' · queue ' + queue if queue else ''}",
+            "bold",
+        )
     )
     sla_text = (
         f"{result.sla_compliance}% ({result.sla_met}/{result.sla_tickets})"

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from deskterm.cli.context import state
-from deskterm.cli.output import err, out, print_json, print_table
+from deskterm.cli.inputs import read_text
+from deskterm.cli.output import out, print_json, print_table, say_error, warn
 
 app = typer.Typer(
     help="Automation rules: when / if / then, from a TOML file.", no_args_is_help=True
@@ -19,18 +20,17 @@ Name = Annotated[str, typer.Argument(help="The rule's name, as in `deskterm rule
 
 
 def _parse(path: Path):
-    from deskterm.domain import BadInput, NotFound
+    from deskterm.domain import NotFound
     from deskterm.services.rules_file import RulesFileError, parse_rules
 
     if not path.is_file():
         raise NotFound(f"no such rules file: {path}")
+    text = read_text(path)
     try:
-        return parse_rules(path.read_text(encoding="utf-8"), source=str(path))
-    except UnicodeDecodeError:
-        raise BadInput(f"{path}: not UTF-8 text") from None
+        return parse_rules(text, source=str(path))
     except RulesFileError as error:
         for line in error.errors:
-            err.print(f"[red]error:[/red] {line}", markup=True, highlight=False)
+            say_error(line, 2, kind="bad_input")
         raise typer.Exit(2) from None
 
 
@@ -115,7 +115,7 @@ def run(ctx: typer.Context, as_json: Json = False) -> None:
         if count:
             out.print(f"  {name}: {count}")
     for name, error in result.errors.items():
-        err.print(f"[yellow]warning:[/yellow] {name}: {error}", markup=True)
+        warn(f"{name}: {error}")
 
 
 def _toggle(ctx: typer.Context, name: str, enabled: bool, as_json: bool) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from deskterm.cli.context import state
+from deskterm.cli.options import Limit
 from deskterm.cli.output import out, print_json, print_table
 
 app = typer.Typer(help="SLA clocks, breaches and policies.", no_args_is_help=True)
@@ -82,7 +83,7 @@ def sweep(ctx: typer.Context, as_json: Json = False) -> None:
 @app.command("breaching")
 def breaching(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", help="At most this many rows")] = 50,
+    limit: Limit = 50,
     as_json: Json = False,
 ) -> None:
     """Open tickets that missed an SLA target, most urgent first."""

@@ -10,28 +10,24 @@ import typer
 
 from deskterm.cli.context import state
 from deskterm.cli.filters import with_filters
-from deskterm.cli.output import err, out, print_json, print_table
+from deskterm.cli.inputs import read_stdin, read_text
+from deskterm.cli.options import IfVersion, Limit, Minutes, Offset, ids_argument
+from deskterm.cli.output import out, print_json, print_table, warn
 from deskterm.domain import BadInput, TicketDetail, TicketRow
 
 app = typer.Typer(help="Create, show, list and change tickets.", no_args_is_help=True)
 
 Ref = Annotated[str, typer.Argument(help="Ticket reference: #1042 or 1042")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
-Version = Annotated[
-    int | None, typer.Option("--if-version", help="Refuse if the ticket changed since this version")
-]
+Version = IfVersion
 Attach = Annotated[list[Path] | None, typer.Option("--attach", help="Attach a file (repeatable)")]
 
 
 def _body(text: str | None, file: Path | None) -> str:
     if file is not None:
-        if str(file) == "-":
-            return sys.stdin.read()
-        if not file.is_file():
-            raise BadInput(f"no such file: {file}")
-        return file.read_text(encoding="utf-8")
+        return read_text(file)
     if text == "-":
-        return sys.stdin.read()
+        return read_stdin()
     if text is None:
         raise BadInput("give the text as an argument, or --file PATH, or - for standard input")
     return text
@@ -162,8 +158,8 @@ def events(ctx: typer.Context, ref: Ref, as_json: Json = False) -> None:
 def list_(
     ctx: typer.Context,
     filters: str,
-    limit: Annotated[int, typer.Option("--limit", help="At most this many rows (0: all)")] = 50,
-    offset: Annotated[int, typer.Option("--offset", help="Skip this many rows")] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
     ids: Annotated[bool, typer.Option("--ids", help="Print only refs, one per line")] = False,
     as_json: Json = False,
 ) -> None:
@@ -386,7 +382,7 @@ def merge(
     state(ctx).open()
     warning = tickets.merge_warning(source_id, target_id)
     if warning and not add_followers:
-        err.print(f"warning: {warning}", markup=False)
+        warn(warning)
     _change(
         ctx,
         as_json,
@@ -434,7 +430,7 @@ def attach_files(
 @app.command("save-attachment")
 def save_attachment(
     ctx: typer.Context,
-    attachment_id: Annotated[int, typer.Argument(help="Attachment id (see `ticket show`)")],
+    attachment_id: Annotated[int, ids_argument("Attachment id (see `ticket show`)")],
     destination: Annotated[Path, typer.Argument(help="File or folder to write to")] = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file or symlink")]
     = False,
@@ -454,7 +450,7 @@ def save_attachment(
 def log_time(
     ctx: typer.Context,
     ref: Ref,
-    minutes: Annotated[int, typer.Argument(help="Minutes spent")],
+    minutes: Minutes,
     note_text: Annotated[str, typer.Option("--note", help="What the time was for")] = "",
     as_json: Json = False,
 ) -> None:

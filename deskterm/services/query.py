@@ -12,12 +12,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from deskterm import clock
-from deskterm.domain import BadInput, Priority, Status
+from deskterm.domain import BadInput, Channel, Priority, Status
+from deskterm.services.values import resolve_ref
 from deskterm.services.when import parse_duration, parse_when
 
 _TOKEN = re.compile(
     r'(?P<neg>-)?(?P<key>[a-z_]+)(?P<op>:|>=|<=|>|<)(?:"(?P<qval>[^"]*)"|(?P<val>\S*))'
-    r"|(?P<ref>#\d+)"
+    r"|(?P<ref>#[0-9]+)(?!\S)"
     r'|(?P<negphrase>-)?"(?P<phrase>[^"]*)"'
     r"|(?P<word>\S+)"
 )
@@ -159,12 +160,65 @@ def _parse_token(
                 raise BadInput(f"bad filter {token!r}: 'me' needs an agent (--as AGENT)")
             values = tuple(me if v == "me" else v for v in values)
     elif key == "id":
-        if not all(v.lstrip("#").isdigit() for v in values):
-            raise BadInput(f"bad filter {token!r}: id takes ticket numbers, e.g. id:12,40")
-        values = tuple(v.lstrip("#") for v in values)
+        try:
+            values = tuple(str(resolve_ref(v)) for v in values)
+        except BadInput:
+            raise BadInput(
+                f"bad filter {token!r}: id takes ticket numbers, e.g. id:12,40"
+            ) from None
     elif key == "sla":
         return _sla_condition(token, op, raw, neg)
+    elif key == "channel":
+        values = _check_enum(token, values, tuple(c.value for c in Channel))
+    if key in _NAMED:
+        values = _check_known(token, key, values)
     return Condition(key, "in", values, negate=neg)
+
+
+#: Keys whose values name rows of the desk; an unknown name is an error, not an empty list.
+_NAMED = {"queue": "queue", "team": "team", "assignee": "agent", "org": "organisation"}
+_NOBODY = ("none", "unassigned")
+
+
+def _known_names(key: str) -> dict[str, str]:
+    """Lower-cased name -> name as stored, for the rows `key` refers to."""
+    from deskterm.store.models import Agent, Organisation, Queue, Team
+
+    column = {
+        "queue": Queue.slug,
+        "team": Team.slug,
+        "assignee": Agent.username,
+        "org": Organisation.name,
+    }[key]
+    return {name.lower(): name for (name,) in column.model.select(column).tuples()}
+
+
+def _check_known(token: str, key: str, values: tuple[str, ...]) -> tuple[str, ...]:
+    """The values as the desk spells them; BadInput when one names no queue, team, agent or
+    organisation of this desk. Checked only when a desk is open (a query can be parsed
+    without one, e.g. from a file)."""
+    from deskterm.store.db import db
+
+    if db.database is None or db.is_closed():
+        return values
+    if all(key == "assignee" and v.lower() in _NOBODY for v in values):
+        return values
+    known = _known_names(key)
+    result = []
+    for value in values:
+        if key == "assignee" and value.lower() in _NOBODY:
+            result.append(value.lower())
+        elif value.lower() in known:
+            result.append(known[value.lower()])
+        else:
+            what = _NAMED[key]
+            names = sorted(known.values())
+            listed = ", ".join(names[:12]) + (", …" if len(names) > 12 else "")
+            hint = f"; known: {listed}" if names else f"; this desk has no {what}s yet"
+            if key == "assignee":
+                hint += ", or none"
+            raise BadInput(f"bad filter {token!r}: no {what} named {value!r}{hint}")
+    return tuple(result)
 
 
 def _sla_condition(token: str, op: str, raw: str, neg: bool) -> Condition:
@@ -198,7 +252,10 @@ def parse_query(text: str | None, me: str | None = None) -> TicketQuery:
             else:
                 conditions.append(result)
         elif match["ref"]:
-            ticket_id = int(match["ref"][1:])
+            try:
+                ticket_id = resolve_ref(match["ref"])
+            except BadInput as error:
+                raise BadInput(f"bad ticket reference {match['ref']!r}: {error}") from None
         elif match["phrase"] is not None:
             target = excluded if match["negphrase"] else words
             if match["phrase"].strip():

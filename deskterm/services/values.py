@@ -8,16 +8,37 @@ from collections.abc import Iterable
 from deskterm.domain import BadInput, Priority, Status
 
 _TAG = re.compile(r"^[\w][\w.:-]*$")
+_ASCII_NUMBER = re.compile(r"[0-9]+")
+
+#: The largest id or count the database can hold (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+#: The most minutes one time entry may log (a 31-day month, around the clock).
+MAX_MINUTES = 31 * 24 * 60
 
 
 def resolve_ref(text: str | int) -> int:
-    """`#1042`, `1042` or 1042 -> 1042; BadInput for anything else."""
-    if isinstance(text, int):
-        return text
-    cleaned = str(text).strip().lstrip("#")
-    if not cleaned.isdigit():
-        raise BadInput(f"not a ticket reference: {text!r} (expected #1042 or 1042)")
-    return int(cleaned)
+    """`#1042`, `1042` or 1042 -> 1042; BadInput for anything else (ASCII digits only)."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        number = text
+    else:
+        cleaned = str(text).strip().removeprefix("#")
+        if not _ASCII_NUMBER.fullmatch(cleaned):
+            raise BadInput(f"not a ticket reference: {text!r} (expected #1042 or 1042)")
+        number = int(cleaned)
+    if not 1 <= number <= MAX_ID:
+        raise BadInput(f"not a ticket reference: {text!r} (ticket numbers run from 1 to {MAX_ID})")
+    return number
+
+
+def parse_number(text: str | int, what: str, *, low: int = 0, high: int = MAX_ID) -> int:
+    """A whole number between `low` and `high`; BadInput naming `what` otherwise."""
+    value = str(text).strip()
+    if not re.fullmatch(r"-?[0-9]+", value):
+        raise BadInput(f"bad {what} {text!r}: expected a whole number")
+    number = int(value)
+    if not low <= number <= high:
+        raise BadInput(f"bad {what} {text!r}: expected {low} to {high}")
+    return number
 
 
 def parse_status(value: str | Status) -> Status:

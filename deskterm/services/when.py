@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from dateutil import parser as date_parser
 from dateutil import tz
@@ -42,11 +42,18 @@ _AGO = re.compile(rf"^{_AMOUNT}\s+ago$")
 _IN = re.compile(rf"^in\s+{_AMOUNT}$")
 _DAY_WORD = re.compile(r"^(today|yesterday|tomorrow|now)(?:\s+(?:at\s+)?(.+))?$")
 
+#: Instants people may type: the years a desk can meaningfully store.
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)
+#: The longest duration accepted (older:, --older-than, sla:due<): a century.
+LONGEST = timedelta(days=36_525)
+
 
 def _delta(amount: str, unit: str, original: str) -> relativedelta:
     name = _UNITS.get(unit)
     if name is None:
         raise BadInput(f"bad duration {original!r}: unknown unit {unit!r} (use m, h, d, w, mo, y)")
+    if len(amount) > 9:
+        raise BadInput(f"bad duration {original!r}: at most {LONGEST.days} days")
     return relativedelta(**{name: int(amount)})
 
 
@@ -56,19 +63,40 @@ def parse_duration(text: str) -> timedelta:
     if not match:
         raise BadInput(f"bad duration {text!r}: expected a number and a unit, e.g. 30d, 2h, 15m")
     rd = _delta(match[1], match[2], text)
-    return timedelta(
+    span = timedelta(
         days=rd.days + rd.months * 30 + rd.years * 365,
         hours=rd.hours,
         minutes=rd.minutes,
     )
+    if span > LONGEST:
+        raise BadInput(f"bad duration {text!r}: at most {LONGEST.days} days (a century)")
+    return span
+
+
+def _in_range(when: datetime, text: str) -> datetime:
+    if not EARLIEST <= when < LATEST:
+        raise BadInput(
+            f"bad date {text!r}: expected a time between {EARLIEST.year} and {LATEST.year - 1}"
+        )
+    return when
 
 
 def parse_when(text: str, *, zone: tzinfo | None = None, now: datetime | None = None) -> datetime:
     """Parse an instant written by a person; returns aware UTC.
 
     Accepts ISO dates and times, "3 days ago", "in 2 hours", "today", "yesterday 17:00",
-    "tomorrow 9:00", "now". Naive times are read in `zone` (default: local time).
+    "tomorrow 9:00", "now". Naive times are read in `zone` (default: local time). BadInput
+    for anything else, and for instants outside 1970-8999.
     """
+    try:
+        return _in_range(_parse_when(text, zone, now), text)
+    except (OverflowError, ValueError):
+        raise BadInput(
+            f"bad date {text!r}: expected a time between {EARLIEST.year} and {LATEST.year - 1}"
+        ) from None
+
+
+def _parse_when(text: str, zone: tzinfo | None, now: datetime | None) -> datetime:
     zone = zone or tz.tzlocal()
     now_local = (now or clock.now()).astimezone(zone)
     cleaned = " ".join(text.strip().lower().split())

@@ -1,0 +1,98 @@
+"""Every way a command can end badly becomes one stderr line and a meaningful exit code.
+
+- a usage error (unknown option, missing argument, bad number): `deskterm: error: …`, exit 2;
+- an argument that is not valid UTF-8: named, exit 2;
+- a domain or database error: mapped in `DeskGroup.invoke` (cli/__init__.py);
+- anything unexpected: one line naming the log file that holds the traceback, exit 70.
+With `--json` anywhere on the command line the line is JSON: `{"error": …, "code": …}`.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+from typer._click import exceptions as click_errors
+
+from deskterm.cli.output import say_error, use_json_errors
+
+#: Exit code of an unexpected failure (BSD's EX_SOFTWARE): not the user's input, a bug.
+INTERNAL = 70
+
+
+def log_path() -> Path:
+    """Where unexpected errors are written with their traceback."""
+    from deskterm import paths
+
+    return paths.data_dir() / "deskterm-errors.log"
+
+
+def bad_utf8_argument(args: Sequence[str]) -> str | None:
+    """The first argument that was not valid UTF-8 (Python keeps such bytes as surrogates)."""
+    for arg in args:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            return arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return None
+
+
+def _usage_line(error: click_errors.UsageError) -> str:
+    message = " ".join(error.format_message().split())
+    ctx = error.ctx
+    if ctx is not None:
+        return f"{message} (see '{ctx.command_path} --help')"
+    return message
+
+
+def _log_crash(args: Sequence[str]) -> Path | None:
+    try:
+        path = log_path()
+        with path.open("a", encoding="utf-8") as log:
+            log.write(f"--- {datetime.now(UTC).isoformat()} deskterm {' '.join(args)!r}\n")
+            log.write(traceback.format_exc())
+        return path
+    except OSError:
+        return None
+
+
+def run(main: Callable[[], object], args: Sequence[str]) -> int:
+    """Run the command line `main`; return the exit code, having printed any error once."""
+    use_json_errors("--json" in args)
+    bad = bad_utf8_argument(args)
+    if bad is not None:
+        say_error(f"argument is not valid UTF-8: {bad!r}", 2, kind="bad_input")
+        return 2
+    try:
+        result = main()
+    except click_errors.UsageError as error:
+        say_error(_usage_line(error), error.exit_code, kind="usage")
+        return error.exit_code
+    except click_errors.ClickException as error:
+        say_error(" ".join(error.format_message().split()), error.exit_code)
+        return error.exit_code
+    except typer.Abort:
+        say_error("cancelled, nothing changed", 1, kind="cancelled")
+        return 1
+    except typer.Exit as exit_:
+        return exit_.exit_code
+    except KeyboardInterrupt:
+        say_error("interrupted", 130, kind="interrupted")
+        return 130
+    except Exception as error:  # noqa: BLE001 - the last line of defence: no traceback on screen
+        where = _log_crash(args)
+        detail = f"{type(error).__name__}: {error}"
+        hint = f"; details in {where}" if where else ""
+        say_error(f"unexpected error ({detail}){hint}", INTERNAL, kind="internal")
+        return INTERNAL
+    return result if isinstance(result, int) else 0
+
+
+def exit_with(code: int) -> None:
+    """Flush and leave with `code`."""
+    sys.stdout.flush()
+    sys.exit(code)

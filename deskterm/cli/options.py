@@ -1,0 +1,27 @@
+"""Options several commands share, with their ranges (a bad number is a usage error)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from deskterm.services.values import MAX_ID, MAX_MINUTES
+
+Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
+Limit = Annotated[
+    int, typer.Option("--limit", help="At most this many rows (0: all)", min=0, max=MAX_ID)
+]
+Offset = Annotated[int, typer.Option("--offset", help="Skip this many rows", min=0, max=MAX_ID)]
+IfVersion = Annotated[
+    int | None,
+    typer.Option(
+        "--if-version", help="Refuse if the ticket changed since this version", min=1, max=MAX_ID
+    ),
+]
+Minutes = Annotated[int, typer.Argument(help="Minutes spent", min=1, max=MAX_MINUTES)]
+
+
+def ids_argument(help_text: str) -> typer.models.ArgumentInfo:
+    """A positional id (attachment, outbox message, quarantined mail): 1 to MAX_ID."""
+    return typer.Argument(help=help_text, min=1, max=MAX_ID)
