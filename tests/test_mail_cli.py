@@ -154,7 +154,9 @@ def test_import_from_stdin_speaks_mail_server_exit_codes(desk, tmp_path):
     later = subprocess.run([*command[:4], str(broken / "desk.db"), *command[5:]], input=raw,
                            capture_output=True, timeout=60)
     assert later.returncode == 75
-    assert later.stderr.decode().startswith("error: temporary failure, deliver again later")
+    error = json.loads(later.stderr)  # with --json the error is JSON too
+    assert error["code"] == 75 and error["kind"] == "temporary"
+    assert error["error"].startswith("temporary failure, deliver again later")
     assert b"Traceback" not in later.stderr
     garbage = subprocess.run(command, input=b"\x00\xff not mail", capture_output=True,
                              timeout=60)

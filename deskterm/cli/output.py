@@ -112,7 +112,7 @@ def print_table(
     out.print(table)
 
 
-_KINDS = {1: "refused", 2: "bad_input", 70: "internal"}
+_KINDS = {1: "refused", 2: "bad_input", 70: "internal", 75: "temporary"}
 
 
 def say_error(message: str, code: int, *, kind: str | None = None, prefix: str = "error") -> None:
