@@ -75,7 +75,8 @@ def test_cli_refuses_a_stranger_in_one_line_for_reading_and_writing(desk):
         result = cli(desk, *args, env={"DESKTERM_AGENT": ""})
         assert result.exit_code == 1, args
         assert result.stderr == (
-            f"error: OS user {ME!r} is not an agent of this desk; an admin can add you with "
+            f"deskterm: error: OS user {ME!r} is not an agent of this desk; "
+            "an admin can add you with "
             f"`deskterm agent add NAME --os-user {ME}`\n"
         )
     assert cli(desk, "ticket", "--help").exit_code == 0  # help needs nobody
@@ -84,7 +85,7 @@ def test_cli_refuses_a_stranger_in_one_line_for_reading_and_writing(desk):
 def test_cli_as_an_unknown_agent_is_refused(desk):
     db.close()
     result = cli(desk, "--as", "ghost", "ticket", "list")
-    assert (result.exit_code, result.stderr) == (1, "error: no agent named 'ghost'\n")
+    assert (result.exit_code, result.stderr) == (1, "deskterm: error: no agent named 'ghost'\n")
 
 
 def test_init_makes_the_os_user_the_admin_and_bare_commands_work(tmp_path):
