@@ -52,7 +52,7 @@ class DesktermApp(App[None]):
 
     def __init__(
         self,
-        db_path: Path,
+        db_path: Path | str,
         agent: AgentInfo,
         *,
         watch_interval: float | None = 1.0,
@@ -66,7 +66,7 @@ class DesktermApp(App[None]):
         self.open_ticket = open_ticket
         #: Run time rules and deliver mail in the background (default: when watching).
         self.background = watch_interval is not None if background is None else background
-        self.db_path = Path(db_path)
+        self.db_path = db_path
         self.agent = agent
         self.actor = actor or Actor("agent", agent.username, agent_id=agent.id)
         self.watch_interval = watch_interval
@@ -266,7 +266,7 @@ def make_app(
     open_db(db_path)
     actor = identity.resolve(agent)
     return DesktermApp(
-        Path(db_path),
+        db_path,
         get_agent(actor.name),
         watch_interval=watch_interval,
         dark=dark,

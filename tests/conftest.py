@@ -1,16 +1,44 @@
-"""Shared fixtures: every test gets a real SQLite file of its own."""
+"""Shared fixtures: every test gets a real database of its own.
+
+By default that is a SQLite file. With `DESKTERM_TEST_BACKEND=postgresql` and
+`DESKTERM_TEST_PG_DSN` (a superuser URL, see `.ci/postgres.sh`) each test gets a fresh
+PostgreSQL database copied from a migrated template, and tests marked `sqlite_only` skip.
+"""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
+import pg_databases as pg
 import pytest
 
 from deskterm import paths
 from deskterm.domain import Actor
 from deskterm.services import directory, identity
-from deskterm.store.db import db, open_db
+from deskterm.store.db import close_db, db, open_db
+
+ON_POSTGRES = pg.enabled()
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "sqlite_only: the test is about SQLite itself (skipped on PostgreSQL)"
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if not ON_POSTGRES:
+        return
+    skip = pytest.mark.skip(reason="SQLite-specific (DESKTERM_TEST_BACKEND=postgresql)")
+    for item in items:
+        if "sqlite_only" in item.keywords:
+            item.add_marker(skip)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if ON_POSTGRES:
+        pg.cleanup()
 
 #: Who sets up test desks: the desk itself, as `init` and `demo` do.
 SETUP = Actor.system("test")
@@ -28,16 +56,27 @@ def _isolated_home(tmp_path, monkeypatch):
     notifications.use_config(None)  # no test inherits another's mail settings
     yield
     notifications.use_config(None)
-    if not db.is_closed():
-        db.close()
+    close_db()
 
 
 @pytest.fixture
-def db_path(tmp_path) -> Path:
-    """A fresh, migrated, empty database file."""
+def db_path(tmp_path) -> Path | str:
+    """A fresh, migrated, empty database: a file, or a PostgreSQL URL."""
+    if ON_POSTGRES:
+        url = pg.fresh_database("empty", _migrated_template)
+        open_db(url)
+        yield url
+        close_db()
+        pg.drop_database(url)
+        return
     path = tmp_path / "desk.db"
     open_db(path)
-    return path
+    yield path
+
+
+def _migrated_template(url: str) -> None:
+    open_db(url)
+    close_db()
 
 
 @pytest.fixture
@@ -69,11 +108,29 @@ def desk(db_path) -> Path:
 _DEMO_TEMPLATE: dict[str, Path] = {}
 
 
+def _demo_template(url: str) -> None:
+    from deskterm.services import demo
+
+    open_db(url)
+    demo.seed_demo(seed=7)
+    close_db()
+
+
 @pytest.fixture
-def demo_db(tmp_path, tmp_path_factory) -> Path:
+def demo_db(tmp_path, tmp_path_factory) -> Path | str:
     """A copy of the seed-7 demo database (seeded once per test session)."""
     from deskterm.services import demo
 
+    if ON_POSTGRES:
+        url = pg.fresh_database("demo", _demo_template)
+        template_files = pg.template_files("demo")
+        if template_files and template_files.exists():
+            shutil.copytree(template_files, paths.attachments_dir(url))
+        open_db(url)
+        yield url
+        close_db()
+        pg.drop_database(url)
+        return
     if "path" not in _DEMO_TEMPLATE:
         template = tmp_path_factory.mktemp("demo-template") / "demo.db"
         open_db(template)
@@ -88,7 +145,7 @@ def demo_db(tmp_path, tmp_path_factory) -> Path:
     if files.exists():
         shutil.copytree(files, paths.attachments_dir(target))
     open_db(target)
-    return target
+    yield target
 
 
 @pytest.fixture

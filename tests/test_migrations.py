@@ -42,6 +42,7 @@ def test_upgrade_is_idempotent_and_automatic_on_open(tmp_path):
     assert maintenance.upgrade(path)["applied"] == []
 
 
+@pytest.mark.sqlite_only
 def test_fresh_database_is_in_wal_mode_with_foreign_keys(db_path):
     from deskterm.store.db import db
 

@@ -15,7 +15,7 @@ import typer
 import typer._click as click
 from typer.core import TyperGroup, TyperOption
 
-from deskterm import __version__
+from deskterm import __version__, paths
 from deskterm.cli import bulk, db, directory, mail, portal, reports, rules, sla, tickets, timer
 from deskterm.cli.context import state
 from deskterm.cli.options import Limit
@@ -153,9 +153,11 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     db_path: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
-            "--db", envvar="DESKTERM_DB", help="Database file (default: per-user data dir)"
+            "--db",
+            envvar="DESKTERM_DB",
+            help="Database file, or postgresql://user:pass@host:5432/desk (default: per-user file)",
         ),
     ] = None,
     agent: Annotated[
@@ -168,7 +170,7 @@ def root(
 ) -> None:
     """Open the console when no command is given."""
     st = state(ctx)
-    st.db, st.agent = db_path, agent
+    st.db, st.agent = (paths.db_target(db_path) if db_path else None), agent
     if ctx.invoked_subcommand is None:
         _launch_console(ctx)
     elif not ctx.meta.get(_NO_IDENTITY_KEY):

@@ -15,13 +15,14 @@ from deskterm.domain import Actor
 class CliState:
     """Set by the root callback from --db / --as (or their environment variables)."""
 
-    db: Path | None = None
+    db: Path | str | None = None
     agent: str | None = None
     _opened: bool = False
     _actor: Actor | None = None
 
     @property
-    def db_path(self) -> Path:
+    def db_path(self) -> Path | str:
+        """The database file, or the PostgreSQL URL."""
         return self.db or paths.default_db_path()
 
     @property

@@ -8,13 +8,13 @@ from pathlib import Path
 
 from deskterm import paths
 from deskterm.domain import AttachmentInfo, BadInput, NewAttachment, NotFound, Refused
-from deskterm.store.db import db_path
+from deskterm.store.db import db_target
 from deskterm.store.models import Attachment
 
 
 def storage_dir() -> Path:
     """Where attachment files of the open database live."""
-    return paths.attachments_dir(db_path())
+    return paths.attachments_dir(db_target())
 
 
 def safe_filename(name: str) -> str:

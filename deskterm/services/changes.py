@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from deskterm.store.db import db
+from deskterm.store.db import backend, db
 
 
 def data_version() -> int:
-    """SQLite's `data_version`: it moves when another connection commits to the file."""
-    return db.execute_sql("PRAGMA data_version").fetchone()[0]
+    """A number that moves when another connection commits a change.
+
+    SQLite's `data_version`; on PostgreSQL the count of notifications received on the
+    change channel (sent by triggers in the committing transaction).
+    """
+    return backend().data_version(db)
 
 
 def fingerprint() -> tuple:
@@ -21,5 +25,5 @@ def fingerprint() -> tuple:
         "SELECT (SELECT MAX(id) FROM event), (SELECT MAX(updated_at) FROM ticket),"
         " (SELECT MAX(id) FROM entry), (SELECT COUNT(*) FROM canned_reply),"
         " (SELECT MAX(updated_at) FROM canned_reply),"
-        " (SELECT MAX(id) || ':' || COALESCE(MAX(sent_at), '') FROM outbox_message)"
+        " (SELECT MAX(id) || ':' || COALESCE(CAST(MAX(sent_at) AS TEXT), '') FROM outbox_message)"
     ).fetchone()

@@ -15,7 +15,8 @@ from typing import Any
 from deskterm import clock, paths
 from deskterm.domain import Actor, NewAttachment, Refused
 from deskterm.services import access, canned, directory, identity, signals, sla, tickets
-from deskterm.store.db import db, open_db, write_transaction
+from deskterm.store import backends
+from deskterm.store.db import close_db, db, open_db, write_transaction
 from deskterm.store.models import Setting, Ticket
 
 TEAMS = [("tier1", "Tier 1"), ("tier2", "Tier 2"), ("billing-team", "Billing team")]
@@ -270,22 +271,28 @@ def init_desk(admin_username: str, os_user: str | None = None) -> dict[str, Any]
     return created
 
 
-def recreate_demo(path: Path, *, seed: int = 7, tickets: int = 300, force: bool = False) -> dict:
+def recreate_demo(
+    path: Path | str, *, seed: int = 7, tickets: int = 300, force: bool = False
+) -> dict:
     """Replace the database at `path` with a fresh demo (refuses real data without force)."""
-    path = Path(path)
-    if path.exists() and not force:
-        open_db(path)
+    target = paths.db_target(path)
+    chosen = backends.for_target(target)
+    if chosen.exists(target) and not force:
+        open_db(target)
         has_data = Ticket.select().exists()
         is_demo = Setting.get_or_none(Setting.key == "demo") is not None
-        db.close()
+        close_db()
         if has_data and not is_demo:
-            raise Refused(f"{path} holds real tickets; use --force to replace it with a demo")
-    if not db.is_closed():
-        db.close()
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(path) + suffix).unlink(missing_ok=True)
-    shutil.rmtree(paths.attachments_dir(path), ignore_errors=True)
-    open_db(path)
+            raise Refused(
+                f"{chosen.describe(target)} holds real tickets; "
+                "use --force to replace it with a demo"
+            )
+    if chosen.exists(target):
+        open_db(target, upgrade=False)
+        chosen.drop_everything(db)
+    close_db()
+    shutil.rmtree(paths.attachments_dir(target), ignore_errors=True)
+    open_db(target)
     return seed_demo(seed=seed, tickets=tickets)
 
 
@@ -366,7 +373,7 @@ def _seed(seed: int, tickets: int) -> dict[str, Any]:
         with write_transaction():
             people = _setup(rng)
             _install_automation()
-            Setting.replace(key="demo", value=str(seed)).execute()
+            Setting.upsert(key="demo", value=str(seed))
     agents = [directory.actor_for(a[0]) for a in AGENTS]
     moments = sorted(start + timedelta(seconds=rng.randint(0, 60 * 86400)) for _ in range(tickets))
     live_from = end - LIVE_WINDOW

@@ -119,10 +119,11 @@ def _condition_sql(cond: Condition) -> Expression:
 
 
 def _fts(terms: tuple[str, ...]) -> Expression | None:
-    expression = search.match_expression(" ".join(terms))
-    if expression is None:
+    found = search.matching_ticket_ids(" ".join(terms))
+    if found is None:
         return None
-    return Ticket.id.in_(SQL(f"({search.matching_ticket_ids_sql()})", [expression]))
+    sql, params = found
+    return Ticket.id.in_(SQL(f"({sql})", params))
 
 
 def apply(query: TicketQuery, select=None):

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from deskterm import clock
+from deskterm import clock, paths
 from deskterm.domain import AttachmentInfo, Delivery, NotFound
 from deskterm.services import attachments as attachment_store
-from deskterm.store.db import db_path, retry_when_busy, write_transaction
+from deskterm.store.db import db_target, retry_when_busy, write_transaction
 from deskterm.store.models import (
     Agent,
     Attachment,
@@ -105,11 +105,11 @@ def secret(configured: str = "", *, create: bool = True) -> str:
 
 def _db_identity() -> tuple[str, int]:
     """The open database file (path and inode: a recreated file is a new desk)."""
-    path = db_path()
+    target = db_target()
     try:
-        return str(path), path.stat().st_ino
+        return str(target), Path(target).stat().st_ino
     except OSError:
-        return str(path), 0
+        return str(target), 0
 
 
 # --- inbound --------------------------------------------------------------------
@@ -117,8 +117,7 @@ def _db_identity() -> tuple[str, int]:
 
 def mail_dir() -> Path:
     """Where the mail channel keeps files beside the database (quarantine, local outbox)."""
-    path = db_path()
-    return path.parent / (path.stem + "-mail")
+    return paths.side_dir(db_target(), "mail")
 
 
 def seen(digest: str) -> InboundInfo | None:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from deskterm.store import migrations, search
-from deskterm.store.db import db, db_path, open_db
+from deskterm.store.db import backend, db, db_target, open_db
 from deskterm.store.models import Contact, Entry, Ticket
 
 
@@ -26,7 +26,8 @@ def reindex() -> int:
 def database_info() -> dict[str, Any]:
     """Path, schema version and row counts of the open database."""
     return {
-        "path": str(db_path()),
+        "path": backend().describe(db_target()),
+        "backend": backend().name,
         "schema_version": migrations.current_version(db),
         "tickets": Ticket.select().count(),
         "entries": Entry.select().count(),

@@ -347,7 +347,7 @@ def pick_round_robin(team: str) -> str:
     last = Setting.get_or_none(Setting.key == key)
     after = [m for m in members if last is None or m > last.value]
     chosen = (after or members)[0]
-    Setting.replace(key=key, value=chosen).execute()
+    Setting.upsert(key=key, value=chosen)
     return chosen
 
 

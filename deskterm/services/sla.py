@@ -40,7 +40,7 @@ from deskterm.services.business_time import (
     make_calendar,
 )
 from deskterm.services.signals import Change
-from deskterm.store.db import db, retry_when_busy, write_transaction
+from deskterm.store.db import db, execute_many, retry_when_busy, write_transaction
 from deskterm.store.models import (
     BusinessCalendar,
     Entry,
@@ -602,12 +602,9 @@ def sync_tickets(ticket_ids: Sequence[int], now: datetime | None = None) -> int:
             if tuple(stored) != values:
                 updates.append((*values, tid))
         with write_transaction():
-            cursor = db.cursor()
-            if breaches:
-                cursor.executemany(_BREACH_SQL, breaches)
-                cursor.executemany(_EVENT_SQL, events)  # the audit record of each breach
-            if updates:
-                cursor.executemany(_UPDATE_SQL, updates)
+            execute_many(_BREACH_SQL, breaches)
+            execute_many(_EVENT_SQL, events)  # the audit record of each breach
+            execute_many(_UPDATE_SQL, updates)
         recorded += len(breaches)
     return recorded
 

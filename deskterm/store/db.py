@@ -1,27 +1,29 @@
-"""The database handle (late-bound), how it is opened, and how writers take the lock."""
+"""The database handle (late-bound), how it is opened, and how writers take the lock.
+
+`db` is a proxy the models refer to; `open_db` binds it to a SQLite file or, for a
+`postgresql://` URL, to a PostgreSQL database. What differs between the two lives in
+`store/backends/`; `backend()` is the one of the open database.
+"""
 
 from __future__ import annotations
 
 import functools
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from peewee import OperationalError, SqliteDatabase
+from peewee import Database, DatabaseProxy, OperationalError, SqliteDatabase
 
-#: Bound to a file by `open_db`; models refer to this object.
-db = SqliteDatabase(None)
+from deskterm.store.backends import Backend, for_target, is_server_url
+from deskterm.store.backends.sqlite import PRAGMAS  # noqa: F401 - kept for callers
 
-#: busy_timeout first: every later pragma (journal_mode among them) may wait on a writer.
-PRAGMAS = {
-    "busy_timeout": 10_000,
-    "journal_mode": "wal",
-    "foreign_keys": 1,
-    "synchronous": "normal",
-    "cache_size": -32_000,
-}
+#: Bound by `open_db`; models refer to this object.
+db = DatabaseProxy()
+db.initialize(SqliteDatabase(None))
+
+_current: dict[str, Backend] = {}
 
 #: How often a whole operation is tried when the database stays busy, and the first pause.
 BUSY_ATTEMPTS = 6
@@ -33,13 +35,12 @@ busy_retries = 0
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def open_db(path: Path | str, *, upgrade: bool = True) -> SqliteDatabase:
-    """Bind the database to `path` (created if missing) and bring its schema up to date."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not db.is_closed():
-        db.close()
-    db.init(str(path), pragmas=PRAGMAS, check_same_thread=False)
+def open_db(target: Path | str, *, upgrade: bool = True) -> Database:
+    """Bind the database to `target` (created if missing) and bring its schema up to date."""
+    close_db()
+    chosen = for_target(target)
+    db.initialize(chosen.make_database(target if is_server_url(target) else Path(target)))
+    _current["backend"] = chosen
     db.connect(reuse_if_open=True)
     if upgrade:
         from deskterm.store.migrations import upgrade as run_upgrade
@@ -48,11 +49,50 @@ def open_db(path: Path | str, *, upgrade: bool = True) -> SqliteDatabase:
     return db
 
 
-def db_path() -> Path:
-    """The file the handle is bound to."""
+def close_db() -> None:
+    """Close the open database (and anything its backend holds)."""
+    if not db.is_closed():
+        db.close()
+    if "backend" in _current:
+        _current["backend"].close()
+
+
+def backend() -> Backend:
+    """The backend of the open database (SQLite before any is opened)."""
+    if "backend" not in _current:
+        from deskterm.store.backends.sqlite import SqliteBackend
+
+        _current["backend"] = SqliteBackend()
+    return _current["backend"]
+
+
+def execute_many(sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    """Run one statement (`?` placeholders) for every row of parameters."""
+    rows = list(rows)
+    if rows:
+        db.cursor().executemany(backend().adapt_sql(sql), rows)
+
+
+def is_postgres() -> bool:
+    """True when the open database is PostgreSQL."""
+    return backend().name == "postgresql"
+
+
+def db_target() -> Path | str:
+    """The file (SQLite) or URL (PostgreSQL) the handle is bound to."""
     if db.database is None:
         raise RuntimeError("database not opened")
-    return Path(db.database)
+    return db.database if is_postgres() else Path(db.database)
+
+
+def db_path() -> Path:
+    """The file the handle is bound to (SQLite only; see `db_target` for both)."""
+    return Path(db_target())
+
+
+def attachments_dir() -> Path:
+    """Where the open desk keeps attachment files."""
+    return backend().attachments_dir(db_target())
 
 
 def write_transaction() -> Any:
@@ -60,19 +100,27 @@ def write_transaction() -> Any:
 
     On SQLite it begins IMMEDIATE: the write lock is taken up front, so a second writer
     waits on busy_timeout instead of failing with "database is locked" when its read turns
-    into a write. Reads need no transaction and stay deferred.
+    into a write. Reads need no transaction and stay deferred. PostgreSQL locks rows, not
+    the database: a plain BEGIN.
     """
-    if isinstance(db, SqliteDatabase):
-        return db.atomic("IMMEDIATE")
-    return db.atomic()
+    if is_postgres():
+        return db.atomic()
+    return db.atomic("IMMEDIATE")
 
 
 def is_busy(error: BaseException) -> bool:
-    """True for the database's "locked / busy" errors, which a later attempt may not hit."""
+    """True for errors a later attempt may not hit: SQLite's "locked / busy", PostgreSQL's
+    deadlock and serialization failures."""
     if not isinstance(error, OperationalError):
         return False
     text = str(error).lower()
-    return "database is locked" in text or "database is busy" in text or "busy" == text
+    return (
+        "database is locked" in text
+        or "database is busy" in text
+        or "busy" == text
+        or "deadlock detected" in text
+        or "could not serialize access" in text
+    )
 
 
 def retry_when_busy(func: F) -> F:

@@ -26,6 +26,14 @@ class BaseModel(Model):
         database = db
         legacy_table_names = False
 
+    @classmethod
+    def upsert(cls, **values: object) -> None:
+        """Insert a row, or update the one with the same primary key (both backends)."""
+        key = cls._meta.primary_key
+        others = [cls._meta.fields[name] for name in values if name != key.name]
+        query = cls.insert(**values).on_conflict(conflict_target=[key], preserve=others)
+        query.execute()
+
 
 class Organisation(BaseModel):
     id = AutoField()

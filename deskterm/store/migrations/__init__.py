@@ -3,6 +3,10 @@
 Each module `mNNNN_name.py` has `VERSION` and `up(db)` and is frozen once released: its
 DDL never changes, a new module changes the schema. `upgrade` applies the missing ones in
 order, each in its own transaction, and records them in `schema_version`.
+
+Migrations are written in SQLite's DDL; on PostgreSQL `up` receives a handle that
+translates it (see `store/backends/postgres.py`), and `db.backend` tells a migration which
+engine it runs on where the two need different statements.
 """
 
 from __future__ import annotations
@@ -33,7 +37,9 @@ def latest_version() -> int:
 
 def current_version(db: Database) -> int:
     """The schema version of the open database (0 for an empty one)."""
-    db.execute_sql(
+    from deskterm.store.db import backend
+
+    backend().migration_handle(db).execute_sql(
         'CREATE TABLE IF NOT EXISTS "schema_version" '
         '("version" INTEGER NOT NULL PRIMARY KEY, "applied_at" DATETIME NOT NULL)'
     )
@@ -60,17 +66,24 @@ def upgrade(db: Database) -> list[int]:
             f"database schema v{start} is newer than this deskterm (v{latest_version()}); "
             "upgrade deskterm"
         )
+    from deskterm.store.db import backend
+
     for module in _migrations():
         if module.VERSION in done:
             continue
         with write_transaction():
+            backend().lock_schema(db)
             # Another process may have applied it while this one waited for the lock.
             if module.VERSION in applied_versions(db):
                 continue
-            module.up(db)
+            handle = backend().migration_handle(db)
+            module.up(handle)
+            handle.finish()
             db.execute_sql(
                 'INSERT INTO "schema_version" ("version", "applied_at") VALUES (?, ?)',
                 (module.VERSION, clock.to_db(clock.now()).isoformat(sep=" ")),
             )
         applied.append(module.VERSION)
+    if applied:
+        backend().after_upgrade(db)
     return applied

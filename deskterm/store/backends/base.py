@@ -1,0 +1,133 @@
+"""The interface every backend implements (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from peewee import Database, SelectQuery
+
+_TERM = re.compile(r'"([^"]*)"|(\S+)')
+
+
+@dataclass(frozen=True)
+class Term:
+    """One search term of the filter language: a word, a "phrase" or a prefix*."""
+
+    text: str
+    phrase: bool = False
+    prefix: bool = False
+
+
+def search_terms(text: str) -> list[Term]:
+    """Split search text into terms: `"a phrase"`, `word`, `pref*` (empty ones dropped)."""
+    terms = []
+    for phrase, word in _TERM.findall(text):
+        raw = phrase if phrase else word
+        prefix = raw.endswith("*") and not phrase
+        raw = (raw.rstrip("*") if prefix else raw).strip()
+        if raw:
+            terms.append(Term(raw, phrase=bool(phrase), prefix=prefix))
+    return terms
+
+
+class MigrationHandle:
+    """What a migration's `up(db)` receives: the database, its DDL adapted to the backend.
+
+    `backend` lets a migration branch where the engines truly differ.
+    """
+
+    backend = "sqlite"
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def execute_sql(self, sql: str, params: Any = None) -> Any:
+        return self.db.execute_sql(sql, params)
+
+    def finish(self) -> None:
+        """Run what had to wait for the end of the migration (nothing here)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.db, name)
+
+
+class Backend:
+    """What the store asks of a database engine; one subclass per engine."""
+
+    #: "sqlite" or "postgresql"
+    name = ""
+
+    # --- connection ---------------------------------------------------------------------
+
+    def make_database(self, target: Path | str) -> Database:
+        """A peewee Database for `target`, not yet connected."""
+        raise NotImplementedError
+
+    def adapt_sql(self, sql: str) -> str:
+        """SQL written with `?` placeholders as the driver wants it."""
+        return sql
+
+    def exists(self, target: Path | str) -> bool:
+        """True when `target` already holds a database (file or server database)."""
+        raise NotImplementedError
+
+    def describe(self, target: Path | str) -> str:
+        """`target` as shown to people (passwords hidden)."""
+        return str(target)
+
+    def attachments_dir(self, target: Path | str) -> Path:
+        """Where attachment files of the desk at `target` live."""
+        raise NotImplementedError
+
+    def drop_everything(self, db: Database) -> None:
+        """Remove every table of the open database (for `deskterm demo`)."""
+        raise NotImplementedError
+
+    # --- schema -------------------------------------------------------------------------
+
+    def migration_handle(self, db: Database) -> MigrationHandle:
+        """What migrations' `up(db)` receive."""
+        return MigrationHandle(db)
+
+    def lock_schema(self, db: Database) -> None:
+        """Inside a migration's transaction: wait until no other process migrates."""
+
+    def after_upgrade(self, db: Database) -> None:
+        """Upkeep after migrations ran (statistics)."""
+
+    def reset_sequences(self, db: Database, tables: list[str]) -> None:
+        """Make each table's id sequence continue after its largest id (after a copy)."""
+
+    # --- behaviour that differs ---------------------------------------------------------
+
+    def data_version(self, db: Database) -> int:
+        """A number that moves when another connection commits a change."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release what the backend holds besides the main connection."""
+
+    def claim(self, query: SelectQuery) -> SelectQuery:
+        """Lock the selected rows for this transaction, skipping rows others hold."""
+        return query
+
+    # --- full-text search ---------------------------------------------------------------
+
+    def index_subject(self, db: Database, ticket_id: int, subject: str) -> None:
+        raise NotImplementedError
+
+    def index_entry(self, db: Database, ticket_id: int, entry_id: int, body: str) -> None:
+        raise NotImplementedError
+
+    def move_ticket(self, db: Database, source_id: int, target_id: int) -> None:
+        raise NotImplementedError
+
+    def rebuild_search(self, db: Database) -> int:
+        raise NotImplementedError
+
+    def matching_ticket_ids(self, text: str) -> tuple[str, list[Any]] | None:
+        """SQL selecting the ids of tickets matching `text`, with its parameters."""
+        raise NotImplementedError

@@ -1,0 +1,289 @@
+"""The team-server backend: PostgreSQL through peewee and psycopg 3.
+
+The rest of deskterm writes SQL with `?` placeholders and SQLite's DDL (the frozen
+migrations); this module adapts both: placeholders become psycopg's `%s`, migration DDL is
+translated (types, serial keys, foreign keys added once every table exists), search is a
+`tsvector` with a GIN index, change detection is LISTEN/NOTIFY, and workers claim rows with
+`FOR UPDATE SKIP LOCKED`.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from peewee import Database, PostgresqlDatabase, SelectQuery
+
+from deskterm.store.backends.base import Backend, MigrationHandle, search_terms
+
+#: The NOTIFY channel every committed change to what screens show is announced on.
+CHANNEL = "deskterm_changes"
+
+_PLACEHOLDERS = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|\$\$.*?\$\$|--[^\n]*|\?|%""", re.S)
+
+
+@lru_cache(maxsize=4096)
+def to_psycopg(sql: str) -> str:
+    """`?` placeholders to `%s` (outside quotes); every literal `%` doubled for psycopg."""
+
+    def swap(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token == "?":
+            return "%s"
+        return token.replace("%", "%%")
+
+    sql = _PLACEHOLDERS.sub(swap, sql)
+    if sql.lstrip()[:16].upper().startswith("INSERT OR IGNORE"):
+        sql = re.sub(r"(?i)^\s*INSERT OR IGNORE", "INSERT", sql) + " ON CONFLICT DO NOTHING"
+    return sql
+
+
+def _bool_as_int_dumper() -> type:
+    """A psycopg dumper that sends Python booleans as integers.
+
+    Flags are INTEGER columns (0/1) in the shared schema, as SQLite stores them, so raw
+    SQL such as `active = 1` means the same on both backends.
+    """
+    import psycopg
+    from psycopg.adapt import Dumper
+
+    class BoolAsInt(Dumper):
+        oid = psycopg.postgres.types["int4"].oid
+
+        def dump(self, obj: bool) -> bytes:
+            return b"1" if obj else b"0"
+
+    return BoolAsInt
+
+
+class DeskPostgresqlDatabase(PostgresqlDatabase):
+    """PostgresqlDatabase that speaks the `?` placeholder style the rest of deskterm uses."""
+
+    param = "?"
+
+    def _connect(self):  # noqa: ANN202 - peewee's hook
+        conn = super()._connect()
+        conn.adapters.register_dumper(bool, _bool_as_int_dumper())
+        return conn
+
+    def execute_sql(self, sql: str, params: Any = None):  # noqa: ANN201
+        return super().execute_sql(to_psycopg(sql), params)
+
+
+# --- DDL translation for the numbered migrations ---------------------------------------
+
+_FOREIGN_KEY = re.compile(
+    r',\s*FOREIGN KEY \(("[^"]+")\) REFERENCES ("[^"]+") \(("[^"]+")\)'
+    r"((?:\s+ON (?:DELETE|UPDATE) (?:SET NULL|SET DEFAULT|CASCADE|RESTRICT|NO ACTION))*)"
+)
+_SERIAL_KEY = re.compile(r"INTEGER\s+(?:NOT NULL\s+)?PRIMARY KEY(?:\s+AUTOINCREMENT)?", re.I)
+_TABLE_NAME = re.compile(r'^\s*CREATE TABLE\s+(?:IF NOT EXISTS\s+)?("[^"]+"|\w+)', re.I)
+_TYPES = ((re.compile(r"\bDATETIME\b", re.I), "TIMESTAMP"),
+          (re.compile(r"\bBLOB\b", re.I), "BYTEA"),
+          (re.compile(r"\bREAL\b", re.I), "DOUBLE PRECISION"))
+#: SQLite-only statements a migration may hold; PostgreSQL gets its own equivalents in
+#: m0013 (search table, triggers) or needs none (pragmas).
+_SQLITE_ONLY = re.compile(
+    r"^\s*(CREATE VIRTUAL TABLE|PRAGMA|CREATE TRIGGER[^;]*\bBEGIN\b|DROP TRIGGER)", re.I | re.S
+)
+
+
+def translate_ddl(sql: str) -> tuple[str | None, list[str]]:
+    """SQLite DDL to PostgreSQL DDL: the statement (None to skip) and statements to defer.
+
+    Foreign keys of a CREATE TABLE are deferred to the end of the migration, since SQLite
+    lets a table refer to one created later in the same migration and PostgreSQL does not.
+    """
+    if _SQLITE_ONLY.match(sql):
+        return None, []
+    deferred: list[str] = []
+    table = _TABLE_NAME.match(sql)
+    if table:
+        name = table.group(1)
+        for column, target, target_column, actions in _FOREIGN_KEY.findall(sql):
+            deferred.append(
+                f"ALTER TABLE {name} ADD FOREIGN KEY ({column}) "
+                f"REFERENCES {target} ({target_column}){actions}"
+            )
+        sql = _FOREIGN_KEY.sub("", sql)
+        sql = _SERIAL_KEY.sub("SERIAL PRIMARY KEY", sql)
+    for pattern, replacement in _TYPES:
+        sql = pattern.sub(replacement, sql)
+    return sql, deferred
+
+
+class PostgresMigrationHandle(MigrationHandle):
+    """Runs a migration's SQLite DDL translated for PostgreSQL."""
+
+    backend = "postgresql"
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self._deferred: list[str] = []
+
+    def execute_sql(self, sql: str, params: Any = None):  # noqa: ANN201
+        translated, deferred = translate_ddl(sql)
+        self._deferred.extend(deferred)
+        if translated is None:
+            return None
+        return self.db.execute_sql(translated, params)
+
+    def finish(self) -> None:
+        while self._deferred:
+            self.db.execute_sql(self._deferred.pop(0))
+
+
+# --- the backend -----------------------------------------------------------------------
+
+
+def _search_query(terms: list) -> tuple[str, list[Any]]:
+    """One tsquery expression (terms ANDed) built only from bound parameters."""
+    parts, params = [], []
+    for term in terms:
+        if term.prefix:
+            lexeme = re.sub(r"\W+", "", term.text)
+            if not lexeme:
+                continue
+            parts.append("to_tsquery('simple', deskterm_fold(?) || ':*')")
+            params.append(lexeme)
+        else:
+            parts.append("phraseto_tsquery('simple', deskterm_fold(?))")
+            params.append(term.text)
+    return " && ".join(parts), params
+
+
+#: The text of a ticket's thread (agents' and customers' entries) as a tsvector.
+_ENTRIES_DOC = (
+    "COALESCE(deskterm_tsv((SELECT string_agg(e.body, ' ' ORDER BY e.id) FROM entry e "
+    "WHERE e.ticket_id = t.id AND e.kind != 'system')), ''::tsvector)"
+)
+#: (Re)index one ticket from its subject ({subject}: a parameter or t.subject) and thread.
+_UPSERT_DOC = (
+    "INSERT INTO search_index (ticket_id, doc) SELECT t.id, deskterm_tsv({subject}) || "
+    + _ENTRIES_DOC
+    + " FROM ticket t WHERE t.id = ? ON CONFLICT (ticket_id) DO UPDATE SET doc = EXCLUDED.doc"
+)
+
+
+class PostgresBackend(Backend):
+    name = "postgresql"
+
+    def __init__(self) -> None:
+        self._listener: Any = None
+        self._version = 0
+
+    def make_database(self, target: Path | str) -> Database:
+        return DeskPostgresqlDatabase(str(target), prefer_psycopg3=True)
+
+    def adapt_sql(self, sql: str) -> str:
+        return to_psycopg(sql)
+
+    def exists(self, target: Path | str) -> bool:
+        import psycopg
+
+        try:
+            with psycopg.connect(str(target), connect_timeout=10) as conn:
+                row = conn.execute("SELECT to_regclass('schema_version')").fetchone()
+        except psycopg.OperationalError:
+            return False
+        return row[0] is not None
+
+    def describe(self, target: Path | str) -> str:
+        parts = urlsplit(str(target))
+        if parts.password:
+            netloc = parts.netloc.replace(":" + parts.password + "@", ":***@")
+            parts = parts._replace(netloc=netloc)
+        return urlunsplit(parts)
+
+    def attachments_dir(self, target: Path | str) -> Path:
+        from deskterm import paths
+
+        return paths.side_dir(target, "files")
+
+    def drop_everything(self, db: Database) -> None:
+        tables = [r[0] for r in db.execute_sql(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")]
+        with db.atomic():
+            for table in tables:
+                db.execute_sql(f'DROP TABLE IF EXISTS "{table}" CASCADE')
+            for (name,) in db.execute_sql(
+                "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n "
+                "ON n.oid = p.pronamespace WHERE n.nspname = current_schema() "
+                "AND p.proname LIKE 'deskterm_%'"
+            ).fetchall():
+                db.execute_sql(f"DROP FUNCTION IF EXISTS {name} CASCADE")
+
+    def migration_handle(self, db: Database) -> MigrationHandle:
+        return PostgresMigrationHandle(db)
+
+    def lock_schema(self, db: Database) -> None:
+        db.execute_sql("SELECT pg_advisory_xact_lock(7316)")  # 7316: deskterm's schema lock
+
+    def after_upgrade(self, db: Database) -> None:
+        db.execute_sql("ANALYZE")
+
+    def reset_sequences(self, db: Database, tables: list[str]) -> None:
+        for table in tables:
+            db.execute_sql(
+                f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                f'COALESCE((SELECT MAX(id) FROM "{table}"), 0) + 1, false)'
+            )
+
+    # --- change detection: LISTEN on a connection of its own ---------------------------
+
+    def data_version(self, db: Database) -> int:
+        import psycopg
+
+        if self._listener is None or self._listener.closed:
+            self._listener = psycopg.connect(str(db.database), autocommit=True)
+            self._listener.execute(f"LISTEN {CHANNEL}")
+        for _ in self._listener.notifies(timeout=0):
+            self._version += 1
+        return self._version
+
+    def close(self) -> None:
+        """Close the listening connection (if any)."""
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+
+    def claim(self, query: SelectQuery) -> SelectQuery:
+        return query.for_update(skip_locked=True)
+
+    # --- search: one tsvector per ticket -----------------------------------------------
+
+    def index_subject(self, db: Database, ticket_id: int, subject: str) -> None:
+        db.execute_sql(_UPSERT_DOC.format(subject="?"), (subject, ticket_id))
+
+    def index_entry(self, db: Database, ticket_id: int, entry_id: int, body: str) -> None:
+        db.execute_sql(
+            "INSERT INTO search_index (ticket_id, doc) VALUES (?, deskterm_tsv(?)) "
+            "ON CONFLICT (ticket_id) DO UPDATE SET doc = search_index.doc || EXCLUDED.doc",
+            (ticket_id, body),
+        )
+
+    def move_ticket(self, db: Database, source_id: int, target_id: int) -> None:
+        # The entries already belong to the target: index it again, drop the source.
+        db.execute_sql("DELETE FROM search_index WHERE ticket_id = ?", (source_id,))
+        db.execute_sql(_UPSERT_DOC.format(subject="t.subject"), (target_id,))
+
+    def rebuild_search(self, db: Database) -> int:
+        db.execute_sql("DELETE FROM search_index")
+        db.execute_sql(
+            f"INSERT INTO search_index (ticket_id, doc) SELECT t.id, "
+            f"deskterm_tsv(t.subject) || {_ENTRIES_DOC} FROM ticket t "
+            "WHERE t.merged_into_id IS NULL"
+        )
+        return db.execute_sql("SELECT COUNT(*) FROM search_index").fetchone()[0]
+
+    def matching_ticket_ids(self, text: str) -> tuple[str, list[Any]] | None:
+        terms = search_terms(text)
+        if not terms:
+            return None
+        query, params = _search_query(terms)
+        if not query:
+            return None
+        return f"SELECT ticket_id FROM search_index WHERE doc @@ ({query})", params
