@@ -63,6 +63,8 @@ class DeskPostgresqlDatabase(PostgresqlDatabase):
     """PostgresqlDatabase that speaks the `?` placeholder style the rest of deskterm uses."""
 
     param = "?"
+    #: Flags are INTEGER 0/1 on both backends (see `_bool_as_int_dumper`).
+    field_types = {**PostgresqlDatabase.field_types, "BOOL": "INTEGER"}
 
     def _connect(self):  # noqa: ANN202 - peewee's hook
         conn = super()._connect()
