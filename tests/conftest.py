@@ -108,21 +108,34 @@ def desk(db_path) -> Path:
 _DEMO_TEMPLATE: dict[str, Path] = {}
 
 
-def _demo_template(url: str) -> None:
+def _sqlite_demo_template(tmp_path_factory) -> Path:
+    """The seed-7 demo as a SQLite file, seeded once per session."""
     from deskterm.services import demo
 
-    open_db(url)
-    demo.seed_demo(seed=7)
-    close_db()
+    if "path" not in _DEMO_TEMPLATE:
+        template = tmp_path_factory.mktemp("demo-template") / "demo.db"
+        open_db(template)
+        demo.seed_demo(seed=7)
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        close_db()
+        _DEMO_TEMPLATE["path"] = template
+    return _DEMO_TEMPLATE["path"]
 
 
 @pytest.fixture
 def demo_db(tmp_path, tmp_path_factory) -> Path | str:
-    """A copy of the seed-7 demo database (seeded once per test session)."""
-    from deskterm.services import demo
+    """A copy of the seed-7 demo database (seeded once per test session).
 
+    On PostgreSQL the template is the SQLite demo moved with `deskterm db copy`'s service
+    (seeding through the services costs a round trip per query; the copy is verified).
+    """
     if ON_POSTGRES:
-        url = pg.fresh_database("demo", _demo_template)
+        from deskterm.services import transfer
+
+        def build(url: str) -> None:
+            transfer.copy_desk(_sqlite_demo_template(tmp_path_factory), url)
+
+        url = pg.fresh_database("demo", build)
         template_files = pg.template_files("demo")
         if template_files and template_files.exists():
             shutil.copytree(template_files, paths.attachments_dir(url))
@@ -131,13 +144,7 @@ def demo_db(tmp_path, tmp_path_factory) -> Path | str:
         close_db()
         pg.drop_database(url)
         return
-    if "path" not in _DEMO_TEMPLATE:
-        template = tmp_path_factory.mktemp("demo-template") / "demo.db"
-        open_db(template)
-        demo.seed_demo(seed=7)
-        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        db.close()
-        _DEMO_TEMPLATE["path"] = template
+    _sqlite_demo_template(tmp_path_factory)
     template = _DEMO_TEMPLATE["path"]
     target = tmp_path / "demo.db"
     shutil.copy(template, target)

@@ -52,3 +52,28 @@ def info(ctx: typer.Context, as_json: Json = False) -> None:
     else:
         for key, value in result.items():
             out.print(f"{key}: {value}")
+
+
+@app.command("copy")
+def copy(
+    source: Annotated[str, typer.Argument(help="The desk to copy: a file or postgresql:// URL")],
+    dest: Annotated[str, typer.Argument(help="An empty database: a file or postgresql:// URL")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only count what would be copied")
+    ] = False,
+    as_json: Json = False,
+) -> None:
+    """Copy a whole desk (every table, files, id sequences) to another database, verified."""
+    from deskterm.services import transfer
+
+    result = transfer.copy_desk(source, dest, dry_run=dry_run)
+    if as_json:
+        print_json(result)
+        return
+    verb = "would copy" if dry_run else "copied"
+    rows = sum(t["rows"] for t in result["tables"].values())
+    out.print(
+        f"{verb} {rows} rows in {len(result['tables'])} tables from {result['source']} "
+        f"to {result['destination']}"
+        + ("" if dry_run else f"; {result['files']} files; counts and checksums match")
+    )

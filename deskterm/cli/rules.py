@@ -108,7 +108,11 @@ def run(ctx: typer.Context, as_json: Json = False) -> None:
     state(ctx).open()
     result = rules.run_time_rules()
     if as_json:
-        print_json({"fired": result.fired, "breaches": result.breaches, "errors": result.errors})
+        print_json({"fired": result.fired, "breaches": result.breaches, "errors": result.errors,
+                    "skipped": result.skipped})
+        return
+    if result.skipped:
+        out.print("skipped: another process is running the time rules right now")
         return
     out.print(f"SLA breaches recorded: {result.breaches}; rule firings: {result.total}")
     for name, count in result.fired.items():

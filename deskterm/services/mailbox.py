@@ -13,7 +13,7 @@ from pathlib import Path
 from deskterm import clock, paths
 from deskterm.domain import AttachmentInfo, Delivery, NotFound
 from deskterm.services import attachments as attachment_store
-from deskterm.store.db import db_target, retry_when_busy, write_transaction
+from deskterm.store.db import backend, db_target, retry_when_busy, write_transaction
 from deskterm.store.models import (
     Agent,
     Attachment,
@@ -364,22 +364,35 @@ def list_outbox(
     return [outbox_item(row) for row in query]
 
 
-def due_outbox(limit: int = 100) -> list[OutboxItem]:
-    """Queued messages and deferred ones whose next try has come, oldest first."""
+#: How long a sender holds the messages it claimed before another may take them over.
+SEND_LEASE = timedelta(minutes=10)
+
+
+@retry_when_busy
+def due_outbox(limit: int = 100, *, lease: timedelta = SEND_LEASE) -> list[OutboxItem]:
+    """Claim queued messages and deferred ones whose next try has come, oldest first.
+
+    Each claimed message's next try moves `lease` ahead in the same transaction, so a
+    second sender (another process or host) never gets it while this one delivers it; on
+    PostgreSQL rows another sender is claiming are skipped (FOR UPDATE SKIP LOCKED), on
+    SQLite the write lock lets one sender claim at a time. A sender that dies leaves its
+    messages to be taken again when the lease ends.
+    """
     now = _now_db()
-    query = (
-        OutboxMessage.select()
-        .where(
-            (OutboxMessage.status == Delivery.QUEUED.value)
-            | (
-                (OutboxMessage.status == Delivery.DEFERRED.value)
-                & (OutboxMessage.next_attempt_at <= now)
-            )
-        )
-        .order_by(OutboxMessage.id)
-        .limit(limit)
+    waiting = (OutboxMessage.status == Delivery.QUEUED.value) | (
+        OutboxMessage.status == Delivery.DEFERRED.value
     )
-    return [outbox_item(row) for row in query]
+    due = OutboxMessage.next_attempt_at.is_null() | (OutboxMessage.next_attempt_at <= now)
+    with write_transaction():
+        query = (
+            OutboxMessage.select().where(waiting & due).order_by(OutboxMessage.id).limit(limit)
+        )
+        rows = list(backend().claim(query))
+        if rows:
+            OutboxMessage.update(next_attempt_at=now + lease).where(
+                OutboxMessage.id.in_([row.id for row in rows])
+            ).execute()
+    return [outbox_item(row) for row in rows]
 
 
 def outbox_attachments(entry_id: int | None) -> list[tuple[AttachmentInfo, bytes]]:

@@ -34,7 +34,7 @@ from deskterm.services.rules_file import (
     spec_from_json,
 )
 from deskterm.services.signals import Change
-from deskterm.store.db import retry_when_busy, write_transaction
+from deskterm.store.db import exclusive_job, retry_when_busy, write_transaction
 from deskterm.store.models import (
     Agent,
     CannedReply,
@@ -78,6 +78,8 @@ class RunResult:
     fired: dict[str, int]
     breaches: int
     errors: dict[str, str]
+    #: True when another process was running the time rules, so this run did nothing.
+    skipped: bool = False
 
     @property
     def total(self) -> int:
@@ -436,6 +438,18 @@ def _do(action: Action, actor: Actor, ticket_id: int, spec: RuleSpec) -> None:
             tickets.set_status(actor, ticket_id, Status.CLOSED)
 
 
+def _claim_hit(row: Rule, ticket_id: int, anchor: str, now: datetime) -> bool:
+    """Record the firing first (insert-or-skip on its unique key): of two processes racing
+    for one episode exactly one gets it, and the record commits only with the actions."""
+    inserted = (
+        RuleHit.insert(rule=row.id, ticket=ticket_id, anchor=anchor, at=clock.to_db(now))
+        .on_conflict_ignore()
+        .as_rowcount()
+        .execute()
+    )
+    return bool(inserted)
+
+
 def fire(
     row: Rule, spec: RuleSpec, ticket_id: int, now: datetime, anchor: str | None = None
 ) -> bool:
@@ -443,14 +457,14 @@ def fire(
     actor = Actor("rule", spec.name)
     try:
         with write_transaction():
+            if anchor is not None and not _claim_hit(row, ticket_id, anchor, now):
+                return False  # another process fired it for this episode already
             _running.append(spec.name)
             try:
                 for action in spec.actions:
                     _do(action, actor, ticket_id, spec)
             finally:
                 _running.pop()
-            if anchor is not None:
-                RuleHit.create(rule=row.id, ticket=ticket_id, anchor=anchor, at=clock.to_db(now))
             Rule.update(
                 hit_count=Rule.hit_count + 1, last_run_at=clock.to_db(now), last_error=None
             ).where(Rule.id == row.id).execute()
@@ -595,6 +609,13 @@ def run_time_rules(now: datetime | None = None, *, sweep_sla: bool = True) -> Ru
     then fires each rule at most once per ticket and episode.
     """
     now = now or clock.now()
+    with exclusive_job("time-rules") as mine:
+        if not mine:  # another process (or host) is running them right now
+            return RunResult({}, 0, {}, skipped=True)
+        return _run_time_rules(now, sweep_sla)
+
+
+def _run_time_rules(now: datetime, sweep_sla: bool) -> RunResult:
     with clock.frozen_at(now):
         breaches = sla.sweep(now) if sweep_sla else 0
         tickets.wake_snoozed()

@@ -8,9 +8,13 @@
 from __future__ import annotations
 
 import functools
+import os
 import random
+import socket
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -71,6 +75,19 @@ def execute_many(sql: str, rows: Iterable[Sequence[Any]]) -> None:
     rows = list(rows)
     if rows:
         db.cursor().executemany(backend().adapt_sql(sql), rows)
+
+
+@contextmanager
+def exclusive_job(name: str, *, hold_for: float = 900.0) -> Iterator[bool]:
+    """Run job `name` in one process at a time across every host; yields False (and the
+    caller skips the job) while another process runs it."""
+    holder = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+    mine = backend().try_job_lock(db, name, holder, hold_for)
+    try:
+        yield mine
+    finally:
+        if mine:
+            backend().release_job_lock(db, name, holder)
 
 
 def is_postgres() -> bool:

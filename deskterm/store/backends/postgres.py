@@ -22,17 +22,24 @@ from deskterm.store.backends.base import Backend, MigrationHandle, search_terms
 #: The NOTIFY channel every committed change to what screens show is announced on.
 CHANNEL = "deskterm_changes"
 
-_PLACEHOLDERS = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|\$\$.*?\$\$|--[^\n]*|\?|%""", re.S)
+_PLACEHOLDERS = re.compile(
+    r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|\$\$.*?\$\$|--[^\n]*|\?|%s|%""", re.S
+)
 
 
 @lru_cache(maxsize=4096)
 def to_psycopg(sql: str) -> str:
-    """`?` placeholders to `%s` (outside quotes); every literal `%` doubled for psycopg."""
+    """`?` placeholders to `%s` (outside quotes); every literal `%` doubled for psycopg.
+
+    A bare `%s` is kept: peewee's own introspection queries are written that way.
+    """
 
     def swap(match: re.Match[str]) -> str:
         token = match.group(0)
         if token == "?":
             return "%s"
+        if token == "%s":
+            return token
         return token.replace("%", "%%")
 
     sql = _PLACEHOLDERS.sub(swap, sql)
@@ -251,6 +258,14 @@ class PostgresBackend(Backend):
         if self._listener is not None:
             self._listener.close()
             self._listener = None
+
+    def try_job_lock(self, db: Database, name: str, holder: str, hold_for: float) -> bool:
+        # A session-level advisory lock: released by unlock or when the process dies.
+        row = db.execute_sql("SELECT pg_try_advisory_lock(hashtext(?))", (f"deskterm:{name}",))
+        return bool(row.fetchone()[0])
+
+    def release_job_lock(self, db: Database, name: str, holder: str) -> None:
+        db.execute_sql("SELECT pg_advisory_unlock(hashtext(?))", (f"deskterm:{name}",))
 
     def claim(self, query: SelectQuery) -> SelectQuery:
         return query.for_update(skip_locked=True)

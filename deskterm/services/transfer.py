@@ -1,0 +1,227 @@
+"""Move a whole desk between databases (SQLite <-> PostgreSQL): `deskterm db copy`.
+
+Every table of the schema is copied row for row (ids kept), id sequences continue where
+the source's left off, the attachment and mail folders are copied, and the search index is
+rebuilt. Row counts and a checksum per table are compared inside the destination's
+transaction: on any difference nothing is committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from peewee import Database
+
+from deskterm import paths
+from deskterm.domain import BadInput, NotFound, Refused
+from deskterm.store import backends
+from deskterm.store.backends import Backend
+
+#: Derived or engine-owned tables: rebuilt or kept by each database itself.
+_SKIPPED_PREFIXES = ("search_index", "sqlite_", "schema_version")
+#: Tables that must be empty in the destination (a desk already lives there otherwise).
+_MUST_BE_EMPTY = ("ticket", "agent", "queue", "contact")
+BATCH = 2_000
+
+
+def _tables(db: Database) -> list[str]:
+    return [t for t in db.get_tables() if not t.startswith(_SKIPPED_PREFIXES)]
+
+
+def _order(db: Database, tables: list[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """Tables parents first, and each table's self-referencing columns (filled afterwards)."""
+    parents: dict[str, set[str]] = {}
+    self_refs: dict[str, list[str]] = {}
+    for table in tables:
+        keys = db.get_foreign_keys(table)
+        parents[table] = {k.dest_table for k in keys if k.dest_table != table} & set(tables)
+        self_refs[table] = [k.column for k in keys if k.dest_table == table]
+    ordered: list[str] = []
+    while parents:
+        ready = sorted(t for t, needs in parents.items() if needs <= set(ordered))
+        if not ready:  # a cycle between tables: keep going in name order
+            ready = [sorted(parents)[0]]
+        for table in ready:
+            ordered.append(table)
+            del parents[table]
+    return ordered, self_refs
+
+
+def _columns(db: Database, table: str) -> list[tuple[str, bool]]:
+    """(name, is_timestamp) for each column, in table order."""
+    return [
+        (c.name, "time" in c.data_type.lower() or "date" in c.data_type.lower())
+        for c in db.get_columns(table)
+    ]
+
+
+def _key(db: Database, table: str) -> str:
+    keys = db.get_primary_keys(table)
+    return keys[0] if keys else _columns(db, table)[0][0]
+
+
+def _normal(value: Any, is_time: bool) -> Any:
+    """One value as both engines agree on it (times as ISO text, flags as integers)."""
+    if isinstance(value, bool):
+        return int(value)
+    if is_time and isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime | date):
+        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+    if isinstance(value, bytes | memoryview):
+        return bytes(value).hex()
+    return value
+
+
+def _rows(db: Database, table: str, columns: list[tuple[str, bool]], key: str):
+    names = ", ".join(f'"{name}"' for name, _ in columns)
+    cursor = db.execute_sql(f'SELECT {names} FROM "{table}" ORDER BY "{key}"')
+    while True:
+        batch = cursor.fetchmany(BATCH)
+        if not batch:
+            return
+        for row in batch:
+            yield [_normal(v, is_time) for v, (_, is_time) in zip(row, columns, strict=True)]
+
+
+def _summary(db: Database, table: str) -> dict[str, Any]:
+    """Row count and checksum (sha256 of every row, normalised, in key order)."""
+    columns = _columns(db, table)
+    digest = hashlib.sha256()
+    count = 0
+    for row in _rows(db, table, columns, _key(db, table)):
+        digest.update(json.dumps(row, ensure_ascii=False, default=str).encode())
+        digest.update(b"\n")
+        count += 1
+    return {"rows": count, "checksum": digest.hexdigest()[:16]}
+
+
+def _open(chosen: Backend, target: Path | str) -> Database:
+    handle = chosen.make_database(target)
+    handle.connect()
+    return handle
+
+
+def _migrate(target: Path | str) -> None:
+    """Create or upgrade the schema at `target` through the normal path."""
+    from deskterm.store.db import close_db, open_db
+
+    open_db(target)
+    close_db()
+
+
+def _copy_table(src: Database, dst: Database, dst_backend: Backend, table: str,
+                self_refs: list[str]) -> None:
+    columns = _columns(src, table)
+    names = [name for name, _ in columns]
+    insert = (
+        f'INSERT INTO "{table}" ({", ".join(chr(34) + n + chr(34) for n in names)}) '
+        f"VALUES ({', '.join('?' for _ in names)})"
+    )
+    later: list[tuple[str, Any, Any]] = []
+    positions = {name: names.index(name) for name in self_refs}
+    key = _key(src, table)
+    batch: list[list[Any]] = []
+    for row in _rows(src, table, columns, key):
+        for name, at in positions.items():
+            if row[at] is not None:
+                later.append((name, row[at], row[names.index(key)]))
+                row[at] = None
+        batch.append(row)
+        if len(batch) >= BATCH:
+            dst.cursor().executemany(dst_backend.adapt_sql(insert), batch)
+            batch = []
+    if batch:
+        dst.cursor().executemany(dst_backend.adapt_sql(insert), batch)
+    for name, value, row_key in later:
+        dst.execute_sql(f'UPDATE "{table}" SET "{name}" = ? WHERE "{key}" = ?', (value, row_key))
+
+
+def _copy_folders(source: Path | str, dest: Path | str) -> int:
+    copied = 0
+    for kind in ("files", "mail"):
+        origin, target = paths.side_dir(source, kind), paths.side_dir(dest, kind)
+        if origin.is_dir() and origin.resolve() != target.resolve():
+            shutil.copytree(origin, target, dirs_exist_ok=True)
+            copied += sum(1 for p in origin.rglob("*") if p.is_file())
+    return copied
+
+
+def copy_desk(source: Path | str, dest: Path | str, *, dry_run: bool = False) -> dict[str, Any]:
+    """Copy the desk at `source` into the empty database `dest`; report what was copied."""
+    source, dest = paths.db_target(source), paths.db_target(dest)
+    src_backend, dst_backend = backends.for_target(source), backends.for_target(dest)
+    if str(source) == str(dest):
+        raise BadInput("source and destination are the same database")
+    if not src_backend.exists(source):
+        raise NotFound(f"no desk at {src_backend.describe(source)}")
+    _migrate(source)
+    src = _open(src_backend, source)
+    try:
+        tables = _tables(src)
+        report: dict[str, Any] = {
+            "source": src_backend.describe(source),
+            "destination": dst_backend.describe(dest),
+            "dry_run": dry_run,
+            "tables": {},
+        }
+        if dry_run:
+            for table in tables:
+                count = src.execute_sql(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+                report["tables"][table] = {"rows": count}
+            return report
+        _migrate(dest)
+        dst = _open(dst_backend, dest)
+        try:
+            _copy_all(src, dst, dst_backend, tables, report)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    report["files"] = _copy_folders(source, dest)
+    from deskterm.store import search
+    from deskterm.store.db import close_db, open_db
+
+    open_db(dest)
+    report["indexed"] = search.rebuild()
+    close_db()
+    return report
+
+
+def _copy_all(src: Database, dst: Database, dst_backend: Backend, tables: list[str],
+              report: dict[str, Any]) -> None:
+    missing = sorted(set(tables) - set(_tables(dst)))
+    if missing:
+        raise Refused(f"destination schema lacks tables: {', '.join(missing)}")
+    for table in _MUST_BE_EMPTY:
+        if dst.execute_sql(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]:
+            raise Refused(
+                f"{dst_backend.describe(dst.database)} already holds a desk ({table} has rows); "
+                "copy into an empty database"
+            )
+    ordered, self_refs = _order(dst, tables)
+    with dst.atomic():
+        for table in reversed(ordered):
+            dst.execute_sql(f'DELETE FROM "{table}"')  # rows a migration may have seeded
+        for table in ordered:
+            _copy_table(src, dst, dst_backend, table, self_refs[table])
+        dst_backend.reset_sequences(
+            dst, [t for t in ordered if any(n == "id" for n, _ in _columns(dst, t))]
+        )
+        for table in ordered:
+            before, after = _summary(src, table), _summary(dst, table)
+            if before != after:
+                raise Refused(
+                    f"copy of {table} does not match: {before['rows']} rows "
+                    f"({before['checksum']}) became {after['rows']} ({after['checksum']}); "
+                    "nothing was written"
+                )
+            report["tables"][table] = before

@@ -1,0 +1,110 @@
+"""`deskterm db copy`: a desk moves between databases whole, verified, or not at all.
+
+On the PostgreSQL run the source desk is PostgreSQL and the copy a SQLite file (and back
+into a fresh PostgreSQL database); on the default run both ends are SQLite files.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pg_databases as pg
+from typer.testing import CliRunner
+
+from deskterm.cli import app
+from deskterm.domain import NewAttachment
+from deskterm.services import attachments, directory, listing, tickets
+from deskterm.store.db import close_db, open_db
+from deskterm.store.models import Attachment, Entry, Event, Ticket
+
+ON_POSTGRES = pg.enabled()
+
+
+def _cli(*args):
+    return CliRunner().invoke(app, list(args))
+
+
+def _fill():
+    ana = directory.actor_for("ana")
+    first = tickets.create_ticket(
+        ana, subject="Ćevapi order lost", body="Naručio sam ćevape, nisu stigli.",
+        requester_email="emir@example.ba",
+        attachments=[NewAttachment("racun.txt", "text/plain", b"Racun 42\n")],
+    )
+    second = tickets.create_ticket(
+        ana, subject="Printer", body="The printer jams.", requester_email="ivan@example.ru",
+    )
+    tickets.reply(ana, first.id, "Šaljemo nove.")
+    tickets.merge(ana, second.id, first.id, add_followers=True)
+    return first.id, second.id
+
+
+def _other_database(tmp_path) -> str:
+    """A second empty database on the same backend as the source."""
+    if ON_POSTGRES:
+        return pg.fresh_database("empty", lambda url: (open_db(url), close_db()))
+    return str(tmp_path / "again.db")
+
+
+def test_copy_there_and_back_keeps_every_row_file_and_ref(desk, tmp_path):
+    first, second = _fill()
+    counts = {
+        "ticket": Ticket.select().count(),
+        "entry": Entry.select().count(),
+        "event": Event.select().count(),
+    }
+    assert counts["ticket"] == 2
+    close_db()
+    copy = tmp_path / "copy.db"
+    there = _cli("db", "copy", str(desk), str(copy), "--json")
+    assert there.exit_code == 0, there.output
+    report = json.loads(there.stdout)
+    assert report["files"] == 1
+    for table, rows in counts.items():
+        assert report["tables"][table]["rows"] == rows
+    back_target = _other_database(tmp_path)
+    back = _cli("db", "copy", str(copy), back_target, "--json")
+    assert back.exit_code == 0, back.output
+    returned = json.loads(back.stdout)
+    # The same rows in every table, there and back: identical checksums.
+    assert {t: v for t, v in returned["tables"].items()} == report["tables"]
+    open_db(back_target)
+    merged = tickets.get_ticket(first)
+    assert [e.body for e in merged.entries][:1] == ["Naručio sam ćevape, nisu stigli."]
+    assert Ticket.get_by_id(second).merged_into_id == first
+    row = Attachment.get()
+    assert attachments.read_bytes(row.id)[1] == b"Racun 42\n"
+    assert [t.id for t in listing.list_tickets("cevapi")] == [first]
+    # Refs continue after the copied ones.
+    ana = directory.actor_for("ana")
+    new = tickets.create_ticket(ana, subject="Next", body="x", requester_email="a@example.com")
+    assert new.id == second + 1
+    if ON_POSTGRES:
+        close_db()
+        pg.drop_database(back_target)
+
+
+def test_copy_refuses_a_database_that_holds_a_desk_and_writes_nothing(desk, tmp_path):
+    _fill()
+    close_db()
+    copy = tmp_path / "copy.db"
+    assert _cli("db", "copy", str(desk), str(copy)).exit_code == 0
+    again = _cli("db", "copy", str(desk), str(copy))
+    assert again.exit_code == 1
+    assert "already holds a desk" in again.output
+    open_db(copy)
+    assert Ticket.select().count() == 2
+
+
+def test_copy_dry_run_counts_and_bad_targets(desk, tmp_path):
+    _fill()
+    close_db()
+    target = tmp_path / "never.db"
+    dry = _cli("db", "copy", str(desk), str(target), "--dry-run", "--json")
+    assert dry.exit_code == 0, dry.output
+    assert json.loads(dry.stdout)["tables"]["ticket"] == {"rows": 2}
+    assert not target.exists()
+    assert _cli("db", "copy", str(desk), str(desk)).exit_code == 2
+    missing = _cli("db", "copy", str(tmp_path / "nothing.db"), str(target))
+    assert missing.exit_code == 1
+    assert "no desk at" in missing.output
