@@ -16,6 +16,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from deskterm.domain import Actor
 from deskterm.services import directory, identity, tickets
 from deskterm.store.db import db, open_db
@@ -150,6 +152,7 @@ def test_cli_calls_at_once_all_succeed(tmp_path):
     assert (notes, replies, tags) == (4, 4, 4)
 
 
+@pytest.mark.sqlite_only  # holds SQLite's write lock from a second connection
 def test_a_busy_database_runs_the_whole_operation_again(db_path, monkeypatch):
     """Past busy_timeout the operation is retried as a whole: one note, one event, no error."""
     import sqlite3
@@ -173,6 +176,7 @@ def test_a_busy_database_runs_the_whole_operation_again(db_path, monkeypatch):
     assert Event.select().where(Event.action == "note").count() == 1
 
 
+@pytest.mark.sqlite_only  # holds SQLite's write lock from a second connection
 def test_inside_an_open_transaction_busy_goes_up_instead_of_half_a_retry(db_path):
     """A nested operation never retries alone: the error reaches the outermost one."""
     import sqlite3
