@@ -100,6 +100,9 @@ _NO_IDENTITY = {
     ("mail", "import"),
     ("mail", "fetch"),
     ("mail", "watch"),
+    # Copies whole databases: whoever can open both (file modes, PostgreSQL credentials)
+    # could copy them with sqlite3 or pg_dump; the desk's identity adds nothing.
+    ("db", "copy"),
 }
 #: Servers whose users are not agents (the portal's are customers); their sub-commands
 #: (`portal rotate-key`) still need one.

@@ -3,7 +3,8 @@
 On SQLite this migration changes nothing. On PostgreSQL it adds the search index (a
 `tsvector` per ticket with a GIN index, `simple` configuration plus `unaccent`, standing in
 for m0001's FTS5 table) and the triggers that announce committed changes on the
-`deskterm_changes` channel (LISTEN/NOTIFY, standing in for SQLite's `data_version`).
+`deskterm_changes` channel (LISTEN/NOTIFY, standing in for SQLite's `data_version`),
+and makes events append-only as m0006 does on SQLite.
 """
 
 VERSION = 13
@@ -32,10 +33,13 @@ WATCHED = ("ticket", "entry", "event", "canned_reply", "outbox_message")
 
 
 def up(db) -> None:
-    """On PostgreSQL: search index, folding functions and change notifications."""
+    """On PostgreSQL: search index, folding functions, change notifications, and m0006's
+    append-only events (its SQLite triggers cannot run there)."""
     if getattr(db, "backend", "sqlite") != "postgresql":
         return
-    for statement in POSTGRES_STATEMENTS:
+    from deskterm.store.migrations.m0006_access import POSTGRES_APPEND_ONLY
+
+    for statement in POSTGRES_STATEMENTS + POSTGRES_APPEND_ONLY:
         db.execute_sql(statement)
     for table in WATCHED:
         db.execute_sql(
