@@ -107,10 +107,6 @@ def db_path() -> Path:
     return Path(db_target())
 
 
-def attachments_dir() -> Path:
-    """Where the open desk keeps attachment files."""
-    return backend().attachments_dir(db_target())
-
 
 def write_transaction() -> Any:
     """The transaction every write runs in (nested calls become savepoints).

@@ -111,34 +111,12 @@ class Backend:
         """Release what the backend holds besides the main connection."""
 
     def try_job_lock(self, db: Database, name: str, holder: str, hold_for: float) -> bool:
-        """Become the one process running job `name` (e.g. time rules) across every host.
-
-        SQLite: a lease row in `setting` taken in a write transaction (one writer at a
-        time), which another process may take over once `hold_for` seconds have passed.
-        """
-        import time
-
-        key = f"job:{name}"
-        now = time.time()
-        with db.atomic("IMMEDIATE") if self.name == "sqlite" else db.atomic():
-            row = db.execute_sql("SELECT value FROM setting WHERE key = ?", (key,)).fetchone()
-            if row is not None:
-                until, _, owner = row[0].partition(" ")
-                if owner != holder and float(until) > now:
-                    return False
-            db.execute_sql("DELETE FROM setting WHERE key = ?", (key,))
-            db.execute_sql(
-                "INSERT INTO setting (key, value) VALUES (?, ?)",
-                (key, f"{now + hold_for:.3f} {holder}"),
-            )
-        return True
+        """Become the one process running job `name` (e.g. time rules) across every host;
+        a holder that dies lets another take over after `hold_for` seconds at most."""
+        raise NotImplementedError
 
     def release_job_lock(self, db: Database, name: str, holder: str) -> None:
-        with db.atomic("IMMEDIATE") if self.name == "sqlite" else db.atomic():
-            db.execute_sql(
-                "DELETE FROM setting WHERE key = ? AND value LIKE ?",
-                (f"job:{name}", f"% {holder}"),
-            )
+        raise NotImplementedError
 
     def claim(self, query: SelectQuery) -> SelectQuery:
         """Lock the selected rows for this transaction, skipping rows others hold."""

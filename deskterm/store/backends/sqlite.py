@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,27 @@ class SqliteBackend(Backend):
                 "UPDATE sqlite_sequence SET seq = (SELECT COALESCE(MAX(id), 0) FROM "
                 f'"{table}") WHERE name = ?',
                 (table,),
+            )
+
+    def try_job_lock(self, db: Database, name: str, holder: str, hold_for: float) -> bool:
+        # A lease row in `setting`, taken under the write lock (one writer at a time).
+        key, now = f"job:{name}", time.time()
+        with db.atomic("IMMEDIATE"):
+            row = db.execute_sql("SELECT value FROM setting WHERE key = ?", (key,)).fetchone()
+            if row is not None:
+                until, _, owner = row[0].partition(" ")
+                if owner != holder and float(until) > now:
+                    return False
+            db.execute_sql(
+                "INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)",
+                (key, f"{now + hold_for:.3f} {holder}"),
+            )
+        return True
+
+    def release_job_lock(self, db: Database, name: str, holder: str) -> None:
+        with db.atomic("IMMEDIATE"):
+            db.execute_sql(
+                "DELETE FROM setting WHERE key = ? AND value LIKE ?", (f"job:{name}", f"% {holder}")
             )
 
     def data_version(self, db: Database) -> int:

@@ -28,6 +28,18 @@ POSTGRES_STATEMENTS = [
     "$$ BEGIN PERFORM pg_notify('deskterm_changes', TG_TABLE_NAME); RETURN NULL; END $$",
 ]
 
+#: m0006's rule on PostgreSQL: a written event is never changed. The SQLSTATE is an
+#: integrity violation, as SQLite's RAISE(ABORT) is, so callers see the same error class.
+APPEND_ONLY_EVENTS = [
+    'CREATE OR REPLACE FUNCTION "event_append_only"() RETURNS trigger LANGUAGE plpgsql AS $$ '
+    "BEGIN RAISE EXCEPTION 'events are append-only: % refused', TG_OP "
+    "USING ERRCODE = 'integrity_constraint_violation'; END $$",
+    'CREATE TRIGGER "event_no_update" BEFORE UPDATE OR DELETE ON "event" '
+    'FOR EACH ROW EXECUTE FUNCTION "event_append_only"()',
+    'CREATE TRIGGER "event_no_truncate" BEFORE TRUNCATE ON "event" '
+    'FOR EACH STATEMENT EXECUTE FUNCTION "event_append_only"()',
+]
+
 #: Tables whose changes screens show (the same ones `services.changes.fingerprint` reads).
 WATCHED = ("ticket", "entry", "event", "canned_reply", "outbox_message")
 
@@ -37,9 +49,7 @@ def up(db) -> None:
     append-only events (its SQLite triggers cannot run there)."""
     if getattr(db, "backend", "sqlite") != "postgresql":
         return
-    from deskterm.store.migrations.m0006_access import POSTGRES_APPEND_ONLY
-
-    for statement in POSTGRES_STATEMENTS + POSTGRES_APPEND_ONLY:
+    for statement in POSTGRES_STATEMENTS + APPEND_ONLY_EVENTS:
         db.execute_sql(statement)
     for table in WATCHED:
         db.execute_sql(
