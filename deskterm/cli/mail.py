@@ -226,6 +226,28 @@ def parse(
     out.print(report["body"])
 
 
+@app.command("language")
+def language(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The customer's address")],
+    code: Annotated[str | None, typer.Argument(
+        help="en, bs, hr, sr, ru or fa; 'auto' to clear (the queue's or desk's is used)")] = None,
+    as_json: Json = False,
+) -> None:
+    """Show or set the language a customer's notifications are written in."""
+    from deskterm.services import directory
+
+    state(ctx).open()
+    if code is not None:
+        directory.set_contact_language(email, None if code == "auto" else code)
+    current = directory.contact_language(email)
+    if as_json:
+        print_json({"email": email.strip().lower(), "language": current})
+    else:
+        out.print(f"{email.strip().lower()}: {current or 'auto (queue or desk language)'}",
+                  markup=False)
+
+
 @app.command("send")
 def send(
     ctx: typer.Context,

@@ -13,7 +13,7 @@ import base64
 import binascii
 import re
 from email import policy
-from email.message import EmailMessage
+from email.message import Message
 from email.utils import getaddresses
 
 from deskterm.mail import charsets
@@ -73,13 +73,13 @@ def decode_words(value: str, hints: tuple[str, ...] = (), *, quote: bool = False
     return "".join(pieces)
 
 
-def raw_values(msg: EmailMessage, name: str) -> list[str]:
+def raw_values(msg: Message, name: str) -> list[str]:
     """Every raw value of a header (surrogate-escaped where bytes were 8-bit)."""
     lower = name.lower()
     return [str(v) for k, v in msg.raw_items() if k.lower() == lower]
 
 
-def text(msg: EmailMessage, name: str, hints: tuple[str, ...] = ()) -> str:
+def text(msg: Message, name: str, hints: tuple[str, ...] = ()) -> str:
     """The first value of a header as one line of text ('' when absent)."""
     values = raw_values(msg, name)
     if not values:
@@ -92,7 +92,7 @@ def _valid(addr: str) -> bool:
     return bool(at and local and domain) and not any(c.isspace() for c in domain)
 
 
-def addresses(msg: EmailMessage, name: str, hints: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+def addresses(msg: Message, name: str, hints: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     """(display name, address) pairs of an address header, lower-cased, without duplicates."""
     found: list[tuple[str, str]] = []
     for raw in raw_values(msg, name):
@@ -111,7 +111,7 @@ def addresses(msg: EmailMessage, name: str, hints: tuple[str, ...] = ()) -> list
     return found
 
 
-def first_address(msg: EmailMessage, names: tuple[str, ...], hints: tuple[str, ...] = ()
+def first_address(msg: Message, names: tuple[str, ...], hints: tuple[str, ...] = ()
                   ) -> tuple[str, str, str]:
     """(display name, address, header) from the first of `names` that holds an address."""
     for name in names:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import mailbox as std_mailbox
+import re
 import smtplib
 import ssl
 from collections.abc import Sequence
@@ -34,17 +35,25 @@ def retry_delay(attempts_before: int) -> timedelta | None:
     return BACKOFF[attempts_before] if attempts_before < len(BACKOFF) else None
 
 
-def _html_body(text: str) -> str:
-    """The HTML alternative: the text as is, with the body token hidden from view."""
-    visible = ids.strip_tokens(text).rstrip()
+_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
+
+
+def _html_body(text: str, language: str = "en", subject: str = "") -> str:
+    """The HTML alternative: the text (escaped, links clickable) in the admin-editable
+    layout, right-to-left for Persian; the body token hidden from view."""
+    from deskterm.services.mail_text import direction
+    from deskterm.services.notifications import html_layout
+
+    visible = html.escape(ids.strip_tokens(text).rstrip())
+    visible = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', visible)
     hidden = "".join(
         f'<span style="display:none;font-size:0;max-height:0">{html.escape(t)}</span>'
         for t in ids.find_tokens(text)
     )
-    return (
-        '<!DOCTYPE html><html><body><div style="white-space:pre-wrap;font-family:sans-serif">'
-        f"{html.escape(visible)}</div>{hidden}</body></html>"
-    )
+    values = {"lang": html.escape(language), "dir": direction(language),
+              "subject": html.escape(subject), "body": visible, "hidden": hidden}
+    return re.sub(r"\{(lang|dir|subject|body|hidden)\}", lambda m: values[m.group(1)],
+                  html_layout())
 
 
 def build_message(
@@ -62,10 +71,13 @@ def build_message(
     msg["Subject"] = item.subject
     msg["Date"] = format_datetime(clock.now())
     msg["Message-ID"] = item.message_id
+    language = headers.pop("Content-Language", "en")
     for name, value in headers.items():
         msg[name] = value
     msg.set_content(item.body, cte="quoted-printable")
-    msg.add_alternative(_html_body(item.body), subtype="html", cte="quoted-printable")
+    msg.add_alternative(_html_body(item.body, language, item.subject), subtype="html",
+                        cte="quoted-printable")
+    msg["Content-Language"] = language  # after the content: set_content drops Content-*
     for meta, data in attachments:
         maintype, _, subtype = (meta.content_type or "application/octet-stream").partition("/")
         msg.add_attachment(

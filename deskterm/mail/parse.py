@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
-from email.message import EmailMessage
+from email.message import Message
 from email.utils import parsedate_to_datetime
 
 from deskterm.mail import charsets, headers
@@ -83,7 +83,7 @@ def _msgids(value: str) -> list[str]:
     return _MSGID_RE.findall(value or "")
 
 
-def _automatic(msg: EmailMessage, from_email: str) -> tuple[str | None, bool]:
+def _automatic(msg: Message, from_email: str) -> tuple[str | None, bool]:
     """(reason, is_bounce) for auto-replies, bulk mail and delivery reports."""
     if msg.get_content_type() == "multipart/report":
         return f"delivery report ({msg.get_param('report-type') or 'report'})", True
@@ -174,7 +174,7 @@ def parse_headers(raw: bytes) -> ParsedMail | None:
 REQUESTER_HEADERS = ("From", "Sender", "Reply-To", "Return-Path")
 
 
-def _declared_charsets(msg: EmailMessage) -> tuple[str, ...]:
+def _declared_charsets(msg: Message) -> tuple[str, ...]:
     """The charsets a message's text parts declare: hints for its undeclared bytes."""
     found: list[str] = []
     for part in msg.walk():
@@ -188,7 +188,7 @@ def _declared_charsets(msg: EmailMessage) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _date(msg: EmailMessage) -> datetime | None:
+def _date(msg: Message) -> datetime | None:
     value = headers.text(msg, "Date")
     try:
         return parsedate_to_datetime(value) if value else None
@@ -198,8 +198,9 @@ def _date(msg: EmailMessage) -> datetime | None:
 
 def parse_message(raw: bytes) -> ParsedMail:
     """Parse raw RFC 5322 bytes; malformed input gives defects, not exceptions."""
-    msg = email.message_from_bytes(raw, policy=policy.default)
-    assert isinstance(msg, EmailMessage)
+    # compat32 keeps headers as raw strings (parsed on demand, by `headers`): several times
+    # faster than policy.default, which builds a header object for every value read
+    msg = email.message_from_bytes(raw, policy=policy.compat32)
     hints = _declared_charsets(msg)
     from_name, from_email, _ = headers.first_address(msg, REQUESTER_HEADERS, hints)
     key = message_key(raw)

@@ -15,9 +15,9 @@ import mimetypes
 import re
 from dataclasses import dataclass, field
 from email import policy
-from email.message import EmailMessage
+from email.message import Message
 
-from deskterm.mail import charsets
+from deskterm.mail import charsets, headers
 from deskterm.mail.html_text import html_to_text
 
 FORWARD_LINE = "---------- Forwarded message ----------"
@@ -46,7 +46,7 @@ class Content:
     inner_ids: list[str] = field(default_factory=list)
 
 
-def part_text(part: EmailMessage, hints: tuple[str, ...] = ()) -> str:
+def part_text(part: Message, hints: tuple[str, ...] = ()) -> str:
     """A text part decoded from its bytes: the declared charset first, then detection."""
     try:
         payload = part.get_payload(decode=True)
@@ -73,15 +73,20 @@ def safe_filename(name: str | None, content_type: str, counter: int) -> str:
     return name[:200]
 
 
-def _filename(part: EmailMessage, hints: tuple[str, ...]) -> str | None:
+def _filename(part: Message, hints: tuple[str, ...]) -> str | None:
+    """RFC 2231 names, and the encoded words many clients put in a name instead."""
     try:
         name = part.get_filename()
     except Exception:
         return None
-    return charsets.fix_surrogates(name, hints) if name else None
+    if not name:
+        return None
+    if isinstance(name, tuple):  # an RFC 2231 value compat32 could not collapse
+        name = name[2]
+    return " ".join(headers.decode_words(str(name), hints).split())
 
 
-def _leaf_bytes(part: EmailMessage) -> bytes:
+def _leaf_bytes(part: Message) -> bytes:
     try:
         payload = part.get_payload(decode=True)
     except Exception:
@@ -91,20 +96,15 @@ def _leaf_bytes(part: EmailMessage) -> bytes:
     return str(part.get_payload() or "").encode("utf-8", "surrogateescape")
 
 
-def _inner_message(part: EmailMessage) -> EmailMessage | None:
+def _inner_message(part: Message) -> Message | None:
     inner = part.get_payload()
     if isinstance(inner, list):
         inner = inner[0] if inner else None
-    return inner if isinstance(inner, EmailMessage) else None
+    return inner if isinstance(inner, Message) else None
 
 
-def _header(msg: EmailMessage, name: str, hints: tuple[str, ...]) -> str:
-    try:
-        value = msg.get(name)
-        text = "" if value is None else str(value)
-    except Exception:
-        text = ""
-    return " ".join(charsets.fix_surrogates(text, hints).split())
+def _header(msg: Message, name: str, hints: tuple[str, ...]) -> str:
+    return headers.text(msg, name, hints)
 
 
 def split_uuencoded(text: str) -> tuple[str, list[MailAttachment]]:
@@ -155,7 +155,7 @@ class _Reader:
         self.content = Content()
         self.texts: list[str] = []
 
-    def attach(self, part: EmailMessage, data: bytes, filename: str | None) -> None:
+    def attach(self, part: Message, data: bytes, filename: str | None) -> None:
         if not data:
             return
         ctype = part.get_content_type()
@@ -176,7 +176,7 @@ class _Reader:
         if text.strip():
             self.texts.append(text.strip())
 
-    def walk(self, part: EmailMessage, depth: int = 0) -> None:
+    def walk(self, part: Message, depth: int = 0) -> None:
         ctype = part.get_content_type()
         if ctype in _REPORT_TYPES:
             self.content.inner_ids += _report_ids(part, self.hints)
@@ -187,7 +187,7 @@ class _Reader:
             self.forwarded(part, depth)
             return
         if part.is_multipart():
-            kids = [p for p in part.get_payload() if isinstance(p, EmailMessage)]
+            kids = [p for p in part.get_payload() if isinstance(p, Message)]
             if ctype == "multipart/alternative":
                 self.alternative(kids, depth)
             else:
@@ -204,7 +204,7 @@ class _Reader:
             return
         self.attach(part, _leaf_bytes(part), filename)
 
-    def alternative(self, kids: list[EmailMessage], depth: int) -> None:
+    def alternative(self, kids: list[Message], depth: int) -> None:
         """The first plain part with text, else the richest rendering that has text."""
         for kid in kids:
             if kid.get_content_type() == "text/plain" and part_text(kid, self.hints).strip():
@@ -219,7 +219,7 @@ class _Reader:
                 self.content.inner_ids += trial.content.inner_ids
                 return
 
-    def forwarded(self, part: EmailMessage, depth: int) -> None:
+    def forwarded(self, part: Message, depth: int) -> None:
         inner = _inner_message(part)
         if inner is None:
             self.attach(part, _leaf_bytes(part), _filename(part, self.hints))
@@ -237,7 +237,7 @@ class _Reader:
         self.content.inner_ids += nested.content.inner_ids
 
 
-def _report_ids(part: EmailMessage, hints: tuple[str, ...]) -> list[str]:
+def _report_ids(part: Message, hints: tuple[str, ...]) -> list[str]:
     """Message-IDs named in a delivery report's returned headers."""
     import email
 
@@ -245,13 +245,13 @@ def _report_ids(part: EmailMessage, hints: tuple[str, ...]) -> list[str]:
         text = part_text(part, hints) if part.get_content_maintype() == "text" else str(
             part.get_payload()[0] if isinstance(part.get_payload(), list) else part.get_payload()
         )
-        inner = email.message_from_string(text, policy=policy.default)
+        inner = email.message_from_string(text, policy=policy.compat32)
         return _MSGID_RE.findall(str(inner.get("Message-ID", "")))
     except Exception:
         return []
 
 
-def read_content(msg: EmailMessage, hints: tuple[str, ...] = ()) -> Content:
+def read_content(msg: Message, hints: tuple[str, ...] = ()) -> Content:
     """The text, attachments and attached Message-IDs of a parsed message."""
     reader = _Reader(hints)
     reader.walk(msg)

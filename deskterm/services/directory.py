@@ -443,6 +443,28 @@ def ensure_contact(email: str, name: str | None = None) -> Contact:
         return contact_info(ensure_contact_row(email, name))
 
 
+@retry_when_busy
+def set_contact_language(email: str, language: str | None) -> str | None:
+    """Set (or clear, with None) the language a contact's notifications are written in."""
+    from deskterm.services import mail_text
+
+    code = mail_text.supported(language) if language else None
+    if language and code is None:
+        raise BadInput(f"unknown language {language!r}: expected one of "
+                       f"{', '.join(mail_text.LANGUAGES)}")
+    with write_transaction():
+        row = ensure_contact_row(email)
+        row.language = code
+        row.save()
+    return code
+
+
+def contact_language(email: str) -> str | None:
+    """The language set for a contact (None: not known, the queue's or desk's is used)."""
+    row = ContactRow.get_or_none(ContactRow.email == email.strip().lower())
+    return row.language if row else None
+
+
 def find_contact(email: str) -> Contact | None:
     """The contact with this address, or None."""
     row = ContactRow.get_or_none(ContactRow.email == email.strip().lower())

@@ -90,7 +90,7 @@ class Importer:
                     reason=f"already {earlier.status if earlier else 'claimed'}",
                     subject=mail.subject, sender=mail.from_email,
                 )
-            decision = self.desk.decide(mail)
+            decision = self.desk.decide(mail, claimed=True)
             ticket_id, entry_id, done = self._apply(mail, decision)
             status = "ignored" if decision.action == "ignore" else "imported"
             reason = decision.describe() + done
@@ -128,6 +128,7 @@ class Importer:
             except Refused:  # closed after the decision: a new ticket that links to it
                 decision = Decision("create", "new", linked_to=decision.ticket_id,
                                     queue=self.desk.route(mail))
+        self._remember_language(contact.email, mail)
         detail = tickets.create_ticket(
             actor,
             subject=mail.clean_subject,
@@ -144,6 +145,15 @@ class Importer:
         self._note(actor, detail.id, decision)
         first = next((e.id for e in detail.entries if e.kind is EntryKind.CUSTOMER), None)
         return detail.id, first, ""
+
+    @staticmethod
+    def _remember_language(email: str, mail: ParsedMail) -> None:
+        """A new contact is written to in the language of their first message."""
+        if directory.contact_language(email) is not None:
+            return
+        found = mail_language(f"{mail.subject}\n{mail.body}", email)
+        if found:
+            directory.set_contact_language(email, found)
 
     @staticmethod
     def _note(actor: Actor, ticket_id: int, decision: Decision) -> None:
@@ -285,6 +295,20 @@ class Importer:
             "automatic": mail.automatic,
             "defects": mail.defects,
         }
+
+
+#: South Slavic text is one language to the detector; the address says which variant.
+_SOUTH_SLAVIC_BY_DOMAIN = {"hr": "hr", "rs": "sr", "ba": "bs", "me": "sr"}
+
+
+def mail_language(text: str, address: str) -> str | None:
+    """The notification language for a customer's text (None: too little to tell)."""
+    from deskterm.services import language, mail_text
+
+    code = language.detect(text)
+    if code in ("bs", "hr", "sr"):
+        return _SOUTH_SLAVIC_BY_DOMAIN.get(address.rsplit(".", 1)[-1], "bs")
+    return mail_text.supported(code)
 
 
 class _Quarantine(Exception):

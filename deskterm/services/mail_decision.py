@@ -24,7 +24,8 @@ from deskterm.mail.parse import ParsedMail
 from deskterm.services import directory, mailbox
 
 #: A survey answer: a first line that is only "5", "4/5" or "3." (later lines: the comment).
-_RATING = re.compile(r"^\s*([1-5])(?:\s*/\s*5)?\s*[.!)]?[ \t]*(?:\n(.*))?$", re.S)
+#: Persian and Arabic-Indic digits count too (a Persian customer answers "۵").
+_RATING = re.compile(r"^\s*([1-5۱-۵١-٥])(?:\s*/\s*[5۵٥])?\s*[.!)]?[ \t]*(?:\n(.*))?$", re.S)
 
 
 @dataclass(frozen=True)
@@ -109,9 +110,10 @@ class Desk:
 
     # --- the decision -------------------------------------------------------------------
 
-    def decide(self, mail: ParsedMail) -> Decision:
-        """What the message means now; never writes anything."""
-        earlier = mailbox.seen(mail.digest)
+    def decide(self, mail: ParsedMail, *, claimed: bool = False) -> Decision:
+        """What the message means now; never writes anything. `claimed`: the caller holds
+        the message's claim, so it is not a duplicate (no need to look)."""
+        earlier = None if claimed else mailbox.seen(mail.digest)
         if earlier is not None:
             where = f" (#{earlier.ticket_id})" if earlier.ticket_id else ""
             return Decision("duplicate", f"already {earlier.status}{where}",

@@ -4,8 +4,11 @@ Ticket opened -> confirmation; public reply -> the reply (with its attachments) 
 requester, followers in Cc; status change by the desk -> a status mail, or the satisfaction
 survey on resolve. Internal notes never produce mail. Automatic kinds (confirmation, status,
 survey) are capped per address (`mail.auto_cap` per `mail.auto_cap_hours`) so two
-auto-responders cannot ping-pong. Templates are editable: a file
-`<config dir>/templates/mail-<kind>.<lang>.txt` overrides the packaged one.
+auto-responders cannot ping-pong. Mail is written in the customer's language (see
+`mail_text.choose`); templates are editable: a file `<config dir>/templates/mail-<kind>.<lang>.txt`
+overrides the packaged one (and `mail-layout.html` the HTML part's layout).
+The portal's "follow your ticket here" link is added by `tracking.with_follow_link`, in the
+same language.
 """
 
 from __future__ import annotations
@@ -22,14 +25,20 @@ from deskterm import clock, paths
 from deskterm.config import Config, load_config
 from deskterm.domain import Actor, Delivery, Status
 from deskterm.mail import ids
-from deskterm.mail.quoting import REPLY_MARKER
-from deskterm.services import audit, mailbox, signals, tracking
+from deskterm.services import audit, mail_text, mailbox, signals, tracking
 from deskterm.store.db import db, retry_when_busy, write_transaction
 from deskterm.store.models import Contact, Entry, Follower, OutboxMessage, Ticket
 
 AUTOMATIC_KINDS = ("ticket_opened", "status_changed", "survey")
-_MARKERS = {"en": REPLY_MARKER, "hr": "##- Molimo odgovorite iznad ove crte -##"}
 _PLACEHOLDER = re.compile(r"\{([a-z_]+\.[a-z_]+|marker|token)\}")
+#: Every placeholder a template may use (a test renders every template with them).
+PLACEHOLDERS = (
+    "ticket.ref", "ticket.id", "ticket.subject", "ticket.status", "ticket.queue",
+    "requester.name", "requester.first_name", "requester.email",
+    "desk.name", "marker", "token", "status.line", "status.before", "status.after",
+    "reply.body", "agent.name",
+)
+
 #: A status mail is folded into a reply the same agent queued this recently.
 _SAME_ACTION = timedelta(seconds=5)
 
@@ -57,6 +66,19 @@ def current_config() -> Config:
 def _packaged(name: str) -> str | None:
     item = resources.files("deskterm").joinpath("templates", name)
     return item.read_text(encoding="utf-8") if item.is_file() else None
+
+
+def _template_file(name: str) -> str | None:
+    """A template by file name: the admin's copy in the config folder, else the packaged."""
+    user_file = paths.config_path().parent / "templates" / name
+    if user_file.is_file():
+        return user_file.read_text(encoding="utf-8")
+    return _packaged(name)
+
+
+def html_layout() -> str:
+    """The HTML part's layout (`{lang}`, `{dir}`, `{subject}`, `{body}`, `{hidden}`)."""
+    return _template_file("mail-layout.html") or "<html><body>{body}{hidden}</body></html>"
 
 
 def template_text(kind: str, language: str) -> str:
@@ -106,12 +128,16 @@ class _TicketFacts:
     queue_email: str | None
     requester_name: str
     requester_email: str
+    requester_language: str | None  # the portal account's choice, else the contact's
+    queue_language: str | None
 
 
 _FACTS_SQL = (
     'SELECT t."id", t."subject", t."status", t."created_at", t."merged_into_id", q."slug", '
-    'q."name", q."email", c."name", c."email" FROM "ticket" t '
+    'q."name", q."email", c."name", c."email", COALESCE(a."language", c."language"), '
+    'q."language" FROM "ticket" t '
     'JOIN "queue" q ON q."id" = t."queue_id" JOIN "contact" c ON c."id" = t."requester_id" '
+    'LEFT JOIN "customer_account" a ON a."contact_id" = c."id" '
     'WHERE t."id" = ?'
 )
 #: Message-IDs received (entries) and sent (outbox) for a ticket, oldest first.
@@ -130,20 +156,27 @@ def _facts(ticket_id: int) -> _TicketFacts | None:
     return _TicketFacts(row[0], row[1], row[2], created, *row[4:])
 
 
+def language_of(ticket: _TicketFacts, config: Config) -> str:
+    """The language this ticket's customer mail is written in."""
+    return mail_text.choose(ticket.requester_language, ticket.queue_language, config.language)
+
+
 def _values(ticket: _TicketFacts, config: Config, secret: str) -> dict[str, str]:
     name, email = ticket.requester_name, ticket.requester_email
     first = name.split()[0] if name.strip() else email.split("@")[0]
+    language = language_of(ticket, config)
     return {
+        "language": language,
         "ticket.ref": f"#{ticket.id}",
         "ticket.id": str(ticket.id),
         "ticket.subject": ticket.subject,
-        "ticket.status": ticket.status,
+        "ticket.status": mail_text.status_name(ticket.status, language),
         "ticket.queue": ticket.queue_name,
         "requester.name": name or email,
         "requester.first_name": first,
         "requester.email": email,
         "desk.name": config.desk_name,
-        "marker": _MARKERS.get(config.language, REPLY_MARKER),
+        "marker": mail_text.MARKERS[language],
         "token": ids.make_token(ticket.id, secret),
         "status.line": "",
     }
@@ -198,8 +231,9 @@ def _queue(
                      f"{kind} to {to} not sent: {config.mail.auto_cap} automatic mails in "
                      f"{config.mail.auto_cap_hours:g}h")
         return None
-    subject, body = render(kind, values, config.language)
-    body = tracking.with_follow_link(body, ticket.id, config, config.language, values.get("token"))
+    language = values.get("language", config.language)
+    subject, body = render(kind, values, language)
+    body = tracking.with_follow_link(body, ticket.id, config, language, values.get("token"))
     known = _known_ids(ticket.id)
     message_id = ids.make_message_id(ticket.id, secret, config.mail.domain)
     in_reply_to = _customer_reply_target(ticket.id) if kind == "reply" else None
@@ -212,6 +246,7 @@ def _queue(
         "X-Loop": config.mail.address,
         "X-Deskterm-Ticket": str(ticket.id),
         "Thread-Topic": ticket.subject,
+        "Content-Language": language,
         "Thread-Index": ids.thread_index(
             ticket.id, clock.to_utc(ticket.created_at), secret, child=min(len(known), 40)
         ),
@@ -280,7 +315,10 @@ def _on_status(ticket: _TicketFacts, change: signals.Change, values: dict[str, s
         pending_reply.body = pending_reply.body.rstrip("\n") + f"\n\n(Status: {after.value})\n"
         pending_reply.save()
         return
-    values = {**values, "status.before": Status(change.before).value, "status.after": after.value}
+    language = values["language"]
+    values = {**values,
+              "status.before": mail_text.status_name(Status(change.before).value, language),
+              "status.after": mail_text.status_name(after.value, language)}
     _queue(ticket, "status_changed", values)
 
 

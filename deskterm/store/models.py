@@ -52,6 +52,8 @@ class Contact(BaseModel):
     )
     contract_no = CharField(null=True)
     created_at = DateTimeField()
+    language = CharField(null=True)  # m0007: notifications are written in it
+    sms_opt_in = BooleanField(default=False)  # m0007: also notify `phone` by SMS
 
 
 class Agent(BaseModel):
@@ -110,6 +112,7 @@ class Queue(BaseModel):
     team = ForeignKeyField(Team, null=True, on_delete="SET NULL")
     sla_policy = ForeignKeyField(SlaPolicy, null=True, on_delete="SET NULL")
     outsiders = CharField(default="read")  # m0006: agents outside its team: read | hidden
+    language = CharField(null=True)  # m0007: notifications for its tickets, unless the contact's
 
 
 class Ticket(BaseModel):
@@ -245,6 +248,7 @@ class OutboxMessage(BaseModel):
     created_at = DateTimeField()
     sent_at = DateTimeField(null=True)
     hold_until = DateTimeField(null=True)  # m0010: not sent before (undo-send window)
+    channel = CharField(default="email")  # m0007: email | sms
 
 
 class InboundMessage(BaseModel):
