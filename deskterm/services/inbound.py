@@ -302,12 +302,13 @@ _SOUTH_SLAVIC_BY_DOMAIN = {"hr": "hr", "rs": "sr", "ba": "bs", "me": "sr"}
 
 
 def mail_language(text: str, address: str) -> str | None:
-    """The notification language for a customer's text (None: too little to tell)."""
+    """The notification language for a customer's text (None: too little to tell).
+    Bosnian, Croatian and Serbian are told apart by the address's domain where it says."""
     from deskterm.services import language, mail_text
 
     code = language.detect(text)
     if code in ("bs", "hr", "sr"):
-        return _SOUTH_SLAVIC_BY_DOMAIN.get(address.rsplit(".", 1)[-1], "bs")
+        return _SOUTH_SLAVIC_BY_DOMAIN.get(address.rsplit(".", 1)[-1], code)
     return mail_text.supported(code)
 
 
