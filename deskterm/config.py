@@ -88,10 +88,31 @@ class MailSettings:
 
 
 @dataclass(frozen=True)
+class SmsSettings:
+    """SMS notifications: a generic HTTP gateway (most providers' REST APIs) or files.
+
+    `body` is filled with `{to}` and `{text}` (JSON-escaped when `content_type` is JSON,
+    form-encoded otherwise); `auth_header` is one header line, e.g. `Authorization: Bearer x`.
+    Without a `url` (gateway "file", the demo) messages are written under `folder`, by
+    default `<desk>-mail/sms/`.
+    """
+
+    gateway: str = "file"  # http | file
+    url: str = ""
+    method: str = "POST"
+    auth_header: str = ""
+    content_type: str = "application/json"
+    body: str = '{"to": "{to}", "text": "{text}"}'
+    timeout: float = 10.0
+    folder: str = ""
+
+
+@dataclass(frozen=True)
 class Config:
     desk_name: str = "deskterm support"
     language: str = "en"
     mail: MailSettings = field(default_factory=MailSettings)
+    sms: SmsSettings = field(default_factory=SmsSettings)
     raw: dict[str, Any] = field(default_factory=dict)  # the whole file, for other sections
 
 
@@ -142,9 +163,13 @@ def load_config(path: Path | None = None) -> Config:
     settings = MailSettings(**{**settings.__dict__, "routes": routes, "smtp": smtp, "imap": imap})
     if settings.imap.processed not in ("move", "flag"):
         raise BadInput("config [mail.imap] processed: expected move or flag")
+    sms = _section(SmsSettings, dict(data.get("sms", {})), "DESKTERM_SMS_", "sms")
+    if sms.gateway not in ("http", "file") or (sms.gateway == "http" and not sms.url):
+        raise BadInput("config [sms] gateway: expected http (with a url) or file")
     return Config(
         desk_name=str(desk.get("name", Config.desk_name)),
         language=str(desk.get("language", "en")),
         mail=settings,
+        sms=sms,
         raw=data,
     )

@@ -248,6 +248,26 @@ def language(
                   markup=False)
 
 
+@app.command("sms")
+def sms(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The customer's address")],
+    on: Annotated[bool, typer.Option("--on/--off", help="Notify by SMS too, or stop")] = True,
+    phone: Annotated[str | None, typer.Option("--phone", help="Their mobile number")] = None,
+    as_json: Json = False,
+) -> None:
+    """Opt a customer in to SMS notifications of replies and status changes (or out)."""
+    from deskterm.services import directory
+
+    state(ctx).open()
+    opted, number = directory.set_sms(email, opt_in=on, phone=phone)
+    if as_json:
+        print_json({"email": email.strip().lower(), "sms": opted, "phone": number})
+    else:
+        out.print(f"{email.strip().lower()}: SMS {'on' if opted else 'off'}"
+                  f"{f' ({number})' if number else ''}", markup=False)
+
+
 @app.command("send")
 def send(
     ctx: typer.Context,

@@ -211,6 +211,12 @@ def send_due(
     items = mailbox.due_outbox(limit)
     if not items:
         return summary
+    texts = [i for i in items if i.channel == "sms"]
+    items = [i for i in items if i.channel != "sms"]
+    if texts:
+        _send_sms(config, texts, summary)
+    if not items:
+        return summary
     transport = transport or transport_for(config)
     try:
         sender = f"{config.desk_name} <{config.mail.address}>"
@@ -237,6 +243,24 @@ def send_due(
     finally:
         transport.close()
     return summary
+
+
+def _send_sms(config: Config, items: list[OutboxItem], summary: SendSummary) -> None:
+    """SMS outbox messages through the configured gateway, with the same delivery states."""
+    from deskterm.sms import SmsRejected, SmsTemporary, gateway_for
+
+    gateway = gateway_for(config.sms, mailbox.mail_dir() / "sms")
+    for item in items:
+        try:
+            gateway.send(item.to[0], item.body)
+        except SmsTemporary as error:
+            _record_failure(summary, item, f"sms: {error}", permanent=False)
+            continue
+        except SmsRejected as error:
+            _record_failure(summary, item, f"sms: {error}", permanent=True)
+            continue
+        mailbox.mark_sent(item.id)
+        summary.sent.append(item.id)
 
 
 def send_pending(limit: int = 100) -> SendSummary:

@@ -459,6 +459,25 @@ def set_contact_language(email: str, language: str | None) -> str | None:
     return code
 
 
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{4,30}$")
+
+
+@retry_when_busy
+def set_sms(email: str, *, opt_in: bool, phone: str | None = None) -> tuple[bool, str | None]:
+    """Opt a contact in to (or out of) SMS notifications; opting in needs a phone number."""
+    if phone is not None and not _PHONE.match(phone.strip()):
+        raise BadInput(f"not a phone number: {phone!r}")
+    with write_transaction():
+        row = ensure_contact_row(email)
+        if phone is not None:
+            row.phone = phone.strip()
+        if opt_in and not row.phone:
+            raise BadInput(f"{row.email} has no phone number: give --phone")
+        row.sms_opt_in = opt_in
+        row.save()
+    return bool(row.sms_opt_in), row.phone
+
+
 def contact_language(email: str) -> str | None:
     """The language set for a contact (None: not known, the queue's or desk's is used)."""
     row = ContactRow.get_or_none(ContactRow.email == email.strip().lower())

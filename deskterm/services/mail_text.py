@@ -55,3 +55,31 @@ def status_name(status: str, language: str) -> str:
 
 def direction(language: str) -> str:
     return "rtl" if language in RIGHT_TO_LEFT else "ltr"
+
+
+#: SMS notifications (`{desk}`, `{ref}`, `{snippet}` of a reply, `{status}`).
+SMS_TEXTS = {
+    "en": ("{desk}: new reply on your ticket {ref}: {snippet}",
+           "{desk}: your ticket {ref} is now {status}."),
+    "hr": ("{desk}: novi odgovor na vašu prijavu {ref}: {snippet}",
+           "{desk}: vaša prijava {ref} je sada: {status}."),
+    "bs": ("{desk}: novi odgovor na vašu prijavu {ref}: {snippet}",
+           "{desk}: vaša prijava {ref} je sada: {status}."),
+    "sr": ("{desk}: novi odgovor na vašu prijavu {ref}: {snippet}",
+           "{desk}: vaša prijava {ref} je sada: {status}."),
+    "ru": ("{desk}: новый ответ по заявке {ref}: {snippet}",
+           "{desk}: статус заявки {ref}: {status}."),
+    "fa": ("{desk}: پاسخ جدید برای درخواست {ref}: {snippet}",
+           "{desk}: وضعیت درخواست {ref}: {status}."),
+}
+
+
+def sms_text(kind: str, language: str, *, desk: str, ref: str, snippet: str = "",
+             status: str = "") -> str:
+    """The SMS for a reply (`kind` "reply") or a status change ("status")."""
+    reply, changed = SMS_TEXTS.get(language, SMS_TEXTS["en"])
+    line = " ".join(snippet.split())
+    if len(line) > 100:
+        line = line[:99].rstrip() + "…"
+    template = reply if kind == "reply" else changed
+    return template.format(desk=desk, ref=ref, snippet=line, status=status)

@@ -66,6 +66,7 @@ class OutboxItem:
     next_attempt_at: datetime | None
     created_at: datetime
     sent_at: datetime | None
+    channel: str = "email"  # email | sms (then `to` holds the phone number)
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -349,6 +350,7 @@ def outbox_item(row: OutboxMessage) -> OutboxItem:
         next_attempt_at=_utc(row.next_attempt_at),
         created_at=clock.to_utc(row.created_at),
         sent_at=_utc(row.sent_at),
+        channel=row.channel or "email",
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -130,12 +131,14 @@ class _TicketFacts:
     requester_email: str
     requester_language: str | None  # the portal account's choice, else the contact's
     queue_language: str | None
+    requester_phone: str | None
+    wants_sms: int  # the contact or their portal account opted in
 
 
 _FACTS_SQL = (
     'SELECT t."id", t."subject", t."status", t."created_at", t."merged_into_id", q."slug", '
     'q."name", q."email", c."name", c."email", COALESCE(a."language", c."language"), '
-    'q."language" FROM "ticket" t '
+    'q."language", c."phone", c."sms_opt_in" + COALESCE(a."sms_opt_in", 0) FROM "ticket" t '
     'JOIN "queue" q ON q."id" = t."queue_id" JOIN "contact" c ON c."id" = t."requester_id" '
     'LEFT JOIN "customer_account" a ON a."contact_id" = c."id" '
     'WHERE t."id" = ?'
@@ -144,7 +147,7 @@ _FACTS_SQL = (
 _KNOWN_IDS_SQL = (
     'SELECT "created_at", "message_id" FROM "entry" WHERE "ticket_id" = ? AND '
     '"message_id" IS NOT NULL UNION ALL SELECT "created_at", "message_id" FROM '
-    '"outbox_message" WHERE "ticket_id" = ? ORDER BY 1'
+    '"outbox_message" WHERE "ticket_id" = ? AND "channel" = \'email\' ORDER BY 1'
 )
 
 
@@ -272,6 +275,25 @@ def _queue(
     ).execute()
 
 
+def _queue_sms(ticket: _TicketFacts, kind: str, values: dict[str, str], text: str,
+               entry_id: int | None = None) -> None:
+    """Also tell an opted-in customer by SMS (same outbox, same delivery states)."""
+    if not (ticket.wants_sms and ticket.requester_phone):
+        return
+    config = current_config()
+    OutboxMessage.insert(
+        ticket=ticket.id, entry=entry_id, kind=kind, channel="sms",
+        to_addrs=ticket.requester_phone, subject="", body=text,
+        message_id=f"<sms.{ticket.id}.{uuid.uuid4().hex}@{config.mail.domain}>",
+        headers="{}", status=Delivery.QUEUED.value, created_at=clock.to_db(clock.now()),
+    ).execute()
+
+
+def _sms(ticket: _TicketFacts, values: dict[str, str], kind: str, **fields: str) -> str:
+    return mail_text.sms_text(kind, values["language"], desk=values["desk.name"],
+                              ref=values["ticket.ref"], **fields)
+
+
 def _followers(ticket_id: int) -> list[str]:
     return [
         c.email
@@ -287,6 +309,7 @@ def _recent_reply(ticket_id: int) -> OutboxMessage | None:
     return (
         OutboxMessage.select()
         .where((OutboxMessage.ticket == ticket_id) & (OutboxMessage.kind == "reply")
+               & (OutboxMessage.channel == "email")
                & (OutboxMessage.status == Delivery.QUEUED.value)
                & (OutboxMessage.attempts == 0) & (OutboxMessage.created_at >= since))
         .order_by(OutboxMessage.id.desc())
@@ -307,6 +330,8 @@ def _on_status(ticket: _TicketFacts, change: signals.Change, values: dict[str, s
     after = Status(change.after)
     if ticket.merged_into:
         return  # a merge tells its own story
+    status = mail_text.status_name(after.value, values["language"])
+    _queue_sms(ticket, "status_changed", values, _sms(ticket, values, "status", status=status))
     if after is Status.RESOLVED:
         _queue(ticket, "survey", values)
         return
@@ -339,6 +364,8 @@ def on_change(change: signals.Change) -> None:
         entry = Entry.get_by_id(change.entry_id)
         values = {**values, "reply.body": entry.body, "agent.name": entry.author}
         _queue(ticket, "reply", values, entry_id=entry.id, cc=_followers(ticket.id))
+        _queue_sms(ticket, "reply", values, _sms(ticket, values, "reply", snippet=entry.body),
+                   entry_id=entry.id)
     elif change.kind == "status":
         _on_status(ticket, change, values)
 
