@@ -58,6 +58,7 @@ class SmtpSettings:
     user: str = ""
     password: str = ""
     timeout: float = 30.0
+    ca_file: str = ""  # trust this CA (an internal or self-signed server certificate)
 
 
 @dataclass(frozen=True)

@@ -120,14 +120,15 @@ class SmtpTransport:
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
+        context = ssl.create_default_context(cafile=s.ca_file or None)
         if s.security == "ssl":
             client: smtplib.SMTP = smtplib.SMTP_SSL(
-                s.host, s.port, timeout=s.timeout, context=ssl.create_default_context()
+                s.host, s.port, timeout=s.timeout, context=context
             )
         else:
             client = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
             if s.security == "starttls":
-                client.starttls(context=ssl.create_default_context())
+                client.starttls(context=context)
         if s.user:
             client.login(s.user, s.password)
         return client
