@@ -72,6 +72,7 @@ class ImapSettings:
     processed: str = "move"
     move_to: str = "Processed"
     timeout: float = 60.0
+    ca_file: str = ""  # trust this CA (an internal or self-signed server certificate)
 
 
 @dataclass(frozen=True)

@@ -146,14 +146,15 @@ class ImapSource:
     def __enter__(self) -> ImapSource:
         s = self.settings
         try:
+            context = ssl.create_default_context(cafile=s.ca_file or None)
             if s.security == "ssl":
                 client: imaplib.IMAP4 = imaplib.IMAP4_SSL(
-                    s.host, s.port, ssl_context=ssl.create_default_context(), timeout=s.timeout
+                    s.host, s.port, ssl_context=context, timeout=s.timeout
                 )
             else:
                 client = imaplib.IMAP4(s.host, s.port, timeout=s.timeout)
                 if s.security == "starttls":
-                    client.starttls(ssl_context=ssl.create_default_context())
+                    client.starttls(ssl_context=context)
             if s.user:
                 client.login(s.user, s.password)
             status, _ = client.select(_quote(s.folder))
