@@ -107,7 +107,7 @@ def test_wrong_password_and_untrusted_certificate_defer(mail_desk, tls_smtp, tmp
     assert len(wrong.deferred) == 2 and inbox.messages == []
     assert {row.status for row in OutboxMessage.select()} == {"deferred"}
     assert "535" in OutboxMessage.select().first().last_error
-    OutboxMessage.update(status="queued").execute()
+    OutboxMessage.update(status="queued", next_attempt_at=None).execute()
     untrusted = send_due(_config(mail_desk, port, cert, ca_file=""))
     assert len(untrusted.deferred) == 2 and inbox.messages == []
     assert "CERTIFICATE_VERIFY_FAILED" in OutboxMessage.select().first().last_error
