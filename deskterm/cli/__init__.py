@@ -183,7 +183,7 @@ def _launch_console(ctx: typer.Context, ref: str | None = None) -> None:
     from deskterm.services import demo, maintenance
 
     st = state(ctx)
-    st.open()
+    st.open(create=st.db is None)  # the first run makes the default desk; a typo'd --db no
     if maintenance.is_empty():
         out.print(f"first run: filling a demo database at {st.db_path} …")
         demo.seed_demo()
@@ -216,12 +216,14 @@ def init(ctx: typer.Context, as_json: Json = False) -> None:
     from deskterm.services import demo, identity
 
     st = state(ctx)
-    st.open()
+    st.open(create=True)
     created = demo.init_desk(st.agent or identity.os_user())
     if as_json:
         print_json({"path": str(st.db_path), **created})
-    else:
+    elif any(created.values()):
         out.print(f"database ready at {st.db_path}")
+    else:
+        out.print(f"a desk already exists at {st.db_path}; nothing to do")
 
 
 @app.command("demo")

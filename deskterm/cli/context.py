@@ -30,11 +30,23 @@ class CliState:
         """The username of the acting agent (see `actor`)."""
         return self.actor().name
 
-    def open(self) -> None:
-        """Open (and upgrade) the database once per command."""
+    def open(self, *, create: bool = False) -> None:
+        """Open (and upgrade) the database once per command.
+
+        A missing file is an error (a mistyped --db must not make a new empty desk) unless
+        `create` (init, and the console's first run on the default path).
+        """
         if not self._opened:
+            from deskterm.domain import NotFound
+            from deskterm.store.backends import is_server_url
             from deskterm.store.db import open_db
 
+            target = self.db_path
+            if not create and not is_server_url(target) and not Path(target).exists():
+                raise NotFound(
+                    f"no desk at {self.db_path}; create one with `deskterm init` "
+                    "(empty) or `deskterm demo` (sample data)"
+                )
             open_db(self.db_path)
             self._opened = True
 

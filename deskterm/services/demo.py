@@ -259,37 +259,69 @@ def init_desk(admin_username: str, os_user: str | None = None) -> dict[str, Any]
     with write_transaction():
         if not Team.select().exists():
             created["team"] = directory.create_team(setup, "support", "Support").slug
+        # On a desk set up by other means the first team stands in for "support".
+        team = Team.get_or_none(Team.slug == "support") or Team.select().order_by(Team.id).get()
         if not Queue.select().exists():
             created["queue"] = directory.create_queue(
-                setup, "general", "General", team="support"
+                setup, "general", "General", team=team.slug
             ).slug
         if not Agent.select().exists():
             created["admin"] = directory.create_agent(
-                setup, admin_username, admin_username, role="admin", teams=("support",)
+                setup, admin_username, admin_username, role="admin", teams=(team.slug,)
             ).username
             identity.map_os_user_to_admin(admin_username, user)
     return created
 
 
+def _refuse_unless_replaceable(path: Path) -> None:
+    """Only a missing or empty file, an empty desk or a demo desk may become a new demo."""
+    from deskterm.store.db import file_kind
+
+    kind = file_kind(path)
+    if kind in ("missing", "empty"):
+        return
+    if kind != "deskterm":
+        what = "another program's SQLite database" if kind == "sqlite" else "not a deskterm desk"
+        raise Refused(f"{path} is {what}; refusing to replace it (use --force to overwrite)")
+    _refuse_real_desk(path, str(path))
+
+
+def _refuse_real_desk(target: Path | str, described: str) -> None:
+    open_db(target)
+    try:
+        from deskterm.store.models import Agent, Queue
+
+        is_demo = Setting.get_or_none(Setting.key == "demo") is not None
+        has_anything = any(m.select().exists() for m in (Ticket, Queue, Agent))
+    finally:
+        close_db()
+    if has_anything and not is_demo:
+        raise Refused(
+            f"{described} is a desk that is not a demo; refusing to replace it "
+            "(use --force to overwrite it with demo data)"
+        )
+
+
 def recreate_demo(
     path: Path | str, *, seed: int = 7, tickets: int = 300, force: bool = False
 ) -> dict:
-    """Replace the database at `path` with a fresh demo (refuses real data without force)."""
+    """Replace the database at `path` with a fresh demo: only a missing or empty file, an
+    empty desk or a demo desk, unless `force` (then anything, even a foreign file)."""
     target = paths.db_target(path)
     chosen = backends.for_target(target)
-    if chosen.exists(target) and not force:
-        open_db(target)
-        has_data = Ticket.select().exists()
-        is_demo = Setting.get_or_none(Setting.key == "demo") is not None
-        close_db()
-        if has_data and not is_demo:
-            raise Refused(
-                f"{chosen.describe(target)} holds real tickets; "
-                "use --force to replace it with a demo"
-            )
-    if chosen.exists(target):
+    server = backends.is_server_url(target)
+    if not force:
+        if server:
+            if chosen.exists(target):
+                _refuse_real_desk(target, chosen.describe(target))
+        else:
+            _refuse_unless_replaceable(Path(target))
+    if server and chosen.exists(target):
         open_db(target, upgrade=False)
         chosen.drop_everything(db)
+    elif not server:
+        for suffix in ("", "-wal", "-shm"):  # whatever it is: --force or a replaceable file
+            Path(str(target) + suffix).unlink(missing_ok=True)
     close_db()
     shutil.rmtree(paths.attachments_dir(target), ignore_errors=True)
     open_db(target)

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import random
@@ -39,18 +40,89 @@ busy_retries = 0
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def open_db(target: Path | str, *, upgrade: bool = True) -> Database:
-    """Bind the database to `target` (created if missing) and bring its schema up to date."""
+def file_kind(path: Path | str) -> str:
+    """What is at `path`: "missing", "empty" (0 bytes), "deskterm" (a SQLite file with
+    deskterm's schema_version table, or no tables at all), "sqlite" (another program's
+    SQLite database) or "other" (not SQLite)."""
+    path = Path(path)
+    if not path.exists():
+        return "missing"
+    if path.is_dir():
+        return "other"
+    if path.stat().st_size == 0:
+        return "empty"
+    with path.open("rb") as handle:
+        if handle.read(16) != b"SQLite format 3\x00":
+            return "other"
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.DatabaseError:
+        return "other"
+    return "deskterm" if not names or "schema_version" in names else "sqlite"
+
+
+def open_db(
+    target: Path | str, *, upgrade: bool = True, read_only: bool | None = None
+) -> Database:
+    """Bind the database to `target` (created if missing) and bring its schema up to date.
+
+    A file that is not a deskterm database is refused, never changed. A SQLite file this
+    process cannot write (read_only=None: decided from the file) is opened read-only
+    (`mode=ro` URI) without migrations: reading commands work, a write fails clearly.
+    """
     close_db()
     chosen = for_target(target)
-    db.initialize(chosen.make_database(target if is_server_url(target) else Path(target)))
+    if is_server_url(target):
+        read_only = False
+        database = chosen.make_database(target)
+    else:
+        path = Path(target)
+        kind = file_kind(path)
+        if kind in ("sqlite", "other"):
+            from deskterm.domain import Refused
+
+            what = "another program's SQLite database" if kind == "sqlite" else "not a database"
+            raise Refused(f"{path} is {what}, not a deskterm desk; refusing to touch it")
+        if read_only is None:
+            read_only = kind == "deskterm" and not os.access(path, os.W_OK)
+        if read_only:
+            pragmas = {k: v for k, v in PRAGMAS.items() if k in ("busy_timeout", "cache_size")}
+            database = SqliteDatabase(
+                f"file:{path}?mode=ro", pragmas=pragmas, check_same_thread=False, uri=True
+            )
+        else:
+            database = chosen.make_database(path)
+    db.initialize(database)
     _current["backend"] = chosen
     db.connect(reuse_if_open=True)
-    if upgrade:
+    if read_only:
+        _check_read_only_schema(Path(target))
+    elif upgrade:
         from deskterm.store.migrations import upgrade as run_upgrade
 
         run_upgrade(db)
     return db
+
+
+def _check_read_only_schema(path: Path) -> None:
+    from deskterm.domain import Refused
+    from deskterm.store.migrations import latest_version
+
+    row = db.execute_sql('SELECT MAX("version") FROM "schema_version"').fetchone()
+    if (row[0] or 0) < latest_version():
+        raise Refused(
+            f"{path} is read-only and its schema (v{row[0] or 0}) needs an upgrade to "
+            f"v{latest_version()}; run `deskterm db upgrade` where it is writable"
+        )
+
+
+def is_read_only() -> bool:
+    """True when the open database was opened read-only."""
+    name = str(db.database or "")
+    return name.startswith("file:") and "mode=ro" in name
 
 
 def close_db() -> None:
@@ -99,7 +171,12 @@ def db_target() -> Path | str:
     """The file (SQLite) or URL (PostgreSQL) the handle is bound to."""
     if db.database is None:
         raise RuntimeError("database not opened")
-    return db.database if is_postgres() else Path(db.database)
+    if is_postgres():
+        return db.database
+    name = str(db.database)
+    if name.startswith("file:"):  # a read-only URI
+        name = name[5:].split("?", 1)[0]
+    return Path(name)
 
 
 def db_path() -> Path:
