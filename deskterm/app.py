@@ -214,6 +214,13 @@ class DesktermApp(App[None]):
         if not isinstance(self.screen, GotoDialog):
             self.push_screen(GotoDialog(typed), chosen)
 
+    def action_reports(self) -> None:
+        """The reports screen: figures and charts for a range."""
+        from deskterm.screens.reports import ReportsScreen
+
+        if not isinstance(self.screen, ReportsScreen):
+            self.push_screen(ReportsScreen())
+
     def action_toggle_theme(self) -> None:
         """Switch between the light and the dark theme."""
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"

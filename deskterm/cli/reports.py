@@ -7,19 +7,15 @@ from typing import Annotated
 import typer
 
 from deskterm.cli.context import state
-from deskterm.cli.output import out, print_json, print_table, styled
+from deskterm.cli.output import out, plain, print_json, print_table, styled
 
 app = typer.Typer(help="Reports for managers.", invoke_without_command=True)
 
 
 def _fmt(minutes: float | None) -> str:
-    if minutes is None:
-        return "-"
-    if minutes < 120:
-        return f"{minutes:.0f} min"
-    if minutes < 48 * 60:
-        return f"{minutes / 60:.1f} h"
-    return f"{minutes / 1440:.1f} d"
+    from deskterm.services.dashboard import human_minutes
+
+    return human_minutes(minutes)
 
 
 @app.callback()
@@ -45,8 +41,9 @@ def report(
         start = parse_when(since)
     end = parse_when(until) if until else clock.now()
     result = reports.build_report(start, end, queue)
+    extras = _extras(ctx, start, end, queue)
     if as_json:
-        print_json(result)
+        print_json(plain(result) | plain(extras))
         return
     out.print(
         styled(
@@ -90,4 +87,41 @@ def report(
     print_table(
         ((a.agent, a.replies, a.notes, a.resolved, a.minutes_logged) for a in result.agents),
         ("Agent", "Replies", "Notes", "Resolved", "Minutes logged"),
+    )
+    print_table(extras.backlog_by_team.items(), ("Backlog by team", "Tickets"))
+    print_table(
+        ((day, result.created_by_day.get(day, 0), n) for day, n in extras.backlog_by_day.items()),
+        ("Day (UTC)", "Created", "Backlog at end"),
+    )
+    today = extras.sla_today
+    rows = [
+        ("SLA breaches today", today.breaches),
+        ("SLA targets due today", today.due_today),
+    ]
+    if extras.mine is not None:
+        rows[:0] = [
+            (f"Open assigned to {extras.mine.agent}", extras.mine.open_assigned),
+            (f"Breached assigned to {extras.mine.agent}", extras.mine.breached_assigned),
+        ]
+    print_table(rows, ("Now", "Tickets"))
+
+
+def _extras(ctx: typer.Context, start, end, queue: str | None):
+    """Backlog over time and per team, the acting agent's tickets and today's SLA."""
+    from zoneinfo import ZoneInfo
+
+    from deskterm.domain import NotFound
+    from deskterm.services import dashboard, directory
+
+    name = state(ctx).agent_name
+    try:
+        agent = directory.get_agent(name)
+    except NotFound:
+        agent = None
+    try:
+        zone = ZoneInfo(agent.timezone if agent else "UTC")
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    return dashboard.extra_figures(
+        start, end, queue=queue, me=agent.username if agent else None, zone=zone
     )

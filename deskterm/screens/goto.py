@@ -121,7 +121,8 @@ def _in_thread(fn: Callable[[], Any]) -> Any:
 
 
 class GotoProvider(Provider):
-    """Palette entries: `#42` opens ticket 42; the recent tickets are listed on discovery."""
+    """Palette entries from any screen: `#42` opens ticket 42, Go to ticket, Reports and the
+    recent tickets."""
 
     async def startup(self) -> None:
         username = self.app.agent.username
@@ -142,6 +143,12 @@ class GotoProvider(Provider):
             text="Go to ticket…",
             help="Open a ticket by its number, or one of the recent ones (: or #)",
         )
+        yield DiscoveryHit(
+            "Reports",
+            self.app.action_reports,
+            text="Reports",
+            help="My figures, backlog, SLA today, volume and agents over a range (R)",
+        )
         for row in self.rows:
             yield DiscoveryHit(
                 row_label(row), self._open(row.id), text=f"Recent {row.ref} {row.subject}"
@@ -157,6 +164,10 @@ class GotoProvider(Provider):
         if score > 0:
             yield Hit(score, matcher.highlight("Go to ticket…"), self.app.action_goto,
                       text="Go to ticket…", help="Open a ticket by its number (: or #)")
+        score = matcher.match("Reports")
+        if score > 0:
+            yield Hit(score, matcher.highlight("Reports"), self.app.action_reports,
+                      text="Reports", help="Figures and charts for a range (R)")
         for row in self.rows:
             text = f"Recent {row.ref} {row.subject}"
             score = matcher.match(text)
