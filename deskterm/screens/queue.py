@@ -88,7 +88,7 @@ class QueueScreen(Screen[None]):
         Binding("2", "chip('open')", "Open", show=False, id="queue.chip_open"),
         Binding("3", "chip('closed')", "Closed", show=False, id="queue.chip_closed"),
         Binding("C", "canned", "Canned replies", id="queue.canned"),
-        Binding("R", "app.reports", "Reports", id="queue.reports"),
+        Binding("R", "app.reports", "Reports", show=False, id="queue.reports"),
         Binding("L", "rules", "Rules", show=False, id="queue.rules"),
         Binding("T", "toggle_timer", "Timer", show=False, id="queue.timer",
                 tooltip="Start/stop the time tracking timer on the ticket under the cursor"),

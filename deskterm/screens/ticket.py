@@ -30,6 +30,7 @@ from deskterm.services import (
 )
 from deskterm.services.when import parse_when
 from deskterm.widgets.composer import Composer
+from deskterm.widgets.requester_panel import RequesterPanel
 from deskterm.widgets.thread_view import ThreadView, human_size, local_time
 from deskterm.widgets.timer import DeskHeader, toggle_timer
 
@@ -145,8 +146,10 @@ class TicketScreen(Screen[None]):
         Binding("M", "merge", "Merge", id="ticket.merge"),
         Binding("A", "attachment", "Attachments", id="ticket.attachments"),
         Binding("n", "toggle_notes", "Notes panel", id="ticket.notes"),
-        Binding("T", "toggle_timer", "Timer", tooltip="Start/stop the time tracking timer",
-                id="ticket.timer"),
+        Binding("i", "toggle_requester", "Requester", show=False, id="ticket.requester",
+                tooltip="Requester details, organisation and their other tickets"),
+        Binding("T", "toggle_timer", "Timer", show=False, id="ticket.timer",
+                tooltip="Start/stop the time tracking timer"),
         Binding(
             "J,right_square_bracket", "step(1)", "Next ticket", key_display="J", id="ticket.next"
         ),
@@ -184,6 +187,7 @@ class TicketScreen(Screen[None]):
             with Vertical(id="notes-panel"):
                 yield Label("Internal notes", classes="panel-title")
                 yield ThreadView(zone=self.app.tz, kinds=(EntryKind.NOTE,), id="notes")
+            yield RequesterPanel(id="requester-panel")
         yield Composer(id="composer")
         yield Footer(compact=True)
 
@@ -220,6 +224,7 @@ class TicketScreen(Screen[None]):
         self.query_one("#ticket-header", Static).update(header_text(detail, self.app.tz))
         self.query_one("#thread", ThreadView).show(detail.entries, scroll_end=scroll_end)
         self.query_one("#notes", ThreadView).show(detail.entries, scroll_end=scroll_end)
+        self.query_one(RequesterPanel).show_for(detail.id)
         if self.start_composer:
             self.action_compose(self.start_composer)
             self.start_composer = None
@@ -583,6 +588,18 @@ class TicketScreen(Screen[None]):
             )
 
         self.app.push_screen(PickerDialog("Attachments", options), chosen)
+
+    def action_toggle_requester(self) -> None:
+        panel = self.query_one(RequesterPanel)
+        panel.display = not panel.display
+        if panel.display:
+            panel.query_one("#requester-tickets").focus()
+        elif panel.has_focus_within:
+            self.query_one("#thread").focus()
+
+    def on_requester_panel_jump(self, event: RequesterPanel.Jump) -> None:
+        self._switch_to(event.ticket_id)
+        self.query_one("#thread").focus()
 
     def action_toggle_timer(self) -> None:
         toggle_timer(self.app, self.ticket_id)
