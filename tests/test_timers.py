@@ -112,3 +112,13 @@ def test_cli_timer_commands(two, desk):
     started = run("timer", "start", str(a), "--json")
     assert json.loads(started.stdout)["stopped"] is None
     assert run("timer", "stop").stdout == f"logged 1 min on #{a}\n"
+
+
+def test_an_observer_may_not_start_a_timer(two):
+    from deskterm.domain import Actor, Refused
+
+    _, a, _ = two
+    directory.create_agent(Actor.system(), "olga", "Olga", role="observer")
+    with pytest.raises(Refused, match="olga"):
+        timers.start_timer(directory.actor_for("olga"), a)
+    assert timers.running_timer("olga") is None

@@ -52,7 +52,7 @@ def open_ticket(app: Any, ticket_id: int) -> None:
         queue = app.screen if isinstance(app.screen, QueueScreen) else None
         app.push_screen(TicketScreen(found, navigator=queue))
 
-    app.call(recent.find_ticket, ticket_id, done=opened)
+    app.call(recent.find_ticket, ticket_id, app.actor, done=opened)
 
 
 class GotoDialog(ModalScreen[int | None]):
@@ -79,7 +79,9 @@ class GotoDialog(ModalScreen[int | None]):
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
-        self.app.call(recent.recent_tickets, self.app.agent.username, done=self._fill)
+        self.app.call(
+            recent.recent_tickets, self.app.agent.username, actor=self.app.actor, done=self._fill
+        )
 
     def _fill(self, rows: list[TicketRow]) -> None:
         self.rows = rows
@@ -125,10 +127,10 @@ class GotoProvider(Provider):
     recent tickets."""
 
     async def startup(self) -> None:
-        username = self.app.agent.username
+        username, actor = self.app.agent.username, self.app.actor
         try:
             self.rows = await asyncio.to_thread(
-                _in_thread, lambda: recent.recent_tickets(username)
+                _in_thread, lambda: recent.recent_tickets(username, actor=actor)
             )
         except Exception:  # noqa: BLE001 - the palette must open whatever the desk says
             self.rows = []

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from deskterm import clock
-from deskterm.domain import NotFound, TicketRow
-from deskterm.services import listing, tickets
+from deskterm.domain import Actor, NotFound, TicketRow
+from deskterm.services import access, listing, tickets
 from deskterm.store.db import db
 from deskterm.store.models import Agent, RecentTicket
 
@@ -19,9 +19,13 @@ def _agent_id(username: str) -> int:
     return agent.id
 
 
-def find_ticket(ref: str | int) -> int:
-    """The ticket a `#N` reference opens (following merges); NotFound if there is none."""
-    return tickets.surviving_ticket(tickets.resolve_ref(ref))
+def find_ticket(ref: str | int, actor: Actor | None = None) -> int:
+    """The ticket a `#N` reference opens (following merges); NotFound if there is none
+    (or if `actor` may not read it)."""
+    ticket_id = tickets.surviving_ticket(tickets.resolve_ref(ref))
+    if actor is not None:
+        access.check(actor, access.Action.TICKET_READ, ticket_id)
+    return ticket_id
 
 
 def touch(username: str, ticket_id: int) -> None:
@@ -45,8 +49,10 @@ def touch(username: str, ticket_id: int) -> None:
         RecentTicket.delete().where(RecentTicket.id.in_([r.id for r in old])).execute()
 
 
-def recent_tickets(username: str, limit: int = 10) -> list[TicketRow]:
-    """The tickets the agent opened lately, the latest first."""
+def recent_tickets(
+    username: str, limit: int = 10, actor: Actor | None = None
+) -> list[TicketRow]:
+    """The tickets the agent opened lately, the latest first (those `actor` may read)."""
     ids = [
         r.ticket_id
         for r in RecentTicket.select(RecentTicket.ticket)
@@ -56,5 +62,6 @@ def recent_tickets(username: str, limit: int = 10) -> list[TicketRow]:
     ]
     if not ids:
         return []
-    rows = {r.id: r for r in listing.list_tickets(f"id:{','.join(map(str, ids))}", limit=limit)}
+    query = f"id:{','.join(map(str, ids))}"
+    rows = {r.id: r for r in listing.list_tickets(query, limit=limit, actor=actor)}
     return [rows[i] for i in ids if i in rows]

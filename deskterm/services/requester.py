@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from peewee import Case, fn
 
-from deskterm.domain import ACTIVE_STATUSES, Contact, TicketRow
-from deskterm.services import directory, listing, tickets
+from deskterm.domain import ACTIVE_STATUSES, Actor, Contact, TicketRow
+from deskterm.services import access, directory, listing, tickets
 from deskterm.store.models import Contact as ContactRow
 from deskterm.store.models import Ticket
 
@@ -22,8 +22,13 @@ class RequesterSummary:
     others: tuple[TicketRow, ...]  # their other tickets, active first, newest first
 
 
-def requester_summary(ticket_id: int, limit: int = 15) -> RequesterSummary:
-    """The requester of a ticket with their other tickets (open ones first)."""
+def requester_summary(
+    ticket_id: int, limit: int = 15, actor: Actor | None = None
+) -> RequesterSummary:
+    """The requester of a ticket with their other tickets (open ones first; of those
+    `actor` may read)."""
+    if actor is not None:
+        access.check(actor, access.Action.TICKET_READ, ticket_id)
     row = ContactRow.get_by_id(tickets.get_ticket(ticket_id).requester.id)
     active = [s.value for s in ACTIVE_STATUSES]
     mine = Ticket.select().where(
@@ -41,7 +46,9 @@ def requester_summary(ticket_id: int, limit: int = 15) -> RequesterSummary:
     if ids:
         found = {
             r.id: r
-            for r in listing.list_tickets(f"id:{','.join(map(str, ids))}", limit=limit)
+            for r in listing.list_tickets(
+                f"id:{','.join(map(str, ids))}", limit=limit, actor=actor
+            )
         }
     org_contacts = org_open = 0
     if row.organisation_id:

@@ -8,7 +8,7 @@ import math
 
 from deskterm import clock
 from deskterm.domain import Actor, BadInput, NotFound, TimerInfo, TimerStopped
-from deskterm.services import audit, tickets
+from deskterm.services import access, audit, tickets
 from deskterm.store.db import db
 from deskterm.store.models import ActiveTimer, Agent, Ticket
 
@@ -47,6 +47,7 @@ def start_timer(actor: Actor, ticket_id: int) -> tuple[TimerInfo, TimerStopped |
     agent_id = _agent_id(actor)
     with db.atomic():
         ticket_id = tickets.surviving_ticket(tickets.resolve_ref(ticket_id))
+        access.check(actor, access.Action.TICKET_WORK, ticket_id)
         stopped = None
         current = ActiveTimer.get_or_none(ActiveTimer.agent == agent_id)
         if current is not None:

@@ -80,6 +80,7 @@ class RequesterPanel(Vertical):
         self.app.call(
             requester.requester_summary,
             ticket_id,
+            actor=self.app.actor,
             done=lambda s: self._fill(ticket_id, s),
             group="requester-panel",
             exclusive=True,
