@@ -20,6 +20,7 @@ from pathlib import Path
 
 from deskterm import clock
 from deskterm.domain import Actor as _Actor
+from deskterm.store import search
 from deskterm.store.db import db, open_db
 
 SETUP = _Actor.system("test")
@@ -90,13 +91,9 @@ def build(path: Path, count: int, seed: int = 1) -> None:
         TicketTag.insert_many(
             [{"ticket": t, "name": "vip"} for t in rng.sample(ids, len(ids) // 20)]
         ).execute()
-        db.execute_sql(
-            "INSERT INTO search_index (content, ticket_id, entry_id) "
-            "SELECT subject, id, 0 FROM ticket"
-        )
-    db.execute_sql("ANALYZE")
+    search.rebuild()  # the product's `db reindex`
     db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.close()
+    db.close()  # statistics as the product keeps them (PRAGMA optimize on close)
 
 
 async def measure(path: Path) -> list[tuple[str, float, int]]:

@@ -68,6 +68,31 @@ def test_failure_in_the_middle_rolls_back_everything(old_billing, monkeypatch):
 
     monkeypatch.setattr(tickets, "update_fields", flaky)
     with pytest.raises(RuntimeError):
+        bulk.bulk_set(
+            directory.actor_for("ana"), "queue:billing older:30d", status="closed",
+            per_ticket=True,
+        )
+    assert len(calls) == 3
+    assert listing.count_tickets("status:closed") == 0
+    assert all(len(audit.events_for(t)) == 1 for t in made)
+
+
+def test_set_based_failure_in_a_listener_rolls_back_everything(old_billing, monkeypatch):
+    """The set path writes rows and events first; a mail failure on ticket 3 undoes all."""
+    from deskterm.services import notifications
+
+    made, _ = old_billing
+    real = notifications._outbox_row
+    calls = []
+
+    def flaky(ticket, *args, **kwargs):
+        calls.append(ticket.id)
+        if len(calls) == 3:
+            raise RuntimeError("disk full")
+        return real(ticket, *args, **kwargs)
+
+    monkeypatch.setattr(notifications, "_outbox_row", flaky)
+    with pytest.raises(RuntimeError):
         bulk.bulk_close(directory.actor_for("ana"), "queue:billing older:30d")
     assert len(calls) == 3
     assert listing.count_tickets("status:closed") == 0

@@ -43,6 +43,18 @@ def test_upgrade_is_idempotent_and_automatic_on_open(tmp_path):
 
 
 @pytest.mark.sqlite_only
+def test_a_missing_migration_below_the_newest_is_still_applied(db_path):
+    """Numbers are handed out per feature: a desk that got v8 before v5 gets v5 too."""
+    from deskterm.store.db import db
+
+    db.execute_sql('DELETE FROM "schema_version" WHERE "version" = 5')
+    db.execute_sql('DROP INDEX "mention_agent_id_seen"')
+    assert migrations.upgrade(db) == [5]
+    names = {r[0] for r in db.execute_sql("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert "mention_agent_id_seen" in names
+
+
+@pytest.mark.sqlite_only
 def test_fresh_database_is_in_wal_mode_with_foreign_keys(db_path):
     from deskterm.store.db import db
 

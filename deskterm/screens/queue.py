@@ -25,12 +25,13 @@ class QuerySource:
         self.text = text
         self.actor = actor
         self.me = actor.name
+        self.pager = listing.Pager(text, actor=actor)  # keyset pages, cached counts
 
     def count(self) -> int:
-        return listing.count_tickets(self.text, actor=self.actor)
+        return self.pager.count()
 
     def page(self, offset: int, limit: int) -> list[TicketRow]:
-        return listing.list_tickets(self.text, actor=self.actor, limit=limit, offset=offset)
+        return self.pager.page(offset, limit)
 
 
 class MentionsSource(QuerySource):

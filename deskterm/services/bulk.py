@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from deskterm.domain import Actor, BulkResult, Status
-from deskterm.services import listing, tickets
+from deskterm.services import bulk_sets, listing, tickets
 from deskterm.services.query import Condition, TicketQuery, parse_query
-from deskterm.store.db import retry_when_busy, write_transaction
+from deskterm.store import stats
+from deskterm.store.db import db, retry_when_busy, write_transaction
 
 
 def select_ids(
@@ -40,11 +41,14 @@ def bulk_set(
     tags_add: Iterable[str] = (),
     tags_remove: Iterable[str] = (),
     dry_run: bool = False,
+    per_ticket: bool = False,
 ) -> BulkResult:
     """Apply field changes to every matching ticket, all in one transaction.
 
     Closed tickets are left as they are (closed is final). A failure on any ticket rolls
-    back the whole batch. With `dry_run` nothing is written.
+    back the whole batch. With `dry_run` nothing is written. Status, priority and
+    assignee changes run set-based (`bulk_sets`) unless an event rule listens to them;
+    `per_ticket` forces the one-service-call-per-ticket path (the reference it must equal).
     """
     target_status = tickets.parse_status(status) if status else None
     target_priority = tickets.parse_priority(priority) if priority else None
@@ -53,7 +57,26 @@ def bulk_set(
     matched = select_ids(query, me=me, ids=ids)
     if dry_run:
         return BulkResult(matched=len(matched), changed=0, dry_run=True, ticket_ids=tuple(matched))
-    changed: list[int] = []
+    if not per_ticket and bulk_sets.supports(
+        actor,
+        status=target_status,
+        priority=target_priority,
+        assignee=None if who is tickets.KEEP else True,
+        queue=queue,
+        team=team,
+        tags=bool(add or remove),
+    ):
+        with write_transaction():
+            changed = bulk_sets.apply(
+                actor, matched, status=target_status, priority=target_priority,
+                assignee=who, keep=tickets.KEEP,
+            )
+        stats.after_bulk(db, len(changed))
+        return BulkResult(
+            matched=len(matched), changed=len(changed), dry_run=False,
+            ticket_ids=tuple(changed),
+        )
+    changed = []
     with write_transaction():
         for ticket_id in matched:
             if tickets.update_fields(

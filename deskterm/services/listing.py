@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from peewee import JOIN, SQL, Expression, fn
+import functools
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from peewee import JOIN, SQL, Expression, Tuple, fn
 
 from deskterm import clock
-from deskterm.domain import ACTIVE_STATUSES, Actor, TicketRow
-from deskterm.services import ticket_view
+from deskterm.domain import (
+    ACTIVE_STATUSES,
+    Actor,
+    BadInput,
+    NotFound,
+    Priority,
+    Status,
+    TicketRow,
+)
+from deskterm.services import changes, ticket_view
 from deskterm.services.query import Condition, TicketQuery, parse_query
 from deskterm.store import search
+from deskterm.store.db import db
 from deskterm.store.models import (
     Agent,
     Attachment,
@@ -40,6 +53,11 @@ def _in(column, values) -> Expression:
     return column.in_(list(values))
 
 
+def _ids(model, column, values) -> list[int]:
+    """Names to ids first (a tiny lookup), so the planner sees `queue_id IN (3, 5)`."""
+    return [row[0] for row in model.select(model.id).where(_in(column, values)).tuples()]
+
+
 def _condition_sql(cond: Condition) -> Expression:
     """The WHERE expression for one condition (before negation)."""
     key, values = cond.key, cond.values
@@ -52,14 +70,15 @@ def _condition_sql(cond: Condition) -> Expression:
     if key == "priority":
         return _in(Ticket.priority, values)
     if key == "queue":
-        return Ticket.queue.in_(Queue.select(Queue.id).where(_in(Queue.slug, values)))
+        return Ticket.queue.in_(_ids(Queue, Queue.slug, values))
     if key == "team":
-        return Ticket.team.in_(Team.select(Team.id).where(_in(Team.slug, values)))
+        return Ticket.team.in_(_ids(Team, Team.slug, values))
     if key == "assignee":
         named = [v for v in values if v not in ("none", "unassigned")]
-        expr = Ticket.assignee.in_(Agent.select(Agent.id).where(_in(Agent.username, named)))
+        expr = Ticket.assignee.in_(_ids(Agent, Agent.username, named)) if named else None
         if len(named) != len(values):
-            expr = expr | Ticket.assignee.is_null()
+            none = Ticket.assignee.is_null()
+            expr = none if expr is None else expr | none
         return expr
     if key == "tag":
         return Ticket.id.in_(TicketTag.select(TicketTag.ticket).where(_in(TicketTag.name, values)))
@@ -118,45 +137,163 @@ def _condition_sql(cond: Condition) -> Expression:
     ]
 
 
-def _fts(terms: tuple[str, ...]) -> Expression | None:
-    found = search.matching_ticket_ids(" ".join(terms))
-    if found is None:
-        return None
-    sql, params = found
+def _match(terms: tuple[str, ...]) -> str | None:
+    """The search text, if it holds a searchable term (the backend turns it into SQL)."""
+    text = " ".join(terms)
+    return text if terms and search.matching_ticket_ids(text) is not None else None
+
+
+def _probe(text: str) -> Expression:
+    """True for a ticket whose document matches: one index probe, no scan."""
+    sql, params = search.ticket_matches(text, '"t1"."id"')
+    return SQL(sql, params)
+
+
+def _hits_in(ids: list[int]) -> Expression:
+    """`id IN (...)` with the hits written as integer literals (ids from the index, never
+    user text): thousands of parameters cost the ORM more than the query."""
+    if not ids:
+        return SQL("0 = 1")
+    return SQL(f'"t1"."id" IN ({",".join(str(int(i)) for i in ids)})')
+
+
+#: A term with fewer hits than this is "rare": its hits are collected and sorted; a more
+#: common one is probed ticket by ticket while walking the sort index, stopping at the page.
+RARE_HITS = 2_000
+
+
+def _all_hits(text: str) -> Expression:
+    sql, params = search.matching_ticket_ids(text)
     return Ticket.id.in_(SQL(f"({sql})", params))
 
 
-def apply(query: TicketQuery, select=None):
-    """Add the query's WHERE and ORDER BY to a ticket SELECT (default: the list select)."""
-    select = select if select is not None else ticket_view.row_select()
+def _text_filter(query: TicketQuery, *, counting: bool) -> list[Expression]:
+    """The full-text part of the WHERE, planned by how common the words are.
+
+    A page of a rare term: its few hits, sorted. A page of a common term: walk the sort
+    index and probe each ticket, stopping at the page size. A count: the set of hits.
+    """
+    exprs: list[Expression] = []
+    if (expression := _match(query.text)) is not None:
+        if counting:
+            exprs.append(_all_hits(expression))
+        else:
+            hits = search.first_hits(expression, RARE_HITS)
+            exprs.append(_hits_in(hits) if len(hits) < RARE_HITS else _probe(expression))
+    if (excluded := _match(query.excluded_text)) is not None:
+        exprs.append(~(_all_hits(excluded) if counting else _probe(excluded)))
+    return exprs
+
+
+def _where(query: TicketQuery, select, *, counting: bool = False):
+    """Add the query's conditions: every one is a predicate on the ticket row (no joins)."""
     if query.ticket_id is not None:
         select = select.where(Ticket.id == query.ticket_id)
     for cond in query.conditions:
         expr = _condition_sql(cond)
         select = select.where(~expr if cond.negate else expr)
-    if query.text and (expr := _fts(query.text)) is not None:
+    for expr in _text_filter(query, counting=counting):
         select = select.where(expr)
-    if query.excluded_text and (expr := _fts(query.excluded_text)) is not None:
-        select = select.where(~expr)
-    name = query.sort.lstrip("-")
-    column = _SORT_COLUMNS[name]
-    descending = query.sort.startswith("-")
-    return select.order_by(column.desc() if descending else column.asc(), Ticket.id.desc())
+    return select
+
+
+#: Sort keys whose value lives on the ticket row: paged by keyset (seek), index-served.
+_KEYSET = {"updated", "created", "priority", "status", "id", "subject", "due"}
+#: Stands in for "no due time" so the due sort is total and the same on every backend.
+NO_DUE = "9999-12-31 23:59:59"
+_SORT_COLUMNS["due"] = fn.COALESCE(
+    Ticket.first_response_due, Ticket.resolution_due, SQL(f"'{NO_DUE}'")
+)  # the literal (not a parameter) is what the m0008 expression index holds
+
+
+def _order(query: TicketQuery, *, reverse: bool = False) -> list:
+    """ORDER BY the sort key, then id in the same direction (what the indexes hold)."""
+    descending = query.sort.startswith("-") != reverse
+    column = _SORT_COLUMNS[query.sort.lstrip("-")]
+    if column is Ticket.id:
+        return [Ticket.id.desc() if descending else Ticket.id.asc()]
+    if descending:
+        return [column.desc(), Ticket.id.desc()]
+    return [column.asc(), Ticket.id.asc()]
+
+
+def apply(query: TicketQuery, select=None):
+    """Add the query's WHERE and ORDER BY to a ticket SELECT (default: the list select)."""
+    select = select if select is not None else ticket_view.row_select()
+    return _where(query, select).order_by(*_order(query))
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a keyset page starts: the sort value and id of the row before it."""
+
+    value: object
+    id: int
+
+
+def cursor_of(row: TicketRow, sort: str) -> Cursor | None:
+    """The cursor after `row` in `sort` order (None for sorts paged by offset)."""
+    name = sort.lstrip("-")
+    if name not in _KEYSET:
+        return None
+    value: object = {
+        "updated": lambda: clock.to_db(row.updated_at),
+        "created": lambda: clock.to_db(row.created_at),
+        "priority": lambda: row.priority.rank,
+        "status": lambda: row.status.value,
+        "id": lambda: row.id,
+        "subject": lambda: row.subject,
+        "due": lambda: _due_value(row),
+    }[name]()
+    return Cursor(value, row.id)
+
+
+def _due_value(row: TicketRow) -> object:
+    due = row.first_response_due or row.resolution_due
+    return clock.to_db(due).isoformat(sep=" ") if due else NO_DUE
+
+
+def _sort_value_sql(name: str):
+    return _SORT_COLUMNS[name]
+
+
+def cursor_at(ticket_id: int, sort: str) -> Cursor:
+    """The cursor after ticket `ticket_id` in `sort` order (for `ticket list --after`)."""
+    name = sort.lstrip("-")
+    if name not in _KEYSET:
+        raise BadInput(f"--after works with sort:{', sort:'.join(sorted(_KEYSET))}")
+    row = Ticket.select(_sort_value_sql(name)).where(Ticket.id == ticket_id).tuples().first()
+    if row is None:
+        raise NotFound(f"no ticket #{ticket_id}")
+    return Cursor(row[0], ticket_id)
+
+
+def _seek(query: TicketQuery, cursor: Cursor, *, reverse: bool = False) -> Expression:
+    """Rows strictly after `cursor` in the query's order (a row-value range: an index seek)."""
+    descending = query.sort.startswith("-") != reverse
+    column = _SORT_COLUMNS[query.sort.lstrip("-")]
+    if column is Ticket.id:
+        return Ticket.id < cursor.id if descending else Ticket.id > cursor.id
+    left, right = Tuple(column, Ticket.id), Tuple(cursor.value, cursor.id)
+    return left < right if descending else left > right
 
 
 def _as_query(query: TicketQuery | str | None, me: str | None) -> TicketQuery:
     return query if isinstance(query, TicketQuery) else parse_query(query, me)
 
 
-def _scoped(select, actor: Actor | None):
-    """Limit a ticket select to what `actor` may read (faces always pass their actor;
-    services reading for themselves pass None)."""
+def _scope(actor: Actor | None) -> Expression | None:
+    """What `actor` may read, as a predicate on the ticket row (faces always pass their
+    actor; services reading for themselves pass None: everything)."""
     if actor is None:
-        return select
+        return None
     from deskterm.services import access
 
     access.check(actor, access.Action.READ)
-    scope = access.ticket_scope(actor)
+    return access.ticket_scope(actor)
+
+
+def _scoped(select, scope: Expression | None):
     return select if scope is None else select.where(scope)
 
 
@@ -166,25 +303,132 @@ def list_tickets(
     me: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    after: Cursor | None = None,
+    from_end: bool = False,
     actor: Actor | None = None,
 ) -> list[TicketRow]:
-    """One page of tickets matching the query, in its sort order (what `actor` may read;
-    `me` defaults to the actor's name)."""
-    me = me or (actor.name if actor else None)
-    select = _scoped(apply(_as_query(query, me)), actor).limit(limit).offset(offset)
-    return ticket_view.rows(select)
+    """One page of tickets matching the query, in its sort order (of those `actor` may
+    read; `me` defaults to the actor's name).
 
-
-def _id_select(query: TicketQuery):
-    base = (
-        Ticket.select(Ticket.id)
-        .join(Queue, on=(Ticket.queue == Queue.id))
-        .switch(Ticket)
-        .join(Contact, on=(Ticket.requester == Contact.id))
-        .switch(Ticket)
-        .join(Agent, join_type=JOIN.LEFT_OUTER, on=(Ticket.assignee == Agent.id))
+    `after` seeks past a cursor (keyset paging: as fast on page 1,000 as on page 1);
+    `from_end` returns the last `limit` rows (the console's `G`) by walking the order
+    backwards. `offset` remains for random jumps and for sorts on joined columns.
+    """
+    parsed = _as_query(query, me or (actor.name if actor else None))
+    scope = _scope(actor)
+    if parsed.sort.lstrip("-") not in _KEYSET:  # a joined column: sort on the join
+        select = _scoped(_where(parsed, ticket_view.row_select()), scope)
+        if after is not None:
+            raise BadInput(f"sort:{parsed.sort.lstrip('-')} pages by offset, not --after")
+        select = select.order_by(*_order(parsed, reverse=from_end)).limit(limit).offset(offset)
+        found = ticket_view.rows(select)
+        return list(reversed(found)) if from_end else found
+    ids = page_ids(
+        parsed, limit=limit, offset=offset, after=after, from_end=from_end, scope=scope
     )
-    return apply(query, base)
+    return rows_for(ids)
+
+
+def page_ids(
+    query: TicketQuery,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    after: Cursor | None = None,
+    from_end: bool = False,
+    scope: Expression | None = None,
+) -> list[int]:
+    """The ids of one page, from the ticket table alone (its sort index, no joins)."""
+    if (expression := _match(query.text)) is not None:
+        hits = search.first_hits(expression, RARE_HITS)
+        if len(hits) < RARE_HITS:
+            return _rare_page(query, hits, limit, offset, after, from_end, scope)
+    select = _narrow(query, scope=scope)
+    if after is not None:
+        select = select.where(_seek(query, after, reverse=from_end))
+    select = select.order_by(*_order(query, reverse=from_end)).limit(limit).offset(offset)
+    ids = [row[0] for row in select.tuples()]
+    return list(reversed(ids)) if from_end else ids
+
+
+def _rare_page(query, hits, limit, offset, after, from_end, scope) -> list[int]:
+    """A rare term's page: its few hits (with the other conditions) sorted here, in Python,
+    so no plan ever walks the whole sort index looking for them."""
+    name = query.sort.lstrip("-")
+    descending = query.sort.startswith("-") != from_end
+    rest = replace(query, text=())
+    select = _where(rest, Ticket.select(Ticket.id, _SORT_COLUMNS[name])).where(_hits_in(hits))
+    select = _scoped(select, scope)
+    keyed = sorted(((value, tid) for tid, value in select.tuples()), reverse=descending)
+    if after is not None:
+        mark = (after.value, after.id)
+        keyed = [k for k in keyed if (k < mark if descending else k > mark)]
+    page = [tid for _, tid in keyed[offset : offset + limit if limit >= 0 else None]]
+    return list(reversed(page)) if from_end else page
+
+
+_ROWS_SQL = (
+    'SELECT t."id", t."subject", t."status", t."priority", q."slug", c."name", c."email", '
+    'a."username", tm."slug", t."created_at", t."updated_at", t."version", '
+    't."first_response_due", t."resolution_due", t."sla_breached" FROM "ticket" t '
+    'JOIN "queue" q ON q."id" = t."queue_id" JOIN "contact" c ON c."id" = t."requester_id" '
+    'LEFT JOIN "agent" a ON a."id" = t."assignee_id" LEFT JOIN "team" tm ON tm."id" = t."team_id" '
+    'WHERE t."id" IN ({marks})'
+)
+_TAGS_SQL = 'SELECT "ticket_id", "name" FROM "ticket_tag" WHERE "ticket_id" IN ({marks})'
+
+
+@functools.lru_cache(maxsize=128)
+def _prepared(template: str, count: int) -> str:
+    """SQL text for `count` ids, built once per page size (not per call, not by the ORM)."""
+    return template.format(marks=",".join("?" * count))
+
+
+def _at(value) -> datetime | None:
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return clock.to_utc(moment)
+
+
+def rows_for(ids: list[int]) -> list[TicketRow]:
+    """TicketRows for these ids, in this order (two prepared queries by primary key)."""
+    if not ids:
+        return []
+    run = db.execute_sql
+    tags: dict[int, list[str]] = {}
+    for ticket_id, name in run(_prepared(_TAGS_SQL, len(ids)), ids):
+        tags.setdefault(ticket_id, []).append(name)
+    found = {}
+    for (tid, subject, status, priority, queue, name, email, assignee, team, created, updated,
+         version, first_due, res_due, breached) in run(_prepared(_ROWS_SQL, len(ids)), ids):
+        found[tid] = TicketRow(
+            id=tid, subject=subject, status=Status(status), priority=Priority(priority),
+            queue=queue, requester=name or email, requester_email=email, assignee=assignee,
+            team=team, created_at=_at(created), updated_at=_at(updated), version=version,
+            tags=tuple(sorted(tags.get(tid, ()))), first_response_due=_at(first_due),
+            resolution_due=_at(res_due), sla_breached=bool(breached),
+        )
+    return [found[i] for i in ids if i in found]
+
+
+def _narrow(query: TicketQuery, *, counting: bool = False, scope: Expression | None = None):
+    """The matching ticket ids, with no join: every condition is a predicate on `ticket`."""
+    return _scoped(_where(query, Ticket.select(Ticket.id), counting=counting), scope)
+
+
+_counts: dict[tuple, tuple[object, int]] = {}
+
+
+def _cache_key(query: TicketQuery) -> tuple:
+    """The query without its sort, relative times to the minute (`older:30d` parsed twice
+    in the same minute is the same count)."""
+    conditions = tuple(
+        (c.key, c.op, c.values, c.when.replace(second=0, microsecond=0) if c.when else None,
+         c.negate)
+        for c in query.conditions
+    )
+    return (conditions, query.text, query.excluded_text, query.ticket_id)
 
 
 def count_tickets(
@@ -193,9 +437,20 @@ def count_tickets(
     me: str | None = None,
     actor: Actor | None = None,
 ) -> int:
-    """How many tickets match (of those `actor` may read)."""
-    me = me or (actor.name if actor else None)
-    return _scoped(_id_select(_as_query(query, me)), actor).order_by().count()
+    """How many tickets match, of those `actor` may read (the narrowest query; cached
+    until the data changes)."""
+    parsed = _as_query(query, me or (actor.name if actor else None))
+    scope = _scope(actor)
+    key = (str(db.database), _cache_key(parsed), actor.label if actor else None)
+    version = changes.fingerprint()
+    cached = _counts.get(key)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    total = _narrow(parsed, counting=True, scope=scope).count()
+    if len(_counts) > 256:
+        _counts.clear()
+    _counts[key] = (version, total)
+    return total
 
 
 def ticket_ids(
@@ -205,5 +460,63 @@ def ticket_ids(
     actor: Actor | None = None,
 ) -> list[int]:
     """Every matching ticket id, in sort order (of those `actor` may read)."""
-    me = me or (actor.name if actor else None)
-    return [row[0] for row in _scoped(_id_select(_as_query(query, me)), actor).tuples()]
+    parsed = _as_query(query, me or (actor.name if actor else None))
+    select = _narrow(parsed, scope=_scope(actor))
+    if parsed.sort.lstrip("-") not in _KEYSET:
+        select = (
+            select.join(Queue, on=(Ticket.queue == Queue.id))
+            .switch(Ticket)
+            .join(Contact, on=(Ticket.requester == Contact.id))
+            .switch(Ticket)
+            .join(Agent, join_type=JOIN.LEFT_OUTER, on=(Ticket.assignee == Agent.id))
+        )
+    return [row[0] for row in select.order_by(*_order(parsed)).tuples()]
+
+
+class Pager:
+    """Pages of one filter for a lazily scrolling list (the console's ticket table).
+
+    Each page that follows one already served is fetched by keyset from that page's last
+    row, the last page (`G`) by walking the order backwards; only a jump into the middle
+    of an unseen stretch falls back to OFFSET. Safe to call from worker threads.
+    """
+
+    def __init__(
+        self, query: TicketQuery | str | None, *, me: str | None = None,
+        actor: Actor | None = None,
+    ) -> None:
+        self._source, self._me, self.actor = query, me or (actor.name if actor else None), actor
+        self._parsed: TicketQuery | None = None
+        self.total: int | None = None
+        self._ends: dict[int, TicketRow] = {}  # offset just past a served page -> its last row
+
+    @property
+    def query(self) -> TicketQuery:
+        """The parsed filter (parsed on first use: a bad token fails in the loader)."""
+        if self._parsed is None:
+            self._parsed = _as_query(self._source, self._me)
+        return self._parsed
+
+    def count(self) -> int:
+        self.total = count_tickets(self.query, actor=self.actor)
+        return self.total
+
+    def page(self, offset: int, limit: int) -> list[TicketRow]:
+        keyset = self.query.sort.lstrip("-") in _KEYSET
+        before = self._ends.get(offset) if keyset and offset else None
+        if before is not None:
+            cursor = cursor_of(before, self.query.sort)
+            rows = list_tickets(self.query, limit=limit, after=cursor, actor=self.actor)
+        elif self.total is not None and offset >= self.total:
+            rows = []
+        elif keyset and offset and self.total is not None and offset + limit >= self.total:
+            rows = list_tickets(
+                self.query, limit=self.total - offset, from_end=True, actor=self.actor
+            )
+        else:
+            rows = list_tickets(self.query, limit=limit, offset=offset, actor=self.actor)
+        if rows:
+            if len(self._ends) > 1000:
+                self._ends.clear()
+            self._ends[offset + len(rows)] = rows[-1]
+        return rows

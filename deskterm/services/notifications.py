@@ -96,13 +96,15 @@ def template_text(kind: str, language: str) -> str:
     raise LookupError(f"no template for mail kind {kind!r}")
 
 
-def render(kind: str, values: dict[str, str], language: str = "en") -> tuple[str, str]:
+def render(
+    kind: str, values: dict[str, str], language: str = "en", *, source: str | None = None
+) -> tuple[str, str]:
     """(subject, body) of a template with `{ticket.ref}`-style placeholders filled.
 
     Unknown placeholders are left as written, so a typo shows in the mail instead of
-    failing the agent's change.
+    failing the agent's change. `source`: the template text, when the caller has it.
     """
-    source = template_text(kind, language)
+    source = source if source is not None else template_text(kind, language)
     filled = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), source)
     head, _, body = filled.partition("\n\n")
     subject = head.removeprefix("Subject:").strip() if head.startswith("Subject:") else ""
@@ -234,12 +236,29 @@ def _queue(
                      f"{kind} to {to} not sent: {config.mail.auto_cap} automatic mails in "
                      f"{config.mail.auto_cap_hours:g}h")
         return None
-    language = values.get("language", config.language)
-    subject, body = render(kind, values, language)
-    body = tracking.with_follow_link(body, ticket.id, config, language, values.get("token"))
-    known = _known_ids(ticket.id)
-    message_id = ids.make_message_id(ticket.id, secret, config.mail.domain)
     in_reply_to = _customer_reply_target(ticket.id) if kind == "reply" else None
+    row = _outbox_row(ticket, kind, values, _known_ids(ticket.id), in_reply_to, config, secret,
+                      entry_id=entry_id, cc=cc)
+    return OutboxMessage.insert(**row).execute()
+
+
+def _outbox_row(
+    ticket: _TicketFacts, kind: str, values: dict[str, str], known: list[str],
+    in_reply_to: str | None, config: Config, secret: str, *, entry_id: int | None = None,
+    cc: list[str] | None = None, templates: dict | None = None,
+) -> dict:
+    """The outbox row of one message (rendered, threaded, signed), not yet written.
+    `templates` memoizes template texts over a batch."""
+    language = values.get("language", config.language)
+    source = None
+    if templates is not None:
+        key = (kind, language)
+        if key not in templates:
+            templates[key] = template_text(kind, language)
+        source = templates[key]
+    subject, body = render(kind, values, language, source=source)
+    body = tracking.with_follow_link(body, ticket.id, config, language, values.get("token"))
+    message_id = ids.make_message_id(ticket.id, secret, config.mail.domain)
     in_reply_to = in_reply_to or (known[-1] if known else None)
     references = ([known[0]] + known[-9:]) if len(known) > 10 else known
     address = f"{config.desk_name} <{_desk_address(ticket, config)}>"
@@ -260,11 +279,11 @@ def _queue(
     if kind in AUTOMATIC_KINDS:
         headers["Auto-Submitted"] = "auto-replied" if kind == "ticket_opened" else "auto-generated"
         headers["X-Auto-Response-Suppress"] = "All"
-    return OutboxMessage.insert(
+    return dict(
         ticket=ticket.id,
         entry=entry_id,
         kind=kind,
-        to_addrs=to,
+        to_addrs=ticket.requester_email,
         cc_addrs=", ".join(cc or []),
         subject=subject,
         body=body,
@@ -272,7 +291,7 @@ def _queue(
         headers=json.dumps(headers, ensure_ascii=False),
         status=Delivery.QUEUED.value,
         created_at=clock.to_db(clock.now()),
-    ).execute()
+    )
 
 
 def _queue_sms(ticket: _TicketFacts, kind: str, values: dict[str, str], text: str,
@@ -368,6 +387,132 @@ def on_change(change: signals.Change) -> None:
                    entry_id=entry.id)
     elif change.kind == "status":
         _on_status(ticket, change, values)
+
+
+def on_status_changes(changes: list[signals.Change]) -> None:
+    """`on_change` for many status changes at once (the set-based bulk path).
+
+    The same mail, in the same order, as calling `on_change` for each: facts, recent
+    replies, the per-address cap and thread ids are read for the whole set in a few
+    queries, the messages are written in one INSERT.
+    """
+    wanted = [c for c in changes if c.kind == "status" and _status_mail_wanted(c)]
+    if not wanted:
+        return
+    config = current_config()
+    secret = mailbox.secret(config.mail.secret)
+    ticket_ids = [c.ticket_id for c in wanted]
+    facts = _facts_many(ticket_ids)
+    known = _known_ids_many(ticket_ids)
+    replied = _recent_replies(ticket_ids)
+    since = clock.to_db(clock.now() - timedelta(hours=config.mail.auto_cap_hours))
+    sent = _automatic_counts({f.requester_email for f in facts.values()}, since)
+    templates: dict = {}
+    rows, capped = [], []
+    for change in wanted:
+        ticket = facts.get(change.ticket_id)
+        if ticket is None or not ticket.requester_email or ticket.merged_into:
+            continue
+        after = Status(change.after)
+        values = _values(ticket, config, secret)
+        if after is Status.RESOLVED:
+            kind = "survey"
+        else:
+            pending = replied.get(ticket.id)
+            if pending is not None:  # "reply and set pending": one mail, with the status
+                db.execute_sql(
+                    'UPDATE "outbox_message" SET "body" = ? WHERE "id" = ?',
+                    (pending[1].rstrip("\n") + f"\n\n(Status: {after.value})\n", pending[0]),
+                )
+                continue
+            kind = "status_changed"
+            values = {**values, "status.before": Status(change.before).value,
+                      "status.after": after.value}
+        to = ticket.requester_email
+        if sent.get(to, 0) >= config.mail.auto_cap:
+            capped.append((ticket.id, kind, to))
+            continue
+        sent[to] = sent.get(to, 0) + 1
+        rows.append(_outbox_row(ticket, kind, values, known.get(ticket.id, []), None, config,
+                                secret, templates=templates))
+    for ticket_id, kind, to in capped:
+        audit.record(ticket_id, Actor.system("mail"), "mail_capped", "mail", None,
+                     f"{kind} to {to} not sent: {config.mail.auto_cap} automatic mails in "
+                     f"{config.mail.auto_cap_hours:g}h")
+    if rows:
+        _insert_outbox(rows)
+
+
+def _insert_outbox(rows: list[dict]) -> None:
+    """One prepared INSERT for many `_outbox_row` dicts (the model's defaults filled in)."""
+    fields = OutboxMessage._meta.fields
+    names = list(rows[0])
+    extra = {
+        f.name: f.default
+        for f in OutboxMessage._meta.sorted_fields
+        if f.name not in names and f.default is not None and not callable(f.default)
+    }
+    columns = [fields[n].column_name for n in names] + [fields[n].column_name for n in extra]
+    quoted = ", ".join('"' + c + '"' for c in columns)
+    sql = 'INSERT INTO "outbox_message" (' + quoted + ") VALUES (" + _marks(len(columns)) + ")"
+    tail = tuple(extra.values())
+    db.cursor().executemany(sql, [tuple(row[n] for n in names) + tail for row in rows])
+
+
+def _automatic_counts(addresses: set[str], since: datetime) -> dict[str, int]:
+    """Automatic mails per address since `since` (what `_capped` counts), in one query."""
+    found: dict[str, int] = {}
+    listed = sorted(a for a in addresses if a)
+    for start in range(0, len(listed), 500):
+        chunk = listed[start : start + 500]
+        sql = (
+            'SELECT "to_addrs", COUNT(*) FROM "outbox_message" WHERE "to_addrs" IN '
+            f'({_marks(len(chunk))}) AND "created_at" >= ? AND "kind" IN '
+            f"({_marks(len(AUTOMATIC_KINDS))}) GROUP BY \"to_addrs\""
+        )
+        params = (*chunk, since.isoformat(sep=" "), *AUTOMATIC_KINDS)
+        found.update(dict(db.execute_sql(sql, params).fetchall()))
+    return found
+
+
+def _marks(count: int) -> str:
+    return ",".join("?" * count)
+
+
+def _facts_many(ticket_ids: list[int]) -> dict[int, _TicketFacts]:
+    sql = _FACTS_SQL.replace('t."id" = ?', f't."id" IN ({_marks(len(ticket_ids))})')
+    out = {}
+    for row in db.execute_sql(sql, ticket_ids):
+        created = row[3] if isinstance(row[3], datetime) else datetime.fromisoformat(str(row[3]))
+        out[row[0]] = _TicketFacts(row[0], row[1], row[2], created, *row[4:])
+    return out
+
+
+def _known_ids_many(ticket_ids: list[int]) -> dict[int, list[str]]:
+    marks = _marks(len(ticket_ids))
+    sql = (
+        f'SELECT "ticket_id", "created_at", "message_id" FROM "entry" WHERE "ticket_id" IN '
+        f'({marks}) AND "message_id" IS NOT NULL UNION ALL SELECT "ticket_id", "created_at", '
+        f'"message_id" FROM "outbox_message" WHERE "ticket_id" IN ({marks}) ORDER BY 2'
+    )
+    out: dict[int, list[str]] = {}
+    for ticket_id, _, message_id in db.execute_sql(sql, (*ticket_ids, *ticket_ids)):
+        out.setdefault(ticket_id, []).append(message_id)
+    return out
+
+
+def _recent_replies(ticket_ids: list[int]) -> dict[int, tuple[int, str]]:
+    """Per ticket, the newest reply still waiting to go out (what `_recent_reply` finds)."""
+    since = clock.to_db(clock.now() - _SAME_ACTION)
+    rows = (
+        OutboxMessage.select(OutboxMessage.id, OutboxMessage.ticket, OutboxMessage.body)
+        .where(OutboxMessage.ticket.in_(ticket_ids) & (OutboxMessage.kind == "reply")
+               & (OutboxMessage.status == Delivery.QUEUED.value)
+               & (OutboxMessage.attempts == 0) & (OutboxMessage.created_at >= since))
+        .order_by(OutboxMessage.id)
+        .tuples()
+    )
+    return {ticket_id: (msg_id, body) for msg_id, ticket_id, body in rows}
 
 
 @retry_when_busy

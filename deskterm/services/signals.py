@@ -64,6 +64,11 @@ def emit(change: Change) -> None:
         listener(change)
 
 
+def is_muted() -> bool:
+    """True inside `muted()`: listeners do not run (set-based callers check this too)."""
+    return bool(_muted)
+
+
 class muted:
     """Context manager that silences listeners (bulk demo seeding, imports of history)."""
 

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import os
@@ -21,6 +22,7 @@ from typing import Any, TypeVar
 
 from peewee import Database, DatabaseProxy, OperationalError, SqliteDatabase
 
+from deskterm.store import stats
 from deskterm.store.backends import Backend, for_target, is_server_url
 from deskterm.store.backends.sqlite import PRAGMAS  # noqa: F401 - kept for callers
 
@@ -98,13 +100,26 @@ def open_db(
     db.initialize(database)
     _current["backend"] = chosen
     db.connect(reuse_if_open=True)
+    _close_at_exit()
     if read_only:
         _check_read_only_schema(Path(target))
     elif upgrade:
         from deskterm.store.migrations import upgrade as run_upgrade
 
-        run_upgrade(db)
+        if run_upgrade(db):
+            stats.optimize(db)
+        stats.ensure(db)
     return db
+
+
+_exit_hook: list[bool] = []
+
+
+def _close_at_exit() -> None:
+    """Close (and so optimize) the main connection when the process ends."""
+    if not _exit_hook:
+        atexit.register(lambda: db.obj is not None and not db.is_closed() and db.close())
+        _exit_hook.append(True)
 
 
 def _check_read_only_schema(path: Path) -> None:

@@ -36,3 +36,17 @@ def rebuild() -> int:
     """Rebuild the whole index from tickets and entries; return the row count."""
     with write_transaction():
         return backend().rebuild_search(db)
+
+
+def ticket_matches(text: str, id_column: str) -> tuple[str, list[Any]] | None:
+    """SQL true when ticket `id_column` matches `text` (an index probe for one ticket)."""
+    return backend().ticket_matches(text, id_column)
+
+
+def first_hits(text: str, limit: int) -> list[int]:
+    """Up to `limit` matching ticket ids (any order): tells a rare term from a common one."""
+    found = matching_ticket_ids(text)
+    if found is None:
+        return []
+    sql, params = found
+    return [row[0] for row in db.execute_sql(f"{sql} LIMIT {int(limit)}", params)]

@@ -136,6 +136,14 @@ class Backend:
     def rebuild_search(self, db: Database) -> int:
         raise NotImplementedError
 
+    def ticket_matches(self, text: str, id_column: str) -> tuple[str, list[Any]] | None:
+        """SQL true when the ticket `id_column` matches `text`: a probe of the index for
+        one ticket (the common-word plan walks the sort order and probes)."""
+        found = self.matching_ticket_ids(text)
+        if found is None:
+            return None
+        return f"{id_column} IN ({found[0]})", found[1]
+
     def matching_ticket_ids(self, text: str) -> tuple[str, list[Any]] | None:
         """SQL selecting the ids of tickets matching `text`, with its parameters."""
         raise NotImplementedError

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from peewee import Database, SqliteDatabase
 
+from deskterm.store import stats
 from deskterm.store.backends.base import Backend, search_terms
 
 #: busy_timeout first: every later pragma (journal_mode among them) may wait on a writer.
@@ -36,13 +38,31 @@ def match_expression(text: str) -> str | None:
     return " ".join(quoted) or None
 
 
+class _DeskSqlite(SqliteDatabase):
+    """SQLite that refreshes its planner statistics when the main connection closes.
+
+    Short-lived worker connections (the console's) skip it: their closes would write
+    statistics under the screens' change detection many times a minute.
+    """
+
+    def _close(self, conn) -> None:
+        if threading.current_thread() is threading.main_thread():
+            try:
+                conn.execute("PRAGMA busy_timeout = 50")  # never wait on a writer to close
+                for statement in stats.OPTIMIZE_SQL:
+                    conn.execute(statement)
+            except Exception:  # noqa: BLE001 - a busy or read-only file must still close
+                pass
+        super()._close(conn)
+
+
 class SqliteBackend(Backend):
     name = "sqlite"
 
     def make_database(self, target: Path | str) -> Database:
         path = Path(target)
         path.parent.mkdir(parents=True, exist_ok=True)
-        return SqliteDatabase(str(path), pragmas=PRAGMAS, check_same_thread=False)
+        return _DeskSqlite(str(path), pragmas=PRAGMAS, check_same_thread=False)
 
     def exists(self, target: Path | str) -> bool:
         return Path(target).exists()
@@ -92,47 +112,79 @@ class SqliteBackend(Backend):
     def data_version(self, db: Database) -> int:
         return db.execute_sql("PRAGMA data_version").fetchone()[0]
 
-    # --- search: an FTS5 table, one row per subject and per entry -----------------------
+    # --- search: a contentless FTS5 table, one row per ticket, rowid = ticket id ---------
+    # A ticket's document is its subject and its non-system entries' bodies (entry order);
+    # the index keeps no copy of the text, so a hit is the ticket id itself. A row is
+    # removed by handing FTS5 the text it was made from, rebuilt here from the tables.
+
+    _BODIES_SQL = (
+        "SELECT id, body, source_ticket FROM entry WHERE ticket_id = ? AND kind != 'system' "
+        "ORDER BY id"
+    )
+    _INSERT_SQL = "INSERT INTO search_index (rowid, subject, body) VALUES (?, ?, ?)"
+    _DELETE_SQL = (
+        "INSERT INTO search_index (search_index, rowid, subject, body) "
+        "VALUES ('delete', ?, ?, ?)"
+    )
+    _REBUILD_SQL = """
+    INSERT INTO search_index (rowid, subject, body)
+    SELECT t.id, t.subject, COALESCE((
+        SELECT group_concat(body, char(10)) FROM (
+            SELECT e.body FROM entry e WHERE e.ticket_id = t.id AND e.kind != 'system'
+            ORDER BY e.id
+        )), '')
+    FROM "ticket" t WHERE t.merged_into_id IS NULL"""
+
+    @staticmethod
+    def _subject(db: Database, ticket_id: int) -> str:
+        row = db.execute_sql('SELECT subject FROM "ticket" WHERE id = ?', (ticket_id,)).fetchone()
+        return row[0] if row else ""
+
+    def _replace(self, db: Database, ticket_id: int, old, new) -> None:
+        if old is not None:
+            db.execute_sql(self._DELETE_SQL, (ticket_id, *old))
+        if new is not None:
+            db.execute_sql(self._INSERT_SQL, (ticket_id, *new))
 
     def index_subject(self, db: Database, ticket_id: int, subject: str) -> None:
-        db.execute_sql(
-            "DELETE FROM search_index WHERE ticket_id = ? AND entry_id = ?",
-            (ticket_id, SUBJECT_ROW),
-        )
-        db.execute_sql(
-            "INSERT INTO search_index (content, ticket_id, entry_id) VALUES (?, ?, ?)",
-            (subject, ticket_id, SUBJECT_ROW),
-        )
+        self._replace(db, ticket_id, None, (subject, ""))
 
     def index_entry(self, db: Database, ticket_id: int, entry_id: int, body: str) -> None:
-        db.execute_sql(
-            "INSERT INTO search_index (content, ticket_id, entry_id) VALUES (?, ?, ?)",
-            (body, ticket_id, entry_id),
-        )
+        rows = db.execute_sql(self._BODIES_SQL, (ticket_id,)).fetchall()
+        before = "\n".join(b for eid, b, _ in rows if eid != entry_id)
+        subject = self._subject(db, ticket_id)
+        after = f"{before}\n{body}" if before else body
+        self._replace(db, ticket_id, (subject, before), (subject, after))
 
     def move_ticket(self, db: Database, source_id: int, target_id: int) -> None:
-        db.execute_sql(
-            "DELETE FROM search_index WHERE ticket_id = ? AND entry_id = ?",
-            (source_id, SUBJECT_ROW),
-        )
-        db.execute_sql(
-            "UPDATE search_index SET ticket_id = ? WHERE ticket_id = ?", (target_id, source_id)
-        )
+        rows = db.execute_sql(self._BODIES_SQL, (target_id,)).fetchall()
+        moved = "\n".join(b for _, b, origin in rows if origin == source_id)
+        kept = "\n".join(b for _, b, origin in rows if origin != source_id)
+        subject = self._subject(db, target_id)
+        self._replace(db, source_id, (self._subject(db, source_id), moved), None)
+        self._replace(db, target_id, (subject, kept), (subject, "\n".join(b for _, b, _ in rows)))
 
     def rebuild_search(self, db: Database) -> int:
-        db.execute_sql("DELETE FROM search_index")
-        db.execute_sql(
-            "INSERT INTO search_index (content, ticket_id, entry_id) "
-            "SELECT subject, id, 0 FROM ticket WHERE merged_into_id IS NULL"
-        )
-        db.execute_sql(
-            "INSERT INTO search_index (content, ticket_id, entry_id) "
-            "SELECT body, ticket_id, id FROM entry WHERE kind != 'system'"
-        )
-        return db.execute_sql("SELECT COUNT(*) FROM search_index").fetchone()[0]
+        db.execute_sql("INSERT INTO search_index (search_index) VALUES ('delete-all')")
+        db.execute_sql(self._REBUILD_SQL)
+        db.execute_sql("INSERT INTO search_index (search_index) VALUES ('optimize')")
+        stats.analyze(db)  # every index was rebuilt: fresh statistics
+        return db.execute_sql(
+            'SELECT COUNT(*) FROM "ticket" WHERE merged_into_id IS NULL'
+        ).fetchone()[0]
 
     def matching_ticket_ids(self, text: str) -> tuple[str, list[Any]] | None:
         expression = match_expression(text)
         if expression is None:
             return None
-        return "SELECT ticket_id FROM search_index WHERE search_index MATCH ?", [expression]
+        return "SELECT rowid FROM search_index WHERE search_index MATCH ?", [expression]
+
+    def ticket_matches(self, text: str, id_column: str) -> tuple[str, list[Any]] | None:
+        expression = match_expression(text)
+        if expression is None:
+            return None
+        return (
+            "EXISTS (SELECT 1 FROM search_index WHERE search_index MATCH ? "
+            f"AND rowid = {id_column})",
+            [expression],
+        )

@@ -1,0 +1,351 @@
+"""The issue-13 figures on a generated desk, each beside its raw-SQL bound in the same run.
+
+    python -m bench.generate --tickets 100000 --db /tmp/desk-100k.db
+    python -m bench.bench_scale --db /tmp/desk-100k.db            # writes bench/results/
+    python -m bench.bench_scale --markdown                         # bench/RESULTS.md
+    python -m bench.bench_scale --smoke                            # 2,000 tickets, seconds
+
+Read-only figures run first (median and p95 of repeated runs); the bulk figures change
+the desk (they close tickets) and run last. The bound is the same work as plain SQL on a
+plain `sqlite3` connection to the same file. The benchmark never runs ANALYZE before the
+figures: statistics are whatever the product keeps (see `deskterm.store.stats`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+ACTIVE = ("new", "open", "pending", "on_hold", "postponed")
+ACTIVE_FILTER = "status:" + ",".join(ACTIVE)
+IN_ACTIVE = "status IN ('new','open','pending','on_hold','postponed')"
+ROW_SQL = (
+    "SELECT t.*, q.slug, c.name, c.email, a.username, tm.slug FROM ticket t "
+    "JOIN queue q ON q.id = t.queue_id JOIN contact c ON c.id = t.requester_id "
+    "LEFT JOIN agent a ON a.id = t.assignee_id LEFT JOIN team tm ON tm.id = t.team_id "
+)
+SEARCH_WORDS = {"common": "racun", "cyrillic": "договору", "bosnian": "ispisuje"}
+
+
+def timed(fn, runs: int) -> dict:
+    """Median and p95 in milliseconds of `runs` calls (one warm-up call first)."""
+    fn()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    p95 = samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))]
+    return {"median_ms": round(statistics.median(samples), 3), "p95_ms": round(p95, 3),
+            "runs": runs}
+
+
+def once(fn) -> dict:
+    started = time.perf_counter()
+    fn()
+    ms = (time.perf_counter() - started) * 1000
+    return {"median_ms": round(ms, 1), "p95_ms": round(ms, 1), "runs": 1}
+
+
+class Bench:
+    def __init__(self, path: Path, runs: int) -> None:
+        from deskterm.store.db import open_db
+
+        self.path, self.runs = path, runs
+        self.figures: list[dict] = []
+        open_db(path)
+        self.raw = sqlite3.connect(path)
+        self.raw.execute("PRAGMA busy_timeout = 10000")
+
+    def add(self, key: str, label: str, product: dict, bound: dict | None, note: str = ""):
+        ratio = None
+        if bound and bound["median_ms"] > 0:
+            ratio = round(product["median_ms"] / bound["median_ms"], 1)
+        row = {"key": key, "figure": label, "product": product, "bound": bound,
+               "ratio": ratio, "note": note}
+        self.figures.append(row)
+        shown = f"{product['median_ms']:>10.2f} ms (p95 {product['p95_ms']:.2f})"
+        bound_shown = f"bound {bound['median_ms']:.2f} ms" if bound else "no bound"
+        print(f"{label:<58} {shown}  {bound_shown}  ratio {ratio}", flush=True)
+
+    def rawq(self, sql: str, params=()):
+        return lambda: self.raw.execute(sql, params).fetchall()
+
+    # --- read-only figures ----------------------------------------------------------
+
+    def queues(self) -> None:
+        from deskterm.services import listing
+
+        runs = self.runs
+        first = timed(lambda: listing.list_tickets(ACTIVE_FILTER, limit=50), runs)
+        self.add("queue_first_page", "open queue, first page by updated", first,
+                 timed(self.rawq(f"{ROW_SQL} WHERE t.{IN_ACTIVE} "
+                                 "ORDER BY t.updated_at DESC, t.id DESC LIMIT 50"), runs))
+        prio = timed(lambda: listing.list_tickets(f"{ACTIVE_FILTER} sort:-priority"), runs)
+        self.add("queue_priority", "first page sorted by priority", prio,
+                 timed(self.rawq(f"{ROW_SQL} WHERE t.{IN_ACTIVE} "
+                                 "ORDER BY t.priority_rank DESC, t.id DESC LIMIT 50"), runs))
+        # page 1,000: the console reaches it page by page, so it holds the 999th page's last row
+        pager = listing.Pager(ACTIVE_FILTER)
+        total = pager.count()
+        deep = min(999, max(0, total // 50 - 1))
+        edge = self.raw.execute(
+            f"SELECT updated_at, id FROM ticket WHERE {IN_ACTIVE} "
+            "ORDER BY updated_at DESC, id DESC LIMIT 1 OFFSET ?", (deep * 50 - 1,)
+        ).fetchone()
+        cursor = listing.Cursor(edge[0], edge[1])
+        page = timed(lambda: listing.list_tickets(ACTIVE_FILTER, after=cursor), runs)
+        self.add("queue_page_1000", f"page {deep + 1:,} deep (keyset)", page,
+                 timed(self.rawq(f"{ROW_SQL} WHERE t.{IN_ACTIVE} AND (t.updated_at, t.id) < "
+                                 "(?, ?) ORDER BY t.updated_at DESC, t.id DESC LIMIT 50",
+                                 edge), runs))
+        offset = timed(lambda: listing.list_tickets(ACTIVE_FILTER, offset=deep * 50), 3)
+        self.add("queue_page_1000_offset", f"page {deep + 1:,} deep (OFFSET, for comparison)",
+                 offset, None)
+        last = timed(lambda: listing.list_tickets(ACTIVE_FILTER, limit=50, from_end=True), runs)
+        self.add("queue_last_page", "last page (G)", last,
+                 timed(self.rawq(f"{ROW_SQL} WHERE t.{IN_ACTIVE} "
+                                 "ORDER BY t.updated_at ASC, t.id ASC LIMIT 50"), runs))
+
+        def uncached_count():
+            listing._counts.clear()
+            return listing.count_tickets(ACTIVE_FILTER)
+
+        self.add("queue_count", "queue total count (narrowest query, uncached)",
+                 timed(uncached_count, runs),
+                 timed(self.rawq(f"SELECT COUNT(*) FROM ticket WHERE {IN_ACTIVE}"), runs))
+        self.add("queue_count_cached", "queue total count, cached (same data version)",
+                 timed(lambda: listing.count_tickets(ACTIVE_FILTER), runs), None)
+        for view in ("assignee:none " + ACTIVE_FILTER, "sla:breached " + ACTIVE_FILTER,
+                     "status:pending"):
+            self.add(f"view_{view.split()[0]}", f"view first page: {view.split()[0]} ...",
+                     timed(lambda v=view: listing.list_tickets(v), runs), None)
+
+    def search(self) -> None:
+        from deskterm.services import listing
+
+        rare = self.raw.execute(
+            "SELECT body FROM entry WHERE body LIKE '%N-00%' LIMIT 1"
+        ).fetchone()
+        words = dict(SEARCH_WORDS)
+        if rare:
+            words["rare"] = next(w for w in rare[0].split() if w.startswith("N-00")).strip(".?,")
+        for kind, word in words.items():
+            expression = '"' + word + '"'
+            hits = self.raw.execute(
+                "SELECT COUNT(*) FROM search_index WHERE search_index MATCH ?", (expression,)
+            ).fetchone()[0]
+            product = timed(lambda w=word: listing.list_tickets(w), self.runs)
+            bound = timed(self.rawq(
+                f"{ROW_SQL} WHERE t.id IN (SELECT rowid FROM search_index WHERE search_index "
+                "MATCH ?) ORDER BY t.updated_at DESC, t.id DESC LIMIT 50", (expression,)
+            ), max(3, self.runs // 4))
+            self.add(f"search_{kind}", f"full-text search, {kind} word {word!r} ({hits:,} hits)",
+                     product, bound, note="bound: collect all hits, sort, 50")
+
+    def report(self) -> None:
+        from deskterm import clock
+        from deskterm.services import reports
+
+        end = clock.now()
+        start = end - timedelta(days=30)
+        lo, hi = clock.to_db(start).isoformat(" "), clock.to_db(end).isoformat(" ")
+        product = timed(lambda: reports.build_report(start, end), 3)
+
+        def bound():
+            self.raw.execute("SELECT queue_id, channel, priority, COUNT(*) FROM ticket WHERE "
+                             "created_at >= ? AND created_at < ? GROUP BY 1, 2, 3",
+                             (lo, hi)).fetchall()
+            self.raw.execute("SELECT COUNT(*), AVG(julianday(resolved_at) - julianday("
+                             "created_at)) FROM ticket WHERE resolved_at >= ? AND resolved_at < ?",
+                             (lo, hi)).fetchall()
+            self.raw.execute(f"SELECT status, COUNT(*) FROM ticket WHERE {IN_ACTIVE} "
+                             "GROUP BY status").fetchall()
+
+        self.add("report", "deskterm report, default period (30 days)", product, timed(bound, 3))
+
+    def console(self) -> None:
+        script = ROOT / "bench" / "console_first_rows.py"
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        samples, rss = [], []
+        for _ in range(3):
+            started = time.perf_counter()
+            out = subprocess.run([sys.executable, str(script), str(self.path)], env=env,
+                                 capture_output=True, text=True, check=True).stdout
+            data = json.loads(out.strip().splitlines()[-1])
+            samples.append(data["first_rows_s"] + (data["started_at"] - started))
+            rss.append(data["rss_mb"])
+        product = {"median_ms": round(statistics.median(samples) * 1000, 1),
+                   "p95_ms": round(max(samples) * 1000, 1), "runs": len(samples)}
+        sql = (f"{ROW_SQL} WHERE t.{IN_ACTIVE} ORDER BY t.updated_at DESC, t.id DESC LIMIT 50;")
+        bound_samples = []
+        for _ in range(3):
+            started = time.perf_counter()
+            subprocess.run(["sqlite3", str(self.path), sql], capture_output=True, check=True)
+            bound_samples.append(time.perf_counter() - started)
+        bound = {"median_ms": round(statistics.median(bound_samples) * 1000, 1),
+                 "p95_ms": round(max(bound_samples) * 1000, 1), "runs": 3}
+        self.add("console_first_rows", "console, process start to first rows", product, bound,
+                 note="bound: the sqlite3 CLI process running the first-page query")
+        self.add("console_rss", "console RSS after first rows (MB)",
+                 {"median_ms": statistics.median(rss), "p95_ms": max(rss), "runs": 3}, None,
+                 note="value in MB, not ms")
+
+    # --- figures that change the desk ------------------------------------------------
+
+    def _active_ids(self, count: int, skip: int = 0) -> list[int]:
+        return [r[0] for r in self.raw.execute(
+            f"SELECT id FROM ticket WHERE {IN_ACTIVE} ORDER BY id LIMIT ? OFFSET ?",
+            (count, skip))]
+
+    def _raw_close(self, ids: list[int]) -> None:
+        now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
+        marks = ",".join("?" * len(ids))
+        with self.raw:
+            self.raw.execute(
+                "INSERT INTO event (ticket_id, actor, at, action, field, before, after) "
+                f"SELECT id, 'agent:bench', ?, 'status', 'status', status, 'closed' "
+                f"FROM ticket WHERE id IN ({marks})", (now, *ids))
+            self.raw.execute(
+                f"UPDATE ticket SET status = 'closed', closed_at = ?, resolved_at = "
+                "COALESCE(resolved_at, ?), updated_at = ?, status_changed_at = ?, "
+                "version = version + 1, first_response_due = NULL, next_response_due = NULL, "
+                f"resolution_due = NULL WHERE id IN ({marks})", (now, now, now, now, *ids))
+
+    def bulk(self, sizes: list[int], per_ticket: int) -> None:
+        from deskterm.services import bulk, directory
+
+        admin = directory.actor_for(
+            next(a.username for a in directory.list_agents() if a.role == "admin")
+        )
+        for size in sizes:
+            chosen = self._active_ids(size)
+            other = self._active_ids(size, skip=size)
+            if len(other) < size:
+                print(f"not enough open tickets for a {size:,} close", flush=True)
+                continue
+            product = once(lambda ids=chosen: bulk.bulk_close(admin, ids=ids))
+            self.add(f"bulk_close_{size}", f"bulk close {size:,} tickets with events", product,
+                     once(lambda ids=other: self._raw_close(ids)),
+                     note="bound: one UPDATE + one INSERT ... SELECT of events")
+        if per_ticket:
+            chosen = self._active_ids(per_ticket)
+            product = once(lambda: bulk.bulk_set(admin, ids=chosen, status="closed",
+                                                 per_ticket=True))
+            self.add(f"bulk_close_{per_ticket}_per_ticket",
+                     f"bulk close {per_ticket:,} tickets, the old per-ticket path", product, None)
+
+    def rules(self) -> None:
+        from deskterm.services import rules
+
+        self.add("rules_run", "`rules run`, first run", once(rules.run_time_rules), None,
+                 note="not set-based yet")
+
+
+def run(path: Path, runs: int, *, bulk_sizes: list[int], per_ticket: int, rules: bool) -> dict:
+    bench = Bench(path, runs)
+    tickets = bench.raw.execute("SELECT COUNT(*) FROM ticket").fetchone()[0]
+    entries = bench.raw.execute("SELECT COUNT(*) FROM entry").fetchone()[0]
+    print(f"{path}: {tickets:,} tickets, {entries:,} entries", flush=True)
+    bench.queues()
+    bench.search()
+    bench.report()
+    bench.console()
+    if rules:
+        bench.rules()
+    bench.bulk(bulk_sizes, per_ticket)
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cores": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "sqlite": sqlite3.sqlite_version,
+        "python": platform.python_version(),
+        "tickets": tickets,
+        "entries": entries,
+        "figures": bench.figures,
+    }
+
+
+def markdown(results: list[dict]) -> str:
+    """bench/RESULTS.md from the JSON results (one column pair per desk size)."""
+    lines = ["# Benchmark results (issue 13)", ""]
+    for r in results:
+        lines.append(f"- {r['tickets']:,} tickets / {r['entries']:,} entries: {r['date']}, "
+                     f"{r['cores']} cores, load average {r['load_average'][0]:.1f}, "
+                     f"SQLite {r['sqlite']}, Python {r['python']}")
+    lines += ["", "Median (p95) in ms; bound = the same work as plain SQL on the same file in "
+              "the same run; ratio = product median / bound median.", ""]
+    header = "| figure | " + " | ".join(
+        f"{r['tickets'] // 1000}k | bound | ratio" for r in results) + " |"
+    lines += [header, "|---|" + "---|---|---|" * len(results)]
+    keys = []
+    for r in results:
+        for f in r["figures"]:
+            if f["key"] not in keys:
+                keys.append(f["key"])
+    for key in keys:
+        cells, label = [], key
+        for r in results:
+            f = next((x for x in r["figures"] if x["key"] == key), None)
+            if f is None:
+                cells += ["-", "-", "-"]
+                continue
+            label = f["figure"] if r is results[-1] or label == key else label
+            p, b = f["product"], f["bound"]
+            cells.append(f"{p['median_ms']:g} ({p['p95_ms']:g})")
+            cells.append(f"{b['median_ms']:g}" if b else "-")
+            cells.append(f"{f['ratio']:g}" if f["ratio"] is not None else "-")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--bulk", default="10000,100000", help="bulk close sizes")
+    parser.add_argument("--per-ticket", type=int, default=0,
+                        help="also time the per-ticket path on this many tickets")
+    parser.add_argument("--rules", action="store_true", help="also time `rules run`")
+    parser.add_argument("--smoke", action="store_true", help="2,000 generated tickets")
+    parser.add_argument("--markdown", action="store_true", help="write bench/RESULTS.md")
+    args = parser.parse_args()
+    if args.markdown:
+        found = sorted((json.loads(p.read_text()) for p in RESULTS.glob("scale-*.json")),
+                       key=lambda r: r["tickets"])
+        (ROOT / "bench" / "RESULTS.md").write_text(markdown(found), encoding="utf-8")
+        return
+    if args.smoke:
+        from bench import generate
+
+        path = Path(tempfile.mkdtemp()) / "smoke.db"
+        generate.generate(path, 2000, 5)
+        result = run(path, 3, bulk_sizes=[200], per_ticket=100, rules=True)
+        print(json.dumps({"smoke": "ok", "figures": len(result["figures"])}))
+        return
+    if args.db is None:
+        parser.error("--db PATH (or --smoke / --markdown)")
+    sizes = [int(s) for s in args.bulk.split(",") if s]
+    result = run(args.db, args.runs, bulk_sizes=sizes, per_ticket=args.per_ticket,
+                 rules=args.rules)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"scale-{result['tickets'] // 1000}k.json"
+    out.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

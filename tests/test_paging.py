@@ -1,0 +1,168 @@
+"""Keyset pages, the last page, cached counts and the search plans at any size.
+
+A generated desk (bench.generate, a few hundred tickets) is paged every way the console
+and `ticket list` page it; every order is checked against Python sorting the raw rows.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+
+import pytest
+from typer.testing import CliRunner
+
+from bench import generate
+from deskterm.cli import app
+from deskterm.services import directory, listing, tickets
+from deskterm.store import search
+from deskterm.store.db import db, open_db
+
+SORTS = ["updated", "created", "priority", "status", "id", "subject", "due"]
+COLUMN = {
+    "updated": "updated_at",
+    "created": "created_at",
+    "priority": "priority_rank",
+    "status": "status",
+    "id": "id",
+    "subject": "subject",
+    "due": f"COALESCE(first_response_due, resolution_due, '{listing.NO_DUE}')",
+}
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    path = tmp_path_factory.mktemp("gen") / "desk.db"
+    generate.generate(path, tickets=400, per_ticket=3, seed=5)
+    return path
+
+
+@pytest.fixture
+def desk400(generated, tmp_path):
+    target = tmp_path / "desk.db"
+    target.write_bytes(generated.read_bytes())
+    open_db(target)
+    return target
+
+
+def _admin():
+    """The generated desk's admin (the OS user who ran the generator)."""
+    return directory.actor_for(next(a.username for a in directory.list_agents()
+                                    if a.role == "admin"))
+
+
+def expected(sort: str, where: str = "1 = 1") -> list[int]:
+    """The order by hand: Python sorts (value, id), both in the sort's direction."""
+    name = sort.lstrip("-")
+    rows = db.execute_sql(f"SELECT {COLUMN[name]}, id FROM ticket WHERE {where}").fetchall()
+    return [i for _, i in sorted(rows, reverse=sort.startswith("-"))]
+
+
+@pytest.mark.parametrize("sort", SORTS + ["-" + s for s in SORTS])
+def test_keyset_pages_walk_the_whole_order(desk400, sort):
+    pager = listing.Pager(f"sort:{sort}")
+    total = pager.count()
+    seen = []
+    while len(seen) < total:
+        page = pager.page(len(seen), 37)
+        assert page, "a page before the end is never empty"
+        seen += [r.id for r in page]
+    assert seen == expected(sort)
+    assert pager.page(total, 37) == []
+
+
+def test_last_page_is_read_backwards_and_matches(desk400):
+    pager = listing.Pager("status:open,pending sort:-priority")
+    total = pager.count()
+    order = expected("-priority", "status IN ('open', 'pending')")
+    assert total == len(order) > 50
+    last = (total - 1) // 50 * 50
+    assert [r.id for r in pager.page(last, 50)] == order[last:]
+
+
+def test_ticket_list_after_a_ref_continues_the_order(desk400, monkeypatch):
+    monkeypatch.delenv("DESKTERM_AGENT", raising=False)  # the generator made the OS user admin
+    runner = CliRunner()
+    order = expected("-updated", "status = 'open'")
+    first = runner.invoke(app, ["--db", str(desk400), "ticket", "list", "--status", "open",
+                                "--limit", "20", "--json"])
+    assert first.exit_code == 0, first.output
+    page1 = [t["id"] for t in json.loads(first.output)]
+    nxt = runner.invoke(app, ["--db", str(desk400), "ticket", "list", "--status", "open",
+                              "--limit", "20", "--after", f"#{page1[-1]}", "--ids"])
+    assert nxt.exit_code == 0, nxt.output
+    assert page1 + [int(x.lstrip("#")) for x in nxt.output.split()] == order[:40]
+    bad = runner.invoke(app, ["--db", str(desk400), "ticket", "list", "--after", "#999999"])
+    assert bad.exit_code == 1 and "no ticket #999999" in bad.output
+
+
+def test_counts_are_cached_until_the_data_changes(desk400):
+    before = listing.count_tickets("status:open")
+    assert before == len(expected("id", "status = 'open'"))
+    victim = expected("id", "status = 'open'")[0]
+    admin = _admin()
+    tickets.set_status(admin, victim, "pending")
+    assert listing.count_tickets("status:open") == before - 1
+
+
+def _words(text: str) -> set[str]:
+    folded = "".join(
+        c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c)
+    )
+    return set(re.findall(r"\w+", folded))
+
+
+def _by_hand(word: str) -> set[int]:
+    found = {tid for tid, subject in db.execute_sql("SELECT id, subject FROM ticket")
+             if word in _words(subject)}
+    for tid, body in db.execute_sql("SELECT ticket_id, body FROM entry WHERE kind != 'system'"):
+        if word in _words(body):
+            found.add(tid)
+    return found
+
+
+@pytest.mark.parametrize("word", ["racun", "vpn", "договору", "قرارداد"])
+def test_rare_and_common_plans_find_the_same_tickets_in_order(desk400, word, monkeypatch):
+    wanted = _by_hand(word)
+    assert wanted, f"the generated desk says {word!r} somewhere"
+    in_order = [i for i in expected("-updated") if i in wanted]
+    for threshold in (1, 10**6):  # 1: every term is "common" (probe); 10**6: all "rare"
+        monkeypatch.setattr(listing, "RARE_HITS", threshold)
+        assert [r.id for r in listing.list_tickets(word, limit=500)] == in_order
+        assert [r.id for r in listing.list_tickets(f"{word} status:open", limit=500)] == [
+            i for i in expected("-updated", "status = 'open'") if i in wanted
+        ]
+    assert listing.count_tickets(word) == len(wanted)
+    assert listing.count_tickets(f"-{word}") == 400 - len(wanted)
+
+
+def test_index_follows_replies_merges_and_matches_a_rebuild(desk400):
+    admin = _admin()
+    a, b = expected("id", "status = 'open'")[:2]
+    tickets.reply(admin, a, "Zamijenili smo kvarni ruter XJ9000 novim.")
+    assert [r.id for r in listing.list_tickets("xj9000")] == [a]
+    tickets.merge(admin, a, b)
+    assert [r.id for r in listing.list_tickets("xj9000")] == [b]
+    terms = ['"xj9000"', '"racun"', '"vpn"', '"ruter"']
+    incremental = {t: sorted(search.first_hits(t, 10**6)) for t in terms}
+    search.rebuild()
+    assert {t: sorted(search.first_hits(t, 10**6)) for t in terms} == incremental
+
+
+@pytest.mark.parametrize("threshold", [1, 10**6])
+def test_search_pages_by_keyset_under_both_plans(desk400, threshold, monkeypatch):
+    monkeypatch.setattr(listing, "RARE_HITS", threshold)
+    wanted = _by_hand("racun")
+    order = [i for i in expected("-priority") if i in wanted]
+    pager = listing.Pager("racun sort:-priority")
+    assert pager.count() == len(order)
+    seen = []
+    while len(seen) < len(order):
+        seen += [r.id for r in pager.page(len(seen), 7)]
+    assert seen == order
+    last = (len(order) - 1) // 7 * 7
+    assert [r.id for r in listing.Pager("racun sort:-priority").page(0, 7)] == order[:7]
+    fresh = listing.Pager("racun sort:-priority")
+    fresh.count()
+    assert [r.id for r in fresh.page(last, 7)] == order[last:]
