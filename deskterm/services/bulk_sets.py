@@ -4,8 +4,8 @@ For a batch, the before-values are read in one query, the rows change in one UPD
 audit events are one INSERT ... SELECT, and the listeners run on the set: SLA clocks stop
 as a set on close/resolve (only tickets with a clock already past due get the full
 recomputation), other clock moves are recomputed in batches, and the customer mail of a
-status change is built for the whole batch (a few reads, one INSERT), in the order and
-with the per-address cap the per-ticket path would apply.
+status change goes through the mail listener ticket by ticket, in the per-ticket order
+(language, SMS and caps exactly as there).
 Event rules that listen to the change keep the per-ticket path (`supports` says so), so
 the result is identical row for row (a test compares both paths on the same desk).
 """
@@ -184,11 +184,11 @@ def _listeners(actor, now, status, status_changed, prio_changed, before) -> None
     if moved:
         sla.sync_tickets(moved, now)
     if status is not None:
-        notifications.on_status_changes([
-            signals.Change("status", ticket_id, actor, field="status",
-                           before=Status(before[ticket_id][0]), after=status)
-            for ticket_id in status_changed
-        ])
+        for ticket_id in status_changed:  # the mail listener, ticket by ticket, in order
+            notifications.on_change(
+                signals.Change("status", ticket_id, actor, field="status",
+                               before=Status(before[ticket_id][0]), after=status)
+            )
 
 
 def _stop_clocks(ids: Sequence[int], now: datetime) -> list[int]:
