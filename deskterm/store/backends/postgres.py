@@ -66,6 +66,18 @@ def _bool_as_int_dumper() -> type:
     return BoolAsInt
 
 
+def _nul_free_str_dumper() -> type:
+    """A psycopg dumper for text that stores NUL characters, which PostgreSQL text cannot
+    hold, as U+FFFD: what every face shows for a control character on SQLite too."""
+    from psycopg.types.string import StrDumperUnknown
+
+    class NulFreeStr(StrDumperUnknown):
+        def dump(self, obj: str):  # noqa: ANN201
+            return super().dump(obj.replace("\x00", "\ufffd") if "\x00" in obj else obj)
+
+    return NulFreeStr
+
+
 class DeskPostgresqlDatabase(PostgresqlDatabase):
     """PostgresqlDatabase that speaks the `?` placeholder style the rest of deskterm uses."""
 
@@ -76,6 +88,7 @@ class DeskPostgresqlDatabase(PostgresqlDatabase):
     def _connect(self):  # noqa: ANN202 - peewee's hook
         conn = super()._connect()
         conn.adapters.register_dumper(bool, _bool_as_int_dumper())
+        conn.adapters.register_dumper(str, _nul_free_str_dumper())
         return conn
 
     def execute_sql(self, sql: str, params: Any = None):  # noqa: ANN201
@@ -90,7 +103,9 @@ _FOREIGN_KEY = re.compile(
 )
 _SERIAL_KEY = re.compile(r"INTEGER\s+(?:NOT NULL\s+)?PRIMARY KEY(?:\s+AUTOINCREMENT)?", re.I)
 _TABLE_NAME = re.compile(r'^\s*CREATE TABLE\s+(?:IF NOT EXISTS\s+)?("[^"]+"|\w+)', re.I)
+#: VARCHAR(n) becomes TEXT: SQLite never enforced the length, so neither does PostgreSQL.
 _TYPES = ((re.compile(r"\bDATETIME\b", re.I), "TIMESTAMP"),
+          (re.compile(r"\bVARCHAR\(\d+\)", re.I), "TEXT"),
           (re.compile(r"\bBLOB\b", re.I), "BYTEA"),
           (re.compile(r"\bREAL\b", re.I), "DOUBLE PRECISION"))
 #: SQLite-only statements a migration may hold; PostgreSQL gets its own equivalents in
