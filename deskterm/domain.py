@@ -384,7 +384,7 @@ class CustomerScope:
 
     @property
     def actor(self) -> Actor:
-        return Actor("customer", self.email, contact_id=self.contact_id)
+        return Actor.customer(self.contact_id, self.email)
 
 
 @dataclass(frozen=True)

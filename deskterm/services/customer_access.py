@@ -1,20 +1,27 @@
-"""What a customer may do: the portal's one ownership check.
+"""What a customer may do in the portal, on top of the desk's one permission check.
 
-Shaped like the desk's permission entry point, `check(actor, action, resource)`: a
-customer (a `CustomerScope`) may act only on tickets they requested (and on their
-organisation's, where the desk enables it); a tracking link's scope opens its one ticket
-and allows only `TRACKING_ACTIONS`. Anything else is NotFound with the same words as a
-ticket that does not exist, so no answer tells whether a ticket number is in use.
+`services.access.check(actor, action, ticket)` decides for every face that a customer
+reaches only their own tickets; this module narrows the portal's scopes further: a
+tracking link's scope opens its one ticket and allows only `TRACKING_ACTIONS`, and where
+the desk enables `organisation_tickets` a customer also reads and answers their
+organisation's tickets. Anything refused is NotFound with the same words as a ticket that
+does not exist, so no answer tells whether a ticket number is in use.
 """
 
 from __future__ import annotations
 
-from deskterm.domain import CustomerScope, NotFound
+from deskterm.domain import CustomerScope, NotFound, Refused
+from deskterm.services import access
+from deskterm.services.access import Action
 from deskterm.store.models import Contact, Ticket
 
 ACTIONS = frozenset({"ticket.view", "ticket.reply", "ticket.resolve", "attachment.read"})
 TRACKING_ACTIONS = frozenset({"ticket.view", "ticket.reply", "attachment.read"})
 NOT_FOUND = "no such ticket"
+#: The desk-wide permission each portal action needs.
+DESK_ACTIONS = {"ticket.view": Action.TICKET_READ, "attachment.read": Action.TICKET_READ,
+                "ticket.reply": Action.CUSTOMER_MESSAGE,
+                "ticket.resolve": Action.CUSTOMER_MESSAGE}
 
 
 def _organisation(contact_id: int) -> int | None:
@@ -44,4 +51,9 @@ def check(scope: CustomerScope, action: str, ticket_id: int, *,
     if row is None or not owns(scope, row.requester_id,
                                organisation_tickets=organisation_tickets):
         raise NotFound(NOT_FOUND)
+    if row.requester_id == scope.contact_id:  # a colleague's: granted by the desk's setting
+        try:
+            access.check(scope.actor, DESK_ACTIONS[action], row)
+        except (NotFound, Refused):
+            raise NotFound(NOT_FOUND) from None
     return row

@@ -361,6 +361,7 @@ def resolve_by_customer(actor: Actor, ticket_id: int) -> None:
     an agent had set it, unless the ticket is resolved or closed already."""
     with write_transaction():
         row = _row(ticket_id)
+        access.check(actor, Action.CUSTOMER_MESSAGE, row)  # their own ticket only
         if Status(row.status) not in (Status.RESOLVED, Status.CLOSED):
             _change_status(row, actor, Status.RESOLVED, None)
 

@@ -185,3 +185,23 @@ def test_cli_rotate_key_and_portal_help(desk):
     assert result.exit_code == 0 and "--port" in result.output and "rotate-key" in result.output
     result = runner.invoke(cli_app, ["portal", "--port", "99999"])
     assert result.exit_code == 2
+
+
+def test_customer_checks_go_through_the_desks_access_check(desk, monkeypatch):
+    from deskterm.services import access
+
+    ana = directory.actor_for("ana")
+    ticket = tickets.create_ticket(ana, subject="A", body="a", requester_email="a@example.com")
+    scope = CustomerScope(contact_id=ticket.requester.id, email="a@example.com", account_id=1)
+    asked = []
+    real = access.check
+    monkeypatch.setattr(access, "check", lambda actor, action, resource=None: (
+        asked.append((actor.label, str(action))), real(actor, action, resource))[1])
+    customer_access.check(scope, "ticket.view", ticket.id)
+    customer_access.check(scope, "ticket.reply", ticket.id)
+    assert asked == [("customer:a@example.com", "ticket.read"),
+                     ("customer:a@example.com", "ticket.customer_message")]
+    # And a customer Actor cannot resolve someone else's ticket even past the portal.
+    other = tickets.create_ticket(ana, subject="B", body="b", requester_email="b@example.com")
+    with pytest.raises(NotFound):
+        tickets.resolve_by_customer(scope.actor, other.id)
