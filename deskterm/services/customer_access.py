@@ -21,7 +21,7 @@ NOT_FOUND = "no such ticket"
 #: The desk-wide permission each portal action needs.
 DESK_ACTIONS = {"ticket.view": Action.TICKET_READ, "attachment.read": Action.TICKET_READ,
                 "ticket.reply": Action.CUSTOMER_MESSAGE,
-                "ticket.resolve": Action.CUSTOMER_MESSAGE}
+                "ticket.resolve": Action.CUSTOMER_RESOLVE}
 
 
 def _organisation(contact_id: int) -> int | None:

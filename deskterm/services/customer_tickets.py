@@ -359,4 +359,4 @@ def resolve(scope: CustomerScope, ref: str | int, settings: PortalSettings) -> N
     row = customer_access.check(scope, "ticket.resolve", ticket_id,
                                 organisation_tickets=settings.organisation_tickets)
     if row.status not in CLOSED_STATES:
-        tickets.resolve_by_customer(scope.actor, ticket_id)
+        tickets.set_status(scope.actor, ticket_id, Status.RESOLVED)

@@ -355,17 +355,6 @@ def set_status(
     return get_ticket(ticket_id)
 
 
-@retry_when_busy
-def resolve_by_customer(actor: Actor, ticket_id: int) -> None:
-    """The requester says their problem is solved (the portal's button): resolved, as if
-    an agent had set it, unless the ticket is resolved or closed already."""
-    with write_transaction():
-        row = _row(ticket_id)
-        access.check(actor, Action.CUSTOMER_MESSAGE, row)  # their own ticket only
-        if Status(row.status) not in (Status.RESOLVED, Status.CLOSED):
-            _change_status(row, actor, Status.RESOLVED, None)
-
-
 def _set_field(
     actor: Actor,
     row: Ticket,

@@ -199,9 +199,11 @@ def test_customer_checks_go_through_the_desks_access_check(desk, monkeypatch):
         asked.append((actor.label, str(action))), real(actor, action, resource))[1])
     customer_access.check(scope, "ticket.view", ticket.id)
     customer_access.check(scope, "ticket.reply", ticket.id)
+    customer_access.check(scope, "ticket.resolve", ticket.id)
     assert asked == [("customer:a@example.com", "ticket.read"),
-                     ("customer:a@example.com", "ticket.customer_message")]
+                     ("customer:a@example.com", "ticket.customer_message"),
+                     ("customer:a@example.com", "ticket.customer_resolve")]
     # And a customer Actor cannot resolve someone else's ticket even past the portal.
     other = tickets.create_ticket(ana, subject="B", body="b", requester_email="b@example.com")
     with pytest.raises(NotFound):
-        tickets.resolve_by_customer(scope.actor, other.id)
+        tickets.set_status(scope.actor, other.id, "resolved")
