@@ -105,7 +105,8 @@ def test_crafted_text_is_shown_as_text(browser):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;&#34;&gt;&lt;img src=x onerror=alert(2)&gt;" \
         in page.text
     assert "{{ 7*7 }} {% raw %} ${7*7} &#39;; DROP TABLE ticket; --" in page.text
-    assert "49" not in re.sub(r"\d{4}-\d\d-\d\dT[\d:.+]+|\d+:\d+|#\d+|[\w.-]{30,}", "", page.text)
+    body = re.search(r'<div class="body" dir="auto">(.*?)</div>', page.text, re.S).group(1)
+    assert body.startswith("{{ 7*7 }} {% raw %} ${7*7}")  # templates never evaluate data
     assert Ticket.select().count() == 1
     detail = tickets.get_ticket(1)
     assert detail.subject == hostile["subject"]
