@@ -134,9 +134,9 @@ def _form_from(fields: dict[str, str]) -> NewTicketForm:
     )
 
 
-def _open(scope, form, files, portal) -> tuple[int, str | None]:
+def _open(scope, form, files, portal, language) -> tuple[int, str | None]:
     """Open the ticket; an anonymous visitor also gets the tracking token of it."""
-    ticket_id, granted = customer_tickets.open_ticket(scope, form, files, portal)
+    ticket_id, granted = customer_tickets.open_ticket(scope, form, files, portal, language)
     if scope is not None:
         return ticket_id, None
     return ticket_id, tracking.make_token(ticket_id, granted.contact_id, portal.tracking_days)
@@ -149,7 +149,8 @@ async def new_submit(request: Request) -> Response:
     portal = settings(request)
     form = _form_from(fields)
     try:
-        ticket_id, token = await call(_open, who.scope, form, uploads(files), portal)
+        ticket_id, token = await call(_open, who.scope, form, uploads(files), portal,
+                                      who.language)
     except FormInvalid as invalid:
         return await _new_form(request, fields, invalid.errors, status=400)
     if token:

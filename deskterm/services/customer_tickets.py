@@ -41,7 +41,7 @@ CLOSED_STATES = (Status.RESOLVED.value, Status.CLOSED.value)
 SORTS = {"updated": Ticket.updated_at, "created": Ticket.created_at, "ref": Ticket.id,
          "subject": Ticket.subject, "status": Ticket.status}
 SEARCH_MAX = 200
-_PHONE = re.compile(r"^\+?[0-9 ()./-]{5,40}$")
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{4,30}$")  # as directory.set_sms takes it
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _REF = re.compile(r"^#?\s*(\d{1,12})$")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
@@ -152,12 +152,13 @@ def _validate(form: NewTicketForm, scope: CustomerScope | None, settings: Portal
 
 @retry_when_busy
 def open_ticket(scope: CustomerScope | None, form: NewTicketForm,
-                files: Sequence[NewAttachment], settings: PortalSettings
-                ) -> tuple[int, CustomerScope]:
+                files: Sequence[NewAttachment], settings: PortalSettings,
+                language: str | None = None) -> tuple[int, CustomerScope]:
     """Open a `web` ticket from the form; return its id and a scope that may see it (the
     caller's, or for an anonymous visitor a scope of that one ticket, for a tracking link).
 
-    FormInvalid maps each bad field to an error code; nothing is written then.
+    FormInvalid maps each bad field to an error code; nothing is written then. A customer
+    whose language the desk does not know yet gets mail in `language` (the page's).
     """
     errors, values = _validate(form, scope, settings, files)
     if errors:
@@ -172,6 +173,8 @@ def open_ticket(scope: CustomerScope | None, form: NewTicketForm,
     with write_transaction():
         contact = directory.ensure_contact_row(email, values["name"] or None)
         actor = CustomerScope(contact_id=contact.id, email=contact.email).actor
+        if language and directory.contact_language(contact.email) is None:
+            directory.set_contact_language(contact.email, language)  # mail in the page's
         changes = {k: values[k] for k in ("phone", "contract_no") if values[k]}
         if changes:
             directory.update_contact(contact.email, **changes)
@@ -181,10 +184,8 @@ def open_ticket(scope: CustomerScope | None, form: NewTicketForm,
             channel="web", attachments=files,
         )
         if form.sms:
+            directory.set_sms(contact.email, opt_in=True, phone=values["phone"])
             audit.record(created.id, actor, "sms_requested", "sms", None, values["phone"])
-            from deskterm.services import customers
-
-            customers.set_sms(CustomerScope(contact.id, contact.email), True)
     if scope is not None:
         return created.id, scope
     return created.id, CustomerScope(contact_id=contact.id, email=contact.email,

@@ -408,15 +408,6 @@ _ZONES: frozenset[str] | None = None
 
 
 @retry_when_busy
-def set_sms(scope: CustomerScope, opt_in: bool) -> None:
-    """Remember the customer's "notify me by SMS" choice on their account, if they have one."""
-    with write_transaction():
-        CustomerAccount.update(sms_opt_in=opt_in).where(
-            CustomerAccount.contact == scope.contact_id
-        ).execute()
-
-
-@retry_when_busy
 def set_language(scope: CustomerScope, language: str) -> None:
     """Keep the language the customer picked from the menu on their account."""
     if language not in i18n.LANGUAGES:

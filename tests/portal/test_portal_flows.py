@@ -84,6 +84,22 @@ def test_required_fields_per_queue_marked_and_inline_errors_keep_input(browser):
     assert ticket.entries[0].body == "Invoice number: R-1043\n\nIt shows error 49."
     assert (ticket.requester.contract_no, ticket.requester.phone) == ("K-2291", "+387 61 123 456")
     assert Event.get(Event.action == "sms_requested").after == "+387 61 123 456"
+    assert Contact.get(Contact.email == "lejla@example.ba").sms_opt_in
+    # "Notify me by SMS when support answers": the agent's reply also queues an SMS.
+    from deskterm.store.models import OutboxMessage
+
+    tickets.reply(directory.actor_for("marko"), 1, "We refunded the second charge.")
+    channels = [m.channel for m in OutboxMessage.select().where(OutboxMessage.kind == "reply")]
+    assert sorted(channels) == ["email", "sms"]
+
+
+def test_the_pages_language_becomes_the_customers_mail_language(browser):
+    browser.client.headers["accept-language"] = "bs-BA,bs;q=0.9"
+    page = open_ticket(browser)
+    assert '<html lang="bs" dir="ltr">' in page.text
+    assert Contact.get(Contact.email == "lejla@example.ba").language == "bs"
+    [confirmation] = outbox_to("lejla@example.ba")
+    assert "Pratite svoj tiket ovdje: http://testserver/t/" in confirmation.body
 
 
 def test_attachment_type_and_size_limits(browser):
