@@ -9,6 +9,7 @@ UTF-8 in files, stdin and argv, unknown options) must end in one stderr line.
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pytest
@@ -103,8 +104,14 @@ def test_nasty_text_prints_as_itself_through_every_output(run, nasty):
         assert "x" * 60 in outputs["ticket list"]  # the table cut it, did not crash
 
 
+#: PostgreSQL text cannot hold NUL (the store keeps it as U+FFFD, as screens show it anyway).
+_UNSTORABLE = "\x00" if os.environ.get("DESKTERM_TEST_BACKEND") == "postgresql" else ""
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=FIXTURE)
-@given(text=st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=300).filter(
+@given(text=st.text(
+    alphabet=st.characters(codec="utf-8", exclude_characters=_UNSTORABLE), min_size=1, max_size=300
+).filter(
     lambda t: t.strip()
 ))
 def test_any_subject_and_body_round_trip_through_the_cli(desk, text):

@@ -320,13 +320,19 @@ def list_tickets(
         select = _scoped(_where(parsed, ticket_view.row_select()), scope)
         if after is not None:
             raise BadInput(f"sort:{parsed.sort.lstrip('-')} pages by offset, not --after")
-        select = select.order_by(*_order(parsed, reverse=from_end)).limit(limit).offset(offset)
+        select = select.order_by(*_order(parsed, reverse=from_end))
+        select = select.limit(_limit(limit)).offset(offset)
         found = ticket_view.rows(select)
         return list(reversed(found)) if from_end else found
     ids = page_ids(
         parsed, limit=limit, offset=offset, after=after, from_end=from_end, scope=scope
     )
     return rows_for(ids)
+
+
+def _limit(limit: int) -> int | None:
+    """A page size for SQL: a negative one means every row (no LIMIT, which PostgreSQL needs)."""
+    return limit if limit >= 0 else None
 
 
 def page_ids(
@@ -346,7 +352,7 @@ def page_ids(
     select = _narrow(query, scope=scope)
     if after is not None:
         select = select.where(_seek(query, after, reverse=from_end))
-    select = select.order_by(*_order(query, reverse=from_end)).limit(limit).offset(offset)
+    select = select.order_by(*_order(query, reverse=from_end)).limit(_limit(limit)).offset(offset)
     ids = [row[0] for row in select.tuples()]
     return list(reversed(ids)) if from_end else ids
 
