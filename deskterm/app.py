@@ -8,22 +8,24 @@ screens when another process (agent, CLI, mail) changed the database.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from textual.app import App, SystemCommand
+from textual.app import App
 from textual.binding import Binding
-from textual.markup import escape
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.worker import Worker
 
+from deskterm.commands import DeskCommands
 from deskterm.domain import Actor, AgentInfo, Conflict, DomainError, TimerInfo
 from deskterm.services import changes
 from deskterm.store.db import db, open_db
+from deskterm.widgets import display
 
 #: How often the console hands queued notifications to SMTP (or the demo Maildir).
 MAIL_EVERY_SECONDS = 30.0
@@ -38,15 +40,39 @@ class DesktermApp(App[None]):
 
     CSS_PATH = ["deskterm.tcss", "features.tcss"]
     TITLE = "deskterm"
+    #: Only deskterm's own palette entries (Textual's generic ones are left out).
+    COMMANDS = {DeskCommands, lambda: _goto_provider()}
     BINDINGS = [
-        Binding("question_mark", "help", "Help", id="help"),
-        Binding("f9", "toggle_theme", "Theme", id="theme"),
-        Binding("colon", "goto('')", "Go to ticket", key_display=":", id="goto", show=False),
-        Binding("number_sign", "goto('#')", "Go to #", key_display="#", id="goto.ref", show=False),
-        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+        Binding("question_mark", "help", "Help", tooltip="the keys of this screen", id="help"),
+        Binding("f9", "toggle_theme", "Theme", tooltip="switch light / dark", id="theme"),
+        Binding(
+            "colon",
+            "goto('')",
+            "Go to ticket",
+            key_display=":",
+            tooltip="open a ticket by number, or a recent one",
+            id="goto",
+            show=False,
+        ),
+        Binding(
+            "number_sign",
+            "goto('#')",
+            "Go to #",
+            key_display="#",
+            tooltip="type the ticket number",
+            id="goto.ref",
+            show=False,
+        ),
+        Binding(
+            "ctrl+q", "quit", "Quit", tooltip="leave (drafts are kept)", id="quit", priority=True
+        ),
+    ]
+    #: Palette entries reachable from every screen: (title, help, app action).
+    PALETTE_ACTIONS = [
+        ("Canned replies", "manage saved replies", "canned"),
+        ("Automation rules", "list, switch on/off and edit rules", "rules"),
     ]
 
-    COMMANDS = App.COMMANDS | {lambda: _goto_provider()}
     #: The agent's running time-tracking timer (shown in every header).
     running_timer: reactive[TimerInfo | None] = reactive(None, always_update=True)
 
@@ -77,6 +103,10 @@ class DesktermApp(App[None]):
             self.tz = ZoneInfo("UTC")
         self._data_version: int | None = None
         self._last_fingerprint: tuple = ()
+        self._file_id = _file_id(self.db_path)
+        #: Unexpected exceptions from services run by `call` (each also shown as a toast).
+        self.unexpected_errors: list[str] = []
+        display.set_bidi_mode(display.bidi_mode_from(_console_settings()))
 
     # --- lifecycle ----------------------------------------------------------
 
@@ -115,6 +145,8 @@ class DesktermApp(App[None]):
         self.run_worker(job, thread=True, group="mail", exclusive=True, exit_on_error=False)
 
     def _poll_database(self) -> None:
+        if self._reopen_if_replaced():
+            return
         version = changes.data_version()
         if version == self._data_version:
             return
@@ -123,6 +155,24 @@ class DesktermApp(App[None]):
         if fingerprint != self._last_fingerprint:
             self._last_fingerprint = fingerprint
             self.announce_change()
+
+    def _reopen_if_replaced(self) -> bool:
+        """`deskterm demo --force` or a restore put a new file at the path: open that one."""
+        current = _file_id(self.db_path)
+        if current == self._file_id or current is None:
+            return False
+        self._file_id = current
+        self.workers.cancel_all()
+        open_db(self.db_path)
+        self._data_version = changes.data_version()
+        self._last_fingerprint = changes.fingerprint()
+        self.notify(
+            f"{self.db_path.name} was replaced on disk: showing the new database",
+            severity="warning",
+            timeout=8,
+        )
+        self.announce_change()
+        return True
 
     def announce_change(self) -> None:
         """Tell every screen on the stack that data may have changed."""
@@ -168,9 +218,7 @@ class DesktermApp(App[None]):
                     self.call_from_thread(self.notify, str(error), severity="error")
                     return
                 except Exception as error:  # a face must not crash on a service bug
-                    self.call_from_thread(
-                        self.notify, f"{type(error).__name__}: {error}", severity="error"
-                    )
+                    self.call_from_thread(self._unexpected, error)
                     return
             if done is not None:
                 self.call_from_thread(done, result)
@@ -178,6 +226,13 @@ class DesktermApp(App[None]):
         return self.run_worker(
             job, thread=True, group=group, exclusive=exclusive, exit_on_error=False
         )
+
+    def _unexpected(self, error: Exception) -> None:
+        """A bug, not bad input: shown, logged and kept (the crash sweep test reads it)."""
+        text = f"{type(error).__name__}: {error}"
+        self.unexpected_errors.append(text)
+        self.log.error(text)
+        self.notify(text, severity="error")
 
     def _conflict(self, error: Conflict, reload: Callable[[], None] | None) -> None:
         self.notify(f"{error} (reloaded: check and try again)", severity="warning")
@@ -225,21 +280,46 @@ class DesktermApp(App[None]):
         """Switch between the light and the dark theme."""
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Every binding of the current screen is also a command palette entry."""
-        yield from super().get_system_commands(screen)
-        seen: set[str] = set()
-        for active in screen.active_bindings.values():
-            binding = active.binding
-            if not binding.description or binding.action in seen or binding.system:
-                continue
-            seen.add(binding.action)
-            key = binding.key_display or self.get_key_display(binding)
-            yield SystemCommand(
-                binding.description,
-                escape(f"{binding.tooltip or binding.description} [{key}]"),
-                _runner(active.node, binding.action),
-            )
+    def action_canned(self) -> None:
+        """The canned replies screen."""
+        from deskterm.screens.canned import CannedScreen
+
+        if not isinstance(self.screen, CannedScreen):
+            self.push_screen(CannedScreen())
+
+    def action_rules(self) -> None:
+        """The automation rules screen."""
+        from deskterm.screens.rules import RulesScreen
+
+        if not isinstance(self.screen, RulesScreen):
+            self.push_screen(RulesScreen())
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A toast; the message is always plain text (it often quotes customer data)."""
+        super().notify(
+            display.one_line(str(message))[:500],
+            title=display.one_line(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the database file, None while it is missing."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino)
 
 
 def _goto_provider() -> type:
@@ -248,11 +328,15 @@ def _goto_provider() -> type:
     return GotoProvider
 
 
-def _runner(node: Any, action: str) -> Callable[[], Any]:
-    async def run() -> None:
-        await node.run_action(action)
+def _console_settings() -> dict:
+    """The `[console]` section of the config file (empty when missing or unreadable)."""
+    from deskterm.config import load_config
 
-    return run
+    try:
+        section = load_config().raw.get("console", {})
+    except DomainError:
+        return {}
+    return section if isinstance(section, dict) else {}
 
 
 def make_app(

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from deskterm.app import make_app
+from deskterm.commands import all_entries
 from deskterm.domain import EntryKind, Status
 from deskterm.screens.dialogs import ConfirmDialog, PickerDialog
 from deskterm.screens.queue import QueueScreen
@@ -330,11 +331,11 @@ async def test_every_binding_is_a_palette_command_and_runs(demo_db):
     app = make_app(demo_db, "ana", watch_interval=None)
     async with app.run_test(size=SIZE) as pilot:
         await open_first(pilot)
-        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        commands = {c.title: c for c in all_entries(app.screen)}
         assert {"Reply", "Comment", "Status", "Snooze", "Merge", "Next ticket"} <= set(commands)
         panel = app.screen.query_one("#notes-panel")
         assert panel.display
-        await commands["Notes panel"].callback()
+        await commands["Notes panel"].run()
         await settle(pilot)
         assert not panel.display
 

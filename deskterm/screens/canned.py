@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, OptionList, Static
+from textual.widgets import Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from deskterm.app import DbChanged
@@ -15,6 +15,9 @@ from deskterm.domain import CannedReplyInfo
 from deskterm.screens.dialogs import ConfirmDialog, PromptDialog
 from deskterm.screens.dialogs.canned_editor import CannedDraft, CannedEditor
 from deskterm.services import canned, listing, tickets
+from deskterm.widgets import glyphs
+from deskterm.widgets.display import plain, visual
+from deskterm.widgets.footer import DeskFooter
 
 
 def sample_ticket_id(ref: str | None = None) -> int | None:
@@ -30,12 +33,12 @@ class CannedScreen(Screen[None]):
 
     HELP_TITLE = "canned replies"
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("slash", "search", "Search", key_display="/"),
-        Binding("n", "new", "New"),
-        Binding("e", "edit", "Edit"),
-        Binding("d", "delete", "Delete"),
-        Binding("T", "sample", "Sample ticket"),
+        Binding("escape", "back", "Back", tooltip="back to where you were"),
+        Binding("slash", "search", "Search", key_display="/", tooltip="search canned replies"),
+        Binding("n", "new", "New", tooltip="write a new canned reply"),
+        Binding("e", "edit", "Edit", tooltip="edit the highlighted reply"),
+        Binding("d", "delete", "Delete", tooltip="delete the highlighted reply (confirms)"),
+        Binding("T", "sample", "Sample ticket", tooltip="the ticket previews are filled from"),
         Binding("j", "move(1)", "Down", show=False),
         Binding("k", "move(-1)", "Up", show=False),
     ]
@@ -47,7 +50,7 @@ class CannedScreen(Screen[None]):
         self.sample_id: int | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=False, icon="▣")
+        yield Header(show_clock=False, icon=glyphs.APP_ICON)
         with Horizontal(id="canned-body"):
             with Vertical(id="canned-list-pane"):
                 yield Input(placeholder="/ search canned replies", id="canned-search")
@@ -55,7 +58,7 @@ class CannedScreen(Screen[None]):
             with VerticalScroll(id="canned-preview-pane"):
                 yield Label("Preview", id="canned-preview-title", classes="panel-title")
                 yield Static(id="canned-preview")
-        yield Footer(compact=True)
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "Canned replies"
@@ -70,7 +73,7 @@ class CannedScreen(Screen[None]):
             options = self.query_one(OptionList)
             keep = select_id if select_id is not None else self._current_id()
             options.clear_options()
-            options.add_options(Option(c.title, id=str(c.id)) for c in self.replies)
+            options.add_options(Option(plain(c.title), id=str(c.id)) for c in self.replies)
             ids = [c.id for c in self.replies]
             if ids:
                 options.highlighted = ids.index(keep) if keep in ids else 0
@@ -96,13 +99,15 @@ class CannedScreen(Screen[None]):
         target = self.query_one("#canned-preview", Static)
         title = self.query_one("#canned-preview-title", Label)
         if info is None:
-            target.update("No canned replies. Press n to write one.")
+            target.update(plain("No canned replies. Press n to write one."))
             return
         sample = self.sample_id
-        title.update(f"Preview with #{sample}" if sample else "Preview (no ticket to fill from)")
+        title.update(
+            plain(f"Preview with #{sample}" if sample else "Preview (no ticket to fill from)")
+        )
 
         def show(body: str) -> None:
-            text = Text(body)
+            text = Text(visual(body))
             actions = []
             if info.set_status:
                 actions.append(f"sets status {info.set_status.value}")

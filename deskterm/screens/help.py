@@ -1,32 +1,44 @@
-"""`?`: the key bindings of the screen the agent came from."""
+"""`?`: the keys of the screen the agent came from, its own first, then the focused
+widget's, then the ones that work everywhere; Textual's generic scroll keys are left out."""
 
 from __future__ import annotations
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, Static
 
+from deskterm.commands import own_actions
+from deskterm.widgets.display import plain
+from deskterm.widgets.ticket_table import SLA_LEGEND, TicketTable
+
 
 def binding_rows(screen: Screen) -> list[tuple[str, str]]:
-    """(keys, description) for every described binding active on `screen`."""
-    by_action: dict[tuple[int, str], tuple[list[str], str]] = {}
+    """(keys, description) for every described deskterm binding active on `screen`:
+    the screen's own first, then its widgets', then the app's."""
     app = screen.app
+    by_action: dict[tuple[int, str], tuple[list[str], str, int]] = {}
+    own: dict[int, set[str]] = {}
     for active in screen.active_bindings.values():
-        binding = active.binding
-        if not binding.description:
+        binding, node = active.binding, active.node
+        if not binding.description or binding.system:
             continue
-        slot = by_action.setdefault((id(active.node), binding.action), ([], binding.description))
+        if binding.action not in own.setdefault(id(node), own_actions(node)):
+            continue
+        rank = 0 if node is screen else (2 if node is app else 1)
+        slot = by_action.setdefault((id(node), binding.action), ([], binding.description, rank))
         key = binding.key_display or app.get_key_display(binding)
         if key not in slot[0]:
             slot[0].append(key)
-    return [(", ".join(keys), text) for keys, text in by_action.values()]
+    ordered = sorted(by_action.values(), key=lambda slot: slot[2])
+    return [(", ".join(keys), text) for keys, text, _ in ordered]
 
 
 class HelpScreen(ModalScreen[None]):
-    """A table of the bindings of the screen underneath."""
+    """A table of the bindings of the screen underneath (and the SLA legend where it shows)."""
 
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
 
@@ -34,17 +46,24 @@ class HelpScreen(ModalScreen[None]):
         super().__init__(classes="dialog")
         self.rows = binding_rows(screen)
         self.screen_name = getattr(screen, "HELP_TITLE", type(screen).__name__)
+        self.legend = SLA_LEGEND if screen.query(TicketTable) or hasattr(screen, "detail") else ""
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, show_header=True, header_style="bold", expand=True)
         table.add_column("Key", style="bold", no_wrap=True)
         table.add_column("Action")
         for keys, text in self.rows:
-            table.add_row(keys, text)
+            table.add_row(Text(keys), Text(text))
         with VerticalScroll(classes="dialog-box help-box"):
-            yield Label(f"Keys: {self.screen_name}", classes="dialog-title")
+            yield Label(plain(f"Keys: {self.screen_name}"), classes="dialog-title")
             yield Static(table)
-            yield Label("ctrl+p: command palette (every action)", classes="dialog-hint")
+            if self.legend:
+                yield Label("SLA", classes="dialog-title help-section")
+                yield Static(plain(self.legend), id="sla-legend")
+            yield Label(
+                "ctrl+p: command palette (every action by name) · escape closes",
+                classes="dialog-hint",
+            )
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(None)

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, OptionList, Static
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from deskterm.app import DbChanged
@@ -14,6 +14,9 @@ from deskterm.domain import Actor, Status, TicketRow, ViewInfo
 from deskterm.screens.dialogs import ConfirmDialog, PickerDialog, PromptDialog
 from deskterm.screens.dialogs.picker import STATUS_OPTIONS
 from deskterm.services import bulk, directory, listing, mentions, views
+from deskterm.widgets import display, glyphs
+from deskterm.widgets.display import plain
+from deskterm.widgets.footer import DeskFooter
 from deskterm.widgets.ticket_table import TableHeader, TicketTable
 from deskterm.widgets.timer import DeskHeader, toggle_timer
 
@@ -74,41 +77,122 @@ class QueueScreen(Screen[None]):
 
     HELP_TITLE = "queue"
     BINDINGS = [
-        Binding("slash", "focus_filter", "Search", key_display="/", id="queue.search"),
+        Binding(
+            "slash",
+            "focus_filter",
+            "Search",
+            key_display="/",
+            tooltip="filter bar: status:open tag:vip words…",
+            id="queue.search",
+        ),
         Binding("escape", "back_out", "Back", show=False),
-        Binding("r", "open_with('reply')", "Reply", id="queue.reply"),
-        Binding("c", "open_with('note')", "Comment", id="queue.comment"),
-        Binding("a", "bulk_assign", "Assign", id="queue.assign"),
-        Binding("S", "bulk_status", "Status", id="queue.status"),
-        Binding("e", "bulk_close", "Close", id="queue.close"),
-        Binding("t", "bulk_tag", "Tag", id="queue.tag"),
-        Binding("s", "sort", "Sort", id="queue.sort"),
-        Binding("v", "save_view", "Save view", id="queue.save_view"),
-        Binding("D", "delete_view", "Delete view", show=False, id="queue.delete_view"),
-        Binding("1", "chip('all')", "All", show=False, id="queue.chip_all"),
-        Binding("2", "chip('open')", "Open", show=False, id="queue.chip_open"),
-        Binding("3", "chip('closed')", "Closed", show=False, id="queue.chip_closed"),
-        Binding("C", "canned", "Canned replies", id="queue.canned"),
-        Binding("R", "app.reports", "Reports", show=False, id="queue.reports"),
-        Binding("L", "rules", "Rules", show=False, id="queue.rules"),
-        Binding("T", "toggle_timer", "Timer", show=False, id="queue.timer",
-                tooltip="Start/stop the time tracking timer on the ticket under the cursor"),
-        Binding("ctrl+r", "refresh", "Refresh", show=False, id="queue.refresh"),
-        Binding("ctrl+a", "select_page", "Select loaded", show=False, id="queue.select_page"),
+        Binding("r", "open_with('reply')", "Reply", tooltip="open and reply", id="queue.reply"),
+        Binding(
+            "c",
+            "open_with('note')",
+            "Comment",
+            tooltip="open and write an internal note",
+            id="queue.comment",
+        ),
+        Binding("a", "bulk_assign", "Assign", tooltip="assign the selection", id="queue.assign"),
+        Binding(
+            "S", "bulk_status", "Status", tooltip="set the selection's status", id="queue.status"
+        ),
+        Binding("e", "bulk_close", "Close", tooltip="close the selection", id="queue.close"),
+        Binding("t", "bulk_tag", "Tag", tooltip="add/remove tags on the selection", id="queue.tag"),
+        Binding("s", "sort", "Sort", tooltip="sort by a column", id="queue.sort"),
+        Binding(
+            "v", "save_view", "Save view", tooltip="save the filter as a view", id="queue.save_view"
+        ),
+        Binding(
+            "D",
+            "delete_view",
+            "Delete view",
+            show=False,
+            tooltip="delete the highlighted saved view",
+            id="queue.delete_view",
+        ),
+        Binding("1", "chip('all')", "All", show=False, tooltip="any status", id="queue.chip_all"),
+        Binding(
+            "2", "chip('open')", "Open", show=False, tooltip="active tickets", id="queue.chip_open"
+        ),
+        Binding(
+            "3",
+            "chip('closed')",
+            "Closed",
+            show=False,
+            tooltip="resolved and closed",
+            id="queue.chip_closed",
+        ),
+        Binding(
+            "V",
+            "toggle_sidebar",
+            "Views panel",
+            show=False,
+            tooltip="show / hide the views sidebar",
+            id="queue.sidebar",
+        ),
+        Binding(
+            "m",
+            "mark_read",
+            "Mark read",
+            show=False,
+            tooltip="mark the mentions on the selection as read",
+            id="queue.mark_read",
+        ),
+        Binding(
+            "C", "app.canned", "Canned replies", tooltip="manage saved replies", id="queue.canned"
+        ),
+        Binding(
+            "R", "app.reports", "Reports", show=False, tooltip="charts and figures",
+            id="queue.reports",
+        ),
+        Binding(
+            "L",
+            "app.rules",
+            "Automation rules",
+            show=False,
+            tooltip="list, switch on/off and edit rules",
+            id="queue.rules",
+        ),
+        Binding(
+            "T",
+            "toggle_timer",
+            "Timer",
+            show=False,
+            id="queue.timer",
+            tooltip="start/stop the time tracking timer on the ticket under the cursor",
+        ),
+        Binding(
+            "ctrl+r", "refresh", "Refresh", show=False, tooltip="reload now", id="queue.refresh"
+        ),
+        Binding(
+            "ctrl+a",
+            "select_page",
+            "Select loaded",
+            show=False,
+            tooltip="select every loaded row",
+            id="queue.select_page",
+        ),
     ]
+
+    #: Below this many columns the sidebar starts hidden (V shows it).
+    NARROW = 100
 
     def __init__(self) -> None:
         super().__init__()
         self.view: ViewInfo | None = None
         self.query_text = ""
         self.view_list: list[ViewInfo] = []
+        #: The agent's own choice for the sidebar (V); None follows the terminal width.
+        self._sidebar_choice: bool | None = None
 
     @property
     def me(self) -> str:
         return self.app.agent.username
 
     def compose(self) -> ComposeResult:
-        yield DeskHeader(show_clock=False, icon="▣")
+        yield DeskHeader(show_clock=False, icon=glyphs.APP_ICON)
         with Horizontal(id="queue-body"):
             with Vertical(id="sidebar"):
                 yield Label("Views", classes="sidebar-title")
@@ -125,11 +209,30 @@ class QueueScreen(Screen[None]):
                 yield TableHeader(table, id="table-header")
                 yield table
                 yield Static("", id="queue-status")
-        yield Footer(compact=True)
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         self.load_views(select_first=True)
         self.query_one(TicketTable).focus()
+        self._fit_sidebar()
+
+    def on_resize(self) -> None:
+        self._fit_sidebar()
+
+    def _fit_sidebar(self) -> None:
+        """Narrow terminals: the sidebar collapses so the table keeps its columns."""
+        sidebar = self.query_one("#sidebar")
+        wanted = self._sidebar_choice
+        sidebar.display = wanted if wanted is not None else self.app.size.width >= self.NARROW
+
+    def action_toggle_sidebar(self) -> None:
+        sidebar = self.query_one("#sidebar")
+        self._sidebar_choice = not sidebar.display
+        self._fit_sidebar()
+        if sidebar.display:
+            self.query_one("#views", OptionList).focus()
+        else:
+            self.query_one(TicketTable).focus()
 
     # --- views and filter -------------------------------------------------------
 
@@ -143,11 +246,15 @@ class QueueScreen(Screen[None]):
             highlighted = options.highlighted
             options.clear_options()
             for view in found:
-                prefix = "" if view.builtin else ("◆ " if view.owner else "◇ ")
+                prefix = (
+                    ""
+                    if view.builtin
+                    else f"{glyphs.OWN_VIEW if view.owner else glyphs.SHARED_VIEW} "
+                )
                 label = prefix + view.name
                 if view.id == views.MENTIONS_VIEW_ID and unseen:
                     label += f" ({unseen})"
-                options.add_option(Option(label, id=str(view.id)))
+                options.add_option(Option(plain(label), id=str(view.id)))
             if select_first:
                 default = next((v for v in found if v.name == "All open"), found[0])
                 self.apply_view(default)
@@ -202,7 +309,9 @@ class QueueScreen(Screen[None]):
     def _update_status(self) -> None:
         table = self.query_one(TicketTable)
         parts = []
-        if not table.loaded:
+        if table.error:
+            parts.append(f"no rows: {table.error}")
+        elif not table.loaded:
             parts.append("loading…")
         elif not table.counted:
             parts.append(f"{table.cursor + 1:,} of … (counting)")
@@ -216,7 +325,9 @@ class QueueScreen(Screen[None]):
         if self.view and self.view.query != self.query_text:
             name += " (changed)"
         parts.append(f"view: {name}")
-        self.query_one("#queue-status", Static).update("  ·  ".join(parts))
+        status = self.query_one("#queue-status", Static)
+        status.update(plain("  ·  ".join(parts)))
+        status.set_class(bool(table.error), "-error")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option_list.id != "views":
@@ -248,6 +359,7 @@ class QueueScreen(Screen[None]):
     def on_ticket_table_load_failed(self, event: TicketTable.LoadFailed) -> None:
         self.notify(event.error, severity="error", title="Filter")
         self._update_status()
+        self.query_one("#filter", Input).focus()
 
     def on_ticket_table_selection_changed(self, event: TicketTable.SelectionChanged) -> None:
         self._update_status()
@@ -379,19 +491,21 @@ class QueueScreen(Screen[None]):
         else:
             toggle_timer(self.app, row.id)
 
-    def action_canned(self) -> None:
-        from deskterm.screens.canned import CannedScreen
-
-        self.app.push_screen(CannedScreen())
-
-    def action_rules(self) -> None:
-        """The automation rules screen (another module; absent in older builds)."""
-        try:
-            from deskterm.screens.rules import RulesScreen
-        except ImportError:
-            self.notify("the rules screen is not available", severity="warning")
+    def action_mark_read(self) -> None:
+        """Mark the agent's mentions on the selection (or the current row) as read."""
+        ids = self.query_one(TicketTable).selected_ids
+        if not ids:
             return
-        self.app.push_screen(RulesScreen())
+        me = self.me
+
+        def mark() -> int:
+            return sum(mentions.mark_seen(me, ticket_id) for ticket_id in ids)
+
+        def done(count: int) -> None:
+            self.notify(f"{count} mention{'' if count == 1 else 's'} marked read")
+            self.load_views()
+
+        self.app.call(mark, done=done)
 
     # --- bulk actions on the selection (or the row under the cursor) -------------------
 
@@ -403,6 +517,15 @@ class QueueScreen(Screen[None]):
             return
         count = len(ids)
         noun = "ticket" if count == 1 else "tickets"
+        rows = [r for r in (table.loaded_row(i) for i in ids[:5]) if r is not None]
+        if count == 1 and rows:
+            subject = display.one_line(rows[0].subject)[:60]
+            question = f"{verb} {rows[0].ref} “{subject}”?"
+        else:
+            question = f"{verb} {count} {noun}?"
+        details = tuple(f"{r.ref}  {display.one_line(r.subject)[:60]}" for r in rows)
+        if count > len(rows):
+            details += (f"… and {count - len(rows)} more",)
 
         def finish(result) -> None:
             table.clear_selection()
@@ -415,19 +538,24 @@ class QueueScreen(Screen[None]):
                     bulk.bulk_set, self.app.actor, None, me=self.me, ids=ids, done=finish, **changes
                 )
 
-        self.app.push_screen(ConfirmDialog(f"{verb} {count} {noun}?", yes=verb.split()[0]), run)
+        self.app.push_screen(
+            ConfirmDialog(question, yes=verb.split()[0], details=details if count > 1 else ()), run
+        )
 
     def action_bulk_close(self) -> None:
         self._bulk("Close", status=Status.CLOSED.value)
 
     def action_bulk_status(self) -> None:
         options = STATUS_OPTIONS
+        table = self.query_one(TicketTable)
+        row = table.current if not table.selected else None
 
         def chosen(value: str | None) -> None:
             if value:
                 self._bulk(f"Set status {value} on", status=value)
 
-        self.app.push_screen(PickerDialog("Set status", options), chosen)
+        current = row.status.value if row else None
+        self.app.push_screen(PickerDialog("Set status", options, current=current), chosen)
 
     def action_bulk_assign(self) -> None:
         def pick(agents) -> None:
@@ -443,7 +571,10 @@ class QueueScreen(Screen[None]):
                 else:
                     self._bulk("Unassign", unassign=True)
 
-            self.app.push_screen(PickerDialog("Assign to", options), chosen)
+            table = self.query_one(TicketTable)
+            row = table.current if not table.selected else None
+            current = None if row is None else (row.assignee or "")
+            self.app.push_screen(PickerDialog("Assign to", options, current=current), chosen)
 
         self.app.call(directory.list_agents, done=pick)
 

@@ -13,13 +13,17 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from deskterm.domain import DomainError
+from deskterm.widgets import glyphs
+from deskterm.widgets.display import one_line, visual
+from deskterm.widgets.footer import DeskFooter
 
 COLUMNS = ("#", "Rule", "On", "When", "Then", "Last run (UTC)", "Hits", "Last error")
 
@@ -29,19 +33,23 @@ class RulesScreen(Screen[None]):
 
     HELP_TITLE = "Rules"
     BINDINGS = [
-        Binding("space", "toggle", "On/off", id="rules.toggle"),
-        Binding("shift+up", "move(-1)", "Move up", id="rules.up"),
-        Binding("shift+down", "move(1)", "Move down", id="rules.down"),
-        Binding("r", "run_now", "Run time rules", id="rules.run"),
-        Binding("e", "edit", "Edit in $EDITOR", id="rules.edit"),
-        Binding("escape,q", "app.pop_screen", "Back", id="rules.back"),
+        Binding("escape,q", "app.pop_screen", "Back", tooltip="back", id="rules.back"),
+        Binding(
+            "space", "toggle", "On/off", tooltip="switch the rule on or off", id="rules.toggle"
+        ),
+        Binding("shift+up", "move(-1)", "Move up", tooltip="evaluate earlier", id="rules.up"),
+        Binding("shift+down", "move(1)", "Move down", tooltip="evaluate later", id="rules.down"),
+        Binding("r", "run_now", "Run time rules", tooltip="run time rules now", id="rules.run"),
+        Binding(
+            "e", "edit", "Edit in $EDITOR", tooltip="checked before it changes", id="rules.edit"
+        ),
     ]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(show_clock=False, icon=glyphs.APP_ICON)
         yield Static("", id="rules-summary")
         yield DataTable(id="rules-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns(*COLUMNS)
@@ -61,7 +69,7 @@ class RulesScreen(Screen[None]):
         current = keep or self._selected()
         table.clear()
         for info in infos:
-            table.add_row(
+            cells = (
                 str(info.position + 1),
                 info.name,
                 "on" if info.enabled else "off",
@@ -70,8 +78,9 @@ class RulesScreen(Screen[None]):
                 info.last_run_at.strftime("%Y-%m-%d %H:%M") if info.last_run_at else "never",
                 str(info.hit_count),
                 info.last_error or "",
-                key=info.name,
             )
+            # Text cells: a rule name or error with brackets is shown, never read as markup.
+            table.add_row(*(Text(visual(one_line(c))) for c in cells), key=info.name)
         timed = sum(1 for i in infos if i.timed)
         self.query_one("#rules-summary", Static).update(
             f"{len(infos)} rules, {sum(i.enabled for i in infos)} on, {timed} time-based"

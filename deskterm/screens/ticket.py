@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -11,16 +12,17 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from deskterm import clock
 from deskterm.app import DbChanged
-from deskterm.domain import EntryKind, Priority, Status, TicketDetail
+from deskterm.domain import BadInput, EntryKind, Priority, Status, TicketDetail
 from deskterm.screens.dialogs import ConfirmDialog, PickerDialog, PromptDialog
 from deskterm.screens.dialogs.picker import STATUS_OPTIONS
 from deskterm.services import (
     attachments,
     canned,
+    collisions,
     directory,
     drafts,
     mentions,
@@ -29,12 +31,20 @@ from deskterm.services import (
     tickets,
 )
 from deskterm.services.when import parse_when
+from deskterm.widgets import glyphs
 from deskterm.widgets.composer import Composer
+from deskterm.widgets.display import one_line, visual
+from deskterm.widgets.footer import DeskFooter
 from deskterm.widgets.requester_panel import RequesterPanel
 from deskterm.widgets.thread_view import ThreadView, human_size, local_time
 from deskterm.widgets.timer import DeskHeader, toggle_timer
 
+#: How often this console tells others it is here (and what it does).
 HEARTBEAT_SECONDS = 5
+#: How often it looks for other agents on the ticket: presence shows within this.
+PRESENCE_POLL_SECONDS = 1.0
+#: Below this many columns the notes panel starts hidden (n shows it).
+NARROW = 110
 STATUS_COLOURS = {
     Status.NEW: "cyan",
     Status.OPEN: "green",
@@ -83,7 +93,7 @@ def header_text(detail: TicketDetail, zone: Any) -> Text:
     r = detail.requester
     dim = "dim"
     text = Text()
-    text.append(f"{detail.ref}  {detail.subject}\n", style="bold")
+    text.append(f"{detail.ref}  {visual(one_line(detail.subject))}\n", style="bold")
     text.append(
         detail.status.value.replace("_", " "),
         style=f"bold {STATUS_COLOURS.get(detail.status, '')}",
@@ -91,26 +101,26 @@ def header_text(detail: TicketDetail, zone: Any) -> Text:
     text.append("  ·  ", style=dim)
     text.append(detail.priority.value, style="bold red" if detail.priority.rank >= 2 else "")
     text.append("  ·  queue ", style=dim)
-    text.append(detail.queue_name)
+    text.append(visual(one_line(detail.queue_name)))
     text.append("  ·  assignee ", style=dim)
-    text.append(detail.assignee_name or "—")
+    text.append(visual(one_line(detail.assignee_name or "—")))
     if detail.team:
         text.append("  ·  team ", style=dim)
-        text.append(detail.team)
+        text.append(visual(one_line(detail.team)))
     sla = sla_text(detail, zone)
     if sla is not None and sla.plain:
         text.append("  ·  SLA ", style=dim)
         text.append_text(sla)
     text.append("\nrequester ", style=dim)
-    text.append(f"{r.name or r.email} <{r.email}>")
+    text.append(visual(one_line(f"{r.name or r.email} <{r.email}>")))
     for label, value in (("phone", r.phone), ("contract", r.contract_no), ("org", r.organisation)):
         if value:
             text.append(f"  ·  {label} ", style=dim)
-            text.append(value)
+            text.append(visual(one_line(value)))
     text.append("\nfollowers ", style=dim)
-    text.append(", ".join(f.email for f in detail.followers) or "—")
+    text.append(visual(one_line(", ".join(f.email for f in detail.followers))) or "—")
     text.append("  ·  tags ", style=dim)
-    text.append(" ".join(detail.tags) or "—")
+    text.append(visual(one_line(" ".join(detail.tags))) or "—")
     text.append("  ·  created ", style=dim)
     text.append(local_time(detail.created_at, zone))
     text.append("  ·  updated ", style=dim)
@@ -127,37 +137,154 @@ def header_text(detail: TicketDetail, zone: Any) -> Text:
     return text
 
 
+def canned_preview(info, text: str) -> str:
+    """A canned reply as it would be inserted, with what it also does."""
+    actions = []
+    if info.set_status:
+        actions.append(f"then sets status {info.set_status.value}")
+    if info.add_tags:
+        actions.append("adds tags " + " ".join(info.add_tags))
+    return text + ("\n\n(" + " · ".join(actions) + ")" if actions else "")
+
+
+def merge_details(source: TicketDetail | None, target: TicketDetail) -> tuple[str, ...]:
+    """What the agent checks before merging: the target's subject and requester."""
+
+    def who(detail: TicketDetail) -> str:
+        r = detail.requester
+        return f"{r.name or r.email} <{r.email}>"
+
+    lines = [
+        f"into: {target.ref}  {one_line(target.subject)[:60]}",
+        f"      requester {who(target)} · {target.status.value.replace('_', ' ')}",
+    ]
+    if source is not None:
+        lines.insert(0, f"from: {source.ref}  {one_line(source.subject)[:60]}")
+        if source.requester.email != target.requester.email:
+            lines.append(f"a different requester: {who(source)}")
+    return tuple(lines)
+
+
+def snooze_time(text: str, zone: Any) -> datetime:
+    """The moment `text` means in the agent's zone; BadInput when it is not in the future."""
+    moment = parse_when(text, zone=zone)
+    if clock.to_utc(moment) <= clock.now():
+        raise BadInput(f"{local_time(moment, zone)} is in the past: snooze needs a later time")
+    return moment
+
+
+_DID = {EntryKind.CUSTOMER: "wrote", EntryKind.REPLY: "replied", EntryKind.NOTE: "added a note"}
+
+
+def ago(seconds: float) -> str:
+    """`20 s`, `3 min`, `2 h`."""
+    seconds = max(0, int(seconds))
+    if seconds < 90:
+        return f"{seconds} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    return f"{round(seconds / 3600)} h"
+
+
+def collision_text(landed: tuple, now) -> str:
+    """`Mirza Hodžić replied 20 s ago` for the newest entry that landed (+ how many more)."""
+    newest = landed[-1]
+    who = newest.author or newest.author_email or "someone"
+    age = ago((now - newest.created_at).total_seconds())
+    text = f"{one_line(who)} {_DID.get(newest.kind, 'wrote')} {age} ago"
+    if len(landed) > 1:
+        text += f" (and {len(landed) - 1} more since you started writing)"
+    else:
+        text += ", after you started writing"
+    return text + ": review it, or send anyway?"
+
+
 class TicketScreen(Screen[None]):
     """Read and answer one ticket."""
 
     HELP_TITLE = "ticket"
     BINDINGS = [
-        Binding("escape", "back", "Back", id="ticket.back"),
-        Binding("r", "compose('reply')", "Reply", id="ticket.reply"),
-        Binding("c", "compose('note')", "Comment", id="ticket.comment"),
-        Binding("R", "canned", "Canned reply", id="ticket.canned"),
-        Binding("s", "pick_status", "Status", id="ticket.status"),
-        Binding("p", "pick_priority", "Priority", id="ticket.priority"),
-        Binding("a", "pick_assignee", "Assign", id="ticket.assign"),
-        Binding("m", "pick_queue", "Move queue", id="ticket.queue"),
-        Binding("t", "edit_tags", "Tags", id="ticket.tags"),
-        Binding("f", "edit_followers", "Followers", id="ticket.followers"),
-        Binding("z", "snooze", "Snooze", id="ticket.snooze"),
-        Binding("M", "merge", "Merge", id="ticket.merge"),
-        Binding("A", "attachment", "Attachments", id="ticket.attachments"),
-        Binding("n", "toggle_notes", "Notes panel", id="ticket.notes"),
-        Binding("i", "toggle_requester", "Requester", show=False, id="ticket.requester",
-                tooltip="Requester details, organisation and their other tickets"),
-        Binding("T", "toggle_timer", "Timer", show=False, id="ticket.timer",
-                tooltip="Start/stop the time tracking timer"),
         Binding(
-            "J,right_square_bracket", "step(1)", "Next ticket", key_display="J", id="ticket.next"
+            "escape",
+            "back",
+            "Back",
+            tooltip="leave the composer, then the ticket",
+            id="ticket.back",
+        ),
+        Binding(
+            "r", "compose('reply')", "Reply", tooltip="write a public reply", id="ticket.reply"
+        ),
+        Binding(
+            "c", "compose('note')", "Comment", tooltip="write an internal note", id="ticket.comment"
+        ),
+        Binding(
+            "R",
+            "canned",
+            "Canned reply",
+            tooltip="insert a canned reply, filled in",
+            id="ticket.canned",
+        ),
+        Binding("s", "pick_status", "Status", tooltip="change the status", id="ticket.status"),
+        Binding(
+            "p", "pick_priority", "Priority", tooltip="change the priority", id="ticket.priority"
+        ),
+        Binding("a", "pick_assignee", "Assign", tooltip="change the assignee", id="ticket.assign"),
+        Binding(
+            "m", "pick_queue", "Move queue", tooltip="move to another queue", id="ticket.queue"
+        ),
+        Binding("t", "edit_tags", "Tags", tooltip="add or remove (-tag) tags", id="ticket.tags"),
+        Binding(
+            "f",
+            "edit_followers",
+            "Followers",
+            tooltip="add or remove (-address) followers",
+            id="ticket.followers",
+        ),
+        Binding("z", "snooze", "Snooze", tooltip="postpone until a time", id="ticket.snooze"),
+        Binding("M", "merge", "Merge", tooltip="merge into another ticket", id="ticket.merge"),
+        Binding(
+            "A",
+            "attachment",
+            "Attachments",
+            tooltip="save an attachment to a file",
+            id="ticket.attachments",
+        ),
+        Binding(
+            "n",
+            "toggle_notes",
+            "Notes panel",
+            tooltip="show / hide the internal notes",
+            id="ticket.notes",
+        ),
+        Binding(
+            "T",
+            "toggle_timer",
+            "Timer",
+            tooltip="start/stop the time tracking timer",
+            id="ticket.timer",
+        ),
+        Binding(
+            "i",
+            "toggle_requester",
+            "Requester",
+            show=False,
+            tooltip="requester details, organisation and their other tickets",
+            id="ticket.requester",
+        ),
+        Binding(
+            "J,right_square_bracket",
+            "step(1)",
+            "Next ticket",
+            key_display="J",
+            tooltip="next ticket of the list (also ])",
+            id="ticket.next",
         ),
         Binding(
             "K,left_square_bracket",
             "step(-1)",
             "Prev ticket",
             key_display="K",
+            tooltip="previous ticket of the list (also [)",
             id="ticket.previous",
         ),
     ]
@@ -173,13 +300,18 @@ class TicketScreen(Screen[None]):
         self._draft_timer: Timer | None = None
         self._draft_dirty = False
         self._draft: tuple[str, str] = ("reply", "")
+        #: Newest entry id on screen when the agent started writing (collision check).
+        self._compose_base: int | None = None
+        self._activity = "viewing"
+        #: The agent's own choice for the notes panel (n); None follows the width.
+        self._notes_choice: bool | None = None
 
     @property
     def me(self) -> str:
         return self.app.agent.username
 
     def compose(self) -> ComposeResult:
-        yield DeskHeader(show_clock=False, icon="▣")
+        yield DeskHeader(show_clock=False, icon=glyphs.APP_ICON)
         yield Static(id="ticket-header")
         yield Static("", id="presence")
         with Horizontal(id="ticket-body"):
@@ -189,13 +321,25 @@ class TicketScreen(Screen[None]):
                 yield ThreadView(zone=self.app.tz, kinds=(EntryKind.NOTE,), id="notes")
             yield RequesterPanel(id="requester-panel")
         yield Composer(id="composer")
-        yield Footer(compact=True)
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         self.load(scroll_end=True)
         self._load_draft()
         self.set_interval(HEARTBEAT_SECONDS, self._heartbeat)
+        if self.app.watch_interval:
+            self.set_interval(PRESENCE_POLL_SECONDS, self._show_presence)
         self._heartbeat()
+        self._fit_notes()
+
+    def on_resize(self) -> None:
+        self._fit_notes()
+
+    def _fit_notes(self) -> None:
+        """Narrow terminals: the notes panel folds away so the thread keeps the width."""
+        panel = self.query_one("#notes-panel")
+        wanted = self._notes_choice
+        panel.display = wanted if wanted is not None else self.app.size.width >= NARROW
 
     # --- loading -----------------------------------------------------------------
 
@@ -259,8 +403,10 @@ class TicketScreen(Screen[None]):
 
     def _heartbeat(self) -> None:
         composer = self.query_one(Composer)
-        activity = "replying" if composer.body.strip() else "viewing"
-        self.app.call(presence.heartbeat, self.me, self.ticket_id, activity, group="presence")
+        self._activity = "replying" if composer.body.strip() else "viewing"
+        self.app.call(
+            presence.heartbeat, self.me, self.ticket_id, self._activity, group="presence-beat"
+        )
         self._show_presence()
 
     def _show_presence(self) -> None:
@@ -268,24 +414,43 @@ class TicketScreen(Screen[None]):
             if not viewers:
                 text = Text("")
             else:
-                text = Text("⚠ ", style="bold")
-                text.append(", ".join(f"{v.name} is {v.activity}" for v in viewers))
+                text = Text(f"{glyphs.WARNING} ", style="bold")
+                text.append(visual(", ".join(f"{v.name} is {v.activity}" for v in viewers)))
             self.query_one("#presence", Static).update(text)
             self.query_one("#presence").set_class(bool(viewers), "-others")
 
-        self.app.call(presence.others_on, self.ticket_id, self.me, done=draw, group="presence")
+        self.app.call(
+            presence.others_on,
+            self.ticket_id,
+            self.me,
+            done=draw,
+            group="presence",
+            exclusive=True,
+        )
 
     def _load_draft(self) -> None:
         def fill(draft) -> None:
             if draft is not None and not self.query_one(Composer).body:
                 self.query_one(Composer).load(draft.mode, draft.body)
+                self._compose_base = self._newest_entry_id()
                 self.notify("draft restored", timeout=2)
 
         self.app.call(drafts.load_draft, self.me, self.ticket_id, done=fill)
 
+    def _newest_entry_id(self) -> int:
+        entries = self.detail.entries if self.detail else ()
+        return max((e.id for e in entries), default=0)
+
     def on_composer_draft_changed(self, event: Composer.DraftChanged) -> None:
         self._draft = (event.mode, event.body)
         self._draft_dirty = True
+        writing = bool(event.body.strip())
+        if writing and self._compose_base is None:
+            self._compose_base = self._newest_entry_id()
+        elif not writing:
+            self._compose_base = None
+        if ("replying" if writing else "viewing") != self._activity:
+            self._heartbeat()  # others see "is replying" now, not at the next beat
         if self._draft_timer is not None:
             self._draft_timer.stop()
         self._draft_timer = self.set_timer(0.8, self.save_draft)
@@ -310,10 +475,46 @@ class TicketScreen(Screen[None]):
         composer.text_area.focus()
 
     def on_composer_send(self, event: Composer.Send) -> None:
+        """Send, unless someone else wrote on the ticket since the agent started writing."""
+        if self.detail is None:
+            return
+        base = self._compose_base if self._compose_base is not None else self._newest_entry_id()
+        me = (self.me, self.app.agent.name)
+
+        def checked(landed: collisions.Landed) -> None:
+            if not landed.entries:
+                self._send(event, None)
+                return
+
+            def answer(send_anyway: bool | None) -> None:
+                if send_anyway:
+                    self._send(event, landed.version)
+                else:  # review: show what landed; the draft stays
+                    self._compose_base = max(e.id for e in landed.entries)
+                    self.load(scroll_end=True)
+                    self.query_one("#thread").focus()
+
+            self.app.push_screen(
+                ConfirmDialog(
+                    collision_text(landed.entries, clock.now()),
+                    yes="Send anyway",
+                    no="Review",
+                    details=tuple(
+                        one_line(e.body)[:70] for e in landed.entries[-3:] if e.body.strip()
+                    ),
+                ),
+                answer,
+            )
+
+        self.app.call(collisions.landed_since, self.detail.id, base, me, done=checked)
+
+    def _send(self, event: Composer.Send, version: int | None) -> None:
+        """Send what the composer holds (with `version`, else the one on screen)."""
         if self.detail is None:
             return
         composer = self.query_one(Composer)
-        actor, ticket_id, version = self.app.actor, self.detail.id, self.detail.version
+        actor, ticket_id = self.app.actor, self.detail.id
+        version = version if version is not None else self.detail.version
         me = self.me
 
         def send() -> TicketDetail:
@@ -330,6 +531,7 @@ class TicketScreen(Screen[None]):
 
         def sent(detail: TicketDetail) -> None:
             composer.clear()
+            self._compose_base = None
             self._draft, self._draft_dirty = (event.mode, ""), False
             what = "Internal note added" if event.mode == "note" else "Reply sent"
             if event.status and event.mode == "reply":
@@ -346,28 +548,28 @@ class TicketScreen(Screen[None]):
     def action_canned(self) -> None:
         """Pick a canned reply; placeholders are filled from this ticket before inserting."""
 
-        def pick(replies) -> None:
+        ticket_id, me = self.ticket_id, self.me
+
+        def filled() -> list[tuple[object, str]]:
+            """Each canned reply with its text filled from this ticket (the preview)."""
+            return [(c, canned.render_canned(c.id, ticket_id, me)) for c in canned.list_canned()]
+
+        def pick(replies: list[tuple[object, str]]) -> None:
             if not replies:
                 self.notify("no canned replies yet (C on the queue screen)", severity="warning")
                 return
-            by_id = {str(c.id): c for c in replies}
+            by_id = {str(c.id): (c, text) for c, text in replies}
 
             def chosen(value: str | None) -> None:
-                if value is None:
-                    return
-                info = by_id[value]
-                self.app.call(
-                    canned.render_canned,
-                    info.id,
-                    self.ticket_id,
-                    self.me,
-                    done=lambda text: self._insert_canned(text, info),
-                )
+                if value is not None:
+                    info, text = by_id[value]
+                    self._insert_canned(text, info)
 
-            options = [(str(c.id), c.title) for c in replies]
-            self.app.push_screen(PickerDialog("Canned reply", options), chosen)
+            options = [(str(c.id), c.title) for c, _ in replies]
+            previews = {str(c.id): canned_preview(c, text) for c, text in replies}
+            self.app.push_screen(PickerDialog("Canned reply", options, previews=previews), chosen)
 
-        self.app.call(canned.list_canned, done=pick)
+        self.app.call(filled, done=pick)
 
     def _insert_canned(self, text: str, info) -> None:
         composer = self.query_one(Composer)
@@ -466,7 +668,8 @@ class TicketScreen(Screen[None]):
             PromptDialog(
                 "Tags",
                 placeholder="vip billing -spam",
-                hint=f"now: {' '.join(self.detail.tags) or '(none)'} · -word removes",
+                hint=f"tags now: {' '.join(self.detail.tags) or '(none)'}"
+                "\nwords add tags, -word removes one",
             ),
             chosen,
         )
@@ -504,26 +707,38 @@ class TicketScreen(Screen[None]):
         if self.detail is None:
             return
 
+        zone, zone_name = self.app.tz, self.app.agent.timezone or "UTC"
+
+        def until(text: str):
+            return snooze_time(text, zone)
+
         def chosen(text: str | None) -> None:
             if not text:
                 return
-            zone = self.app.tz
+            actor, ticket_id, version = self.app.actor, self.ticket_id, self.detail.version
+            moment = until(text)
+
+            def done(detail: TicketDetail) -> None:
+                self.notify(f"Snoozed until {local_time(moment, zone)} ({zone_name})")
+                self._after_change(detail)
+
             self.app.call(
-                lambda: tickets.snooze(
-                    self.app.actor,
-                    self.ticket_id,
-                    parse_when(text, zone=zone),
-                    expected_version=self.detail.version,
-                ),
-                done=self._after_change,
+                tickets.snooze,
+                actor,
+                ticket_id,
+                moment,
+                expected_version=version,
+                done=done,
                 on_conflict=self.load,
             )
 
+        example = (clock.now().astimezone(zone) + timedelta(days=7)).strftime("%Y-%m-%d")
         self.app.push_screen(
             PromptDialog(
                 "Snooze until",
-                placeholder="in 2 hours · tomorrow 9:00 · 2026-12-01",
-                hint=f"times in {self.app.agent.timezone}",
+                placeholder=f"in 2 hours · tomorrow 9:00 · {example}",
+                hint=f"times in your zone, {zone_name}",
+                check=lambda text: f"until {local_time(until(text), zone)} ({zone_name})",
             ),
             chosen,
         )
@@ -537,7 +752,9 @@ class TicketScreen(Screen[None]):
             if not text:
                 return
 
-            def confirm(target: int) -> None:
+            def confirm(target_detail: TicketDetail) -> None:
+                target = target_detail.id
+
                 def merge(yes: bool | None) -> None:
                     if yes:
                         self.app.call(
@@ -546,12 +763,14 @@ class TicketScreen(Screen[None]):
 
                 self.app.push_screen(
                     ConfirmDialog(
-                        f"Merge #{source} into #{target}? #{source} will be closed.", yes="Merge"
+                        f"Merge #{source} into #{target}? #{source} will be closed.",
+                        yes="Merge",
+                        details=merge_details(self.detail, target_detail),
                     ),
                     merge,
                 )
 
-            self.app.call(tickets.resolve_ref, text, done=confirm)
+            self.app.call(lambda: tickets.get_ticket(tickets.resolve_ref(text)), done=confirm)
 
         self.app.push_screen(PromptDialog("Merge into ticket", placeholder="#1042"), target_chosen)
 
@@ -606,7 +825,8 @@ class TicketScreen(Screen[None]):
 
     def action_toggle_notes(self) -> None:
         panel = self.query_one("#notes-panel")
-        panel.display = not panel.display
+        self._notes_choice = not panel.display
+        self._fit_notes()
 
     # --- navigation ------------------------------------------------------------------
 

@@ -10,6 +10,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static, TextArea
 
+from deskterm.widgets import glyphs
+
 MODES = ("reply", "note")
 
 
@@ -21,22 +23,49 @@ class Composer(Vertical):
     """Write a public reply or an internal note; the mode bar always shows which."""
 
     BINDINGS = [
+        # ctrl+s is the send key every terminal can type; ctrl+enter (where the terminal
+        # sends it, e.g. with the kitty keyboard protocol) does the same.
         Binding(
-            "ctrl+enter,ctrl+s",
+            "ctrl+s,ctrl+enter",
             "send(None)",
             "Send",
-            key_display="ctrl+enter",
+            key_display="ctrl+s",
+            tooltip="send the reply or note (also ctrl+enter)",
             id="composer.send",
             priority=True,
         ),
         Binding(
-            "alt+p", "send('pending')", "Send+pending", id="composer.send_pending", priority=True
+            "alt+p",
+            "send('pending')",
+            "Send+pending",
+            tooltip="send and set the ticket pending",
+            id="composer.send_pending",
+            priority=True,
         ),
         Binding(
-            "alt+r", "send('resolved')", "Send+resolved", id="composer.send_resolved", priority=True
+            "alt+r",
+            "send('resolved')",
+            "Send+resolved",
+            tooltip="send and set the ticket resolved",
+            id="composer.send_resolved",
+            priority=True,
         ),
-        Binding("ctrl+o", "toggle_mode", "Reply/Note", id="composer.toggle", priority=True),
-        Binding("ctrl+t", "canned", "Canned", id="composer.canned", priority=True),
+        Binding(
+            "ctrl+o",
+            "toggle_mode",
+            "Reply/Note",
+            tooltip="switch public reply / internal note",
+            id="composer.toggle",
+            priority=True,
+        ),
+        Binding(
+            "ctrl+t",
+            "canned",
+            "Canned",
+            tooltip="insert a canned reply",
+            id="composer.canned",
+            priority=True,
+        ),
     ]
 
     mode: reactive[str] = reactive("reply")
@@ -71,6 +100,19 @@ class Composer(Vertical):
 
     def on_mount(self) -> None:
         self._draw_bar()
+        self._update_idle()
+
+    def _update_idle(self) -> None:
+        """Fold to two lines while the agent is not writing (the thread gets the height)."""
+        if self.is_mounted:
+            idle = not self.text_area.has_focus and not self.body.strip()
+            self.set_class(idle, "-idle")
+
+    def on_descendant_focus(self) -> None:
+        self._update_idle()
+
+    def on_descendant_blur(self) -> None:
+        self._update_idle()
 
     @property
     def text_area(self) -> ComposerText:
@@ -86,11 +128,13 @@ class Composer(Vertical):
         with self.text_area.prevent(TextArea.Changed):
             self.text_area.load_text(body)
         self.text_area.move_cursor(self.text_area.document.end)
+        self._update_idle()
 
     def clear(self) -> None:
         self.canned_status, self.canned_tags = None, ()
         with self.text_area.prevent(TextArea.Changed):
             self.text_area.load_text("")
+        self._update_idle()
 
     def insert(self, text: str, *, status: str | None = None, tags: tuple[str, ...] = ()) -> None:
         """Insert a canned reply at the cursor and remember its actions for sending."""
@@ -115,12 +159,13 @@ class Composer(Vertical):
             return
         bar = Text()
         on, off = "reverse bold", "dim"
-        bar.append(" ➤ Public reply ", style=on if self.mode == "reply" else off)
+        bar.append(f" {glyphs.REPLY} Public reply ", style=on if self.mode == "reply" else off)
         bar.append(" ")
         bar.append(
-            " 🔒 Internal note (not sent to customer) ", style=on if self.mode == "note" else off
+            f" {glyphs.NOTE} Internal note (not sent to customer) ",
+            style=on if self.mode == "note" else off,
         )
-        bar.append("   ctrl+o switch · ctrl+enter send · ctrl+t canned", style="dim")
+        bar.append("   ctrl+s send · ctrl+o switch · ctrl+t canned", style="dim")
         if self.canned_status:
             bar.append(f" · then {self.canned_status}", style="bold")
         bars.first(Static).update(bar)

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, tzinfo
 
+from rich.cells import cell_len
+from rich.console import Console
 from rich.text import Text
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.geometry import Size
+from textual.widget import Widget
 from textual.widgets import Static
 
 from deskterm.domain import EntryKind, ThreadEntry
+from deskterm.widgets import glyphs
+from deskterm.widgets.display import clean, one_line, visual, visual_line
+
+#: Only used to measure and wrap plain text (never prints).
+_CONSOLE = Console(width=200, color_system=None, file=open(os.devnull, "w"))  # noqa: SIM115
 
 #: What heads each kind of entry; notes say plainly that the customer never sees them.
 KIND_LABELS = {
-    EntryKind.CUSTOMER: "✉ Customer",
-    EntryKind.REPLY: "➤ Public reply",
-    EntryKind.NOTE: "🔒 Internal note, not sent to customer",
-    EntryKind.SYSTEM: "· System",
+    EntryKind.CUSTOMER: f"{glyphs.CUSTOMER} Customer",
+    EntryKind.REPLY: f"{glyphs.REPLY} Public reply",
+    EntryKind.NOTE: f"{glyphs.NOTE} Internal note, not sent to customer",
+    EntryKind.SYSTEM: f"{glyphs.SYSTEM} System",
 }
 
 
@@ -38,38 +48,72 @@ def local_time(moment: datetime | None, zone: tzinfo | None) -> str:
     return local.strftime("%Y-%m-%d %H:%M")
 
 
-def entry_text(entry: ThreadEntry, zone: tzinfo | None) -> Text:
-    """One entry as styled text (user text is never read as markup)."""
+def _wrapped(text: str, width: int | None) -> list[str]:
+    """Logical lines of clean text, wrapped at `width` cells, each then put in display order
+    (wrapping first keeps a long right-to-left paragraph reading top to bottom)."""
+    lines = clean(text).split("\n")
+    if not width or width < 8:
+        return [visual_line(line) for line in lines]
+    out: list[str] = []
+    for line in lines:
+        if cell_len(line) <= width:
+            out.append(visual_line(line))
+            continue
+        for row in Text(line).wrap(_CONSOLE, width):
+            out.append(visual_line(row.plain.rstrip()))
+    return out
+
+
+def entry_text(entry: ThreadEntry, zone: tzinfo | None, width: int | None = None) -> Text:
+    """One entry as styled text, wrapped at `width` (user text is never read as markup)."""
     text = Text()
     text.append(KIND_LABELS[entry.kind], style="bold")
-    who = entry.author or entry.author_email or ""
+    who = one_line(entry.author or entry.author_email or "")
     if entry.author_email and entry.author_email != who:
-        who = f"{who} <{entry.author_email}>"
+        who = f"{who} <{one_line(entry.author_email)}>"
     if who:
-        text.append(f"  ·  {who}")
+        text.append(f"  ·  {visual(who)}")
     text.append(f"  ·  {local_time(entry.created_at, zone)}", style="dim")
     if entry.delivery is not None:
         text.append(f"  ·  mail {entry.delivery.value}", style="italic")
     if entry.source_ticket_id:
         text.append(f"  ·  from #{entry.source_ticket_id}", style="dim")
     if entry.kind is EntryKind.SYSTEM:
-        text.append(f"  {entry.body}", style="dim")
+        text.append(f"  {visual(one_line(entry.body))}", style="dim")
         return text
-    text.append("\n")
-    text.append(entry.body.rstrip())
+    for line in _wrapped(entry.body.rstrip(), width):
+        text.append("\n" + line)
     for att in entry.attachments:
+        name, kind = visual(one_line(att.filename)), one_line(att.content_type)
         text.append(
-            f"\n📎 {att.filename}  ({human_size(att.size)}, {att.content_type})", style="bold"
+            f"\n{glyphs.ATTACHMENT} attachment {name}  ({human_size(att.size)}, {kind})",
+            style="bold",
         )
     return text
 
 
-class EntryView(Static):
-    """One thread entry; its CSS class says its kind (-customer, -reply, -note, -system)."""
+class EntryView(Widget):
+    """One thread entry; its CSS class says its kind (-customer, -reply, -note, -system).
+
+    Wraps its own text so right-to-left lines are reordered after wrapping.
+    """
+
+    DEFAULT_CSS = "EntryView { height: auto; }"
 
     def __init__(self, entry: ThreadEntry, zone: tzinfo | None) -> None:
-        super().__init__(entry_text(entry, zone), classes=f"entry -{entry.kind.value}")
+        super().__init__(classes=f"entry -{entry.kind.value}")
+        self.entry = entry
         self.entry_id = entry.id
+        self.zone = zone
+
+    def render(self) -> Text:
+        return entry_text(self.entry, self.zone, self.content_size.width or None)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(entry_text(self.entry, self.zone, width).wrap(_CONSOLE, max(width, 1)))
+
+    def on_resize(self) -> None:
+        self.refresh(layout=True)
 
 
 class ThreadView(VerticalScroll, can_focus=True):

@@ -26,6 +26,8 @@ from textual.widgets import Static
 from deskterm import clock
 from deskterm.domain import TicketRow
 from deskterm.store.db import db
+from deskterm.widgets import glyphs
+from deskterm.widgets.display import fit
 
 PAGE_SIZE = 100
 #: Pages kept in memory; others are dropped and fetched again when scrolled back to.
@@ -46,6 +48,7 @@ class Column:
     title: str
     width: int  # 0: takes the remaining width
     sort: str | None  # the `sort:` value for this column
+    drop: int = 0  # on a narrow table, higher numbers are left out first; 0 never
 
 
 def _sla_describe() -> Callable[[TicketRow], tuple[str, str]] | None:
@@ -60,15 +63,25 @@ def _sla_describe() -> Callable[[TicketRow], tuple[str, str]] | None:
 COLUMNS: tuple[Column, ...] = (
     Column("mark", "", 2, None),
     Column("ref", "Ref", 6, "id"),
-    Column("priority", "Prio", 6, "priority"),
+    Column("priority", "Prio", 6, "priority", drop=3),
     Column("status", "Status", 9, "status"),
     Column("subject", "Subject", 0, "subject"),
-    Column("requester", "Requester", 16, "requester"),
-    Column("queue", "Queue", 9, "queue"),
-    Column("assignee", "Assignee", 8, "assignee"),
-    Column("updated", "Updated", 9, "updated"),
+    Column("requester", "Requester", 16, "requester", drop=5),
+    Column("queue", "Queue", 9, "queue", drop=4),
+    Column("assignee", "Assignee", 8, "assignee", drop=2),
+    Column("updated", "Updated", 9, "updated", drop=1),
 )
-SLA_COLUMN = Column("sla", "SLA", 7, "due")
+#: Wide enough for "-53d 12h" and "!23h 59m".
+SLA_COLUMN = Column("sla", "SLA", 9, "due", drop=1)
+#: The subject never gets narrower than this while other columns can still be dropped.
+MIN_SUBJECT = 20
+
+SLA_LEGEND = (
+    "SLA column: time left to the nearest target (first reply or resolution), in "
+    "business hours. Yellow: due within an hour. Red -3h: overdue by 3 hours. "
+    "!2h: on time now, but a target was missed earlier. missed: the clock stopped "
+    "(pending, resolved...) after a target was missed. Empty: no SLA target."
+)
 
 
 def relative(moment: datetime, now: datetime | None = None) -> str:
@@ -82,15 +95,6 @@ def relative(moment: datetime, now: datetime | None = None) -> str:
     return "now"
 
 
-def fit(text: str, width: int) -> str:
-    """Cut or pad `text` to exactly `width` cells."""
-    from rich.cells import cell_len, set_cell_size
-
-    if cell_len(text) > width:
-        return set_cell_size(text, width - 1) + "…"
-    return set_cell_size(text, width)
-
-
 class TableHeader(Static):
     """The column titles above a TicketTable; click one to sort by it."""
 
@@ -100,8 +104,10 @@ class TableHeader(Static):
             self.column = column
 
     def __init__(self, table: TicketTable, **kwargs) -> None:
-        super().__init__("", **kwargs)
+        super().__init__("", markup=False, **kwargs)
         self.table = table
+        if any(c.key == "sla" for c in table.columns):
+            self.tooltip = SLA_LEGEND
 
     def on_click(self, event: Click) -> None:
         column = self.table.column_at(event.x)
@@ -188,6 +194,8 @@ class TicketTable(ScrollView, can_focus=True):
         self.generation = 0
         self.loaded = False
         self.counted = False
+        #: Why the last load failed (a bad filter), None when it worked.
+        self.error: str | None = None
         self._last_g = 0.0
         sla = _sla_describe()
         self.sla = sla
@@ -199,6 +207,9 @@ class TicketTable(ScrollView, can_focus=True):
         """Show a new list (view or filter change): cursor to the top."""
         self.source = source
         self.loaded = False
+        self.error = None
+        self.pages = {}
+        self.total = 0
         if not keep_selection:
             self.selected.clear()
             self.post_message(self.SelectionChanged(0))
@@ -228,11 +239,25 @@ class TicketTable(ScrollView, can_focus=True):
                     self.app.call_from_thread(self._reloaded, generation, pages, keep_ticket)
                     total = source.count()
             except Exception as error:  # noqa: BLE001 - shown to the agent
-                self.app.call_from_thread(self.post_message, self.LoadFailed(str(error)))
+                self.app.call_from_thread(self._failed, generation, str(error))
                 return
             self.app.call_from_thread(self._counted, generation, total)
 
         self.run_worker(job, thread=True, group="table-reload", exclusive=True, exit_on_error=False)
+
+    def _failed(self, generation: int, error: str) -> None:
+        """The query could not run (a bad filter): show no rows, never the previous ones."""
+        if generation != self.generation:
+            return
+        self.pages = {}
+        self.loading.clear()
+        self.selected.clear()
+        self.total = 0
+        self.loaded = self.counted = True
+        self.error = error
+        self._place_cursor(None)
+        self.post_message(self.SelectionChanged(0))
+        self.post_message(self.LoadFailed(error))
 
     def _reloaded(
         self, generation: int, pages: dict[int, list[TicketRow]], keep: int | None
@@ -243,6 +268,7 @@ class TicketTable(ScrollView, can_focus=True):
         self.pages = {p: rows for p, rows in pages.items() if rows or p == 0}
         self.loading.clear()
         self.loaded = True
+        self.error = None
         seen = max((p * PAGE_SIZE + len(rows) for p, rows in self.pages.items()), default=0)
         full = any(len(rows) == PAGE_SIZE for rows in self.pages.values())
         if not self.counted:  # a provisional length until the count arrives
@@ -316,6 +342,11 @@ class TicketTable(ScrollView, can_focus=True):
                 if row.id == ticket_id:
                     return page * PAGE_SIZE + i
         return None
+
+    def loaded_row(self, ticket_id: int) -> TicketRow | None:
+        """The row of a ticket if its page is loaded."""
+        index = self.index_of(ticket_id)
+        return None if index is None else self.row_at(index)
 
     def neighbour_id(self, ticket_id: int, step: int) -> int | None:
         """The ticket `step` rows away from `ticket_id` (may query: call from a worker)."""
@@ -411,16 +442,30 @@ class TicketTable(ScrollView, can_focus=True):
 
     # --- drawing -----------------------------------------------------------------
 
+    def layout_for(self, total_width: int) -> list[tuple[Column, int]]:
+        """The columns that fit a table `total_width` wide, with their cell widths.
+
+        Columns are left out by their `drop` order until the subject has MIN_SUBJECT cells.
+        """
+        shown = list(self.columns)
+        droppable = sorted((c for c in shown if c.drop), key=lambda c: -c.drop)
+
+        def fixed() -> int:
+            return sum(c.width for c in shown) + len(shown) - 1
+
+        while droppable and total_width - fixed() < MIN_SUBJECT:
+            shown.remove(droppable.pop(0))
+        flexible = max(12, total_width - fixed())
+        return [(c, c.width or flexible) for c in shown]
+
     def widths(self, total_width: int) -> list[int]:
-        """Cell widths of the columns for a table `total_width` wide."""
-        fixed = sum(c.width for c in self.columns) + len(self.columns) - 1
-        flexible = max(12, total_width - fixed)
-        return [c.width or flexible for c in self.columns]
+        """Cell widths of the shown columns for a table `total_width` wide."""
+        return [width for _, width in self.layout_for(total_width)]
 
     def column_at(self, x: int) -> Column | None:
         """The column drawn at cell `x`."""
         start = 0
-        for column, width in zip(self.columns, self.widths(self.size.width), strict=True):
+        for column, width in self.layout_for(self.size.width):
             if start <= x < start + width + 1:
                 return column
             start += width + 1
@@ -430,16 +475,17 @@ class TicketTable(ScrollView, can_focus=True):
         """The header line, with an arrow on the sorted column."""
         cells = []
         key = (sort or "").lstrip("-")
-        for column, width in zip(self.columns, self.widths(self.size.width), strict=True):
+        for column, width in self.layout_for(self.size.width):
             title = column.title
             if column.sort and column.sort == key:
-                title += " ▼" if (sort or "").startswith("-") else " ▲"
+                title += f" {glyphs.SORT_DOWN if (sort or '').startswith('-') else glyphs.SORT_UP}"
             cells.append(fit(title, width))
         return " ".join(cells)
 
     def _cell(self, row: TicketRow, key: str, now: datetime) -> tuple[str, str | None]:
         if key == "mark":
-            return ("●" if row.id in self.selected else " "), "ticket-table--selected"
+            mark = glyphs.SELECTED if row.id in self.selected else " "
+            return mark, "ticket-table--selected"
         if key == "ref":
             return row.ref, None
         if key == "priority":
@@ -482,7 +528,7 @@ class TicketTable(ScrollView, can_focus=True):
             line_style += self.get_component_rich_style("ticket-table--cursor", partial=True)
         segments: list[Segment] = []
         now = clock.now()
-        for column, cell_width in zip(self.columns, self.widths(width), strict=True):
+        for column, cell_width in self.layout_for(width):
             text, component = self._cell(row, column.key, now)
             style = line_style
             if component:

@@ -1,0 +1,83 @@
+"""A footer that shows only whole keys: what does not fit the width is left out, never cut.
+
+Textual's Footer lays every shown binding out in a row and clips it, so at 80 columns the
+last key is cut mid-word and, after a resize, the docked palette key can leave stray
+cells. This one measures each key and keeps them in binding order while they fit, always
+keeping `?` (help, which lists the rest) and the palette key; it lays itself out again
+on every resize.
+"""
+
+from __future__ import annotations
+
+from rich.cells import cell_len
+from textual.app import ComposeResult
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+#: Actions that stay in the footer however narrow it gets.
+ALWAYS = {"help", "app.help"}
+
+
+class DeskFooter(Footer):
+    """The compact footer of every deskterm screen."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(compact=True, **kwargs)
+        self._laid_out_for = -1
+
+    def compose(self) -> ComposeResult:
+        if not self._bindings_ready:
+            return
+        self._laid_out_for = self.size.width
+        active = self.screen.active_bindings
+        by_action: dict[str, tuple] = {}
+        for _, binding, enabled, tooltip in active.values():
+            if binding.show and binding.action not in by_action:
+                by_action[binding.action] = (binding, enabled, tooltip)
+        palette = None
+        if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
+            palette = active.get(self.app.COMMAND_PALETTE_BINDING)
+        width = self.size.width or self.app.size.width
+        room = width - (self._key_width(palette[1]) + 1 if palette else 0)
+        keep: list[str] = []
+        needed = sum(self._key_width(by_action[a][0]) for a in by_action if a in ALWAYS)
+        for action, (binding, _, _) in by_action.items():
+            size = self._key_width(binding)
+            if action in ALWAYS:
+                keep.append(action)
+            elif size + needed <= room:
+                keep.append(action)
+                needed += size
+        for action in keep:
+            binding, enabled, tooltip = by_action[action]
+            yield FooterKey(
+                binding.key,
+                self.app.get_key_display(binding),
+                binding.description,
+                binding.action,
+                disabled=not enabled,
+                tooltip=tooltip or binding.tooltip or binding.description,
+            ).data_bind(compact=Footer.compact)
+        if palette is not None:
+            _, binding, enabled, tooltip = palette
+            yield FooterKey(
+                binding.key,
+                self.app.get_key_display(binding),
+                binding.description,
+                binding.action,
+                classes="-command-palette",
+                disabled=not enabled,
+                tooltip=binding.tooltip or binding.description,
+            )
+
+    def _key_width(self, binding) -> int:
+        """Cells a compact footer key takes: key, space, description, right margin."""
+        return cell_len(self.app.get_key_display(binding)) + 1 + cell_len(binding.description) + 1
+
+    def on_resize(self) -> None:
+        if self._bindings_ready and self.size.width != self._laid_out_for:
+            self.call_after_refresh(self.recompose)
+
+    def shown_keys(self) -> list[str]:
+        """The key displays now in the footer (for tests and help)."""
+        return [key.key_display for key in self.query(FooterKey)]
