@@ -51,11 +51,12 @@ def own_actions(node: Any) -> set[str]:
 
 
 def binding_entries(screen: Screen) -> list[Entry]:
-    """One entry per described deskterm binding active on `screen` (same action once)."""
+    """One entry per described deskterm binding active on `screen`; bindings with the same
+    title (home and `g g` both go to the top) are one entry listing both keys."""
     app = screen.app
     seen: set[tuple[int, str]] = set()
     own: dict[int, set[str]] = {}
-    entries: list[Entry] = []
+    by_title: dict[str, tuple[list[str], str, Callable[[], Any]]] = {}
     for active in screen.active_bindings.values():
         binding = active.binding
         slot = (id(active.node), binding.action)
@@ -66,9 +67,14 @@ def binding_entries(screen: Screen) -> list[Entry]:
         seen.add(slot)
         keys = binding.key_display or app.get_key_display(binding)
         what = binding.tooltip if binding.tooltip and binding.tooltip != binding.description else ""
-        help_text = f"{keys}  ·  {what}" if what else keys
-        entries.append(Entry(binding.description, help_text, _runner(active.node, binding.action)))
-    return entries
+        if binding.description in by_title:
+            by_title[binding.description][0].append(keys)
+            continue
+        by_title[binding.description] = ([keys], what, _runner(active.node, binding.action))
+    return [
+        Entry(title, f"{', '.join(keys)}  ·  {what}" if what else ", ".join(keys), run)
+        for title, (keys, what, run) in by_title.items()
+    ]
 
 
 def desk_entries(screen: Screen) -> list[Entry]:

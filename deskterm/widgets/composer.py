@@ -104,9 +104,10 @@ class Composer(Vertical):
 
     def _update_idle(self) -> None:
         """Fold to two lines while the agent is not writing (the thread gets the height)."""
-        if self.is_mounted:
-            idle = not self.text_area.has_focus and not self.body.strip()
-            self.set_class(idle, "-idle")
+        areas = self.query(ComposerText)
+        if areas:
+            area = areas.first()
+            self.set_class(not area.has_focus and not area.text.strip(), "-idle")
 
     def on_descendant_focus(self) -> None:
         self._update_idle()

@@ -138,13 +138,15 @@ class TicketTable(ScrollView, can_focus=True):
         "ticket-table--sla-breached",
     }
     BINDINGS = [
-        Binding("j,down", "cursor(1)", "Down", show=False),
-        Binding("k,up", "cursor(-1)", "Up", show=False),
+        Binding("j,down", "cursor(1)", "Next row", key_display="j", show=False),
+        Binding("k,up", "cursor(-1)", "Previous row", key_display="k", show=False),
         Binding("pagedown", "page(1)", "Page down", show=False),
         Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("home", "jump_top", "Top", show=False),
-        Binding("G,end", "jump_bottom", "Bottom", key_display="G", show=False, id="table.bottom"),
-        Binding("g", "g_prefix", "Top", key_display="g g", show=False, id="table.top"),
+        Binding("home", "jump_top", "First ticket", show=False),
+        Binding(
+            "G,end", "jump_bottom", "Last ticket", key_display="G", show=False, id="table.bottom"
+        ),
+        Binding("g", "g_prefix", "First ticket", key_display="g g", show=False, id="table.top"),
         Binding("x,space", "toggle_select", "Select", key_display="x", id="table.select"),
         Binding("enter,o", "open", "Open", key_display="o", id="table.open"),
     ]

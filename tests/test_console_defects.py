@@ -1,0 +1,381 @@
+"""The console defects of issue 10, each driven through the real app with Pilot."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from datetime import datetime, timedelta
+
+from textual.command import CommandInput, CommandPalette
+from textual.widgets import Input, Label, OptionList, Static
+
+from deskterm import clock
+from deskterm.app import make_app
+from deskterm.screens.dialogs import ConfirmDialog, PickerDialog, PromptDialog
+from deskterm.screens.help import HelpScreen
+from deskterm.screens.queue import QueueScreen
+from deskterm.screens.ticket import TicketScreen
+from deskterm.services import directory, listing, mentions, tickets, views
+from deskterm.widgets.display import one_line
+from deskterm.widgets.footer import DeskFooter
+from deskterm.widgets.ticket_table import SLA_LEGEND, TableHeader, TicketTable
+
+SIZE = (120, 40)
+SMALL = (80, 24)
+
+
+async def settle(pilot, rounds: int = 3) -> None:
+    for _ in range(rounds):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def table(app) -> TicketTable:
+    return app.screen.query_one(TicketTable)
+
+
+def status_line(app) -> str:
+    return str(app.screen.query_one("#queue-status", Static).render())
+
+
+async def open_first(pilot) -> int:
+    await settle(pilot)
+    ticket_id = table(pilot.app).current.id
+    await pilot.press("enter")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, TicketScreen)
+    return ticket_id
+
+
+def toasts(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+# --- Blocker: the palette -------------------------------------------------------------
+
+
+async def test_palette_opens_on_the_queue_and_lists_every_entry_once(demo_db):
+    views.save_view("ana", "[/] [bold]mine", "status:open")
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        assert app.is_running and isinstance(app.screen, CommandPalette)
+        shown = app.screen.query_one("CommandList")
+        listed = [shown.get_option_at_index(i).hit for i in range(shown.option_count)]
+        titles = [hit.text for hit in listed]
+        assert len(titles) == len(set(titles)), "no entry twice"
+        assert {"Canned replies", "Automation rules", "Go to ticket", "Search"} <= set(titles)
+        # None of Textual's generic entries, and help is not the title again.
+        assert not {"Keys", "Screenshot", "Maximize", "Theme picker"} & set(titles)
+        helps = {hit.text: str(hit.help) for hit in listed}
+        assert helps["Search"].startswith("/") and helps["Search"] != "Search"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+
+
+async def test_palette_go_to_ticket_by_number(demo_db):
+    target = listing.list_tickets("status:closed", limit=1)[0].id
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        app.screen.query_one(CommandInput).value = f"#{target}"
+        await settle(pilot)
+        first = app.screen.query_one("CommandList").get_option_at_index(0)
+        assert first.hit.text == f"Go to ticket #{target}"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen) and app.screen.detail.id == target
+
+
+async def test_toasts_show_markup_as_text(demo_db):
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.notify("[/link] [bold]not bold")
+        await settle(pilot)
+        assert app.is_running
+        assert "[/link] [bold]not bold" in toasts(app)
+
+
+# --- Major ------------------------------------------------------------------------------
+
+
+async def test_ctrl_s_is_the_shown_send_key_and_ctrl_enter_still_sends(demo_db):
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+        ticket_id = await open_first(pilot)
+        before = len(tickets.get_ticket(ticket_id).entries)
+        await pilot.press("c", *"first note")
+        footer = app.screen.query_one(DeskFooter)
+        await settle(pilot)
+        assert "ctrl+s" in footer.shown_keys()
+        bar = str(app.screen.query_one("#mode-bar", Static).render())
+        assert "ctrl+s send" in bar and "ctrl+enter" not in bar
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("c", *"second note")
+        await pilot.press("ctrl+enter")
+        await settle(pilot)
+        bodies = [e.body for e in tickets.get_ticket(ticket_id).entries[before:]]
+        assert bodies == ["first note", "second note"]
+
+
+async def test_a_bad_filter_clears_the_rows_and_says_why(demo_db):
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert table(app).total > 0
+        await pilot.press("slash")
+        app.screen.query_one("#filter", Input).value = "status:opn"
+        await pilot.press("enter")
+        await settle(pilot)
+        shown = table(app)
+        assert shown.total == 0 and shown.pages == {} and shown.current is None
+        line = status_line(app)
+        assert "loading" not in line
+        assert "bad filter 'status:opn'" in line
+        # select-all then close acts on nothing
+        await pilot.press("ctrl+a", "e")
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmDialog)
+
+
+async def test_snooze_resolves_human_time_in_the_agents_zone(demo_db):
+    app = make_app(demo_db, "ana", watch_interval=None)  # ana: Europe/Zagreb
+    async with app.run_test(size=SIZE) as pilot:
+        ticket_id = await open_first(pilot)
+        await pilot.press("z")
+        await settle(pilot)
+        await pilot.press(*"tomorrow 9:00", "enter")
+        await settle(pilot)
+    until = tickets.get_ticket(ticket_id).snoozed_until
+    local = until.astimezone(app.tz)
+    assert (local.hour, local.minute) == (9, 0)
+    assert local.date() == (clock.now().astimezone(app.tz) + timedelta(days=1)).date()
+
+
+# --- Minor -------------------------------------------------------------------------------
+
+
+async def test_footer_at_80_columns_shows_whole_keys_only(demo_db):
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        footer = app.screen.query_one(DeskFooter)
+        keys = list(footer.query("FooterKey"))
+        right = max(k.region.right for k in keys)
+        assert right <= 80
+        assert "?" in footer.shown_keys() and "^p" in footer.shown_keys()
+        for key in keys:  # every key is drawn whole: its full width fits its region
+            assert key.region.width >= len(key.key_display) + 1 + len(key.description)
+        await pilot.resize_terminal(140, 30)
+        await settle(pilot)
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        keys = list(app.screen.query_one(DeskFooter).query("FooterKey"))
+        assert max(k.region.right for k in keys) <= 80
+
+
+async def test_help_starts_with_the_screens_own_keys(demo_db):
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        texts = [text for _, text in app.screen.rows]
+        assert texts[0] == "Search"
+        textual_scroll_keys = {"Scroll Up", "Scroll Down", "Scroll Left", "Page Left", "Page Right"}
+        assert not textual_scroll_keys & set(texts)
+        assert set(texts[-3:]) == {"Help", "Theme", "Quit"}
+        legend = str(app.screen.query_one("#sla-legend", Static).render())
+        assert "overdue" in legend and "missed" in legend and "!2h" in legend
+
+
+async def test_sla_column_is_wide_enough_and_explained(demo_db):
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        shown = table(app)
+        widths = dict((c.key, w) for c, w in shown.layout_for(shown.size.width))
+        assert widths["sla"] >= len("-53d 12h")
+        assert app.screen.query_one(TableHeader).tooltip == SLA_LEGEND
+
+
+async def test_80x24_collapses_the_sidebar_and_drops_columns_by_priority(demo_db):
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        assert not app.screen.query_one("#sidebar").display
+        shown = table(app)
+        keys = [c.key for c, _ in shown.layout_for(shown.size.width)]
+        assert {"ref", "status", "subject", "assignee", "updated", "sla"} <= set(keys)
+        assert "requester" not in keys  # the first to go
+        assert sum(w for _, w in shown.layout_for(shown.size.width)) + len(keys) - 1 <= 80
+        await pilot.press("V")
+        await settle(pilot)
+        assert app.screen.query_one("#sidebar").display
+        await pilot.press("V")
+        await pilot.press("enter")
+        await settle(pilot)
+        # The ticket: notes panel folded, idle composer on two lines, thread takes the rest.
+        assert not app.screen.query_one("#notes-panel").display
+        assert app.screen.query_one("#thread").size.height >= 10
+
+
+async def test_pickers_mark_the_current_value_and_tags_dialog_shows_the_tags(demo_db):
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+        ticket_id = await open_first(pilot)
+        tickets.add_tags(directory.actor_for("mirza"), ticket_id, ["vip", "printer"])
+        detail = tickets.get_ticket(ticket_id)
+        app.screen.show(detail)
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, PickerDialog)
+        options = app.screen.query_one(OptionList)
+        marked = [
+            str(options.get_option_at_index(i).prompt)
+            for i in range(options.option_count)
+            if "(current)" in str(options.get_option_at_index(i).prompt)
+        ]
+        assert marked == [f"{detail.status.value.replace('_', ' ')}  (current)"]
+        assert options.get_option_at_index(options.highlighted).id == detail.status.value
+        await pilot.press("escape")
+        await pilot.press("t")
+        await settle(pilot)
+        hint = str(app.screen.query_one("#prompt-hint", Label).render())
+        assert "tags now: " in hint and "printer" in hint and "vip" in hint
+
+
+async def test_snooze_dialog_keeps_the_text_on_error_and_its_example_is_ahead(demo_db):
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first(pilot)
+        await pilot.press("z")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, PromptDialog)
+        example = dialog.query_one(Input).placeholder.rsplit("· ", 1)[1]
+        assert datetime.fromisoformat(example).date() > clock.now().date()
+        await pilot.press(*"yesterday 9:00", "enter")
+        await settle(pilot)
+        assert app.screen is dialog and dialog.query_one(Input).value == "yesterday 9:00"
+        feedback = dialog.query_one("#prompt-feedback", Label)
+        assert feedback.has_class("-error") and "in the past" in str(feedback.render())
+        dialog.query_one(Input).value = "blorp"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is dialog and dialog.query_one(Input).value == "blorp"
+
+
+async def test_canned_picker_previews_the_filled_reply(demo_db):
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+        ticket_id = await open_first(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+        assert isinstance(app.screen, PickerDialog)
+        preview = str(app.screen.query_one("#picker-preview", Static).render())
+        first_name = tickets.get_ticket(ticket_id).requester.first_name
+        assert first_name in preview and "{" not in preview
+
+
+async def test_merge_confirmation_names_the_target_subject_and_requester(demo_db):
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        target_id = table(app).row_at(1).id
+        await open_first(pilot)
+        await pilot.press("M")
+        await settle(pilot)
+        await pilot.press(*f"#{target_id}", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        target = tickets.get_ticket(target_id)
+        lines = " ".join(app.screen.details)
+        assert one_line(target.subject)[:40] in lines and target.requester.email in lines
+
+
+async def test_close_one_ticket_names_it(demo_db):
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        row = table(app).current
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        assert app.screen.question == f"Close {row.ref} “{one_line(row.subject)[:60]}”?"
+
+
+async def test_mentions_can_be_marked_read_from_the_queue(demo_db):
+    unseen = mentions.list_mentions("ana", unseen_only=True)
+    if not unseen:
+        tickets.add_note(directory.actor_for("mirza"), 1, "@ana please look")
+        unseen = mentions.list_mentions("ana", unseen_only=True)
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        mentions_view = next(v for v in screen.view_list if v.id == views.MENTIONS_VIEW_ID)
+        screen.apply_view(mentions_view)
+        await settle(pilot)
+        ticket_id = table(app).current.id
+        await pilot.press("m")
+        await settle(pilot)
+    left = {m.ticket_id for m in mentions.list_mentions("ana", unseen_only=True)}
+    assert ticket_id not in left
+    assert len(left) < len({m.ticket_id for m in unseen}) or not left
+
+
+async def test_console_notices_when_the_database_file_is_replaced(demo_db, tmp_path):
+    other = tmp_path / "other.db"
+    app = make_app(demo_db, "ana", watch_interval=0.1, background=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        before = table(app).total
+        # another process replaces the file: an empty desk with one new ticket
+        await asyncio.to_thread(_make_other_desk, other)
+        shutil.move(other, demo_db)
+        for suffix in ("-wal", "-shm"):
+            (demo_db.parent / (demo_db.name + suffix)).unlink(missing_ok=True)
+        for _ in range(30):
+            await asyncio.sleep(0.1)
+            await settle(pilot, 1)
+            if table(app).total != before:
+                break
+        assert table(app).total == 1
+        assert any("was replaced" in t for t in toasts(app))
+
+
+def _make_other_desk(path) -> None:
+    import sqlite3
+
+    from deskterm.store.db import db as handle
+
+    # Build the new file with a separate connection so the app's own stays on the old one.
+    src = sqlite3.connect(str(handle.database))
+    dst = sqlite3.connect(str(path))
+    src.backup(dst)
+    src.close()
+    dst.execute("PRAGMA foreign_keys=OFF")
+    dst.execute("DELETE FROM ticket WHERE id > 1")
+    dst.execute("UPDATE ticket SET status = 'open' WHERE id = 1")
+    dst.commit()
+    dst.close()
+
+
+def test_first_demo_start_does_not_make_the_queue_all_updated_now(demo_db):
+    end = max(r.updated_at for r in listing.list_tickets("sort:-updated", limit=1))
+    recent = listing.list_tickets("status:new,open,pending,on_hold sort:-updated", limit=40)
+    just_now = [r for r in recent if (end - r.updated_at) < timedelta(minutes=2)]
+    assert len(just_now) < 5, f"{len(just_now)} of the first 40 open tickets updated 'now'"
+    closed = listing.list_tickets("status:closed sort:-updated", limit=100)
+    closed_now = [r for r in closed if (end - r.updated_at) < timedelta(minutes=2)]
+    assert len(closed_now) < 5, f"{len(closed_now)} tickets closed at the demo's last minute"
