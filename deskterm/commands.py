@@ -2,15 +2,15 @@
 
 Entries come from the described bindings that are active on the screen (its own, its
 focused widget's, the app's), so a new screen or binding shows up without a change here,
-plus a few desk-wide entries (canned replies, rules, go to ticket). Titles and help are
+plus a few desk-wide entries (canned replies, rules); `screens/goto.py` adds `#42` and the
+recent tickets. Titles and help are
 built as plain `Content`, never parsed as markup: a view name or key display like `[/]`
 is text. Textual's generic system commands are left out on purpose.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,8 +19,6 @@ from textual.content import Content
 from textual.screen import Screen
 
 from deskterm.widgets.display import highlight, plain
-
-_REF = re.compile(r"^\s*#?\s*(\d{1,9})\s*$")
 
 
 @dataclass(frozen=True)
@@ -112,8 +110,6 @@ class DeskCommands(Provider):
                 )
 
     async def search(self, query: str) -> Hits:
-        for hit in self._ticket_hits(query):
-            yield hit
         matcher = self.matcher(query)
         for entry in self._entries():
             score = max(matcher.match(entry.title), matcher.match(entry.help) * 0.5)
@@ -125,22 +121,3 @@ class DeskCommands(Provider):
                     text=entry.title,
                     help=_help(entry.help),
                 )
-
-    def _ticket_hits(self, query: str) -> Iterator[Hit]:
-        """`42` or `#42`: open that ticket."""
-        match = _REF.match(query)
-        opener = getattr(self.app, "open_ticket_ref", None)
-        if match is None or opener is None:
-            return
-        number = int(match.group(1))
-
-        def run() -> None:
-            opener(number)
-
-        yield Hit(
-            1.0,
-            plain(f"Go to ticket #{number}"),
-            run,
-            text=f"Go to ticket #{number}",
-            help=_help("open the ticket with this reference"),
-        )

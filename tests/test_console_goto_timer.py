@@ -139,7 +139,7 @@ async def test_timer_key_starts_shows_and_stops_and_logs_time(demo_db):
         assert timers.running_timer("ana").ticket_id == ticket_id
         badge = app.screen.query_one(TimerBadge)
         badge.tick()
-        assert str(badge.render()).startswith(f"⏱ #{ticket_id} 0:00:0")
+        assert str(badge.render()).startswith(f"● #{ticket_id} 0:00:0")
         # three minutes later (the row's start moved back), T stops and logs 3 minutes
         ActiveTimer.update(
             started_at=clock.to_db(clock.now() - timedelta(minutes=3))
@@ -156,7 +156,7 @@ async def test_timer_key_starts_shows_and_stops_and_logs_time(demo_db):
         await pilot.press("T")
         await settle(pilot)
         assert timers.running_timer("ana").ticket_id == ticket_id
-        assert str(app.screen.query_one(TimerBadge).render()).startswith(f"⏱ #{ticket_id}")
+        assert str(app.screen.query_one(TimerBadge).render()).startswith(f"● #{ticket_id}")
 
 
 async def test_timer_started_elsewhere_shows_after_restart(demo_db):
@@ -167,4 +167,4 @@ async def test_timer_started_elsewhere_shows_after_restart(demo_db):
         assert app.running_timer.ticket_id == 5
         badge = app.screen.query_one(TimerBadge)
         badge.tick()
-        assert str(badge.render()).startswith("⏱ #5 ")
+        assert str(badge.render()).startswith("● #5 ")

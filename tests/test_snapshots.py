@@ -1,4 +1,5 @@
-"""Snapshots of the queue, ticket and canned-replies screens at 120x40.
+"""Snapshots of the queue, ticket and canned-replies screens at 120x40, and of the queue
+and ticket screens at 80x24 and 160x45 (Persian, Russian and Bosnian text).
 
 Deterministic: the desk is built here through the services with listeners muted (so
 SLA, rules and mail changes elsewhere do not move the pixels) and the clock frozen, so
@@ -135,6 +136,23 @@ def build_desk() -> int:
             tickets.add_note(
                 agents[1], rich, "Greška je na print serveru. @lejla možeš li restartati spooler?"
             )
+        with clock.frozen_at(FROZEN - timedelta(minutes=40)):
+            persian = tickets.create_ticket(
+                agents[0],
+                subject="ایمیل‌ها به صندوق ورودی نمی‌رسند",
+                body=(
+                    "سلام، از دیروز ایمیل‌های مشتریان به صندوق ورودی ما نمی‌رسند. "
+                    "لطفاً بررسی کنید؛ خطای 550 در گزارش‌ها دیده می‌شود."
+                ),
+                requester_email=PEOPLE[2][1],
+                requester_name=PEOPLE[2][0],
+                queue="technical",
+                priority="urgent",
+                channel="email",
+            ).id
+        with clock.frozen_at(FROZEN - timedelta(minutes=20)):
+            tickets.reply(agents[2], persian, "Поняли, смотрим журнал почтового сервера. Hvala!")
+    _TEMPLATE["persian"] = persian
     return rich
 
 
@@ -196,6 +214,27 @@ def test_ticket_screen(snap_compare, desk_copy, frozen):
         await _settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 45)], ids=["80x24", "160x45"])
+def test_queue_screen_sizes(snap_compare, desk_copy, frozen, size):
+    """Persian (with ZWNJ), Russian and Bosnian rows, columns dropped by priority at 80."""
+    app = make_app(desk_copy[0], "ana", watch_interval=None)
+    assert snap_compare(app, terminal_size=size, run_before=_settle)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 45)], ids=["80x24", "160x45"])
+@pytest.mark.parametrize("which", ["bosnian", "persian"])
+def test_ticket_screen_sizes(snap_compare, desk_copy, frozen, size, which):
+    app = make_app(desk_copy[0], "ana", watch_interval=None)
+    ticket_id = desk_copy[1] if which == "bosnian" else _TEMPLATE["persian"]
+
+    async def run_before(pilot) -> None:
+        await _settle(pilot)
+        pilot.app.screen.open_ticket(ticket_id)
+        await _settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_canned_replies_screen(snap_compare, desk_copy, frozen):

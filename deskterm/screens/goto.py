@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 from deskterm.domain import TicketRow
 from deskterm.services import recent
 from deskterm.store.db import db
+from deskterm.widgets.display import one_line, visual
 
 _REF = re.compile(r"^\s*#?\s*(\d+)\s*$")
 
@@ -36,8 +37,8 @@ def row_label(row: TicketRow) -> Text:
     return Text.assemble(
         (f"{row.ref:>7} ", "bold"),
         (f"{row.status.value.replace('_', ' '):<9} ", "dim"),
-        row.subject,
-        (f"  {row.requester}", "dim"),
+        visual(one_line(row.subject)),
+        (f"  {visual(one_line(row.requester))}", "dim"),
     )
 
 
@@ -139,18 +140,7 @@ class GotoProvider(Provider):
         return lambda: open_ticket(self.app, ticket_id)
 
     async def discover(self) -> Hits:
-        yield DiscoveryHit(
-            "Go to ticket…",
-            self.app.action_goto,
-            text="Go to ticket…",
-            help="Open a ticket by its number, or one of the recent ones (: or #)",
-        )
-        yield DiscoveryHit(
-            "Reports",
-            self.app.action_reports,
-            text="Reports",
-            help="My figures, backlog, SLA today, volume and agents over a range (R)",
-        )
+        # "Go to ticket" itself is the app's `:` binding, listed with every other binding.
         for row in self.rows:
             yield DiscoveryHit(
                 row_label(row), self._open(row.id), text=f"Recent {row.ref} {row.subject}"
@@ -162,14 +152,6 @@ class GotoProvider(Provider):
             yield Hit(1.0, Text(f"Open ticket #{number}"), self._open(number),
                       text=f"Open ticket #{number}")
         matcher = self.matcher(query)
-        score = matcher.match("Go to ticket")
-        if score > 0:
-            yield Hit(score, matcher.highlight("Go to ticket…"), self.app.action_goto,
-                      text="Go to ticket…", help="Open a ticket by its number (: or #)")
-        score = matcher.match("Reports")
-        if score > 0:
-            yield Hit(score, matcher.highlight("Reports"), self.app.action_reports,
-                      text="Reports", help="Figures and charts for a range (R)")
         for row in self.rows:
             text = f"Recent {row.ref} {row.subject}"
             score = matcher.match(text)

@@ -364,7 +364,7 @@ class TicketScreen(Screen[None]):
 
     def show(self, detail: TicketDetail, *, scroll_end: bool = False) -> None:
         self.detail = detail
-        self.sub_title = f"{detail.ref} {detail.subject}"
+        self.sub_title = visual(one_line(f"{detail.ref} {detail.subject}"))
         self.query_one("#ticket-header", Static).update(header_text(detail, self.app.tz))
         self.query_one("#thread", ThreadView).show(detail.entries, scroll_end=scroll_end)
         self.query_one("#notes", ThreadView).show(detail.entries, scroll_end=scroll_end)

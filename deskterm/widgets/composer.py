@@ -13,6 +13,8 @@ from textual.widgets import Static, TextArea
 from deskterm.widgets import glyphs
 
 MODES = ("reply", "note")
+#: Key hints on the mode bar, most important first (dropped from the end when narrow).
+HINTS = ("ctrl+s send", "ctrl+o switch", "ctrl+t canned")
 
 
 class ComposerText(TextArea):
@@ -166,10 +168,16 @@ class Composer(Vertical):
             f" {glyphs.NOTE} Internal note (not sent to customer) ",
             style=on if self.mode == "note" else off,
         )
-        bar.append("   ctrl+s send · ctrl+o switch · ctrl+t canned", style="dim")
         if self.canned_status:
-            bar.append(f" · then {self.canned_status}", style="bold")
+            bar.append(f" then {self.canned_status}", style="bold")
+        room = (self.size.width or 200) - 2 - bar.cell_len
+        hints = [h for h in HINTS if (room := room - len(h) - 3) >= 0]
+        if hints:
+            bar.append("   " + " · ".join(hints), style="dim")
         bars.first(Static).update(bar)
+
+    def on_resize(self) -> None:
+        self._draw_bar()
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()

@@ -18,8 +18,9 @@ OWN_VIEW = "◦"  # a personal saved view
 WARNING = "!"
 APP_ICON = "■"
 SEPARATOR = "·"
+TIMER = "●"  # a running time-tracking timer in the header
 
 ALL = (
     CUSTOMER, REPLY, NOTE, SYSTEM, ATTACHMENT, SELECTED, ELLIPSIS, SORT_DOWN, SORT_UP,
-    SHARED_VIEW, OWN_VIEW, WARNING, APP_ICON, SEPARATOR,
+    SHARED_VIEW, OWN_VIEW, WARNING, APP_ICON, SEPARATOR, TIMER,
 )  # fmt: skip

@@ -8,15 +8,16 @@ from textual.widgets import Header, Static
 
 from deskterm import clock
 from deskterm.domain import TimerInfo
+from deskterm.widgets import glyphs
 
 
 def timer_text(timer: TimerInfo | None) -> Text:
-    """`⏱ #42 0:12:03` for a running timer, nothing when none runs."""
+    """`● #42 0:12:03` for a running timer, nothing when none runs."""
     if timer is None:
         return Text("")
     seconds = timer.elapsed_seconds(clock.now())
     elapsed = f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-    return Text.assemble(("⏱ ", "bold"), (timer.ref, "bold"), f" {elapsed} ")
+    return Text.assemble((f"{glyphs.TIMER} ", "bold"), (timer.ref, "bold"), f" {elapsed} ")
 
 
 class TimerBadge(Static):
