@@ -25,7 +25,7 @@ from deskterm.commands import DeskCommands
 from deskterm.domain import Actor, AgentInfo, Conflict, DomainError, TimerInfo
 from deskterm.services import changes
 from deskterm.store.db import db, open_db
-from deskterm.widgets import display
+from deskterm.widgets import display, glyphs
 
 #: How often the console hands queued notifications to SMTP (or the demo Maildir).
 MAIL_EVERY_SECONDS = 30.0
@@ -275,6 +275,20 @@ class DesktermApp(App[None]):
 
         if not isinstance(self.screen, ReportsScreen):
             self.push_screen(ReportsScreen())
+
+    def action_command_palette(self) -> None:
+        """The palette, with a search mark every font has (Textual's is an emoji)."""
+        from textual.command import CommandPalette, SearchIcon
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            palette = CommandPalette(id="--command-palette")
+            self.push_screen(palette)
+
+            def plain_icon() -> None:
+                for icon in palette.query(SearchIcon):
+                    icon.icon = glyphs.SEARCH
+
+            self.call_after_refresh(plain_icon)
 
     def action_toggle_theme(self) -> None:
         """Switch between the light and the dark theme."""

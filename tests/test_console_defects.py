@@ -398,7 +398,7 @@ async def test_send_stops_when_someone_replied_after_you_started_writing(demo_db
         await settle(pilot)
         dialog = app.screen
         assert isinstance(dialog, ConfirmDialog)
-        assert dialog.question.startswith(f"{mirza.name} replied ")
+        assert dialog.question.startswith(f"{directory.get_agent('mirza').name} replied ")
         assert " s ago" in dialog.question and (dialog.yes, dialog.no) == ("Send anyway", "Review")
         assert "Već riješeno." in dialog.details
         await pilot.press("n")  # review: nothing sent, the draft stays, the thread reloads
@@ -408,7 +408,7 @@ async def test_send_stops_when_someone_replied_after_you_started_writing(demo_db
         bodies = [e.body for e in tickets.get_ticket(ticket_id).entries]
         assert "Evo rješenja" not in bodies
         assert "Već riješeno." in [e.body for e in app.screen.detail.entries]
-        await pilot.press("ctrl+s")  # reviewed: sends without asking again
+        await pilot.press("r", "ctrl+s")  # back to the draft: sends without asking again
         await settle(pilot)
         assert tickets.get_ticket(ticket_id).entries[-1].body == "Evo rješenja"
 
@@ -469,3 +469,20 @@ async def _within(pilot, limit: float, condition) -> float | None:
             return loop.time() - start
         await asyncio.sleep(0.05)
     return None
+
+
+async def test_bulk_tag_dialog_shows_the_selections_tags(demo_db):
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        shown = table(app)
+        first, second = shown.row_at(0), shown.row_at(1)
+        mirza = directory.actor_for("mirza")
+        await asyncio.to_thread(_in_db, tickets.add_tags, mirza, first.id, ["vip"])
+        await asyncio.to_thread(_in_db, tickets.add_tags, mirza, second.id, ["vip", "printer"])
+        shown.reload()
+        await settle(pilot)
+        await pilot.press("x", "x", "t")
+        await settle(pilot)
+        hint = str(app.screen.query_one("#prompt-hint", Label).render())
+        assert hint.startswith("tags now: ") and "vip" in hint and "printer" in hint

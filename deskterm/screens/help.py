@@ -16,6 +16,15 @@ from deskterm.widgets.display import plain
 from deskterm.widgets.ticket_table import SLA_LEGEND, TicketTable
 
 
+def binding_tips(screen: Screen) -> dict[str, str]:
+    """description -> tooltip of the screen's bindings (what the action does)."""
+    return {
+        a.binding.description: a.binding.tooltip
+        for a in screen.active_bindings.values()
+        if a.binding.description and a.binding.tooltip
+    }
+
+
 def binding_rows(screen: Screen) -> list[tuple[str, str]]:
     """(keys, description) for every described deskterm binding active on `screen`:
     the screen's own first, then its widgets', then the app's."""
@@ -45,15 +54,18 @@ class HelpScreen(ModalScreen[None]):
     def __init__(self, screen: Screen) -> None:
         super().__init__(classes="dialog")
         self.rows = binding_rows(screen)
+        self.tips = binding_tips(screen)
         self.screen_name = getattr(screen, "HELP_TITLE", type(screen).__name__)
         self.legend = SLA_LEGEND if screen.query(TicketTable) or hasattr(screen, "detail") else ""
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, show_header=True, header_style="bold", expand=True)
         table.add_column("Key", style="bold", no_wrap=True)
-        table.add_column("Action")
+        table.add_column("Action", no_wrap=True)
+        table.add_column("", style="dim", ratio=1)
         for keys, text in self.rows:
-            table.add_row(Text(keys), Text(text))
+            tip = self.tips.get(text, "")
+            table.add_row(Text(keys), Text(text), Text(tip if tip != text else ""))
         with VerticalScroll(classes="dialog-box help-box"):
             yield Label(plain(f"Keys: {self.screen_name}"), classes="dialog-title")
             yield Static(table)

@@ -587,9 +587,21 @@ class QueueScreen(Screen[None]):
             remove = [w[1:] for w in words if w.startswith("-") and len(w) > 1]
             self._bulk("Tag", tags_add=add, tags_remove=remove)
 
+        table = self.query_one(TicketTable)
+        rows = [r for r in (table.loaded_row(i) for i in table.selected_ids) if r is not None]
+        counts: dict[str, int] = {}
+        for row in rows:
+            for tag in row.tags:
+                counts[tag] = counts.get(tag, 0) + 1
+        now = " ".join(
+            tag if n == len(rows) else f"{tag} ({n} of {len(rows)})"
+            for tag, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        )
         self.app.push_screen(
             PromptDialog(
-                "Tags", placeholder="vip billing -spam", hint="words add tags, -word removes"
+                "Tags",
+                placeholder="vip billing -spam",
+                hint=f"tags now: {now or '(none)'}\nwords add tags, -word removes one",
             ),
             chosen,
         )

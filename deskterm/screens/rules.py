@@ -24,8 +24,9 @@ from deskterm.domain import DomainError
 from deskterm.widgets import glyphs
 from deskterm.widgets.display import one_line, visual
 from deskterm.widgets.footer import DeskFooter
+from deskterm.widgets.thread_view import local_time
 
-COLUMNS = ("#", "Rule", "On", "When", "Then", "Last run (UTC)", "Hits", "Last error")
+COLUMNS = ("#", "Rule", "On", "When", "Then", "Last run", "Hits", "Last error")
 
 
 class RulesScreen(Screen[None]):
@@ -75,7 +76,7 @@ class RulesScreen(Screen[None]):
                 "on" if info.enabled else "off",
                 info.when,
                 ", ".join(info.actions),
-                info.last_run_at.strftime("%Y-%m-%d %H:%M") if info.last_run_at else "never",
+                local_time(info.last_run_at, self.app.tz) if info.last_run_at else "never",
                 str(info.hit_count),
                 info.last_error or "",
             )

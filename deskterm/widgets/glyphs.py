@@ -19,8 +19,9 @@ WARNING = "!"
 APP_ICON = "■"
 SEPARATOR = "·"
 TIMER = "●"  # a running time-tracking timer in the header
+SEARCH = ">"  # before the command palette's input
 
 ALL = (
     CUSTOMER, REPLY, NOTE, SYSTEM, ATTACHMENT, SELECTED, ELLIPSIS, SORT_DOWN, SORT_UP,
-    SHARED_VIEW, OWN_VIEW, WARNING, APP_ICON, SEPARATOR, TIMER,
+    SHARED_VIEW, OWN_VIEW, WARNING, APP_ICON, SEPARATOR, TIMER, SEARCH,
 )  # fmt: skip

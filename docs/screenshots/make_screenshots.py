@@ -32,18 +32,46 @@ def pick_ticket() -> int:
     return listing.list_tickets("status:open", limit=1)[0].id
 
 
+def save(app, name: str) -> None:
+    """Save an SVG screenshot that a browser shows cell by cell, as the terminal draws it.
+
+    The console already puts right-to-left text in visual order; without the override a
+    browser would reorder it a second time.
+    """
+    app.save_screenshot(name, str(HERE))
+    path = HERE / name
+    svg = path.read_text(encoding="utf-8")
+    path.write_text(svg.replace("<style>", f"<style>{NO_BROWSER_BIDI}", 1), encoding="utf-8")
+
+
+NO_BROWSER_BIDI = "text { unicode-bidi: bidi-override; direction: ltr; }\n"
+
+
+async def settle(pilot) -> None:
+    for _ in range(3):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+
+
 async def shoot(path: Path) -> None:
+    ticket_id = pick_ticket()
     app = make_app(path, "ana", watch_interval=None)
     async with app.run_test(size=(120, 40)) as pilot:
-        for _ in range(3):
-            await pilot.pause()
-            await app.workers.wait_for_complete()
-        app.save_screenshot("queue.svg", str(HERE))
-        app.screen.open_ticket(pick_ticket())
-        for _ in range(3):
-            await pilot.pause()
-            await app.workers.wait_for_complete()
-        app.save_screenshot("ticket.svg", str(HERE))
+        await settle(pilot)
+        save(app, "queue.svg")
+        app.screen.open_ticket(ticket_id)
+        await settle(pilot)
+        save(app, "ticket.svg")
+        await pilot.press("question_mark")
+        await settle(pilot)
+        save(app, "help.svg")
+    app = make_app(path, "ana", watch_interval=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        save(app, "queue-80x24.svg")
+        app.screen.open_ticket(ticket_id)
+        await settle(pilot)
+        save(app, "ticket-80x24.svg")
 
 
 def main() -> None:
@@ -52,7 +80,7 @@ def main() -> None:
         open_db(path)
         demo.seed_demo(seed=7)
         asyncio.run(shoot(path))
-    print(f"wrote {HERE / 'queue.svg'} and {HERE / 'ticket.svg'}")
+    print(f"wrote queue, ticket, help and the 80x24 screenshots in {HERE}")
 
 
 if __name__ == "__main__":
