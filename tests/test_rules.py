@@ -371,11 +371,11 @@ async def test_rules_screen_lists_toggles_and_moves(desk):
         await settle(pilot)
         table = app.screen.query_one(DataTable)
         assert table.row_count == 7
-        assert table.get_row_at(0)[1:3] == ["Round-robin new tickets", "on"]
+        assert [str(c) for c in table.get_row_at(0)[1:3]] == ["Round-robin new tickets", "on"]
         await pilot.press("space")
         await settle(pilot)
         assert rules.list_rules()[0].enabled is False
-        assert table.get_row_at(0)[2] == "off"
+        assert str(table.get_row_at(0)[2]) == "off"
         await pilot.press("shift+down")
         await settle(pilot)
         assert [r.name for r in rules.list_rules()][1] == "Round-robin new tickets"
