@@ -17,7 +17,7 @@ from textual.screen import ModalScreen, Screen
 from deskterm.app import make_app
 from deskterm.commands import all_entries, own_actions
 
-#: DESKTERM_SWEEP=full (set by .ci/run) runs every palette hit through the palette and
+#: DESKTERM_SWEEP=full (a deeper manual run) runs every palette hit through the palette and
 #: searches for each; the quick default lists every hit (rendering each one's help),
 #: searches for a few and presses every binding.
 FULL = os.environ.get("DESKTERM_SWEEP") == "full"
