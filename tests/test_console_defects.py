@@ -58,7 +58,7 @@ def toasts(app) -> list[str]:
 
 
 async def test_palette_opens_on_the_queue_and_lists_every_entry_once(demo_db):
-    views.save_view("ana", "[/] [bold]mine", "status:open")
+    views.save_view(directory.actor_for("ana"), "[/] [bold]mine", "status:open")
     app = make_app(demo_db, "ana", watch_interval=None)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -460,19 +460,3 @@ async def _within(pilot, limit: float, condition) -> float | None:
         await asyncio.sleep(0.05)
     return None
 
-
-async def test_bulk_tag_dialog_shows_the_selections_tags(demo_db):
-    app = make_app(demo_db, "ana", watch_interval=None)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        shown = table(app)
-        first, second = shown.row_at(0), shown.row_at(1)
-        mirza = directory.actor_for("mirza")
-        await asyncio.to_thread(_in_db, tickets.add_tags, mirza, first.id, ["vip"])
-        await asyncio.to_thread(_in_db, tickets.add_tags, mirza, second.id, ["vip", "printer"])
-        shown.reload()
-        await settle(pilot)
-        await pilot.press("x", "x", "t")
-        await settle(pilot)
-        hint = str(app.screen.query_one("#prompt-hint", Label).render())
-        assert hint.startswith("tags now: ") and "vip" in hint and "printer" in hint
