@@ -23,7 +23,7 @@ from textual.worker import Worker
 
 from deskterm.commands import DeskCommands
 from deskterm.domain import Actor, AgentInfo, Conflict, DomainError, TimerInfo
-from deskterm.services import changes
+from deskterm.services import changes, listing
 from deskterm.store.db import db, open_db
 from deskterm.widgets import display, glyphs
 
@@ -164,6 +164,7 @@ class DesktermApp(App[None]):
         self._file_id = current
         self.workers.cancel_all()
         open_db(self.db_path)
+        listing.forget_counts()
         self._data_version = changes.data_version()
         self._last_fingerprint = changes.fingerprint()
         self.notify(

@@ -73,7 +73,7 @@ def test_markup_like_text_is_plain_content():
 
 
 #: Symbols common monospace fonts all have (WGL4): what the console may draw.
-WGL4_SYMBOLS = set("◄►■□▪▫●○◦•·…–—▲▼↑↓←→│─┌┐└┘├┤┬┴┼▏▕▁▔▇▆‘’“”«»!+-*#")
+WGL4_SYMBOLS = set("◄►■□▪▫●○◦•·…–—▲▼↑↓←→│─┌┐└┘├┤┬┴┼▏▕▁▔▇▆█≥‘’“”«»!+-*#")
 
 
 def test_every_console_glyph_is_in_the_common_font_set():

@@ -152,8 +152,17 @@ class GotoProvider(Provider):
             yield Hit(1.0, Text(f"Open ticket #{number}"), self._open(number),
                       text=f"Open ticket #{number}")
         matcher = self.matcher(query)
+        score = matcher.match("Reports")
+        if score > 0 and not _bound(self.screen, "app.reports"):
+            yield Hit(score, matcher.highlight("Reports"), self.app.action_reports,
+                      text="Reports", help="Figures and charts for a range (R on the queue)")
         for row in self.rows:
             text = f"Recent {row.ref} {row.subject}"
             score = matcher.match(text)
             if score > 0:
                 yield Hit(score, row_label(row), self._open(row.id), text=text)
+
+
+def _bound(screen: Any, action: str) -> bool:
+    """Whether a binding of `screen` already offers `action` (the palette lists it then)."""
+    return any(b.binding.action == action for b in screen.active_bindings.values())

@@ -23,6 +23,7 @@ from deskterm import clock
 from deskterm.app import DbChanged
 from deskterm.services import dashboard, directory, reports
 from deskterm.store.db import db
+from deskterm.widgets import glyphs
 from deskterm.widgets.bar_chart import BarChart
 from deskterm.widgets.timer import DeskHeader
 
@@ -141,7 +142,7 @@ class ReportsScreen(Screen[None]):
         return self.app.agent.username
 
     def compose(self) -> ComposeResult:
-        yield DeskHeader(show_clock=False, icon="▣")
+        yield DeskHeader(show_clock=False, icon=glyphs.APP_ICON)
         yield Static(id="report-range")
         with VerticalScroll(id="report-body"):
             with Horizontal(classes="report-row"):

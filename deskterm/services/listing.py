@@ -426,6 +426,11 @@ def _narrow(query: TicketQuery, *, counting: bool = False, scope: Expression | N
 _counts: dict[tuple, tuple[object, int]] = {}
 
 
+def forget_counts() -> None:
+    """Drop every cached count (the database behind the handle was swapped for another)."""
+    _counts.clear()
+
+
 def _cache_key(query: TicketQuery) -> tuple:
     """The query without its sort, relative times to the minute (`older:30d` parsed twice
     in the same minute is the same count)."""
