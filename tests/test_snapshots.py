@@ -182,8 +182,9 @@ def frozen():
 
 
 async def _settle(pilot) -> None:
-    for _ in range(3):
-        await pilot.pause()
+    """Let workers, and the timers that start more of them, finish (a loaded CI is slow)."""
+    for _ in range(5):
+        await pilot.pause(0.05)
         await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 
