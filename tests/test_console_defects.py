@@ -336,6 +336,7 @@ async def test_mentions_can_be_marked_read_from_the_queue(demo_db):
     assert len(left) < len({m.ticket_id for m in unseen}) or not left
 
 
+@pytest.mark.sqlite_only
 async def test_console_notices_when_the_database_file_is_replaced(demo_db, tmp_path):
     other = tmp_path / "other.db"
     app = make_app(demo_db, "ana", watch_interval=0.1, background=False)
