@@ -6,6 +6,7 @@ import asyncio
 import shutil
 from datetime import datetime, timedelta
 
+import pytest
 from textual.command import CommandInput, CommandPalette
 from textual.widgets import Input, Label, OptionList, Static
 
