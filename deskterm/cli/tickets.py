@@ -11,9 +11,10 @@ import typer
 from deskterm.cli.context import state
 from deskterm.cli.filters import with_filters
 from deskterm.cli.inputs import read_stdin, read_text
-from deskterm.cli.options import IfVersion, Limit, Minutes, Offset, ids_argument
-from deskterm.cli.output import out, print_json, print_table, warn
+from deskterm.cli.options import IfVersion, Minutes, Offset, ids_argument
+from deskterm.cli.output import notice, out, print_json, print_table, warn
 from deskterm.domain import BadInput, TicketDetail, TicketRow
+from deskterm.services.values import MAX_ID
 
 app = typer.Typer(help="Create, show, list and change tickets.", no_args_is_help=True)
 
@@ -61,6 +62,8 @@ def show_rows(rows: list[TicketRow], as_json: bool, ids_only: bool) -> None:
             sys.stdout.write(f"{row.ref}\n")
     elif as_json:
         print_json(rows)
+    elif not rows:
+        out.print("no tickets match")
     else:
         print_table(
             (
@@ -158,19 +161,27 @@ def events(ctx: typer.Context, ref: Ref, as_json: Json = False) -> None:
 def list_(
     ctx: typer.Context,
     filters: str,
-    limit: Limit = 50,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit", help="At most this many rows (0: all; default 50, all with --ids)",
+            min=0, max=MAX_ID,
+        ),
+    ] = None,
     offset: Offset = 0,
     after: Annotated[
         str | None,
         typer.Option("--after", help="Start after this ticket (the last ref of the previous page)"),
     ] = None,
+    all_rows: Annotated[bool, typer.Option("--all", help="Every match (as --limit 0)")] = False,
     ids: Annotated[bool, typer.Option("--ids", help="Print only refs, one per line")] = False,
     as_json: Json = False,
 ) -> None:
     """List tickets matching the filter options (newest update first).
 
     Page through a long list with `--after REF` (the last ref shown): each page is an index
-    seek, as fast on page 1,000 as on the first.
+    seek, as fast on page 1,000 as on the first. A capped list says so on stderr
+    ("50 of 89 shown"); --ids prints every match.
     """
     from deskterm.services import listing
     from deskterm.services.query import parse_query
@@ -178,14 +189,17 @@ def list_(
 
     st = state(ctx)
     st.open()
-    if limit < 0 or offset < 0:
-        raise BadInput("--limit and --offset must not be negative")
     query = parse_query(filters, st.agent_name)
     cursor = listing.cursor_at(resolve_ref(after), query.sort) if after else None
+    cap = 0 if all_rows else (limit if limit is not None else (0 if ids else 50))
     rows = listing.list_tickets(
-        query, actor=st.actor(), limit=limit or -1, offset=offset, after=cursor
+        query, actor=st.actor(), limit=cap or -1, offset=offset, after=cursor
     )
     show_rows(rows, as_json, ids)
+    if cap and len(rows) == cap:
+        total = listing.count_tickets(query, actor=st.actor())
+        if total > offset + len(rows):
+            notice(f"{len(rows)} of {total} shown (--limit 0 for all)")
 
 
 def _change(ctx: typer.Context, as_json: bool, message: str, action) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from deskterm.domain import Actor, BulkResult, Status
-from deskterm.services import bulk_sets, listing, tickets
+from deskterm.domain import Actor, BadInput, BulkResult, Status
+from deskterm.services import bulk_sets, directory, listing, tickets
 from deskterm.services.query import Condition, TicketQuery, parse_query
 from deskterm.store import stats
 from deskterm.store.db import db, retry_when_busy, write_transaction
@@ -51,9 +51,18 @@ def bulk_set(
     `per_ticket` forces the one-service-call-per-ticket path (the reference it must equal).
     """
     target_status = tickets.parse_status(status) if status else None
+    if target_status is Status.POSTPONED:
+        raise BadInput("postponed needs a wake time: snooze each ticket with `ticket snooze`")
     target_priority = tickets.parse_priority(priority) if priority else None
     add, remove = tickets.clean_tags(tags_add), tickets.clean_tags(tags_remove)
     who = None if unassign else (assignee if assignee else tickets.KEEP)
+    # Names are checked before the dry run returns: it must refuse what the real run would.
+    if assignee and not unassign:
+        directory.agent_row(assignee)
+    if queue:
+        directory.queue_row(queue)
+    if team:
+        directory.team_row(team)
     matched = select_ids(query, me=me, ids=ids)
     if dry_run:
         return BulkResult(matched=len(matched), changed=0, dry_run=True, ticket_ids=tuple(matched))

@@ -18,6 +18,7 @@ from deskterm.domain import (
     REOPENED_BY_CUSTOMER,
     Actor,
     BadInput,
+    Channel,
     Conflict,
     EntryKind,
     NewAttachment,
@@ -200,6 +201,10 @@ def create_ticket(
     if not subject:
         raise BadInput("subject is empty")
     prio = parse_priority(priority)
+    if channel not in tuple(Channel):
+        raise BadInput(
+            f"bad channel {channel!r}: expected one of {', '.join(c.value for c in Channel)}"
+        )
     start_status = parse_status(status)
     tag_names = clean_tags(tags)
     at = clock.to_db(created_at) if created_at else _now_db()
@@ -504,8 +509,10 @@ def update_fields(
 
 @retry_when_busy
 def add_tags(actor: Actor, ticket_id: int, tags: Iterable[str]) -> TicketDetail:
-    """Add tags (existing ones are left alone)."""
+    """Add tags (existing ones are left alone); BadInput when no tag is given."""
     names = clean_tags(tags)
+    if not names:
+        raise BadInput("no tag given: a tag is letters, digits, '.', ':', '-' or '_'")
     with write_transaction():
         row = _work_row(actor, ticket_id)
         _tag_row(actor, row, add=names)

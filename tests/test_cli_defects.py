@@ -1,0 +1,72 @@
+"""Smaller CLI defects, each pinned: capped lists, empty lists, bulk refusals, bad values."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from deskterm.cli import app
+from deskterm.domain import Actor
+from deskterm.services import tickets
+
+
+@pytest.fixture
+def run(desk):
+    runner = CliRunner()
+
+    def invoke(*args, input=None):
+        return runner.invoke(app, ["--db", str(desk), "--as", "ana", *args], input=input)
+
+    return invoke
+
+
+def _tickets(n: int) -> list[int]:
+    return [
+        tickets.create_ticket(Actor.system("t"), subject=f"t{i}", body="b",
+                              requester_email=f"c{i}@example.com", queue="general").id
+        for i in range(n)
+    ]
+
+
+def test_a_capped_list_says_so_and_ids_print_every_match(run):
+    made = _tickets(7)
+    capped = run("ticket", "list", "--limit", "5")
+    assert capped.exit_code == 0
+    assert capped.stderr.strip() == "5 of 7 shown (--limit 0 for all)"
+    assert run("ticket", "list", "--limit", "7").stderr == ""
+    ids = run("ticket", "list", "--ids")
+    assert ids.stdout.split() == [f"#{i}" for i in sorted(made, reverse=True)]
+    assert run("ticket", "list", "--ids", "--limit", "2").stdout.split() == [
+        f"#{made[-1]}", f"#{made[-2]}"
+    ]
+    assert len(run("ticket", "list", "--all", "--ids").stdout.split()) == 7
+
+
+def test_an_empty_list_says_no_tickets_match(run):
+    result = run("ticket", "list", "--status", "closed")
+    assert (result.exit_code, result.stdout) == (0, "no tickets match\n")
+
+
+def test_bulk_refuses_postponed_without_a_wake_time(run):
+    _tickets(2)
+    result = run("bulk", "set", "--queue", "general", "--to-status", "postponed", "--yes")
+    assert result.exit_code == 2
+    assert "postponed needs a wake time" in result.stderr
+
+
+def test_bulk_dry_run_refuses_an_unknown_agent_like_the_real_run(run):
+    _tickets(2)
+    for extra in ((), ("--dry-run",)):
+        result = run("bulk", "set", "--queue", "general", "--assign", "ghost", "--yes", *extra)
+        assert result.exit_code == 1, extra
+        assert result.stderr.strip() == "deskterm: error: no agent named 'ghost'", extra
+
+
+def test_an_empty_tag_and_an_unknown_channel_are_refused(run):
+    (ticket,) = _tickets(1)
+    result = run("ticket", "tag", str(ticket), "")
+    assert result.exit_code == 2 and "no tag given" in result.stderr
+    result = run("ticket", "new", "--subject", "s", "--requester", "a@example.com",
+                 "--body", "b", "--channel", "pigeon")
+    assert result.exit_code == 2
+    assert "bad channel 'pigeon': expected one of email, web, sms, phone, agent" in result.stderr
