@@ -24,6 +24,8 @@ from deskterm.services import directory, rules, signals, sla
 from deskterm.store.db import db, open_db
 from deskterm.store.models import Contact, Entry, RuleHit, SlaBreach, Ticket
 
+_SETUP = _Actor.system("test")
+
 SETUP = _Actor.system("test")
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,8 +36,8 @@ def seed(count: int, rng: random.Random) -> None:
     directory.create_queue(SETUP, "general", "General", team="tier1")
     for name in ("ana", "mirza", "sara"):
         directory.create_agent(SETUP, name, name.title(), teams=("tier1",))
-    sla.install_default_policies()
-    rules.load_rules_file(ROOT / "data" / "rules.example.toml")
+    sla.install_default_policies(_SETUP)
+    rules.load_rules_file(_SETUP, ROOT / "data" / "rules.example.toml")
     now = clock.to_db(clock.now())
     contact = Contact.create(name="Kupac", email="kupac@example.ba", created_at=now)
     statuses = ["open"] * 6 + ["pending"] * 2 + ["new", "on_hold"]

@@ -11,7 +11,10 @@ from typer.testing import CliRunner
 from deskterm import clock
 from deskterm.cli import app
 from deskterm.domain import Actor
+from deskterm.domain import Actor as _Actor
 from deskterm.services import rules, sla, tickets
+
+_SETUP = _Actor.system("test")
 
 runner = CliRunner()
 EXAMPLE = "data/rules.example.toml"
@@ -49,7 +52,7 @@ def test_apply_list_disable_and_run(desk, tmp_path):
     assert [r["name"] for r in listed][0] == "Round-robin new tickets"
     assert cli(desk, "rules", "disable", "Round-robin new tickets").exit_code == 0
     assert cli(desk, "rules", "disable", "No such rule").exit_code == 1
-    sla.install_default_policies()
+    sla.install_default_policies(_SETUP)
     ana = Actor("agent", "ana", agent_id=1)
     with clock.frozen_at(clock.now() - timedelta(days=20)):
         ticket = tickets.create_ticket(
@@ -73,7 +76,7 @@ def test_apply_list_disable_and_run(desk, tmp_path):
 
 
 def test_sla_show_and_breaching(desk):
-    sla.install_default_policies()
+    sla.install_default_policies(_SETUP)
     monday = datetime(2026, 11, 23, 9, 0, tzinfo=tz.gettz("Europe/Sarajevo"))
     with clock.frozen_at(monday):
         ticket = tickets.create_ticket(

@@ -7,10 +7,13 @@ from datetime import timedelta
 import pytest
 
 from deskterm import clock
+from deskterm.domain import Actor as _Actor
 from deskterm.domain import BadInput
 from deskterm.services import directory, listing, tickets
 from deskterm.services.query import parse_query
 from deskterm.store import search
+
+_SETUP = _Actor.system("test")
 
 
 @pytest.fixture
@@ -148,7 +151,7 @@ def test_sla_due_follows_the_reply_owed(desk):
     from deskterm.domain import Actor
     from deskterm.services import sla
 
-    sla.install_default_policies()
+    sla.install_default_policies(_SETUP)
     ana = directory.actor_for("ana")
     monday_9 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)  # 09:00 in Sarajevo, a workday
     with clock.frozen_at(monday_9):

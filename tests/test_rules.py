@@ -15,6 +15,8 @@ from deskterm.services import audit, canned, directory, rules, sla, tickets
 from deskterm.services.rules_file import RulesFileError, parse_rules
 from deskterm.store.models import Agent, Mention, Rule, TeamMember
 
+_SETUP = _Actor.system("test")
+
 SETUP = _Actor.system("test")
 
 SARAJEVO = tz.gettz("Europe/Sarajevo")
@@ -23,7 +25,7 @@ CUSTOMER = Actor("customer", "kupac@example.ba")
 
 
 def load(text: str) -> None:
-    rules.load_rules(parse_rules(text))
+    rules.load_rules(_SETUP, parse_rules(text))
 
 
 def new_ticket(subject="Štampač ne radi", body="Molim vas pomozite, štampač ne radi.", **kw) -> int:
@@ -142,7 +144,7 @@ close = true
 
 
 def test_any_match_business_hours_and_query_conditions(desk):
-    sla.install_default_policies()
+    sla.install_default_policies(_SETUP)
     load(
         """
 [[rule]]
@@ -253,7 +255,7 @@ add_tags = ["due-soon"]
 
 
 def test_time_rules_fire_once_per_episode(desk):
-    sla.install_default_policies()
+    sla.install_default_policies(_SETUP)
     TeamMember.update(is_lead=True).where(
         TeamMember.agent == Agent.get(username="ana").id
     ).execute()
@@ -317,7 +319,7 @@ def test_bad_rules_file_names_the_line_and_loads_nothing(desk, tmp_path):
         encoding="utf-8",
     )
     with pytest.raises(RulesFileError) as info:
-        rules.load_rules_file(bad)
+        rules.load_rules_file(_SETUP, bad)
     assert info.value.errors == [
         f"{bad}:9: rule 'broken': bad duration 'ever' (expected e.g. 30m, 1h, 1h30m, 7d, 2w)",
         f"{bad}:11: rule 'broken': priority: bad value 'mega' (expected low, normal, high, urgent)",
@@ -326,7 +328,7 @@ def test_bad_rules_file_names_the_line_and_loads_nothing(desk, tmp_path):
     ]
     bad.write_text('[[rule]]\nname = "x"\nwhen = "created\n', encoding="utf-8")
     with pytest.raises(RulesFileError, match=r"rules.toml:3: TOML syntax"):
-        rules.load_rules_file(bad)
+        rules.load_rules_file(_SETUP, bad)
     assert [r.name for r in rules.list_rules()] == ["keep me"]
 
 
@@ -339,13 +341,13 @@ def test_unknown_names_are_refused_at_load(desk):
 def test_enable_move_and_export_round_trip(desk):
     load(open("data/rules.example.toml", encoding="utf-8").read())
     names = [r.name for r in rules.list_rules()]
-    rules.set_enabled(names[0], False)
-    rules.move_rule(names[0], 2)
+    rules.set_enabled(_SETUP, names[0], False)
+    rules.move_rule(_SETUP, names[0], 2)
     exported = rules.export_rules()
     specs = parse_rules(exported)
     assert [s.name for s in specs] == [names[1], names[2], names[0], *names[3:]]
     assert specs[2].enabled is False
-    rules.load_rules(specs)
+    rules.load_rules(_SETUP, specs)
     assert rules.export_rules() == exported
 
 
@@ -358,6 +360,8 @@ async def test_rules_screen_lists_toggles_and_moves(desk):
     load(open("data/rules.example.toml", encoding="utf-8").read())
 
     class Host(App):
+        actor = directory.actor_for("ana")  # the screen acts as the console's agent
+
         def on_mount(self) -> None:
             self.push_screen(RulesScreen())
 

@@ -8,8 +8,11 @@ from dateutil import tz
 
 from deskterm import clock
 from deskterm.domain import Actor
+from deskterm.domain import Actor as _Actor
 from deskterm.services import audit, sla, tickets
 from deskterm.store.models import SlaBreach, Ticket
+
+_SETUP = _Actor.system("test")
 
 SARAJEVO = tz.gettz("Europe/Sarajevo")
 ANA = Actor("agent", "ana", agent_id=1)
@@ -41,7 +44,7 @@ def row(ticket_id: int) -> Ticket:
 
 
 def test_due_times_are_set_on_creation_in_business_hours(desk):
-    sla.install_default_policies()
+    sla.install_default_policies(_SETUP)
     ticket_id = create(local(2026, 11, 23, 9, 0))  # a Monday
     t = row(ticket_id)
     assert clock.to_utc(t.first_response_due) == local(2026, 11, 23, 10, 0)
@@ -51,13 +54,13 @@ def test_due_times_are_set_on_creation_in_business_hours(desk):
 
 
 def test_outside_business_hours_gets_the_24_hour_promise(desk):
-    sla.install_default_policies()
+    sla.install_default_policies(_SETUP)
     ticket_id = create(local(2026, 11, 21, 10, 0))  # Saturday
     assert clock.to_utc(row(ticket_id).first_response_due) == local(2026, 11, 22, 10, 0)
 
 
 def test_pause_and_resume_push_resolution_back_by_paused_business_time(desk):
-    sla.install_default_policies()
+    sla.install_default_policies(_SETUP)
     ticket_id = create(local(2026, 11, 23, 9, 0))
     at_(
         local(2026, 11, 23, 9, 30),
@@ -113,7 +116,7 @@ def test_pause_and_resume_push_resolution_back_by_paused_business_time(desk):
 
 
 def test_on_hold_pauses_and_breach_is_recorded_once_as_an_event(desk):
-    sla.install_default_policies()
+    sla.install_default_policies(_SETUP)
     ticket_id = create(local(2026, 11, 23, 9, 0), priority="urgent")
     at_(local(2026, 11, 23, 9, 10), tickets.set_status, ANA, ticket_id, "on_hold")
     assert row(ticket_id).resolution_due is None
@@ -129,7 +132,7 @@ def test_on_hold_pauses_and_breach_is_recorded_once_as_an_event(desk):
 
 
 def test_late_reply_records_the_breach_at_reply_time(desk):
-    sla.install_default_policies()
+    sla.install_default_policies(_SETUP)
     ticket_id = create(local(2026, 11, 23, 9, 0))
     at_(local(2026, 11, 23, 12, 0), tickets.reply, ANA, ticket_id, "Izvinite na čekanju")
     clocks = sla.ticket_clocks(ticket_id)
@@ -139,7 +142,7 @@ def test_late_reply_records_the_breach_at_reply_time(desk):
 
 
 def test_resolution_breach_and_describe_clock(desk):
-    sla.install_default_policies()
+    sla.install_default_policies(_SETUP)
     ticket_id = create(local(2026, 11, 23, 9, 0), priority="urgent")
     at_(local(2026, 11, 23, 9, 5), tickets.reply, ANA, ticket_id, "Gledamo")
     detail = tickets.get_ticket(ticket_id)
@@ -160,7 +163,7 @@ def test_no_policy_means_no_clock(desk):
 
 
 def test_overdue_ids_selects_only_unlogged_breaches(desk):
-    sla.install_default_policies()
+    sla.install_default_policies(_SETUP)
     late = create(local(2026, 11, 23, 9, 0), priority="urgent")
     fine = create(local(2026, 11, 23, 9, 40), priority="low")
     now = local(2026, 11, 23, 10, 0)

@@ -18,7 +18,10 @@ from deskterm.domain import (
     Refused,
     Status,
 )
+from deskterm.domain import Actor as _Actor
 from deskterm.services import attachments, audit, directory, tickets
+
+_SETUP = _Actor.system("test")
 
 
 @pytest.fixture
@@ -289,7 +292,7 @@ def test_a_rule_acting_on_a_reply_is_not_overwritten_by_the_reply(ana, tmp_path)
         '[rule.if]\nqueue = "billing"\n[rule.then]\nclose = true\n',
         encoding="utf-8",
     )
-    rules.load_rules_file(rules_file)
+    rules.load_rules_file(_SETUP, rules_file)
     ticket = _new(ana)
     after = tickets.reply(ana, ticket.id, "Hvala i zbogom", set_status="pending")
     assert after.status is Status.CLOSED

@@ -15,7 +15,20 @@ import typer._click as click
 from typer.core import TyperGroup, TyperOption
 
 from deskterm import __version__, paths
-from deskterm.cli import bulk, db, directory, mail, portal, reports, rules, sla, tickets, timer
+from deskterm.cli import (
+    agents,
+    audit,
+    bulk,
+    db,
+    directory,
+    mail,
+    portal,
+    reports,
+    rules,
+    sla,
+    tickets,
+    timer,
+)
 from deskterm.cli.context import state
 from deskterm.cli.options import Limit
 from deskterm.cli.output import exit_for, fail, out, print_json
@@ -131,7 +144,8 @@ app = typer.Typer(
 app.add_typer(tickets.app, name="ticket")
 app.add_typer(bulk.app, name="bulk")
 app.add_typer(db.app, name="db")
-app.add_typer(directory.agents_app, name="agent")
+app.add_typer(agents.agents_app, name="agent")
+app.command("audit")(audit.audit)
 app.add_typer(directory.queues_app, name="queue")
 app.add_typer(directory.teams_app, name="team")
 app.add_typer(directory.canned_app, name="canned")

@@ -1,4 +1,4 @@
-"""`deskterm agent|team|queue|canned ...`: the desk's people, places and saved replies."""
+"""`deskterm team|queue|canned ...`: the desk's places and saved replies (agents: agents.py)."""
 
 from __future__ import annotations
 
@@ -11,57 +11,9 @@ from deskterm.cli.output import out, print_json, print_table
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
 
-agents_app = typer.Typer(help="Agents.", no_args_is_help=True)
 teams_app = typer.Typer(help="Teams.", no_args_is_help=True)
 queues_app = typer.Typer(help="Queues.", no_args_is_help=True)
 canned_app = typer.Typer(help="Canned replies.", no_args_is_help=True)
-
-
-@agents_app.command("list")
-def agent_list(ctx: typer.Context, as_json: Json = False) -> None:
-    """List agents."""
-    from deskterm.services import directory
-
-    state(ctx).open()
-    agents = directory.list_agents()
-    if as_json:
-        print_json(agents)
-        return
-    print_table(
-        (
-            (
-                a.username,
-                a.name,
-                a.role.value,
-                a.timezone,
-                ",".join(a.teams),
-                "yes" if a.active else "no",
-            )
-            for a in agents
-        ),
-        ("Username", "Name", "Role", "Time zone", "Teams", "Available"),
-    )
-
-
-@agents_app.command("add")
-def agent_add(
-    ctx: typer.Context,
-    username: Annotated[str, typer.Argument(help="Login name")],
-    name: Annotated[str, typer.Option("--name", help="Full name")],
-    email: Annotated[str, typer.Option("--email", help="Address")] = "",
-    role: Annotated[str, typer.Option("--role", help="agent or admin")] = "agent",
-    timezone: Annotated[str, typer.Option("--tz", help="Time zone, e.g. Europe/Sarajevo")] = "UTC",
-    team: Annotated[list[str] | None, typer.Option("--team", help="Team slug (repeatable)")] = None,
-    as_json: Json = False,
-) -> None:
-    """Add an agent."""
-    from deskterm.services import directory
-
-    state(ctx).open()
-    agent = directory.create_agent(
-        username, name, email=email, role=role, timezone=timezone, teams=tuple(team or ())
-    )
-    print_json(agent) if as_json else out.print(f"added agent {agent.username}")
 
 
 @teams_app.command("list")
@@ -79,6 +31,28 @@ def team_list(ctx: typer.Context, as_json: Json = False) -> None:
     )
 
 
+@teams_app.command("add")
+def team_add(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Argument(help="Short name used in filters")],
+    name: Annotated[str, typer.Option("--name", help="Display name")],
+    as_json: Json = False,
+) -> None:
+    """Add a team (admins only); `deskterm agent set NAME --teams ...` puts agents in it."""
+    from deskterm.services import directory
+
+    team = directory.create_team(state(ctx).actor(), slug, name)
+    print_json(team) if as_json else out.print(f"added team {team.slug}")
+
+
+Outsiders = Annotated[
+    str | None,
+    typer.Option(
+        "--outsiders", help="What agents outside the queue's team may do: read or hidden"
+    ),
+]
+
+
 @queues_app.command("list")
 def queue_list(ctx: typer.Context, as_json: Json = False) -> None:
     """List queues."""
@@ -90,8 +64,8 @@ def queue_list(ctx: typer.Context, as_json: Json = False) -> None:
         print_json(queues)
         return
     print_table(
-        ((q.slug, q.name, q.email or "-", q.team or "-") for q in queues),
-        ("Slug", "Name", "Address", "Team"),
+        ((q.slug, q.name, q.email or "-", q.team or "-", q.outsiders) for q in queues),
+        ("Slug", "Name", "Address", "Team", "Outsiders"),
     )
 
 
@@ -102,15 +76,38 @@ def queue_add(
     name: Annotated[str, typer.Option("--name", help="Display name")],
     email: Annotated[str | None, typer.Option("--email", help="Inbound address")] = None,
     team: Annotated[str | None, typer.Option("--team", help="Default team")] = None,
+    outsiders: Outsiders = None,
     as_json: Json = False,
 ) -> None:
-    """Add a queue."""
+    """Add a queue (admins only)."""
     from deskterm.services import directory
 
-    state(ctx).open()
     st = state(ctx)
-    queue = directory.create_queue(st.actor(), slug, name, email=email, team=team)
+    queue = directory.create_queue(
+        st.actor(), slug, name, email=email, team=team, outsiders=outsiders or "read"
+    )
     print_json(queue) if as_json else out.print(f"added queue {queue.slug}")
+
+
+@queues_app.command("set")
+def queue_set(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Argument(help="Queue to change")],
+    name: Annotated[str | None, typer.Option("--name", help="Display name")] = None,
+    team: Annotated[str | None, typer.Option("--team", help="Team ('' for none)")] = None,
+    outsiders: Outsiders = None,
+    as_json: Json = False,
+) -> None:
+    """Change a queue's name, team or who outside the team sees it (admins only)."""
+    from deskterm.services import directory
+
+    queue = directory.update_queue(
+        state(ctx).actor(), slug, name=name, team=team, outsiders=outsiders
+    )
+    if as_json:
+        print_json(queue)
+    else:
+        out.print(f"queue {queue.slug}: team {queue.team or '-'}, outsiders {queue.outsiders}")
 
 
 @canned_app.command("list")

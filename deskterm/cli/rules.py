@@ -60,7 +60,10 @@ def apply(
     problems = rules.check_references(specs)
     if problems:
         raise BadInput("; ".join(problems))
-    loaded = [s.name for s in specs] if dry_run else [r.name for r in rules.load_rules(specs)]
+    if dry_run:
+        loaded = [s.name for s in specs]
+    else:
+        loaded = [r.name for r in rules.load_rules(state(ctx).actor(), specs)]
     if as_json:
         print_json({"file": str(path), "rules": loaded, "dry_run": dry_run})
     else:
@@ -126,7 +129,7 @@ def _toggle(ctx: typer.Context, name: str, enabled: bool, as_json: bool) -> None
     from deskterm.services import rules
 
     state(ctx).open()
-    info = rules.set_enabled(name, enabled)
+    info = rules.set_enabled(state(ctx).actor(), name, enabled)
     if as_json:
         print_json(info)
     else:

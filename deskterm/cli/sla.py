@@ -117,7 +117,7 @@ def install_defaults(ctx: typer.Context, as_json: Json = False) -> None:
     from deskterm.services import sla
 
     state(ctx).open()
-    queues = sla.install_default_policies()
+    queues = sla.install_default_policies(state(ctx).actor())
     if as_json:
         print_json({"queues": queues})
     else:
@@ -134,5 +134,5 @@ def set_policy(
     from deskterm.services import sla
 
     state(ctx).open()
-    sla.set_queue_policy(queue, None if policy == "none" else policy)
+    sla.set_queue_policy(state(ctx).actor(), queue, None if policy == "none" else policy)
     out.print(f"queue {queue}: SLA policy {policy}")

@@ -106,9 +106,9 @@ class RulesScreen(Screen[None]):
             with db.connection_context():
                 if what == "toggle":
                     info = next(i for i in rules.list_rules() if i.name == name)
-                    rules.set_enabled(name, not info.enabled)
+                    rules.set_enabled(self.app.actor, name, not info.enabled)
                 else:
-                    rules.move_rule(name, value)
+                    rules.move_rule(self.app.actor, name, value)
         except DomainError as error:
             self.app.call_from_thread(self.notify, str(error), severity="error")
         self.app.call_from_thread(self.refresh_rules, name)
@@ -139,7 +139,7 @@ class RulesScreen(Screen[None]):
         try:
             with self.app.suspend():
                 subprocess.run([*shlex.split(editor), str(path)], check=False)
-            rules.load_rules_file(path)
+            rules.load_rules_file(self.app.actor, path)
             self.notify("rules saved")
         except RulesFileError as error:
             self.notify("\n".join(error.errors), severity="error", title="Rules not changed")

@@ -310,9 +310,8 @@ def ticket_scope(actor: Actor) -> Expression | None:
         return None
     if actor.is_customer:
         return Ticket.requester == (actor.contact_id or -1)
+    check(actor, Action.READ)  # a disabled agent reads nothing
     who = principal(actor)
-    if not who.enabled:
-        check(actor, Action.READ)  # raises the disabled message
     if who.role is not Role.AGENT:
         return None
     hidden = Queue.select(Queue.id).where(

@@ -5,16 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from deskterm.domain import Actor, BadInput, BulkResult, Status
-from deskterm.services import bulk_sets, directory, listing, tickets
+from deskterm.services import access, bulk_sets, directory, listing, tickets
 from deskterm.services.query import Condition, TicketQuery, parse_query
 from deskterm.store import stats
 from deskterm.store.db import db, retry_when_busy, write_transaction
 
 
 def select_ids(
-    query: TicketQuery | str | None, *, me: str | None = None, ids: Sequence[int] | None = None
+    query: TicketQuery | str | None,
+    *,
+    me: str | None = None,
+    ids: Sequence[int] | None = None,
+    actor: Actor | None = None,
 ) -> list[int]:
-    """The open tickets a bulk action would touch: the filter, narrowed to `ids` if given.
+    """The open tickets a bulk action would touch: the filter, narrowed to `ids` if given,
+    of those `actor` may read.
 
     Closed tickets never match: closed is final.
     """
@@ -22,7 +27,7 @@ def select_ids(
     parsed = parsed.with_conditions(Condition("status", "in", (Status.CLOSED.value,), negate=True))
     if ids is not None:
         parsed = parsed.with_conditions(Condition("id", "in", tuple(str(i) for i in ids)))
-    return listing.ticket_ids(parsed)
+    return listing.ticket_ids(parsed, actor=actor)
 
 
 @retry_when_busy
@@ -49,6 +54,9 @@ def bulk_set(
     back the whole batch. With `dry_run` nothing is written. Status, priority and
     assignee changes run set-based (`bulk_sets`) unless an event rule listens to them;
     `per_ticket` forces the one-service-call-per-ticket path (the reference it must equal).
+    Over the desk's bulk limit only admins may (`access.check`, also for the dry run: it
+    promises only what the real run will do); each ticket is checked as the single change
+    would be.
     """
     target_status = tickets.parse_status(status) if status else None
     if target_status is Status.POSTPONED:
@@ -63,8 +71,11 @@ def bulk_set(
         directory.queue_row(queue)
     if team:
         directory.team_row(team)
-    matched = select_ids(query, me=me, ids=ids)
+    matched = select_ids(query, me=me, ids=ids, actor=actor)
+    access.check(actor, access.Action.BULK, len(matched))
     if dry_run:
+        for ticket_id in matched:
+            access.check(actor, access.Action.TICKET_WORK, ticket_id)
         return BulkResult(matched=len(matched), changed=0, dry_run=True, ticket_ids=tuple(matched))
     if not per_ticket and bulk_sets.supports(
         actor,

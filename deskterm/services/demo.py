@@ -383,12 +383,12 @@ def _install_automation() -> None:
     if util.find_spec("deskterm.services.sla") is not None:
         sla = import_module("deskterm.services.sla")
         if hasattr(sla, "install_default_policies"):
-            sla.install_default_policies()
+            sla.install_default_policies(Actor.system("demo"))
     rules_file = Path(__file__).resolve().parents[2] / "data" / "rules.example.toml"
     if util.find_spec("deskterm.services.rules") is not None and rules_file.exists():
         rules = import_module("deskterm.services.rules")
         if hasattr(rules, "load_rules_file"):
-            rules.load_rules_file(rules_file)
+            rules.load_rules_file(Actor.system("demo"), rules_file)
 
 
 def seed_demo(*, seed: int = 7, tickets: int = 300) -> dict[str, Any]:

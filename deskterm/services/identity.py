@@ -70,6 +70,11 @@ def resolve(requested: str | None = None, user: str | None = None) -> Actor:
 
 
 def _actor(row: Agent, via: str | None = None) -> Actor:
+    if not row.enabled:
+        raise Refused(
+            f"agent {row.username} is disabled and can do nothing; an admin can enable "
+            f"them with `deskterm agent set {row.username} --enable`"
+        )
     return Actor("agent", row.username, agent_id=row.id, via=via)
 
 

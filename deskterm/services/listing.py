@@ -74,11 +74,17 @@ def _condition_sql(cond: Condition) -> Expression:
     if key == "team":
         return Ticket.team.in_(_ids(Team, Team.slug, values))
     if key == "assignee":
-        named = [v for v in values if v not in ("none", "unassigned")]
+        named = [v for v in values if v not in ("none", "unassigned", "disabled")]
         expr = Ticket.assignee.in_(_ids(Agent, Agent.username, named)) if named else None
-        if len(named) != len(values):
-            none = Ticket.assignee.is_null()
-            expr = none if expr is None else expr | none
+        extra = []
+        if "none" in values or "unassigned" in values:
+            extra.append(Ticket.assignee.is_null())
+        if "disabled" in values:  # assigned to an agent who can no longer work them
+            extra.append(
+                Ticket.assignee.in_(Agent.select(Agent.id).where(Agent.enabled == False))  # noqa: E712
+            )
+        for part in extra:
+            expr = part if expr is None else expr | part
         return expr
     if key == "tag":
         return Ticket.id.in_(TicketTag.select(TicketTag.ticket).where(_in(TicketTag.name, values)))

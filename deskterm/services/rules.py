@@ -131,13 +131,24 @@ def check_references(specs: list[RuleSpec]) -> list[str]:
 
 
 @retry_when_busy
-def load_rules(specs: list[RuleSpec]) -> list[RuleInfo]:
-    """Replace the desk's rules with `specs` in one transaction (hit counts survive by name)."""
+def load_rules(actor: Actor, specs: list[RuleSpec]) -> list[RuleInfo]:
+    """Replace the desk's rules with `specs` in one transaction (hit counts survive by
+    name; admins only). Each added, changed or removed rule is an audit event."""
+    from deskterm.services import access, audit
+
     problems = check_references(specs)
     if problems:
         raise BadInput("; ".join(problems))
     with write_transaction():
+        access.check(actor, access.Action.MANAGE_RULES)
         keep = {r.name: r for r in Rule.select()}
+        for name in sorted(set(keep) - {s.name for s in specs}):
+            audit.record(None, actor, "rule.removed", f"rule:{name}", keep[name].definition, None)
+        for spec in specs:
+            old = keep[spec.name].definition if spec.name in keep else None
+            if old != spec.to_json():
+                action = "rule.added" if old is None else "rule.changed"
+                audit.record(None, actor, action, f"rule:{spec.name}", old, spec.to_json())
         Rule.delete().where(Rule.name.not_in([s.name for s in specs])).execute()
         for position, spec in enumerate(specs):
             values = dict(
@@ -153,7 +164,7 @@ def load_rules(specs: list[RuleSpec]) -> list[RuleInfo]:
     return list_rules()
 
 
-def load_rules_file(path: Path | str) -> list[RuleInfo]:
+def load_rules_file(actor: Actor, path: Path | str) -> list[RuleInfo]:
     """Validate a TOML rules file and make it the desk's rules (nothing changes on error)."""
     path = Path(path)
     try:
@@ -162,7 +173,7 @@ def load_rules_file(path: Path | str) -> list[RuleInfo]:
         raise NotFound(f"no such rules file: {path}") from None
     except UnicodeDecodeError:
         raise BadInput(f"{path}: not UTF-8 text") from None
-    return load_rules(parse_rules(text, source=str(path)))
+    return load_rules(actor, parse_rules(text, source=str(path)))
 
 
 @lru_cache(maxsize=256)
@@ -204,24 +215,34 @@ def _rule_row(name: str) -> Rule:
 
 
 @retry_when_busy
-def set_enabled(name: str, enabled: bool) -> RuleInfo:
-    """Switch a rule on or off."""
+def set_enabled(actor: Actor, name: str, enabled: bool) -> RuleInfo:
+    """Switch a rule on or off (admins only)."""
+    from deskterm.services import access, audit
+
     with write_transaction():
+        access.check(actor, access.Action.MANAGE_RULES)
         row = _rule_row(name)
+        if row.enabled != enabled:
+            audit.record(None, actor, "rule.enabled", f"rule:{name}", row.enabled, enabled)
         spec = replace(_spec(row), enabled=enabled)
         Rule.update(enabled=enabled, definition=spec.to_json()).where(Rule.id == row.id).execute()
     return _info(_rule_row(name))
 
 
 @retry_when_busy
-def move_rule(name: str, delta: int) -> list[RuleInfo]:
-    """Move a rule up (negative) or down in the evaluation order."""
+def move_rule(actor: Actor, name: str, delta: int) -> list[RuleInfo]:
+    """Move a rule up (negative) or down in the evaluation order (admins only)."""
+    from deskterm.services import access, audit
+
     with write_transaction():
+        access.check(actor, access.Action.MANAGE_RULES)
         rows = list(Rule.select().order_by(Rule.position, Rule.id))
         index = next((i for i, r in enumerate(rows) if r.name == name), None)
         if index is None:
             raise NotFound(f"no rule named {name!r}")
         target = max(0, min(len(rows) - 1, index + delta))
+        if target != index:
+            audit.record(None, actor, "rule.moved", f"rule:{name}", index + 1, target + 1)
         rows.insert(target, rows.pop(index))
         for position, row in enumerate(rows):
             Rule.update(position=position).where(Rule.id == row.id).execute()

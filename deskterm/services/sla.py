@@ -29,6 +29,7 @@ from deskterm.domain import (
     Priority,
     Status,
 )
+from deskterm.services import access, audit
 from deskterm.services.business_time import (
     Calendar,
     add_business,
@@ -167,28 +168,37 @@ def _load_policy(queue_id: int, team_id: int | None) -> Policy | None:
 
 
 @retry_when_busy
-def save_calendar(name: str, timezone: str, hours: dict, holidays: Sequence[str] = ()) -> Calendar:
-    """Create or replace a business calendar (validated first)."""
+def save_calendar(
+    actor: Actor, name: str, timezone: str, hours: dict, holidays: Sequence[str] = ()
+) -> Calendar:
+    """Create or replace a business calendar (validated first; admins only)."""
     cal = make_calendar(name, timezone, hours, holidays)
     clear_policy_cache()
     with write_transaction():
+        access.check(actor, access.Action.MANAGE_SLA)
         values = dict(
             timezone=timezone, hours=json.dumps(hours), holidays=json.dumps(list(holidays))
         )
         row = BusinessCalendar.get_or_none(BusinessCalendar.name == name)
+        after = f"timezone={timezone} hours={values['hours']} holidays={values['holidays']}"
+        before = None
         if row is None:
             BusinessCalendar.create(name=name, **values)
         else:
+            before = f"timezone={row.timezone} hours={row.hours} holidays={row.holidays}"
             BusinessCalendar.update(**values).where(BusinessCalendar.id == row.id).execute()
+        if before != after:
+            audit.record(None, actor, "sla.calendar", f"calendar:{name}", before, after)
     return cal
 
 
 @retry_when_busy
-def save_policy(name: str, targets: dict, calendar: str | None = None) -> None:
-    """Create or replace an SLA policy; `calendar` names a saved calendar."""
+def save_policy(actor: Actor, name: str, targets: dict, calendar: str | None = None) -> None:
+    """Create or replace an SLA policy; `calendar` names a saved calendar (admins only)."""
     parsed = parse_targets(targets)
     clear_policy_cache()
     with write_transaction():
+        access.check(actor, access.Action.MANAGE_SLA)
         cal_row = None
         if calendar:
             cal_row = BusinessCalendar.get_or_none(BusinessCalendar.name == calendar)
@@ -196,17 +206,25 @@ def save_policy(name: str, targets: dict, calendar: str | None = None) -> None:
                 raise NotFound(f"no business calendar named {calendar!r}")
         row = SlaPolicy.get_or_none(SlaPolicy.name == name)
         values = dict(calendar=cal_row, targets=_targets_json(parsed))
+        after = f"calendar={calendar or '-'} targets={values['targets']}"
+        before = None
         if row is None:
             SlaPolicy.create(name=name, **values)
         else:
+            cal_name = row.calendar.name if row.calendar_id else "-"
+            before = f"calendar={cal_name} targets={row.targets}"
             SlaPolicy.update(**values).where(SlaPolicy.id == row.id).execute()
+        if before != after:
+            audit.record(None, actor, "sla.policy", f"policy:{name}", before, after)
 
 
 @retry_when_busy
-def set_queue_policy(queue_slug: str, policy: str | None) -> None:
-    """Give a queue an SLA policy (None removes it) and recompute its open tickets."""
+def set_queue_policy(actor: Actor, queue_slug: str, policy: str | None) -> None:
+    """Give a queue an SLA policy (None removes it) and recompute its open tickets
+    (admins only)."""
     clear_policy_cache()
     with write_transaction():
+        access.check(actor, access.Action.MANAGE_SLA)
         queue = Queue.get_or_none(Queue.slug == queue_slug)
         if queue is None:
             raise NotFound(f"no queue named {queue_slug!r}")
@@ -215,7 +233,10 @@ def set_queue_policy(queue_slug: str, policy: str | None) -> None:
             row = SlaPolicy.get_or_none(SlaPolicy.name == policy)
             if row is None:
                 raise NotFound(f"no SLA policy named {policy!r}")
+        old = queue.sla_policy.name if queue.sla_policy_id else None
         Queue.update(sla_policy=row).where(Queue.id == queue.id).execute()
+        if old != policy:
+            audit.record(None, actor, "sla.queue_policy", f"queue:{queue_slug}", old, policy)
         ids = [t.id for t in Ticket.select(Ticket.id).where(Ticket.queue == queue.id)]
         sync_tickets(ids)
 
@@ -260,17 +281,18 @@ DEFAULT_TARGETS = {
 
 
 @retry_when_busy
-def install_default_policies(timezone: str = "Europe/Sarajevo") -> list[str]:
+def install_default_policies(actor: Actor, timezone: str = "Europe/Sarajevo") -> list[str]:
     """Create the "Workdays 8-19" calendar and "Standard" policy and give it to every
-    queue that has none; return the slugs of the queues that got it."""
+    queue that has none; return the slugs of the queues that got it (admins only)."""
     with write_transaction():
-        save_calendar("Workdays 8-19", timezone, DEFAULT_HOURS, DEFAULT_HOLIDAYS)
-        save_policy("Standard", DEFAULT_TARGETS, "Workdays 8-19")
+        save_calendar(actor, "Workdays 8-19", timezone, DEFAULT_HOURS, DEFAULT_HOLIDAYS)
+        save_policy(actor, "Standard", DEFAULT_TARGETS, "Workdays 8-19")
         policy = SlaPolicy.get(SlaPolicy.name == "Standard")
         clear_policy_cache()
         queues = list(Queue.select().where(Queue.sla_policy.is_null()))
         for queue in queues:
             Queue.update(sla_policy=policy).where(Queue.id == queue.id).execute()
+            audit.record(None, actor, "sla.queue_policy", f"queue:{queue.slug}", None, "Standard")
         ids = [
             t.id for t in Ticket.select(Ticket.id).where(Ticket.queue.in_([q.id for q in queues]))
         ]

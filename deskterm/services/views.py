@@ -18,6 +18,10 @@ DONE = "resolved,closed"
 #: Id of the Mentions view: not a query, the tickets where the agent was @mentioned.
 MENTIONS_VIEW_ID = -100
 
+#: Open tickets whose assignee was disabled: someone must take them over.
+NEEDS_REASSIGNMENT = f"assignee:disabled status:{ACTIVE}"
+NEEDS_VIEW_ID = -8
+
 BUILTIN_VIEWS: tuple[ViewInfo, ...] = (
     ViewInfo(-1, "My open", f"assignee:me status:{ACTIVE}", builtin=True),
     ViewInfo(-2, "Unassigned", f"assignee:none status:{ACTIVE}", builtin=True),
@@ -26,6 +30,7 @@ BUILTIN_VIEWS: tuple[ViewInfo, ...] = (
     ViewInfo(-5, "Breaching SLA", f"sla:breached status:{ACTIVE}", builtin=True),
     ViewInfo(-6, "Recently updated", "newer:1d sort:-updated", builtin=True),
     ViewInfo(-7, "Closed", f"status:{DONE}", builtin=True),
+    ViewInfo(NEEDS_VIEW_ID, "Needs reassignment", NEEDS_REASSIGNMENT, builtin=True),
     ViewInfo(MENTIONS_VIEW_ID, "Mentions", "", builtin=True),
 )
 
@@ -44,9 +49,13 @@ def _sla_available() -> bool:
 
 
 def builtin_views() -> list[ViewInfo]:
-    """The built-in views (Breaching SLA only once SLA clocks exist)."""
+    """The built-in views (Breaching SLA only once SLA clocks exist; Needs reassignment
+    only while some agent is disabled)."""
     sla = _sla_available()
-    return [v for v in BUILTIN_VIEWS if sla or v.id != -5]
+    disabled = Agent.select().where(Agent.enabled == False).exists()  # noqa: E712
+    return [
+        v for v in BUILTIN_VIEWS if (sla or v.id != -5) and (disabled or v.id != NEEDS_VIEW_ID)
+    ]
 
 
 def _agent(username: str) -> Agent:
@@ -86,15 +95,16 @@ def save_view(actor: Actor, name: str, query: str, *, shared: bool = False) -> V
     from deskterm.services.query import parse_query
 
     access.check(actor, access.Action.SHARE_VIEWS if shared else access.Action.OWN_VIEWS)
-    username = actor.name
+    if not shared and not actor.is_agent:
+        raise Refused("only agents have views of their own; save it shared")
+    username = actor.name if actor.is_agent else None
     name = (name or "").strip()
     if not name:
         raise BadInput("a view needs a name")
     if any(v.name.casefold() == name.casefold() for v in BUILTIN_VIEWS):
         raise BadInput(f"{name!r} is a built-in view; pick another name")
     parse_query(query, me=username)
-    me = _agent(username)
-    owner = None if shared else me.id
+    owner = None if shared else _agent(actor.name).id
     with write_transaction():
         row = SavedView.get_or_none(
             (SavedView.name == name)
