@@ -73,7 +73,7 @@ def test_an_agent_is_refused_admin_commands_in_one_line(desk):
     ):
         result = cli(desk, *args)
         assert result.exit_code == 1, args
-        assert result.stderr.startswith("error: ana (agent) may not "), (args, result.stderr)
+        assert result.stderr.startswith("deskterm: error: ana (agent) may not "), args
         assert result.stderr.count("\n") == 1
 
 
@@ -87,7 +87,7 @@ def test_queue_outsiders_hidden_hides_its_tickets_from_other_teams(desk):
     directory.update_agent(Actor.system("test"), "mirza", os_user="mirza-login")
     # ana (admin) acts as mirza (tier1) to see what he sees
     shown = cli(desk, "--as", "mirza", "ticket", "show", str(secret.id))
-    assert (shown.exit_code, shown.stderr) == (1, f"error: no ticket #{secret.id}\n")
+    assert (shown.exit_code, shown.stderr) == (1, f"deskterm: error: no ticket #{secret.id}\n")
     listed = cli(desk, "--as", "mirza", "ticket", "list", "--ids")
     assert f"#{secret.id}" not in listed.stdout.split()
     assert f"#{secret.id}" in cli(desk, "--as", "marko", "ticket", "list", "--ids").stdout

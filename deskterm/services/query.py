@@ -177,7 +177,7 @@ def _parse_token(
 
 #: Keys whose values name rows of the desk; an unknown name is an error, not an empty list.
 _NAMED = {"queue": "queue", "team": "team", "assignee": "agent", "org": "organisation"}
-_NOBODY = ("none", "unassigned")
+_NOBODY = ("none", "unassigned", "disabled")  # disabled: assigned to a disabled agent
 
 
 def _known_names(key: str) -> dict[str, str]:
@@ -216,7 +216,7 @@ def _check_known(token: str, key: str, values: tuple[str, ...]) -> tuple[str, ..
             listed = ", ".join(names[:12]) + (", …" if len(names) > 12 else "")
             hint = f"; known: {listed}" if names else f"; this desk has no {what}s yet"
             if key == "assignee":
-                hint += ", or none"
+                hint += ", or none, or disabled"
             raise BadInput(f"bad filter {token!r}: no {what} named {value!r}{hint}")
     return tuple(result)
 
