@@ -109,3 +109,19 @@ def test_audit_by_ticket_agent_and_time_with_as_recorded(desk):
     assert json.loads(cli(desk, "audit", "--agent", "marko", "--json").stdout) == []
     bad = cli(desk, "audit", "--since", "soon")
     assert bad.exit_code == 2 and bad.stderr.count("\n") == 1
+
+
+def test_bulk_limit_is_shown_set_by_admins_and_audited(desk):
+    assert json.loads(cli(desk, "agent", "bulk-limit", "--json").stdout) == {"bulk_limit": 25}
+    assert cli(desk, "agent", "bulk-limit", "3").stdout == "bulk limit: 3 tickets\n"
+    trail = json.loads(cli(desk, "audit", "--agent", "ana", "--json").stdout)
+    assert (trail[-1]["action"], trail[-1]["before"], trail[-1]["after"]) == (
+        "access.bulk_limit", "25", "3"
+    )
+    directory.update_agent(Actor.system("test"), "mirza", os_user="mirza-login")
+    directory.update_agent(Actor.system("test"), "ana", os_user="")
+    directory.update_agent(Actor.system("test"), "mirza", os_user=__import__(
+        "deskterm.services.identity", fromlist=["os_user"]).os_user())
+    refused = cli(desk, "agent", "bulk-limit", "100")
+    assert refused.exit_code == 1
+    assert refused.stderr == "deskterm: error: mirza (agent) may not manage agents: admins only\n"

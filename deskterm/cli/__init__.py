@@ -108,10 +108,14 @@ _NO_IDENTITY = {
     ("demo",),
     ("console",),
     ("rules", "check"),
-    # Mail intake runs as the MTA or cron, acting as the desk itself (system:mail).
+    # The desk's own jobs, run by the MTA, cron or systemd as a service user (README's
+    # User=deskterm): they act as the desk itself (system:mail, rules), never as a person.
     ("mail", "import"),
     ("mail", "fetch"),
     ("mail", "watch"),
+    ("mail", "send"),
+    ("rules", "run"),
+    ("sla", "sweep"),
     # Copies whole databases: whoever can open both (file modes, PostgreSQL credentials)
     # could copy them with sqlite3 or pg_dump; the desk's identity adds nothing.
     ("db", "copy"),

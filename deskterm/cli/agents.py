@@ -156,3 +156,19 @@ def agent_disable(
             f"disabled agent {agent.username}; {waiting} open ticket(s) need reassignment "
             f'(view "Needs reassignment", or `deskterm ticket list --assignee disabled`)'
         )
+
+
+@agents_app.command("bulk-limit")
+def agent_bulk_limit(
+    ctx: typer.Context,
+    limit: Annotated[
+        int | None, typer.Argument(help="Tickets a non-admin may change at once")
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Show, or set (admins only), how many tickets agents may change in one bulk action."""
+    from deskterm.services import access
+
+    st = state(ctx)
+    value = access.bulk_limit() if limit is None else access.set_bulk_limit(st.actor(), limit)
+    print_json({"bulk_limit": value}) if as_json else out.print(f"bulk limit: {value} tickets")

@@ -32,6 +32,7 @@ from deskterm.services import (
 )
 from deskterm.services.when import parse_when
 from deskterm.widgets import glyphs
+from deskterm.widgets.activity import ActivityView
 from deskterm.widgets.composer import Composer
 from deskterm.widgets.display import one_line, visual
 from deskterm.widgets.footer import DeskFooter
@@ -205,6 +206,13 @@ class TicketScreen(Screen[None]):
     HELP_TITLE = "ticket"
     BINDINGS = [
         Binding(
+            "e",
+            "toggle_activity",
+            "Activity",
+            tooltip="the thread or the ticket's audit trail",
+            id="ticket.activity",
+        ),
+        Binding(
             "escape",
             "back",
             "Back",
@@ -316,6 +324,7 @@ class TicketScreen(Screen[None]):
         yield Static("", id="presence")
         with Horizontal(id="ticket-body"):
             yield ThreadView(zone=self.app.tz, id="thread")
+            yield ActivityView(zone=self.app.tz, id="activity")
             with Vertical(id="notes-panel"):
                 yield Label("Internal notes", classes="panel-title")
                 yield ThreadView(zone=self.app.tz, kinds=(EntryKind.NOTE,), id="notes")
@@ -358,7 +367,7 @@ class TicketScreen(Screen[None]):
 
     def _fetch(self, ticket_id: int) -> TicketDetail:
         mentions.mark_seen(self.me, ticket_id)
-        detail = tickets.get_ticket(tickets.surviving_ticket(ticket_id))
+        detail = tickets.read_ticket(self.app.actor, tickets.surviving_ticket(ticket_id))
         recent.touch(self.me, detail.id)
         return detail
 
@@ -369,6 +378,8 @@ class TicketScreen(Screen[None]):
         self.query_one("#thread", ThreadView).show(detail.entries, scroll_end=scroll_end)
         self.query_one("#notes", ThreadView).show(detail.entries, scroll_end=scroll_end)
         self.query_one(RequesterPanel).show_for(detail.id)
+        if self.query_one(ActivityView).display:
+            self._load_activity()
         if self.start_composer:
             self.action_compose(self.start_composer)
             self.start_composer = None
@@ -822,6 +833,20 @@ class TicketScreen(Screen[None]):
 
     def action_toggle_timer(self) -> None:
         toggle_timer(self.app, self.ticket_id)
+
+    def action_toggle_activity(self) -> None:
+        """Switch between the thread and the ticket's audit trail (the Activity tab)."""
+        activity, thread = self.query_one(ActivityView), self.query_one("#thread", ThreadView)
+        activity.display, thread.display = not activity.display, activity.display
+        if activity.display:
+            self._load_activity()
+
+    def _load_activity(self) -> None:
+        from deskterm.services import audit
+
+        view = self.query_one(ActivityView)
+        self.app.call(audit.ticket_trail, self.app.actor, self.ticket_id, done=view.show,
+                      group="ticket-activity", exclusive=True)
 
     def action_toggle_notes(self) -> None:
         panel = self.query_one("#notes-panel")

@@ -323,3 +323,20 @@ def ticket_scope(actor: Actor) -> Expression | None:
         list(who.team_ids) or [-1]
     )
     return Ticket.queue.not_in(hidden) | mine
+
+
+def set_bulk_limit(actor: Actor, limit: int) -> int:
+    """Set how many tickets a non-admin may change in one bulk action (admins only)."""
+    from deskterm.domain import BadInput
+    from deskterm.services import audit
+    from deskterm.store.db import write_transaction
+
+    if not 0 <= limit <= 1_000_000:
+        raise BadInput("the bulk limit is a number of tickets from 0 to 1000000")
+    with write_transaction():
+        check(actor, Action.MANAGE_AGENTS)
+        before = bulk_limit()
+        Setting.replace(key=BULK_LIMIT_KEY, value=str(limit)).execute()
+        if before != limit:
+            audit.record(None, actor, "access.bulk_limit", BULK_LIMIT_KEY, before, limit)
+    return limit

@@ -1,0 +1,56 @@
+"""The ticket's activity: its audit trail (who changed what, when), shown as plain data."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from deskterm.domain import EventRecord
+from deskterm.widgets.thread_view import local_time
+
+
+def activity_line(event: EventRecord, zone: tzinfo | None) -> Text:
+    """One event as a line: `2026-12-01 09:12  admin ana as agent:mirza  status  open → pending`.
+
+    Built from Text parts, so names and values are never read as markup.
+    """
+    line = Text()
+    line.append(local_time(event.at, zone), style="dim")
+    line.append("  ")
+    line.append(event.who, style="bold")
+    line.append("  ")
+    line.append(event.action)
+    if event.before is not None or event.after is not None:
+        line.append("  ")
+        line.append(event.before if event.before is not None else "—", style="red")
+        line.append(" → ")
+        line.append(event.after if event.after is not None else "—", style="green")
+    return line
+
+
+class ActivityView(VerticalScroll):
+    """The Activity tab of the ticket screen (toggled with the thread)."""
+
+    DEFAULT_CSS = """
+    ActivityView { padding: 0 1; }
+    ActivityView > .activity-title { text-style: bold; margin: 0 0 1 0; }
+    """
+
+    def __init__(self, *, zone: tzinfo | None = None, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.zone = zone
+        self.shown: list[EventRecord] = []
+
+    def compose(self):
+        yield Static("Activity (audit trail, oldest first)", classes="activity-title")
+        yield Static("", id="activity-lines")
+
+    def show(self, events: list[EventRecord]) -> None:
+        """Replace the lines with `events`."""
+        self.shown = list(events)
+        text = Text("\n").join(activity_line(e, self.zone) for e in events)
+        self.query_one("#activity-lines", Static).update(text or Text("no events yet"))
+        self.scroll_end(animate=False)
