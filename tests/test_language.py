@@ -47,7 +47,7 @@ def test_english_is_not_finglish_and_finglish_is_not_persian():
 
 
 def test_persian_desk_rule_closes_finglish_and_english_but_not_persian(desk):
-    rules.load_rules(parse_rules("""
+    rules.load_rules(Actor.system("test"), parse_rules("""
 [[rule]]
 name = "Persian-only desk"
 when = "created"

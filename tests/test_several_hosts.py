@@ -91,7 +91,7 @@ def test_two_hosts_of_workers_never_do_anything_twice(desk, tmp_path):
     ana = directory.actor_for("ana")
     rules_file = tmp_path / "rules.toml"
     rules_file.write_text(RULE, encoding="utf-8")
-    rules.load_rules_file(rules_file)
+    rules.load_rules_file(ana, rules_file)
     folder = tmp_path / "incoming"
     folder.mkdir()
     _queue_mail(40)
