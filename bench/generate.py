@@ -97,8 +97,8 @@ def setup(rng: random.Random) -> dict:
         by_team[team.id] = [
             (a.id, a.name) for a in directory.team_members(team.slug) if a.username != me
         ]
-    sla.install_default_policies()
-    rules.load_rules_file(ROOT / "data" / "rules.example.toml")
+    sla.install_default_policies(SETUP)
+    rules.load_rules_file(SETUP, ROOT / "data" / "rules.example.toml")
     queues = [(q.id, next(t.id for t in directory.list_teams() if t.slug == q.team))
               for q in directory.list_queues()]
     return {"queues": queues, "agents": by_team}

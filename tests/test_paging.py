@@ -88,11 +88,11 @@ def test_ticket_list_after_a_ref_continues_the_order(desk400, monkeypatch):
     first = runner.invoke(app, ["--db", str(desk400), "ticket", "list", "--status", "open",
                                 "--limit", "20", "--json"])
     assert first.exit_code == 0, first.output
-    page1 = [t["id"] for t in json.loads(first.output)]
+    page1 = [t["id"] for t in json.loads(first.stdout)]
     nxt = runner.invoke(app, ["--db", str(desk400), "ticket", "list", "--status", "open",
                               "--limit", "20", "--after", f"#{page1[-1]}", "--ids"])
     assert nxt.exit_code == 0, nxt.output
-    assert page1 + [int(x.lstrip("#")) for x in nxt.output.split()] == order[:40]
+    assert page1 + [int(x.lstrip("#")) for x in nxt.stdout.split()] == order[:40]
     bad = runner.invoke(app, ["--db", str(desk400), "ticket", "list", "--after", "#999999"])
     assert bad.exit_code == 1 and "no ticket #999999" in bad.output
 
