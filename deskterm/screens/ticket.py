@@ -206,13 +206,6 @@ class TicketScreen(Screen[None]):
     HELP_TITLE = "ticket"
     BINDINGS = [
         Binding(
-            "e",
-            "toggle_activity",
-            "Activity",
-            tooltip="the thread or the ticket's audit trail",
-            id="ticket.activity",
-        ),
-        Binding(
             "escape",
             "back",
             "Back",
@@ -270,6 +263,14 @@ class TicketScreen(Screen[None]):
             "Timer",
             tooltip="start/stop the time tracking timer",
             id="ticket.timer",
+        ),
+        Binding(
+            "e",
+            "toggle_activity",
+            "Activity",
+            show=False,
+            tooltip="the thread or the ticket's audit trail",
+            id="ticket.activity",
         ),
         Binding(
             "i",
