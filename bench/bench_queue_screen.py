@@ -41,7 +41,8 @@ PRIORITIES = [("low", 0), ("normal", 1), ("normal", 1), ("high", 2), ("urgent", 
 
 def build(path: Path, count: int, seed: int = 1) -> None:
     """Fill `path` with `count` tickets (agents, queues, contacts, tags, FTS rows)."""
-    from deskterm.services import directory, identity
+    from deskterm.services import directory
+    from deskterm.services.trust import identity
     from deskterm.store.models import Contact, Ticket, TicketTag
 
     rng = random.Random(seed)

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from deskterm import clock
 from deskterm.domain import Actor as _Actor
-from deskterm.services import directory, rules, signals, sla
+from deskterm.services import directory, signals
+from deskterm.services.automation import rules, sla
 from deskterm.store.db import db, open_db
 from deskterm.store.models import Contact, Entry, RuleHit, SlaBreach, Ticket
 

@@ -87,7 +87,7 @@ class Bench:
     # --- read-only figures ----------------------------------------------------------
 
     def queues(self) -> None:
-        from deskterm.services import listing
+        from deskterm.services.finding import listing
 
         runs = self.runs
         first = timed(lambda: listing.list_tickets(ACTIVE_FILTER, limit=50), runs)
@@ -135,7 +135,7 @@ class Bench:
                      timed(lambda v=view: listing.list_tickets(v), runs), None)
 
     def search(self) -> None:
-        from deskterm.services import listing
+        from deskterm.services.finding import listing
 
         rare = self.raw.execute(
             "SELECT body FROM entry WHERE body LIKE '%N-00%' LIMIT 1"
@@ -158,7 +158,7 @@ class Bench:
 
     def report(self) -> None:
         from deskterm import clock
-        from deskterm.services import reports
+        from deskterm.services.reporting import reports
 
         end = clock.now()
         start = end - timedelta(days=30)
@@ -226,7 +226,8 @@ class Bench:
                 f"resolution_due = NULL WHERE id IN ({marks})", (now, now, now, now, *ids))
 
     def bulk(self, sizes: list[int], per_ticket: int) -> None:
-        from deskterm.services import bulk, directory
+        from deskterm.services import directory
+        from deskterm.services.finding import bulk
 
         admin = directory.actor_for(
             next(a.username for a in directory.list_agents() if a.role == "admin")
@@ -249,7 +250,7 @@ class Bench:
                      f"bulk close {per_ticket:,} tickets, the old per-ticket path", product, None)
 
     def rules(self) -> None:
-        from deskterm.services import rules
+        from deskterm.services.automation import rules
 
         self.add("rules_run", "`rules run`, first run", once(rules.run_time_rules), None,
                  note="not set-based yet")

@@ -24,7 +24,9 @@ from pathlib import Path
 from bench import corpus
 from deskterm import clock
 from deskterm.domain import Actor
-from deskterm.services import directory, identity, rules, sla
+from deskterm.services import directory
+from deskterm.services.automation import rules, sla
+from deskterm.services.trust import identity
 from deskterm.store import search
 from deskterm.store.db import db, open_db
 

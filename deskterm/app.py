@@ -23,7 +23,8 @@ from textual.worker import Worker
 
 from deskterm.commands import DeskCommands
 from deskterm.domain import Actor, AgentInfo, Conflict, DomainError, TimerInfo
-from deskterm.services import changes, listing
+from deskterm.services import changes
+from deskterm.services.finding import listing
 from deskterm.store.db import db, open_db
 from deskterm.widgets import display, glyphs
 
@@ -366,8 +367,8 @@ def make_app(
     """Open the database and build the console for the OS user running it, or as `agent`
     (`--as`: admins and demo desks only). The same identity rule as the CLI
     (`services.identity`): Refused or NotFound when it does not allow this."""
-    from deskterm.services import identity
     from deskterm.services.directory import get_agent
+    from deskterm.services.trust import identity
 
     open_db(db_path)
     actor = identity.resolve(agent)

@@ -15,7 +15,8 @@ import pytest
 
 from deskterm import paths
 from deskterm.domain import Actor
-from deskterm.services import directory, identity
+from deskterm.services import directory
+from deskterm.services.trust import identity
 from deskterm.store.db import close_db, db, open_db
 
 ON_POSTGRES = pg.enabled()
@@ -51,7 +52,7 @@ def _isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("DESKTERM_CONFIG", str(tmp_path / "home" / "config.toml"))
     monkeypatch.delenv("DESKTERM_DB", raising=False)
     monkeypatch.setenv("DESKTERM_AGENT", "ana")
-    from deskterm.services import notifications
+    from deskterm.services.messaging import notifications
 
     notifications.use_config(None)  # no test inherits another's mail settings
     yield
@@ -160,7 +161,7 @@ def mail_desk(desk):
     """The `desk` fixture with a test mail config; every listener (SLA, rules, mail) is on."""
     from mail_setup import mail_config
 
-    from deskterm.services import notifications
+    from deskterm.services.messaging import notifications
 
     config = mail_config()
     notifications.use_config(config)

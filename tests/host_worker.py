@@ -31,14 +31,14 @@ def main() -> None:
             smtp = SmtpSettings(host="127.0.0.1", port=int(sys.argv[4]), security="none")
             done["count"] += len(send_due(config, transport=SmtpTransport(smtp)).sent)
         elif role == "rules":
-            from deskterm.services.rules import run_time_rules
+            from deskterm.services.automation.rules import run_time_rules
 
             result = run_time_rules()
             done["count"] += result.total
             done["skipped"] += result.skipped
         else:
             from deskterm.mail.sources import read_path
-            from deskterm.services.inbound import Importer
+            from deskterm.services.messaging.inbound import Importer
 
             summary = Importer(config).import_many(read_path(Path(sys.argv[4])))
             done["count"] += summary.counts.get("created", 0)

@@ -13,19 +13,11 @@ from collections.abc import Callable
 import pytest
 
 from deskterm.domain import Actor, NotFound, Refused
-from deskterm.services import (
-    access,
-    audit,
-    bulk,
-    canned,
-    directory,
-    listing,
-    rules,
-    sla,
-    tickets,
-    views,
-)
-from deskterm.services.rules_file import parse_rules
+from deskterm.services import canned, directory, tickets
+from deskterm.services.automation import rules, sla
+from deskterm.services.automation.rules_file import parse_rules
+from deskterm.services.finding import bulk, listing, views
+from deskterm.services.trust import access, audit
 from deskterm.store.models import Setting
 
 SETUP = Actor.system("test")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from test_app_console import SIZE, open_first, settle
 
 from deskterm.app import make_app
-from deskterm.services import audit, directory, tickets
+from deskterm.services import directory, tickets
+from deskterm.services.trust import audit
 from deskterm.widgets.activity import ActivityView, activity_line
 
 

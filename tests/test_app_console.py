@@ -12,7 +12,9 @@ from deskterm.domain import EntryKind, Status
 from deskterm.screens.dialogs import ConfirmDialog, PickerDialog
 from deskterm.screens.queue import QueueScreen
 from deskterm.screens.ticket import TicketScreen
-from deskterm.services import canned, listing, mentions, presence, tickets, views
+from deskterm.services import canned, mentions, tickets
+from deskterm.services.finding import listing, views
+from deskterm.services.trust import presence
 from deskterm.store.db import db
 from deskterm.store.models import OutboxMessage
 from deskterm.widgets.composer import Composer
@@ -315,7 +317,8 @@ async def test_help_lists_the_bindings_of_the_screen(demo_db):
 
 def test_console_module_does_not_import_textual():
     code = (
-        "import sys, deskterm.cli.console, deskterm.services.views; print('textual' in sys.modules)"
+        "import sys, deskterm.cli.console, deskterm.services.finding.views; "
+        "print('textual' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
@@ -439,7 +442,7 @@ async def test_rules_screen_opens_from_the_queue(demo_db):
 
 
 async def test_console_delivers_queued_mail_in_the_background(demo_db):
-    from deskterm.services import mailbox
+    from deskterm.services.messaging import mailbox
 
     queued = [m.id for m in mailbox.list_outbox(status="queued", limit=1000)]
     assert queued, "the demo's live days queue notifications"

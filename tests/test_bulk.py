@@ -8,7 +8,9 @@ import pytest
 
 from deskterm import clock
 from deskterm.domain import BadInput, Status
-from deskterm.services import audit, bulk, directory, listing, tickets
+from deskterm.services import directory, tickets
+from deskterm.services.finding import bulk, listing
+from deskterm.services.trust import audit
 
 
 @pytest.fixture
@@ -79,7 +81,7 @@ def test_failure_in_the_middle_rolls_back_everything(old_billing, monkeypatch):
 
 def test_set_based_failure_in_a_listener_rolls_back_everything(old_billing, monkeypatch):
     """The set path writes rows and events first; a mail failure on ticket 3 undoes all."""
-    from deskterm.services import notifications
+    from deskterm.services.messaging import notifications
 
     made, _ = old_billing
     real = notifications._outbox_row

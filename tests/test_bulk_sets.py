@@ -16,7 +16,8 @@ from datetime import timedelta
 import pytest
 
 from deskterm import clock
-from deskterm.services import bulk, directory
+from deskterm.services import directory
+from deskterm.services.finding import bulk
 from deskterm.store.db import db, open_db
 
 #: Columns that are assigned in write order, not by what was written.

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deskterm.domain import BadInput
-from deskterm.services.business_time import (
+from deskterm.services.automation.business_time import (
     add_business,
     add_business_minutes,
     always_open,

@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from deskterm import clock
 from deskterm.cli import app
-from deskterm.services import audit, directory, tickets
+from deskterm.services import directory, tickets
+from deskterm.services.trust import audit
 
 
 @pytest.fixture

@@ -121,7 +121,7 @@ def test_bulk_limit_is_shown_set_by_admins_and_audited(desk):
     directory.update_agent(Actor.system("test"), "mirza", os_user="mirza-login")
     directory.update_agent(Actor.system("test"), "ana", os_user="")
     directory.update_agent(Actor.system("test"), "mirza", os_user=__import__(
-        "deskterm.services.identity", fromlist=["os_user"]).os_user())
+        "deskterm.services.trust.identity", fromlist=["os_user"]).os_user())
     refused = cli(desk, "agent", "bulk-limit", "100")
     assert refused.exit_code == 1
     assert refused.stderr == "deskterm: error: mirza (agent) may not manage agents: admins only\n"

@@ -12,7 +12,8 @@ from deskterm import clock
 from deskterm.cli import app
 from deskterm.domain import Actor
 from deskterm.domain import Actor as _Actor
-from deskterm.services import rules, sla, tickets
+from deskterm.services import tickets
+from deskterm.services.automation import rules, sla
 
 _SETUP = _Actor.system("test")
 

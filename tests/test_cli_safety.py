@@ -187,7 +187,7 @@ def test_invalid_utf8_in_a_file_and_on_stdin_is_named(run, tmp_path):
 
 
 def test_an_unexpected_error_is_one_line_with_the_log_path(run, monkeypatch, tmp_path):
-    from deskterm.services import listing
+    from deskterm.services.finding import listing
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")

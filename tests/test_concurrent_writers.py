@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from deskterm.domain import Actor
-from deskterm.services import directory, identity, tickets
+from deskterm.services import directory, tickets
+from deskterm.services.trust import identity
 from deskterm.store.db import db, open_db
 from deskterm.store.models import Entry, Event, Ticket, TicketTag
 

@@ -16,7 +16,8 @@ from deskterm.screens.dialogs import ConfirmDialog, PickerDialog, PromptDialog
 from deskterm.screens.help import HelpScreen
 from deskterm.screens.queue import QueueScreen
 from deskterm.screens.ticket import TicketScreen
-from deskterm.services import directory, listing, mentions, tickets, views
+from deskterm.services import directory, mentions, tickets
+from deskterm.services.finding import listing, views
 from deskterm.store.db import db
 from deskterm.widgets.composer import Composer
 from deskterm.widgets.display import one_line
@@ -423,7 +424,7 @@ async def test_send_anyway_sends_over_a_collision(demo_db):
 
 
 async def test_presence_shows_within_two_seconds_and_clears_within_two(demo_db):
-    from deskterm.services import presence
+    from deskterm.services.trust import presence
 
     app = make_app(demo_db, "ana", watch_interval=0.2, background=False)
     async with app.run_test(size=SIZE) as pilot:

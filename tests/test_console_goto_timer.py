@@ -12,7 +12,8 @@ from deskterm.cli import app as cli_app
 from deskterm.screens.goto import GotoDialog, ref_number
 from deskterm.screens.queue import QueueScreen
 from deskterm.screens.ticket import TicketScreen
-from deskterm.services import directory, recent, tickets, timers
+from deskterm.services import directory, tickets, timers
+from deskterm.services.finding import recent
 from deskterm.store.models import ActiveTimer
 from deskterm.widgets.ticket_table import TicketTable
 from deskterm.widgets.timer import TimerBadge

@@ -15,7 +15,7 @@ from deskterm.screens.dialogs import PickerDialog
 from deskterm.screens.help import binding_rows
 from deskterm.screens.queue import QueueScreen
 from deskterm.screens.reports import ReportsScreen
-from deskterm.services import dashboard
+from deskterm.services.reporting import dashboard
 from deskterm.widgets.bar_chart import BarChart
 
 SIZE = (160, 45)

@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from deskterm import clock
 from deskterm.cli import app
-from deskterm.services import dashboard, directory, tickets
+from deskterm.services import directory, tickets
+from deskterm.services.reporting import dashboard
 from deskterm.store.models import SlaBreach, Ticket
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday

@@ -8,7 +8,8 @@ from typer.testing import CliRunner
 
 from deskterm.cli import app
 from deskterm.domain import Actor, NotFound, Refused
-from deskterm.services import audit, directory, identity, tickets
+from deskterm.services import directory, tickets
+from deskterm.services.trust import audit, identity
 from deskterm.store.db import db
 from deskterm.store.models import Event, Setting
 

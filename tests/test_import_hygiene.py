@@ -10,8 +10,8 @@ def test_cli_and_services_do_not_import_textual(tmp_path):
     code = (
         "import sys\n"
         "from typer.testing import CliRunner\n"
-        "import deskterm.cli, deskterm.services.tickets, deskterm.services.listing\n"
-        "import deskterm.services.bulk, deskterm.services.demo\n"
+        "import deskterm.cli, deskterm.services.tickets, deskterm.services.finding.listing\n"
+        "import deskterm.services.finding.bulk, deskterm.services.demo\n"
         "from deskterm.cli import app\n"
         f"r = CliRunner().invoke(app, ['--db', r'{tmp_path / 'x.db'}', 'init'])\n"
         "assert r.exit_code == 0, r.output\n"

@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 
 from deskterm.domain import Actor
-from deskterm.services import language, rules, tickets
-from deskterm.services.rules_file import parse_rules
+from deskterm.services import tickets
+from deskterm.services.automation import rules
+from deskterm.services.automation.rules_file import parse_rules
+from deskterm.services.messaging import language
 
 #: (expected, text): a short and a longer message in each desk language.
 LABELLED = [

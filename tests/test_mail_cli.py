@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from deskterm.cli import app
-from deskterm.services import notifications
+from deskterm.services.messaging import notifications
 from deskterm.store.models import InboundMessage, OutboxMessage, Setting, Ticket
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "mail"

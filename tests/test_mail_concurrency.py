@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from deskterm.domain import Actor
-from deskterm.services import directory, identity
+from deskterm.services import directory
+from deskterm.services.trust import identity
 from deskterm.store.db import db, open_db
 from deskterm.store.models import InboundMessage, Ticket
 

@@ -15,8 +15,9 @@ import pytest
 
 from deskterm.config import Config, ImapSettings, MailSettings
 from deskterm.mail.sources import fetch_imap
-from deskterm.services import mailbox, notifications, signals
-from deskterm.services.inbound import Importer
+from deskterm.services import signals
+from deskterm.services.messaging import mailbox, notifications
+from deskterm.services.messaging.inbound import Importer
 from deskterm.store.models import Ticket
 
 
@@ -137,7 +138,8 @@ def config_for(port: int, **imap) -> Config:
 
 @pytest.fixture
 def wired(desk, monkeypatch):
-    monkeypatch.setattr(signals, "LISTENERS", ["deskterm.services.notifications:on_change"])
+    listener = "deskterm.services.messaging.notifications:on_change"
+    monkeypatch.setattr(signals, "LISTENERS", [listener])
     monkeypatch.setattr(signals, "_resolved", None)
     yield
     notifications.use_config(None)

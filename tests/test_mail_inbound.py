@@ -15,8 +15,10 @@ from deskterm import clock
 from deskterm.domain import Status
 from deskterm.mail import ids
 from deskterm.mail.sources import read_path
-from deskterm.services import audit, directory, mailbox, tickets
-from deskterm.services.inbound import Importer
+from deskterm.services import directory, tickets
+from deskterm.services.messaging import mailbox
+from deskterm.services.messaging.inbound import Importer
+from deskterm.services.trust import audit
 from deskterm.store.models import OutboxMessage, Ticket
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "mail"

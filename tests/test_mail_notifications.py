@@ -15,8 +15,9 @@ from typer.testing import CliRunner
 
 from deskterm.cli import app
 from deskterm.mail.outbound import local_outbox_dir, send_due
-from deskterm.services import directory, mail_text, notifications, tickets
-from deskterm.services.inbound import Importer
+from deskterm.services import directory, tickets
+from deskterm.services.messaging import mail_text, notifications
+from deskterm.services.messaging.inbound import Importer
 from deskterm.store import migrations
 from deskterm.store.db import db, open_db
 from deskterm.store.models import OutboxMessage
@@ -39,8 +40,8 @@ def test_every_template_renders_with_no_placeholder_left(kind, language):
     values = {name: f"<{name}>" for name in notifications.PLACEHOLDERS}
     subject, body = notifications.render(kind, values, language)
     source = notifications.template_text(kind, language)
-    assert source == (Path(notifications.__file__).parent.parent / "templates"
-                      / f"mail-{kind}.{language}.txt").read_text(encoding="utf-8")
+    templates = Path(notifications.__file__).parents[2] / "templates"
+    assert source == (templates / f"mail-{kind}.{language}.txt").read_text(encoding="utf-8")
     assert subject and "<ticket.ref>" in subject
     assert not re.search(r"\{[a-z_.]+\}", subject + body), (kind, language)
     assert "<token>" in body and ("<reply.body>" in body) == (kind == "reply")

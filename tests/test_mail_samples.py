@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from deskterm.mail.parse import parse_message
 from deskterm.mail.sources import read_path
-from deskterm.services.inbound import Importer
+from deskterm.services.messaging.inbound import Importer
 from deskterm.store.db import db
 from deskterm.store.models import Attachment, Contact, Entry, InboundMessage, Ticket
 

@@ -17,8 +17,9 @@ from deskterm.config import Config, MailSettings, SmtpSettings
 from deskterm.domain import Delivery, NewAttachment
 from deskterm.mail import ids
 from deskterm.mail.outbound import send_due
-from deskterm.services import directory, mailbox, notifications, signals, tickets
-from deskterm.services.inbound import Importer
+from deskterm.services import directory, signals, tickets
+from deskterm.services.messaging import mailbox, notifications
+from deskterm.services.messaging.inbound import Importer
 
 SECRET = "smtp-test-secret"
 
@@ -65,7 +66,8 @@ def config_for(port: int | None) -> Config:
 
 @pytest.fixture
 def wired(desk, monkeypatch):
-    monkeypatch.setattr(signals, "LISTENERS", ["deskterm.services.notifications:on_change"])
+    listener = "deskterm.services.messaging.notifications:on_change"
+    monkeypatch.setattr(signals, "LISTENERS", [listener])
     monkeypatch.setattr(signals, "_resolved", None)
     yield
     notifications.use_config(None)

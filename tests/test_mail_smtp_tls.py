@@ -17,8 +17,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from deskterm.config import SmtpSettings
 from deskterm.mail.outbound import send_due
-from deskterm.services import notifications, tickets
+from deskterm.services import tickets
 from deskterm.services.directory import actor_for
+from deskterm.services.messaging import notifications
 from deskterm.store.models import OutboxMessage
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None,

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from deskterm.services import listing, maintenance, tickets
+from deskterm.services import maintenance, tickets
+from deskterm.services.finding import listing
 from deskterm.store import migrations
 from deskterm.store.db import open_db
 

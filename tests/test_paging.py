@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from bench import generate
 from deskterm.cli import app
-from deskterm.services import directory, listing, tickets
+from deskterm.services import directory, tickets
+from deskterm.services.finding import listing
 from deskterm.store import search
 from deskterm.store.db import db, open_db
 

@@ -9,8 +9,9 @@ import pytest
 from deskterm import clock
 from deskterm.domain import Actor as _Actor
 from deskterm.domain import BadInput
-from deskterm.services import directory, listing, tickets
-from deskterm.services.query import parse_query
+from deskterm.services import directory, tickets
+from deskterm.services.finding import listing
+from deskterm.services.finding.query import parse_query
 from deskterm.store import search
 
 _SETUP = _Actor.system("test")
@@ -149,7 +150,7 @@ def test_sla_due_follows_the_reply_owed(desk):
     from datetime import UTC, datetime
 
     from deskterm.domain import Actor
-    from deskterm.services import sla
+    from deskterm.services.automation import sla
 
     sla.install_default_policies(_SETUP)
     ana = directory.actor_for("ana")

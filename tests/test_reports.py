@@ -9,7 +9,9 @@ from typer.testing import CliRunner
 from deskterm import clock
 from deskterm.cli import app
 from deskterm.domain import Actor
-from deskterm.services import directory, notifications, reports, tickets
+from deskterm.services import directory, tickets
+from deskterm.services.messaging import notifications
+from deskterm.services.reporting import reports
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
 

@@ -11,8 +11,10 @@ from dateutil import tz
 from deskterm import clock
 from deskterm.domain import Actor, BadInput
 from deskterm.domain import Actor as _Actor
-from deskterm.services import audit, canned, directory, rules, sla, tickets
-from deskterm.services.rules_file import RulesFileError, parse_rules
+from deskterm.services import canned, directory, tickets
+from deskterm.services.automation import rules, sla
+from deskterm.services.automation.rules_file import RulesFileError, parse_rules
+from deskterm.services.trust import audit
 from deskterm.store.models import Agent, Mention, Rule, TeamMember
 
 _SETUP = _Actor.system("test")

@@ -24,7 +24,8 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 
 from deskterm import clock
-from deskterm.services import directory, rules, tickets
+from deskterm.services import directory, tickets
+from deskterm.services.automation import rules
 from deskterm.store.models import Entry, InboundMessage, OutboxMessage, RuleHit, Ticket
 
 SECONDS = float(os.environ.get("DESKTERM_HOSTS_SECONDS", "8"))

@@ -9,7 +9,9 @@ from dateutil import tz
 from deskterm import clock
 from deskterm.domain import Actor
 from deskterm.domain import Actor as _Actor
-from deskterm.services import audit, sla, tickets
+from deskterm.services import tickets
+from deskterm.services.automation import sla
+from deskterm.services.trust import audit
 from deskterm.store.models import SlaBreach, Ticket
 
 _SETUP = _Actor.system("test")

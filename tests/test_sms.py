@@ -16,8 +16,9 @@ from deskterm import clock
 from deskterm.cli import app
 from deskterm.config import SmsSettings
 from deskterm.mail.outbound import send_due
-from deskterm.services import directory, mailbox, notifications, tickets
-from deskterm.services.inbound import Importer
+from deskterm.services import directory, tickets
+from deskterm.services.messaging import mailbox, notifications
+from deskterm.services.messaging.inbound import Importer
 from deskterm.store.models import OutboxMessage
 
 

@@ -19,7 +19,8 @@ from deskterm import clock, paths
 from deskterm.app import make_app
 from deskterm.domain import Actor as _Actor
 from deskterm.domain import NewAttachment
-from deskterm.services import canned, directory, identity, signals, tickets
+from deskterm.services import canned, directory, signals, tickets
+from deskterm.services.trust import identity
 from deskterm.store.db import db, open_db
 
 SETUP = _Actor.system("test")

@@ -19,7 +19,8 @@ from deskterm.domain import (
     Status,
 )
 from deskterm.domain import Actor as _Actor
-from deskterm.services import attachments, audit, directory, tickets
+from deskterm.services import attachments, directory, tickets
+from deskterm.services.trust import audit
 
 _SETUP = _Actor.system("test")
 
@@ -284,7 +285,7 @@ def test_failure_inside_an_operation_leaves_nothing_half_written(ana, monkeypatc
 
 
 def test_a_rule_acting_on_a_reply_is_not_overwritten_by_the_reply(ana, tmp_path):
-    from deskterm.services import rules
+    from deskterm.services.automation import rules
 
     rules_file = tmp_path / "rules.toml"
     rules_file.write_text(

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from deskterm.cli import app
 from deskterm.domain import NewAttachment
-from deskterm.services import attachments, directory, listing, tickets
+from deskterm.services import attachments, directory, tickets
+from deskterm.services.finding import listing
 from deskterm.store.db import close_db, open_db
 from deskterm.store.models import Attachment, Entry, Event, Ticket
 

@@ -208,7 +208,7 @@ def _launch_console(ctx: typer.Context, ref: str | None = None) -> None:
     st.actor()  # who you are (services.identity): refuse here, in one line, before Textual
     open_ticket = None
     if ref is not None:
-        from deskterm.services.recent import find_ticket
+        from deskterm.services.finding.recent import find_ticket
 
         open_ticket = find_ticket(ref)  # a bad or unknown ref fails before the console starts
     from deskterm.cli.console import launch
@@ -231,7 +231,8 @@ def console(
 def init(ctx: typer.Context, as_json: Json = False) -> None:
     """Create an empty database with a default queue and team, and you (your OS user,
     named --as NAME if given) as its admin."""
-    from deskterm.services import demo, identity
+    from deskterm.services import demo
+    from deskterm.services.trust import identity
 
     st = state(ctx)
     st.open(create=True)
@@ -281,7 +282,7 @@ def search(
     as_json: Json = False,
 ) -> None:
     """Full-text search in subjects and threads (any language)."""
-    from deskterm.services import listing
+    from deskterm.services.finding import listing
 
     st = state(ctx)
     st.open()

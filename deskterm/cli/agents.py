@@ -144,7 +144,8 @@ def agent_disable(
 ) -> None:
     """Disable an agent (admins only): they can do nothing; their open tickets show in
     the built-in view "Needs reassignment"."""
-    from deskterm.services import directory, listing, views
+    from deskterm.services import directory
+    from deskterm.services.finding import listing, views
 
     st = state(ctx)
     agent = directory.disable_agent(st.actor(), username)
@@ -167,7 +168,7 @@ def agent_bulk_limit(
     as_json: Json = False,
 ) -> None:
     """Show, or set (admins only), how many tickets agents may change in one bulk action."""
-    from deskterm.services import access
+    from deskterm.services.trust import access
 
     st = state(ctx)
     value = access.bulk_limit() if limit is None else access.set_bulk_limit(st.actor(), limit)

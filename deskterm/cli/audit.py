@@ -32,7 +32,7 @@ def audit(
     or the desk's, by agent or time (admins and observers)."""
     from deskterm import clock
     from deskterm.domain import BadInput
-    from deskterm.services import audit as audit_service
+    from deskterm.services.trust import audit as audit_service
     from deskterm.services.values import resolve_ref
     from deskterm.services.when import parse_duration
 

@@ -31,7 +31,7 @@ def _run(
     as_json: bool,
     **changes,
 ) -> None:
-    from deskterm.services import bulk, listing
+    from deskterm.services.finding import bulk, listing
 
     st = state(ctx)
     st.open()

@@ -53,7 +53,7 @@ class CliState:
     def actor(self) -> Actor:
         """Who acts: the OS user's agent, or `--as` for admins and demo desks
         (`services.identity`); Refused for an OS user who is not an agent."""
-        from deskterm.services import identity
+        from deskterm.services.trust import identity
 
         self.open()
         if self._actor is None:

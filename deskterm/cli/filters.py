@@ -113,7 +113,7 @@ _BAD_FILTER = re.compile(r"^(?:bad|unknown) filter (?:'[^']*'|\"[^\"]*\")(?: in 
 
 def check_options(options: dict[str, Any], me: str | None) -> None:
     """Parse each filter option on its own, so a bad value is reported as that option's."""
-    from deskterm.services.query import parse_query
+    from deskterm.services.finding.query import parse_query
 
     for flag, value, token in _option_tokens(options):
         try:

@@ -28,7 +28,7 @@ Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
 def _setup(ctx: typer.Context):
     """Open the database and load the mail config (notifications use the same config)."""
     from deskterm.config import load_config
-    from deskterm.services import notifications
+    from deskterm.services.messaging import notifications
 
     state(ctx).open()
     config = load_config()
@@ -42,7 +42,7 @@ def _log_to_file() -> None:
     a quarantined message is one line in the summary, the details are in the log."""
     import logging
 
-    from deskterm.services import mailbox
+    from deskterm.services.messaging import mailbox
 
     path = mailbox.mail_dir() / "mail.log"
     logger = logging.getLogger("deskterm.mail")
@@ -91,7 +91,7 @@ def import_command(
     understands: 0 delivered (imported, ignored or kept in quarantine), 75 try again later.
     """
     from deskterm.mail.sources import read_path
-    from deskterm.services.inbound import Importer
+    from deskterm.services.messaging.inbound import Importer
 
     if str(path) == "-":
         _import_stdin(ctx, as_json)
@@ -109,7 +109,7 @@ def _import_stdin(ctx: typer.Context, as_json: bool) -> None:
     from peewee import DatabaseError
 
     from deskterm.domain import DomainError
-    from deskterm.services.inbound import Importer
+    from deskterm.services.messaging.inbound import Importer
 
     started = time.perf_counter()
     try:
@@ -124,7 +124,7 @@ def _import_stdin(ctx: typer.Context, as_json: bool) -> None:
 
 def _fetch(config, limit: int | None):
     from deskterm.mail.sources import fetch_imap
-    from deskterm.services.inbound import Importer, ImportResult, ImportSummary
+    from deskterm.services.messaging.inbound import Importer, ImportResult, ImportSummary
 
     importer = Importer(config)
     summary = ImportSummary()
@@ -168,7 +168,7 @@ def watch(
     from deskterm.domain import DomainError
     from deskterm.mail.outbound import send_due
     from deskterm.mail.sources import read_path
-    from deskterm.services.inbound import Importer
+    from deskterm.services.messaging.inbound import Importer
 
     config = _setup(ctx)
     if path is None and not config.mail.imap.host:
@@ -202,7 +202,7 @@ def parse(
 ) -> None:
     """Show how a message would be parsed and threaded, without writing anything."""
     from deskterm.domain import BadInput
-    from deskterm.services.inbound import Importer
+    from deskterm.services.messaging.inbound import Importer
 
     if not file.is_file():
         raise BadInput(f"no such file: {file}")
@@ -302,7 +302,8 @@ def outbox(
     if ctx.invoked_subcommand is not None:
         return
     from deskterm.domain import BadInput, Delivery
-    from deskterm.services import mailbox, tickets
+    from deskterm.services import tickets
+    from deskterm.services.messaging import mailbox
 
     if status and status not in tuple(Delivery):
         raise BadInput(f"bad status {status!r}: expected queued, sent, deferred or failed")
@@ -327,7 +328,7 @@ def outbox_retry(
     as_json: Json = False,
 ) -> None:
     """Queue a failed or deferred message again (sent by the next `mail send`)."""
-    from deskterm.services import mailbox
+    from deskterm.services.messaging import mailbox
 
     state(ctx).open()
     item = mailbox.retry_outbox(outbox_id)
@@ -344,7 +345,7 @@ def quarantine_list(
     as_json: Json = False,
 ) -> None:
     """Messages kept in quarantine, newest first."""
-    from deskterm.services import mailbox
+    from deskterm.services.messaging import mailbox
 
     state(ctx).open()
     items = mailbox.list_inbound("quarantined", limit)
@@ -368,8 +369,8 @@ def quarantine_retry(
 ) -> None:
     """Import quarantined messages again (e.g. after raising max_bytes or adding a queue)."""
     from deskterm.domain import BadInput
-    from deskterm.services import mailbox
-    from deskterm.services.inbound import Importer, ImportSummary
+    from deskterm.services.messaging import mailbox
+    from deskterm.services.messaging.inbound import Importer, ImportSummary
 
     config = _setup(ctx)
     if retry_all:

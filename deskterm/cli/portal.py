@@ -26,8 +26,8 @@ def serve(
     """Serve the portal (without a sub-command), e.g. `deskterm portal --port 8000`."""
     if ctx.invoked_subcommand is not None:
         return
-    from deskterm.services.notifications import current_config
-    from deskterm.services.portal_settings import portal_settings
+    from deskterm.services.messaging.notifications import current_config
+    from deskterm.services.portal.portal_settings import portal_settings
 
     st = state(ctx)
     st.open()
@@ -50,7 +50,7 @@ def rotate_key(
 ) -> None:
     """Sign tracking links, cookies and forms with a new key (old links keep working
     until --retire)."""
-    from deskterm.services import tracking
+    from deskterm.services.portal import tracking
 
     st = state(ctx)
     actor = st.actor()

@@ -13,7 +13,7 @@ app = typer.Typer(help="Reports for managers.", invoke_without_command=True)
 
 
 def _fmt(minutes: float | None) -> str:
-    from deskterm.services.dashboard import human_minutes
+    from deskterm.services.reporting.dashboard import human_minutes
 
     return human_minutes(minutes)
 
@@ -30,7 +30,7 @@ def report(
 ) -> None:
     """Volume, backlog, response and resolution times, SLA compliance, agents, satisfaction."""
     from deskterm import clock
-    from deskterm.services import reports
+    from deskterm.services.reporting import reports
     from deskterm.services.when import parse_duration, parse_when
 
     state(ctx).open()
@@ -111,7 +111,8 @@ def _extras(ctx: typer.Context, start, end, queue: str | None):
     from zoneinfo import ZoneInfo
 
     from deskterm.domain import NotFound
-    from deskterm.services import dashboard, directory
+    from deskterm.services import directory
+    from deskterm.services.reporting import dashboard
 
     name = state(ctx).agent_name
     try:

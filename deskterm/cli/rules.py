@@ -21,7 +21,7 @@ Name = Annotated[str, typer.Argument(help="The rule's name, as in `deskterm rule
 
 def _parse(path: Path):
     from deskterm.domain import NotFound
-    from deskterm.services.rules_file import RulesFileError, parse_rules
+    from deskterm.services.automation.rules_file import RulesFileError, parse_rules
 
     if not path.is_file():
         raise NotFound(f"no such rules file: {path}")
@@ -53,7 +53,7 @@ def apply(
 ) -> None:
     """Replace the desk's rules with the file's (all or nothing; hit counts kept by name)."""
     from deskterm.domain import BadInput
-    from deskterm.services import rules
+    from deskterm.services.automation import rules
 
     specs = _parse(path)
     state(ctx).open()
@@ -78,7 +78,7 @@ def _when(value) -> str:
 @app.command("list")
 def list_command(ctx: typer.Context, as_json: Json = False) -> None:
     """The desk's rules in evaluation order, with last run and hit count."""
-    from deskterm.services import rules
+    from deskterm.services.automation import rules
 
     state(ctx).open()
     infos = rules.list_rules()
@@ -106,7 +106,7 @@ def list_command(ctx: typer.Context, as_json: Json = False) -> None:
 @app.command("run")
 def run(ctx: typer.Context, as_json: Json = False) -> None:
     """Evaluate time rules now (pending for 14d, sla due, breached): run it from cron."""
-    from deskterm.services import rules
+    from deskterm.services.automation import rules
 
     state(ctx).open()
     result = rules.run_time_rules()
@@ -126,7 +126,7 @@ def run(ctx: typer.Context, as_json: Json = False) -> None:
 
 
 def _toggle(ctx: typer.Context, name: str, enabled: bool, as_json: bool) -> None:
-    from deskterm.services import rules
+    from deskterm.services.automation import rules
 
     state(ctx).open()
     info = rules.set_enabled(state(ctx).actor(), name, enabled)
@@ -154,7 +154,7 @@ def export(
     path: Annotated[Path | None, typer.Argument(help="Write here (default: print)")] = None,
 ) -> None:
     """Write the desk's rules as a TOML file you can edit and apply again."""
-    from deskterm.services import rules
+    from deskterm.services.automation import rules
 
     state(ctx).open()
     text = rules.export_rules()

@@ -34,8 +34,8 @@ def show(
     as_json: Json = False,
 ) -> None:
     """A ticket's clocks: due, remaining, state (met, running, paused, breached)."""
-    from deskterm.services import sla
-    from deskterm.services.business_time import format_duration
+    from deskterm.services.automation import sla
+    from deskterm.services.automation.business_time import format_duration
     from deskterm.services.tickets import resolve_ref
 
     state(ctx).open()
@@ -70,7 +70,7 @@ def show(
 @app.command("sweep")
 def sweep(ctx: typer.Context, as_json: Json = False) -> None:
     """Record breaches of clocks that ran out (also done by `deskterm rules run`)."""
-    from deskterm.services import sla
+    from deskterm.services.automation import sla
 
     state(ctx).open()
     count = sla.sweep()
@@ -87,7 +87,8 @@ def breaching(
     as_json: Json = False,
 ) -> None:
     """Open tickets that missed an SLA target, most urgent first."""
-    from deskterm.services import listing, sla
+    from deskterm.services.automation import sla
+    from deskterm.services.finding import listing
 
     st = state(ctx)
     st.open()
@@ -114,7 +115,7 @@ def breaching(
 @app.command("install-defaults")
 def install_defaults(ctx: typer.Context, as_json: Json = False) -> None:
     """Create the "Workdays 8-19" calendar and "Standard" policy for queues without one."""
-    from deskterm.services import sla
+    from deskterm.services.automation import sla
 
     state(ctx).open()
     queues = sla.install_default_policies(state(ctx).actor())
@@ -131,7 +132,7 @@ def set_policy(
     policy: Annotated[str, typer.Argument(help="Policy name, or 'none' to remove")],
 ) -> None:
     """Give a queue an SLA policy and recompute its tickets' clocks."""
-    from deskterm.services import sla
+    from deskterm.services.automation import sla
 
     state(ctx).open()
     sla.set_queue_policy(state(ctx).actor(), queue, None if policy == "none" else policy)

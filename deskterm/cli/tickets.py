@@ -139,7 +139,8 @@ def show(ctx: typer.Context, ref: Ref, as_json: Json = False) -> None:
 @app.command("events")
 def events(ctx: typer.Context, ref: Ref, as_json: Json = False) -> None:
     """Show a ticket's audit trail: who changed what, when."""
-    from deskterm.services import audit, tickets
+    from deskterm.services import tickets
+    from deskterm.services.trust import audit
 
     actor = state(ctx).actor()
     ticket_id = tickets.read_ticket(actor, _ref(ref)).id
@@ -183,8 +184,8 @@ def list_(
     seek, as fast on page 1,000 as on the first. A capped list says so on stderr
     ("50 of 89 shown"); --ids prints every match.
     """
-    from deskterm.services import listing
-    from deskterm.services.query import parse_query
+    from deskterm.services.finding import listing
+    from deskterm.services.finding.query import parse_query
     from deskterm.services.values import resolve_ref
 
     st = state(ctx)

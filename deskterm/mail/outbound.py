@@ -24,8 +24,8 @@ from deskterm import clock
 from deskterm.config import Config, SmtpSettings
 from deskterm.domain import AttachmentInfo, Delivery
 from deskterm.mail import ids
-from deskterm.services import mailbox
-from deskterm.services.mailbox import OutboxItem
+from deskterm.services.messaging import mailbox
+from deskterm.services.messaging.mailbox import OutboxItem
 
 BACKOFF = [timedelta(minutes=m) for m in (1, 5, 15, 60, 180, 360, 720)]
 
@@ -41,8 +41,8 @@ _URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
 def _html_body(text: str, language: str = "en", subject: str = "") -> str:
     """The HTML alternative: the text (escaped, links clickable) in the admin-editable
     layout, right-to-left for Persian; the body token hidden from view."""
-    from deskterm.services.mail_text import direction
-    from deskterm.services.notifications import html_layout
+    from deskterm.services.messaging.mail_text import direction
+    from deskterm.services.messaging.notifications import html_layout
 
     visible = html.escape(ids.strip_tokens(text).rstrip())
     visible = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', visible)
@@ -269,6 +269,6 @@ def send_pending(limit: int = 100) -> SendSummary:
 
     Call it from a worker thread inside `db.connection_context()`.
     """
-    from deskterm.services.notifications import current_config
+    from deskterm.services.messaging.notifications import current_config
 
     return send_due(current_config(), limit=limit)

@@ -25,7 +25,7 @@ from deskterm.portal.web import (
     signed,
     visitor,
 )
-from deskterm.services import customers
+from deskterm.services.portal import customers
 
 
 def _address(request: Request) -> str:

@@ -12,7 +12,7 @@ from starlette.staticfiles import StaticFiles
 from deskterm.config import Config, load_config
 from deskterm.portal import account, tickets
 from deskterm.portal.web import http_error
-from deskterm.services.portal_settings import portal_settings
+from deskterm.services.portal.portal_settings import portal_settings
 
 STATIC = Path(__file__).parent / "static"
 

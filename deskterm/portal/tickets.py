@@ -21,8 +21,9 @@ from deskterm.portal.web import (
     uploads,
     visitor,
 )
-from deskterm.services import customer_tickets, directory, tracking
-from deskterm.services.customer_tickets import NewTicketForm
+from deskterm.services import directory
+from deskterm.services.portal import customer_tickets, tracking
+from deskterm.services.portal.customer_tickets import NewTicketForm
 
 STATUS_LABELS = {
     Status.NEW: N_("Received"),

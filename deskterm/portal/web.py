@@ -34,8 +34,8 @@ from deskterm.domain import (
     Refused,
 )
 from deskterm.portal import i18n
-from deskterm.services import customers, tracking
-from deskterm.services.portal_settings import PortalSettings
+from deskterm.services.portal import customers, tracking
+from deskterm.services.portal.portal_settings import PortalSettings
 
 log = logging.getLogger("deskterm.portal")
 SESSION_COOKIE = "dt_session"
@@ -234,7 +234,7 @@ async def read_form(request: Request) -> tuple[dict[str, str], list[tuple[str, s
 
 
 def uploads(files: list[tuple[str, str, bytes]]) -> list[NewAttachment]:
-    from deskterm.services.customer_tickets import upload
+    from deskterm.services.portal.customer_tickets import upload
 
     return [upload(name, data) for field_name, name, data in files if field_name == "files"]
 
@@ -348,7 +348,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 def status_for(error: DomainError) -> tuple[int, str | None]:
-    from deskterm.services.tracking import LinkExpired
+    from deskterm.services.portal.tracking import LinkExpired
 
     if isinstance(error, LinkExpired):
         return 410, "expired_link"

@@ -14,7 +14,8 @@ from deskterm.app import DbChanged
 from deskterm.domain import CannedReplyInfo
 from deskterm.screens.dialogs import ConfirmDialog, PromptDialog
 from deskterm.screens.dialogs.canned_editor import CannedDraft, CannedEditor
-from deskterm.services import canned, listing, tickets
+from deskterm.services import canned, tickets
+from deskterm.services.finding import listing
 from deskterm.widgets import glyphs
 from deskterm.widgets.display import plain, visual
 from deskterm.widgets.footer import DeskFooter

@@ -19,7 +19,7 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from deskterm.domain import TicketRow
-from deskterm.services import recent
+from deskterm.services.finding import recent
 from deskterm.store.db import db
 from deskterm.widgets.display import one_line, visual
 

@@ -13,7 +13,8 @@ from deskterm.app import DbChanged
 from deskterm.domain import Actor, Status, TicketRow, ViewInfo
 from deskterm.screens.dialogs import ConfirmDialog, PickerDialog, PromptDialog
 from deskterm.screens.dialogs.picker import STATUS_OPTIONS
-from deskterm.services import bulk, directory, listing, mentions, views
+from deskterm.services import directory, mentions
+from deskterm.services.finding import bulk, listing, views
 from deskterm.widgets import display, glyphs
 from deskterm.widgets.display import plain
 from deskterm.widgets.footer import DeskFooter

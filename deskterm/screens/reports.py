@@ -21,7 +21,8 @@ from textual.widgets import Footer, Sparkline, Static
 
 from deskterm import clock
 from deskterm.app import DbChanged
-from deskterm.services import dashboard, directory, reports
+from deskterm.services import directory
+from deskterm.services.reporting import dashboard, reports
 from deskterm.store.db import db
 from deskterm.widgets import glyphs
 from deskterm.widgets.bar_chart import BarChart

@@ -58,7 +58,7 @@ class RulesScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="rules-load", exit_on_error=False)
     def refresh_rules(self, keep: str | None = None) -> None:
-        from deskterm.services import rules
+        from deskterm.services.automation import rules
         from deskterm.store.db import db
 
         with db.connection_context():
@@ -99,7 +99,7 @@ class RulesScreen(Screen[None]):
 
     @work(thread=True, group="rules-change", exit_on_error=False)
     def _change(self, what: str, name: str, value: int = 0) -> None:
-        from deskterm.services import rules
+        from deskterm.services.automation import rules
         from deskterm.store.db import db
 
         try:
@@ -130,8 +130,8 @@ class RulesScreen(Screen[None]):
         self.app.call_from_thread(self.refresh_rules)
 
     def action_edit(self) -> None:
-        from deskterm.services import rules
-        from deskterm.services.rules_file import RulesFileError
+        from deskterm.services.automation import rules
+        from deskterm.services.automation.rules_file import RulesFileError
 
         path = Path(tempfile.mkstemp(prefix="deskterm-rules-", suffix=".toml")[1])
         path.write_text(rules.export_rules(), encoding="utf-8")
@@ -152,7 +152,7 @@ class RulesScreen(Screen[None]):
 
 def run_time_rules_once():
     """Run the SLA sweep and time rules on this thread's own connection."""
-    from deskterm.services import rules
+    from deskterm.services.automation import rules
     from deskterm.store.db import db
 
     with db.connection_context():

@@ -19,17 +19,9 @@ from deskterm.app import DbChanged
 from deskterm.domain import BadInput, EntryKind, Priority, Status, TicketDetail
 from deskterm.screens.dialogs import ConfirmDialog, PickerDialog, PromptDialog
 from deskterm.screens.dialogs.picker import STATUS_OPTIONS
-from deskterm.services import (
-    attachments,
-    canned,
-    collisions,
-    directory,
-    drafts,
-    mentions,
-    presence,
-    recent,
-    tickets,
-)
+from deskterm.services import attachments, canned, directory, drafts, mentions, tickets
+from deskterm.services.finding import recent
+from deskterm.services.trust import collisions, presence
 from deskterm.services.when import parse_when
 from deskterm.widgets import glyphs
 from deskterm.widgets.activity import ActivityView
@@ -68,7 +60,7 @@ class Navigator(Protocol):
 def sla_text(detail: TicketDetail, zone: Any) -> Text | None:
     """The SLA clock for the header: `sla.describe_clock` when it exists, else the due times."""
     try:
-        from deskterm.services.sla import describe_clock
+        from deskterm.services.automation.sla import describe_clock
     except ImportError:
         describe_clock = None
     if describe_clock is not None:
@@ -843,7 +835,7 @@ class TicketScreen(Screen[None]):
             self._load_activity()
 
     def _load_activity(self) -> None:
-        from deskterm.services import audit
+        from deskterm.services.trust import audit
 
         view = self.query_one(ActivityView)
         self.app.call(audit.ticket_trail, self.app.actor, self.ticket_id, done=view.show,

@@ -111,7 +111,7 @@ def save_canned(
 ) -> CannedReplyInfo:
     """Create a canned reply, or update the one with `canned_id` (admins only: canned
     replies are shared by the whole desk)."""
-    from deskterm.services import access, audit
+    from deskterm.services.trust import access, audit
 
     title = (title or "").strip()
     if not title:
@@ -159,7 +159,7 @@ def _summary(row: CannedReply) -> str:
 @retry_when_busy
 def delete_canned(actor: Actor, key: int | str) -> None:
     """Delete a canned reply (admins only)."""
-    from deskterm.services import access, audit
+    from deskterm.services.trust import access, audit
 
     with write_transaction():
         access.check(actor, access.Action.DELETE)

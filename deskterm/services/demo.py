@@ -14,7 +14,9 @@ from typing import Any
 
 from deskterm import clock, paths
 from deskterm.domain import Actor, NewAttachment, Refused
-from deskterm.services import access, canned, directory, identity, signals, sla, tickets
+from deskterm.services import canned, directory, signals, tickets
+from deskterm.services.automation import sla
+from deskterm.services.trust import access, identity
 from deskterm.store import backends
 from deskterm.store.db import close_db, db, open_db, write_transaction
 from deskterm.store.models import Setting, Ticket
@@ -380,13 +382,13 @@ def _install_automation() -> None:
     """Give the demo SLA policies and the example rules when those services exist."""
     from importlib import import_module, util
 
-    if util.find_spec("deskterm.services.sla") is not None:
-        sla = import_module("deskterm.services.sla")
+    if util.find_spec("deskterm.services.automation.sla") is not None:
+        sla = import_module("deskterm.services.automation.sla")
         if hasattr(sla, "install_default_policies"):
             sla.install_default_policies(Actor.system("demo"))
     rules_file = Path(__file__).resolve().parents[2] / "data" / "rules.example.toml"
-    if util.find_spec("deskterm.services.rules") is not None and rules_file.exists():
-        rules = import_module("deskterm.services.rules")
+    if util.find_spec("deskterm.services.automation.rules") is not None and rules_file.exists():
+        rules = import_module("deskterm.services.automation.rules")
         if hasattr(rules, "load_rules_file"):
             rules.load_rules_file(Actor.system("demo"), rules_file)
 
@@ -422,7 +424,7 @@ def _seed(seed: int, tickets: int) -> dict[str, Any]:
                 _one_ticket(rng, at, end, people, agents)
     # The desk's own automation catches up, as the console's timer would on first start:
     # breaches are logged, stale pending and long-resolved tickets close, urgent ones escalate.
-    from deskterm.services import rules
+    from deskterm.services.automation import rules
 
     rules.run_time_rules(end)
     return {
@@ -448,7 +450,7 @@ def _steps_for_age(rng: random.Random, age_hours: float) -> int:
 
 def _rate(customer: Actor, ticket_id: int, rating: int) -> None:
     """A satisfaction answer, when the mail channel (which owns surveys) is installed."""
-    from deskterm.services import notifications
+    from deskterm.services.messaging import notifications
 
     notifications.record_rating(customer, ticket_id, rating)
 

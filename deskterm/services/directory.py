@@ -133,7 +133,7 @@ def create_agent(
     os_user: str | None = None,
 ) -> AgentInfo:
     """Add an agent (and their team memberships) in one transaction (admins only)."""
-    from deskterm.services import access, audit
+    from deskterm.services.trust import access, audit
 
     _username(username)
     _role(role)
@@ -175,7 +175,7 @@ def update_agent(
     `os_user=""` removes the mapping; `teams` replaces the memberships. The desk always
     keeps one enabled admin.
     """
-    from deskterm.services import access, audit
+    from deskterm.services.trust import access, audit
 
     if role is not None:
         _role(role)
@@ -245,7 +245,7 @@ def team_row(slug: str) -> Team:
 @retry_when_busy
 def create_team(actor: Actor, slug: str, name: str) -> TeamInfo:
     """Add a team (admins only)."""
-    from deskterm.services import access, audit
+    from deskterm.services.trust import access, audit
 
     with write_transaction():
         access.check(actor, access.Action.MANAGE_TEAMS)
@@ -321,7 +321,7 @@ def queue_row(slug: str | None) -> Queue:
 
 
 def _outsiders(value: str) -> str:
-    from deskterm.services.access import OUTSIDERS
+    from deskterm.services.trust.access import OUTSIDERS
 
     if value not in OUTSIDERS:
         raise BadInput(f"bad outsiders setting {value!r}: expected {' or '.join(OUTSIDERS)}")
@@ -347,7 +347,7 @@ def create_queue(
 
     `outsiders`: what agents outside the team may do with its tickets, `read` or `hidden`.
     """
-    from deskterm.services import access, audit
+    from deskterm.services.trust import access, audit
 
     _outsiders(outsiders)
     with write_transaction():
@@ -375,7 +375,7 @@ def update_queue(
     outsiders: str | None = None,
 ) -> QueueInfo:
     """Change a queue's name, team (`""` clears it) or outsiders setting (admins only)."""
-    from deskterm.services import access, audit
+    from deskterm.services.trust import access, audit
 
     if outsiders is not None:
         _outsiders(outsiders)
@@ -446,7 +446,7 @@ def ensure_contact(email: str, name: str | None = None) -> Contact:
 @retry_when_busy
 def set_contact_language(email: str, language: str | None) -> str | None:
     """Set (or clear, with None) the language a contact's notifications are written in."""
-    from deskterm.services import mail_text
+    from deskterm.services.messaging import mail_text
 
     code = mail_text.supported(language) if language else None
     if language and code is None:

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from peewee import Case, fn
 
 from deskterm.domain import ACTIVE_STATUSES, Actor, Contact, TicketRow
-from deskterm.services import access, directory, listing, tickets
+from deskterm.services import directory, tickets
+from deskterm.services.finding import listing
+from deskterm.services.trust import access
 from deskterm.store.models import Contact as ContactRow
 from deskterm.store.models import Ticket
 

@@ -18,9 +18,9 @@ from deskterm.domain import Actor
 
 #: Run in this order: SLA clocks first (rules may look at them), then rules, then mail.
 LISTENERS: list[str] = [
-    "deskterm.services.sla:on_change",  # issue 5
-    "deskterm.services.rules:on_change",  # issue 5
-    "deskterm.services.notifications:on_change",  # issue 4
+    "deskterm.services.automation.sla:on_change",  # issue 5
+    "deskterm.services.automation.rules:on_change",  # issue 5
+    "deskterm.services.messaging.notifications:on_change",  # issue 4
 ]
 
 

@@ -28,9 +28,10 @@ from deskterm.domain import (
     Status,
     TicketDetail,
 )
-from deskterm.services import access, attachments, audit, directory, signals
-from deskterm.services.access import Action
-from deskterm.services.ticket_view import detail
+from deskterm.services import attachments, directory, signals
+from deskterm.services.finding.ticket_view import detail
+from deskterm.services.trust import access, audit
+from deskterm.services.trust.access import Action
 from deskterm.services.values import clean_tags, parse_priority, parse_status, resolve_ref
 from deskterm.store import search
 from deskterm.store.db import retry_when_busy, write_transaction

@@ -8,7 +8,8 @@ import math
 
 from deskterm import clock
 from deskterm.domain import Actor, BadInput, NotFound, TimerInfo, TimerStopped
-from deskterm.services import access, audit, tickets
+from deskterm.services import tickets
+from deskterm.services.trust import access, audit
 from deskterm.store.db import db
 from deskterm.store.models import ActiveTimer, Agent, Ticket
 

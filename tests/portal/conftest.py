@@ -8,7 +8,8 @@ from argon2 import PasswordHasher
 from portal_helpers import PORTAL_CONFIG, Browser
 
 from deskterm.config import load_config
-from deskterm.services import customers, notifications
+from deskterm.services.messaging import notifications
+from deskterm.services.portal import customers
 
 
 @pytest.fixture(autouse=True)

@@ -283,7 +283,7 @@ def test_tracking_link_expired_and_tampered(browser):
 
 
 def test_rotated_key_keeps_old_links_until_retired(browser):
-    from deskterm.services import tracking
+    from deskterm.services.portal import tracking
 
     page = open_ticket(browser)
     link = re.search(r"(/t/[\w.-]+)\?", page.url).group(1)
@@ -350,13 +350,13 @@ def test_merged_ticket_links_lead_to_the_ticket_that_carries_the_thread(browser)
     page = browser.get(link)  # the old mail's link opens the surviving ticket
     assert "<bdi>Printer jam again</bdi></h1>" in page.text
     # Agents find portal tickets with the filter language's channel token.
-    from deskterm.services import listing
+    from deskterm.services.finding import listing
 
     assert sorted(r.id for r in listing.list_tickets("channel:web", me="ana")) == [1, 2]
 
 
 def tracking_path(ticket_id: int) -> str:
-    from deskterm.services import tracking
+    from deskterm.services.portal import tracking
 
     row = Ticket.get_by_id(ticket_id)
     return f"/t/{tracking.make_token(ticket_id, row.requester_id)}"

@@ -8,7 +8,8 @@ import re
 import pytest
 from portal_helpers import open_ticket, outbox_to, register_and_log_in
 
-from deskterm.services import customers, directory, tickets
+from deskterm.services import directory, tickets
+from deskterm.services.portal import customers
 from deskterm.store.models import Entry, LoginFailure, Ticket
 
 NOT_FOUND = "We could not find that page or ticket."

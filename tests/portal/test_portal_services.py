@@ -18,8 +18,9 @@ from deskterm.cli import app as cli_app
 from deskterm.config import Config
 from deskterm.domain import BadInput, CustomerScope, NotFound
 from deskterm.portal import i18n
-from deskterm.services import customer_access, directory, tickets, tracking
-from deskterm.services.portal_settings import portal_settings
+from deskterm.services import directory, tickets
+from deskterm.services.portal import customer_access, tracking
+from deskterm.services.portal.portal_settings import portal_settings
 
 
 def test_tracking_token_opens_one_ticket_for_its_requester_only(desk):
@@ -76,7 +77,7 @@ def test_portal_settings_from_config_and_bad_values_named():
 def test_production_password_hash_is_argon2id_with_64_mib():
     from argon2 import PasswordHasher
 
-    from deskterm.services import customers
+    from deskterm.services.portal import customers
 
     assert customers.HASHER is not None
     real = PasswordHasher()  # what the module uses outside tests (see the cheap fixture)
@@ -188,7 +189,7 @@ def test_cli_rotate_key_and_portal_help(desk):
 
 
 def test_customer_checks_go_through_the_desks_access_check(desk, monkeypatch):
-    from deskterm.services import access
+    from deskterm.services.trust import access
 
     ana = directory.actor_for("ana")
     ticket = tickets.create_ticket(ana, subject="A", body="a", requester_email="a@example.com")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from deskterm import clock
 from deskterm.domain import Actor, NotFound, TicketRow
-from deskterm.services import access, listing, tickets
+from deskterm.services import tickets
+from deskterm.services.finding import listing
+from deskterm.services.trust import access
 from deskterm.store.db import db
 from deskterm.store.models import Agent, RecentTicket
 

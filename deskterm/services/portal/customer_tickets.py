@@ -30,8 +30,10 @@ from deskterm.domain import (
     PublicEntry,
     Status,
 )
-from deskterm.services import audit, customer_access, directory, tickets
-from deskterm.services.portal_settings import PortalSettings
+from deskterm.services import directory, tickets
+from deskterm.services.portal import customer_access
+from deskterm.services.portal.portal_settings import PortalSettings
+from deskterm.services.trust import audit
 from deskterm.store.db import retry_when_busy, write_transaction
 from deskterm.store.models import Attachment, Contact, Entry, Queue, Ticket
 

@@ -21,7 +21,8 @@ from deskterm.config import Config
 from deskterm.domain import Status
 from deskterm.mail import ids
 from deskterm.mail.parse import ParsedMail
-from deskterm.services import directory, mailbox
+from deskterm.services import directory
+from deskterm.services.messaging import mailbox
 
 #: A survey answer: a first line that is only "5", "4/5" or "3." (later lines: the comment).
 #: Persian and Arabic-Indic digits count too (a Persian customer answers "۵").

@@ -11,8 +11,8 @@ does not exist, so no answer tells whether a ticket number is in use.
 from __future__ import annotations
 
 from deskterm.domain import CustomerScope, NotFound, Refused
-from deskterm.services import access
-from deskterm.services.access import Action
+from deskterm.services.trust import access
+from deskterm.services.trust.access import Action
 from deskterm.store.models import Contact, Ticket
 
 ACTIONS = frozenset({"ticket.view", "ticket.reply", "ticket.resolve", "attachment.read"})

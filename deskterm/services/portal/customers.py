@@ -30,7 +30,8 @@ from deskterm.domain import (
     Refused,
 )
 from deskterm.portal import i18n
-from deskterm.services import audit, directory
+from deskterm.services import directory
+from deskterm.services.trust import audit
 from deskterm.store.db import retry_when_busy, write_transaction
 from deskterm.store.models import (
     Contact,
@@ -117,7 +118,7 @@ def _headers(desk: str, address: str) -> str:
 
 
 def _mail_context():
-    from deskterm.services.notifications import current_config
+    from deskterm.services.messaging.notifications import current_config
 
     config = current_config()
     return config.desk_name, config.mail.address, config.mail.domain

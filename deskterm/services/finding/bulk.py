@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from deskterm.domain import Actor, BadInput, BulkResult, Status
-from deskterm.services import access, bulk_sets, directory, listing, tickets
-from deskterm.services.query import Condition, TicketQuery, parse_query
+from deskterm.services import directory, tickets
+from deskterm.services.finding import bulk_sets, listing
+from deskterm.services.finding.query import Condition, TicketQuery, parse_query
+from deskterm.services.trust import access
 from deskterm.store import stats
 from deskterm.store.db import db, retry_when_busy, write_transaction
 

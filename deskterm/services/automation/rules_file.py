@@ -25,7 +25,7 @@ from datetime import timedelta
 from typing import Any
 
 from deskterm.domain import BadInput, Priority, Status
-from deskterm.services.business_time import format_duration, parse_duration
+from deskterm.services.automation.business_time import format_duration, parse_duration
 
 EVENT_TRIGGERS = {
     "created": "created",

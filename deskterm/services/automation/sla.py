@@ -29,8 +29,7 @@ from deskterm.domain import (
     Priority,
     Status,
 )
-from deskterm.services import access, audit
-from deskterm.services.business_time import (
+from deskterm.services.automation.business_time import (
     Calendar,
     add_business,
     always_open,
@@ -41,6 +40,7 @@ from deskterm.services.business_time import (
     make_calendar,
 )
 from deskterm.services.signals import Change
+from deskterm.services.trust import access, audit
 from deskterm.store.db import db, execute_many, retry_when_busy, write_transaction
 from deskterm.store.models import (
     BusinessCalendar,

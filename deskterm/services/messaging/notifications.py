@@ -26,7 +26,10 @@ from deskterm import clock, paths
 from deskterm.config import Config, load_config
 from deskterm.domain import Actor, Delivery, Status
 from deskterm.mail import ids
-from deskterm.services import audit, mail_text, mailbox, signals, tracking
+from deskterm.services import signals
+from deskterm.services.messaging import mail_text, mailbox
+from deskterm.services.portal import tracking
+from deskterm.services.trust import audit
 from deskterm.store.db import db, retry_when_busy, write_transaction
 from deskterm.store.models import Contact, Entry, Follower, OutboxMessage, Ticket
 
@@ -407,6 +410,6 @@ def record_rating(actor: Actor, ticket_id: int, rating: int, comment: str = "") 
 
 def delivery_for_entries(entry_ids: list[int]) -> dict[int, Delivery]:
     """Delivery status of the mail each public reply caused (worst of its messages)."""
-    from deskterm.services.ticket_view import delivery_by_entry
+    from deskterm.services.finding.ticket_view import delivery_by_entry
 
     return delivery_by_entry(entry_ids)

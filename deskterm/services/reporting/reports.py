@@ -94,7 +94,8 @@ def _age_bucket(age: timedelta) -> str:
 
 def build_report(start: datetime, end: datetime, queue: str | None = None) -> Report:
     """Figures for tickets between `start` and `end` (UTC instants), optionally one queue."""
-    from deskterm.services import directory, sla
+    from deskterm.services import directory
+    from deskterm.services.automation import sla
 
     queue_id = directory.queue_row(queue).id if queue else None
     lo, hi = clock.to_db(start), clock.to_db(end)

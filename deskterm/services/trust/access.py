@@ -328,7 +328,7 @@ def ticket_scope(actor: Actor) -> Expression | None:
 def set_bulk_limit(actor: Actor, limit: int) -> int:
     """Set how many tickets a non-admin may change in one bulk action (admins only)."""
     from deskterm.domain import BadInput
-    from deskterm.services import audit
+    from deskterm.services.trust import audit
     from deskterm.store.db import write_transaction
 
     if not 0 <= limit <= 1_000_000:

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from deskterm import clock
 from deskterm.domain import Actor, CustomerScope, NotFound, Refused
-from deskterm.services import audit
+from deskterm.services.trust import audit
 from deskterm.store.db import retry_when_busy, write_transaction
 from deskterm.store.models import Contact, Setting, Ticket
 
@@ -169,7 +169,7 @@ def with_follow_link(body: str, ticket_id: int, config, language: str,
     token), when the desk has a portal URL; unchanged otherwise or if it has the link."""
     from deskterm.domain import BadInput
     from deskterm.portal import i18n
-    from deskterm.services.portal_settings import portal_settings
+    from deskterm.services.portal.portal_settings import portal_settings
 
     try:
         settings = portal_settings(config)

@@ -17,8 +17,11 @@ from datetime import datetime
 
 from deskterm import clock
 from deskterm.domain import Actor, Priority, Role, Status
-from deskterm.services import access, directory, notifications, signals, sla
-from deskterm.services.rules_file import SIGNAL_TRIGGERS
+from deskterm.services import directory, signals
+from deskterm.services.automation import sla
+from deskterm.services.automation.rules_file import SIGNAL_TRIGGERS
+from deskterm.services.messaging import notifications
+from deskterm.services.trust import access
 from deskterm.store.db import db
 from deskterm.store.models import Rule
 

@@ -18,8 +18,9 @@ from deskterm.domain import (
     Status,
     TicketRow,
 )
-from deskterm.services import changes, ticket_view
-from deskterm.services.query import Condition, TicketQuery, parse_query
+from deskterm.services import changes
+from deskterm.services.finding import ticket_view
+from deskterm.services.finding.query import Condition, TicketQuery, parse_query
 from deskterm.store import search
 from deskterm.store.db import db
 from deskterm.store.models import (
@@ -293,7 +294,7 @@ def _scope(actor: Actor | None) -> Expression | None:
     actor; services reading for themselves pass None: everything)."""
     if actor is None:
         return None
-    from deskterm.services import access
+    from deskterm.services.trust import access
 
     return access.ticket_scope(actor)  # refuses a disabled agent
 

@@ -27,8 +27,9 @@ from deskterm.domain import Actor, DomainError, EntryKind, NewAttachment, Refuse
 from deskterm.mail import ids
 from deskterm.mail.parse import ParsedMail, message_key, parse_headers, parse_message
 from deskterm.mail.sources import NotMail
-from deskterm.services import directory, mailbox, notifications, tickets
-from deskterm.services.mail_decision import Decision, Desk
+from deskterm.services import directory, tickets
+from deskterm.services.messaging import mailbox, notifications
+from deskterm.services.messaging.mail_decision import Decision, Desk
 from deskterm.store.db import is_busy, write_transaction
 
 log = logging.getLogger("deskterm.mail")
@@ -304,7 +305,7 @@ _SOUTH_SLAVIC_BY_DOMAIN = {"hr": "hr", "rs": "sr", "ba": "bs", "me": "sr"}
 def mail_language(text: str, address: str) -> str | None:
     """The notification language for a customer's text (None: too little to tell).
     Bosnian, Croatian and Serbian are told apart by the address's domain where it says."""
-    from deskterm.services import language, mail_text
+    from deskterm.services.messaging import language, mail_text
 
     code = language.detect(text)
     if code in ("bs", "hr", "sr"):

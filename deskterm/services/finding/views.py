@@ -42,7 +42,7 @@ _TOKEN = re.compile(r'-?[\w.]+(?::|[<>]=?)"[^"]*"|"[^"]*"|\S+')
 
 def _sla_available() -> bool:
     try:
-        from deskterm.services import sla  # noqa: F401
+        from deskterm.services.automation import sla  # noqa: F401
     except ImportError:
         return False
     return True
@@ -91,8 +91,8 @@ def save_view(actor: Actor, name: str, query: str, *, shared: bool = False) -> V
     """Save (or overwrite, by name) a view after checking its query parses.
 
     Own views: any agent (observers too: a view changes no ticket); shared: admins only."""
-    from deskterm.services import access, audit
-    from deskterm.services.query import parse_query
+    from deskterm.services.finding.query import parse_query
+    from deskterm.services.trust import access, audit
 
     access.check(actor, access.Action.SHARE_VIEWS if shared else access.Action.OWN_VIEWS)
     if not shared and not actor.is_agent:
@@ -131,7 +131,7 @@ def _label(row: SavedView) -> str:
 @retry_when_busy
 def delete_view(actor: Actor, view_id: int) -> None:
     """Delete one of the agent's saved views (shared views only by admins)."""
-    from deskterm.services import access, audit
+    from deskterm.services.trust import access, audit
 
     me = _agent(actor.name)
     with write_transaction():

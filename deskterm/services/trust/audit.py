@@ -67,7 +67,7 @@ def events_for(ticket_id: int) -> list[EventRecord]:
 
 def ticket_trail(actor: Actor, ticket_id: int) -> list[EventRecord]:
     """A ticket's audit trail for someone who may read the ticket, oldest first."""
-    from deskterm.services import access
+    from deskterm.services.trust import access
 
     access.check(actor, access.Action.TICKET_READ, ticket_id)
     return events_for(ticket_id)
@@ -86,8 +86,8 @@ def find_events(
     `agent` matches what the agent did, also as another agent with `--as`. One ticket's
     trail needs read access to the ticket; the desk-wide trail needs admin or observer.
     """
-    from deskterm.services import access
     from deskterm.services.directory import agent_row
+    from deskterm.services.trust import access
 
     if ticket_id is not None and agent is None and since is None:
         access.check(actor, access.Action.TICKET_READ, ticket_id)

@@ -20,10 +20,10 @@ from peewee import fn
 
 from deskterm import clock
 from deskterm.domain import ACTIVE_STATUSES, Actor, BadInput, DomainError, NotFound, Status
-from deskterm.services import canned, directory, language, listing, sla, tickets
-from deskterm.services.business_time import always_open, is_open
-from deskterm.services.query import parse_query
-from deskterm.services.rules_file import (
+from deskterm.services import canned, directory, tickets
+from deskterm.services.automation import sla
+from deskterm.services.automation.business_time import always_open, is_open
+from deskterm.services.automation.rules_file import (
     SIGNAL_TRIGGERS,
     Action,
     Condition,
@@ -33,6 +33,9 @@ from deskterm.services.rules_file import (
     parse_rules,
     spec_from_json,
 )
+from deskterm.services.finding import listing
+from deskterm.services.finding.query import parse_query
+from deskterm.services.messaging import language
 from deskterm.services.signals import Change
 from deskterm.store.db import exclusive_job, retry_when_busy, write_transaction
 from deskterm.store.models import (
@@ -134,7 +137,7 @@ def check_references(specs: list[RuleSpec]) -> list[str]:
 def load_rules(actor: Actor, specs: list[RuleSpec]) -> list[RuleInfo]:
     """Replace the desk's rules with `specs` in one transaction (hit counts survive by
     name; admins only). Each added, changed or removed rule is an audit event."""
-    from deskterm.services import access, audit
+    from deskterm.services.trust import access, audit
 
     problems = check_references(specs)
     if problems:
@@ -217,7 +220,7 @@ def _rule_row(name: str) -> Rule:
 @retry_when_busy
 def set_enabled(actor: Actor, name: str, enabled: bool) -> RuleInfo:
     """Switch a rule on or off (admins only)."""
-    from deskterm.services import access, audit
+    from deskterm.services.trust import access, audit
 
     with write_transaction():
         access.check(actor, access.Action.MANAGE_RULES)
@@ -232,7 +235,7 @@ def set_enabled(actor: Actor, name: str, enabled: bool) -> RuleInfo:
 @retry_when_busy
 def move_rule(actor: Actor, name: str, delta: int) -> list[RuleInfo]:
     """Move a rule up (negative) or down in the evaluation order (admins only)."""
-    from deskterm.services import access, audit
+    from deskterm.services.trust import access, audit
 
     with write_transaction():
         access.check(actor, access.Action.MANAGE_RULES)

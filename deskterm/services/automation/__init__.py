@@ -1,0 +1,1 @@
+"""Clocks and rules: SLA targets in business hours, routing, escalation, auto-close."""

@@ -1,0 +1,1 @@
+"""Finding tickets: filters, lists, counts, saved views, and bulk changes over them."""

@@ -1,0 +1,1 @@
+"""What the web portal's customers may do: accounts, their tickets, tracking links."""

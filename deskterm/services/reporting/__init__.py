@@ -1,0 +1,1 @@
+"""Figures for managers: reports and the console's dashboard."""
