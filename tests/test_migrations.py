@@ -107,3 +107,40 @@ def test_a_migration_numbered_below_the_newest_applied_still_runs(tmp_path):
     handle.execute_sql('ALTER TABLE "queue" DROP COLUMN "outsiders"')
     handle.execute_sql('DROP INDEX "event_actor_at"')
     assert migrations.upgrade(handle) == [6]
+
+
+PERSIAN_300 = ("درخواست پشتیبانی برای چاپگر طبقه دوم " * 9)[:300]
+CYRILLIC_300 = ("Молимо помоћ око рачуна за интернет услуге " * 8)[:300]
+
+
+def test_v19_lets_the_portal_columns_hold_long_unicode_text(db_path):
+    """A desk made before v19 (m0009's VARCHAR(255) on PostgreSQL) takes 300-character
+    Persian and Cyrillic values after the upgrade, exactly as typed."""
+    from datetime import datetime
+
+    from deskterm.store.db import backend, db
+    from deskterm.store.migrations import m0019_portal_text
+    from deskterm.store.models import Contact, CustomerAccount, LoginFailure
+
+    if backend().name == "postgresql":
+        for table, columns in m0019_portal_text.COLUMNS.items():
+            for column in columns:
+                db.execute_sql(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" '
+                               "TYPE VARCHAR(255)")
+    db.execute_sql('DELETE FROM "schema_version" WHERE "version" = 19')
+    assert migrations.upgrade(db) == [19]
+    at = datetime(2026, 12, 1, 10, 0)
+    LoginFailure.create(scope="account", key=PERSIAN_300, at=at)
+    contact = Contact.create(name=CYRILLIC_300, email="duga@example.rs", created_at=at)
+    CustomerAccount.create(contact=contact.id, language=CYRILLIC_300, timezone=PERSIAN_300,
+                           created_at=at)
+    assert LoginFailure.get().key == PERSIAN_300
+    account = CustomerAccount.get()
+    assert (account.language, account.timezone) == (CYRILLIC_300, PERSIAN_300)
+    assert len(account.timezone) == 300
+    if backend().name == "postgresql":
+        limited = db.execute_sql(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE "
+            "table_schema = current_schema() AND character_maximum_length IS NOT NULL"
+        ).fetchall()
+        assert limited == []

@@ -50,6 +50,10 @@ class MigrationHandle:
     def finish(self) -> None:
         """Run what had to wait for the end of the migration (nothing here)."""
 
+    def unlimited_text(self, table: str, *columns: str) -> None:
+        """Let `columns` of `table` hold text of any length. Nothing to do on SQLite,
+        which never enforces a declared length such as VARCHAR(255)."""
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.db, name)
 

@@ -155,9 +155,19 @@ class PostgresMigrationHandle(MigrationHandle):
             return None
         return self.db.execute_sql(translated, params)
 
+    def execute(self, query: Any, **context: Any):  # noqa: ANN201
+        """A peewee query (model DDL from `create_tables`) through the same translation,
+        so a frozen model's CharField is TEXT here as in the hand-written migrations."""
+        sql, params = self.db.get_sql_context(**context).sql(query).query()
+        return self.execute_sql(sql, params)
+
     def finish(self) -> None:
         while self._deferred:
             self.db.execute_sql(self._deferred.pop(0))
+
+    def unlimited_text(self, table: str, *columns: str) -> None:
+        for column in columns:
+            self.db.execute_sql(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE TEXT')
 
 
 # --- the backend -----------------------------------------------------------------------
