@@ -3,11 +3,14 @@
     python -m bench.generate --tickets 100000 --db /tmp/desk-100k.db
     python -m bench.bench_scale --db /tmp/desk-100k.db            # writes bench/results/
     python -m bench.bench_scale --markdown                         # bench/RESULTS.md
-    python -m bench.bench_scale --smoke                            # 2,000 tickets, seconds
+    python -m bench.bench_scale --smoke [--db postgresql://...]    # 2,000 tickets, seconds
+    deskterm db copy /tmp/desk-100k.db postgresql://user@host/desk100k
+    python -m bench.bench_scale --db postgresql://user@host/desk100k   # the same on PostgreSQL
 
 Read-only figures run first (median and p95 of repeated runs); the bulk figures change
 the desk (they close tickets) and run last. The bound is the same work as plain SQL on a
-plain `sqlite3` connection to the same file. The benchmark never runs ANALYZE before the
+plain driver connection to the same desk (`sqlite3`, or `psycopg` for a PostgreSQL URL;
+see `bench.raw_sql`). The benchmark never runs ANALYZE before the
 figures: statistics are whatever the product keeps (see `deskterm.store.stats`).
 """
 
@@ -17,7 +20,6 @@ import argparse
 import json
 import os
 import platform
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -25,6 +27,8 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from bench.raw_sql import Raw
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -61,14 +65,13 @@ def once(fn) -> dict:
 
 
 class Bench:
-    def __init__(self, path: Path, runs: int) -> None:
+    def __init__(self, path: Path | str, runs: int) -> None:
         from deskterm.store.db import open_db
 
         self.path, self.runs = path, runs
         self.figures: list[dict] = []
         open_db(path)
-        self.raw = sqlite3.connect(path)
-        self.raw.execute("PRAGMA busy_timeout = 10000")
+        self.raw = Raw(path)
 
     def add(self, key: str, label: str, product: dict, bound: dict | None, note: str = ""):
         ratio = None
@@ -144,14 +147,14 @@ class Bench:
         if rare:
             words["rare"] = next(w for w in rare[0].split() if w.startswith("N-00")).strip(".?,")
         for kind, word in words.items():
-            expression = '"' + word + '"'
+            expression = self.raw.search_term(word)
             hits = self.raw.execute(
-                "SELECT COUNT(*) FROM search_index WHERE search_index MATCH ?", (expression,)
+                f"SELECT COUNT(*) FROM ({self.raw.search_ids()}) hits", (expression,)
             ).fetchone()[0]
             product = timed(lambda w=word: listing.list_tickets(w), self.runs)
             bound = timed(self.rawq(
-                f"{ROW_SQL} WHERE t.id IN (SELECT rowid FROM search_index WHERE search_index "
-                "MATCH ?) ORDER BY t.updated_at DESC, t.id DESC LIMIT 50", (expression,)
+                f"{ROW_SQL} WHERE t.id IN ({self.raw.search_ids()}) "
+                "ORDER BY t.updated_at DESC, t.id DESC LIMIT 50", (expression,)
             ), max(3, self.runs // 4))
             self.add(f"search_{kind}", f"full-text search, {kind} word {word!r} ({hits:,} hits)",
                      product, bound, note="bound: collect all hits, sort, 50")
@@ -169,9 +172,9 @@ class Bench:
             self.raw.execute("SELECT queue_id, channel, priority, COUNT(*) FROM ticket WHERE "
                              "created_at >= ? AND created_at < ? GROUP BY 1, 2, 3",
                              (lo, hi)).fetchall()
-            self.raw.execute("SELECT COUNT(*), AVG(julianday(resolved_at) - julianday("
-                             "created_at)) FROM ticket WHERE resolved_at >= ? AND resolved_at < ?",
-                             (lo, hi)).fetchall()
+            days = self.raw.days_between("created_at", "resolved_at")
+            self.raw.execute(f"SELECT COUNT(*), AVG({days}) FROM ticket WHERE "
+                             "resolved_at >= ? AND resolved_at < ?", (lo, hi)).fetchall()
             self.raw.execute(f"SELECT status, COUNT(*) FROM ticket WHERE {IN_ACTIVE} "
                              "GROUP BY status").fetchall()
 
@@ -194,12 +197,12 @@ class Bench:
         bound_samples = []
         for _ in range(3):
             started = time.perf_counter()
-            subprocess.run(["sqlite3", str(self.path), sql], capture_output=True, check=True)
+            subprocess.run(self.raw.client_command(sql), capture_output=True, check=True)
             bound_samples.append(time.perf_counter() - started)
         bound = {"median_ms": round(statistics.median(bound_samples) * 1000, 1),
                  "p95_ms": round(max(bound_samples) * 1000, 1), "runs": 3}
         self.add("console_first_rows", "console, process start to first rows", product, bound,
-                 note="bound: the sqlite3 CLI process running the first-page query")
+                 note="bound: the engine's CLI (sqlite3, psql) running the first-page query")
         self.add("console_rss", "console RSS after first rows (MB)",
                  {"median_ms": statistics.median(rss), "p95_ms": max(rss), "runs": 3}, None,
                  note="value in MB, not ms")
@@ -214,7 +217,7 @@ class Bench:
     def _raw_close(self, ids: list[int]) -> None:
         now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
         marks = ",".join("?" * len(ids))
-        with self.raw:
+        with self.raw.transaction():
             self.raw.execute(
                 "INSERT INTO event (ticket_id, actor, at, action, field, before, after) "
                 f"SELECT id, 'agent:bench', ?, 'status', 'status', status, 'closed' "
@@ -259,12 +262,12 @@ class Bench:
 GROUPS = ("queues", "search", "report", "console", "rules", "bulk")
 
 
-def run(path: Path, runs: int, *, bulk_sizes: list[int], per_ticket: int, rules: bool,
+def run(path: Path | str, runs: int, *, bulk_sizes: list[int], per_ticket: int, rules: bool,
         only: tuple[str, ...] = GROUPS) -> dict:
     bench = Bench(path, runs)
     tickets = bench.raw.execute("SELECT COUNT(*) FROM ticket").fetchone()[0]
     entries = bench.raw.execute("SELECT COUNT(*) FROM entry").fetchone()[0]
-    print(f"{path}: {tickets:,} tickets, {entries:,} entries", flush=True)
+    print(f"{path}: {tickets:,} tickets, {entries:,} entries, {bench.raw.engine}", flush=True)
     for group in ("queues", "search", "report", "console"):
         if group in only:
             getattr(bench, group)()
@@ -276,7 +279,8 @@ def run(path: Path, runs: int, *, bulk_sizes: list[int], per_ticket: int, rules:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "cores": os.cpu_count(),
         "load_average": os.getloadavg(),
-        "sqlite": sqlite3.sqlite_version,
+        "backend": "postgresql" if bench.raw.postgres else "sqlite",
+        "engine": bench.raw.engine,
         "python": platform.python_version(),
         "tickets": tickets,
         "entries": entries,
@@ -284,17 +288,31 @@ def run(path: Path, runs: int, *, bulk_sizes: list[int], per_ticket: int, rules:
     }
 
 
+def column_name(result: dict) -> str:
+    """A results file's column: desk size, then the engine and tag when not plain SQLite."""
+    name = f"{result['tickets'] // 1000}k"
+    if result.get("backend", "sqlite") != "sqlite":
+        name += " PostgreSQL"
+    return f"{name} {result['tag']}" if result.get("tag") else name
+
+
+def results_file(result: dict) -> Path:
+    name = column_name(result).lower().replace(" ", "-")
+    return RESULTS / f"scale-{name}.json"
+
+
 def markdown(results: list[dict]) -> str:
-    """bench/RESULTS.md from the JSON results (one column pair per desk size)."""
-    lines = ["# Benchmark results (issue 13)", ""]
+    """bench/RESULTS.md from the JSON results (one column triple per desk and engine)."""
+    lines = ["# Benchmark results (issues 13 and 12)", ""]
     for r in results:
-        lines.append(f"- {r['tickets']:,} tickets / {r['entries']:,} entries: {r['date']}, "
-                     f"{r['cores']} cores, load average {r['load_average'][0]:.1f}, "
-                     f"SQLite {r['sqlite']}, Python {r['python']}")
+        engine = r.get("engine") or f"SQLite {r['sqlite']}"
+        lines.append(f"- {column_name(r)}: {r['tickets']:,} tickets / {r['entries']:,} entries, "
+                     f"{r['date']}, {r['cores']} cores, load average "
+                     f"{r['load_average'][0]:.1f}, {engine}, Python {r['python']}")
     lines += ["", "Median (p95) in ms; bound = the same work as plain SQL on the same file in "
               "the same run; ratio = product median / bound median.", ""]
     header = "| figure | " + " | ".join(
-        f"{r['tickets'] // 1000}k | bound | ratio" for r in results) + " |"
+        f"{column_name(r)} | bound | ratio" for r in results) + " |"
     lines += [header, "|---|" + "---|---|---|" * len(results)]
     keys = []
     for r in results:
@@ -344,7 +362,9 @@ NOTES = """
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path)
+    parser.add_argument("--db", help="a desk file or a postgresql:// URL")
+    parser.add_argument("--tag", default="", help="a word for the results column and file "
+                        "(a second run of the same size and engine)")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--bulk", default="10000,100000", help="bulk close sizes")
     parser.add_argument("--per-ticket", type=int, default=0,
@@ -357,7 +377,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.markdown:
         found = sorted((json.loads(p.read_text()) for p in RESULTS.glob("scale-*.json")),
-                       key=lambda r: r["tickets"])
+                       key=lambda r: (r["tickets"], r.get("backend", "sqlite") != "sqlite",
+                                      r.get("tag", "")))
         (ROOT / "bench" / "RESULTS.md").write_text(markdown(found), encoding="utf-8")
         return
     if args.smoke:
@@ -365,6 +386,11 @@ def main() -> None:
 
         path = Path(tempfile.mkdtemp()) / "smoke.db"
         generate.generate(path, 2000, 5)
+        if args.db:  # an empty PostgreSQL database: the same desk copied there
+            from deskterm.services import transfer
+
+            transfer.copy_desk(path, args.db)
+            path = args.db
         result = run(path, 3, bulk_sizes=[200], per_ticket=100, rules=True)
         print(json.dumps({"smoke": "ok", "figures": len(result["figures"])}))
         return
@@ -375,7 +401,8 @@ def main() -> None:
     result = run(args.db, args.runs, bulk_sizes=sizes, per_ticket=args.per_ticket,
                  rules=args.rules, only=only)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"scale-{result['tickets'] // 1000}k.json"
+    result["tag"] = args.tag
+    out = results_file(result)
     if out.exists() and set(only) != set(GROUPS):  # keep the figures not re-measured
         measured = {f["key"] for f in result["figures"]}
         kept = [f for f in json.loads(out.read_text())["figures"] if f["key"] not in measured]
