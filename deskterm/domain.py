@@ -428,12 +428,13 @@ class CustomerTicket:
 
 @dataclass(frozen=True)
 class CustomerTicketPage:
-    """One page of a customer's ticket list."""
+    """One page of a customer's ticket list, paged by keyset: `next_cursor` and
+    `previous_cursor` (None at either end) open the pages after and before this one."""
 
     tickets: tuple[CustomerTicket, ...]
     total: int
-    page: int
-    pages: int
+    next_cursor: str | None = None
+    previous_cursor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -445,6 +446,7 @@ class CustomerAccountInfo:
     timezone: str
     page_size: int
     sms_opt_in: bool
+    phone: str | None = None
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,7 @@ async def register_submit(request: Request) -> Response:
     fields, _files = await read_form(request)
     who = await visitor(request)
     _ = i18n.gettext_for(who.language)
-    values = {"email": fields.get("email", "")[:320], "name": fields.get("name", "")[:200]}
+    values = {"email": fields.get("email", "")[:320], "name": fields.get("name", "")[:2000]}
     try:
         await call(customers.register, values["email"], values["name"], language=who.language,
                    base_url=base_url(request), mode=settings(request).registration)
@@ -158,13 +158,16 @@ async def link_submit(request: Request) -> Response:
 
 
 async def _settings_page(request: Request, errors: dict | None = None, done: str = "",
-                         status: int = 200) -> Response:
+                         status: int = 200, typed: dict | None = None) -> Response:
+    """The settings page; after an error, the SMS fields show what the customer typed."""
     who = await visitor(request)
     _ = i18n.gettext_for(who.language)
     info = await call(customers.account, who.scope)
+    sms_on = typed.get("sms") == "on" if typed is not None else info.sms_opt_in
+    phone = typed.get("phone", "")[:100] if typed is not None else info.phone or ""
     context = {"account": info, "zones": sorted(customers.time_zones()),
                "page_sizes": customers.PAGE_SIZES, "errors": error_messages(_, errors or {}),
-               "done": done}
+               "done": done, "sms_on": sms_on, "phone": phone}
     return await render(request, "settings.html", context, status)
 
 
@@ -188,9 +191,9 @@ async def settings_submit(request: Request) -> Response:
     try:
         await call(customers.update_settings, who.scope, timezone=fields.get("timezone", ""),
                    language=language, page_size=int(size) if size.isdigit() and len(size) < 5
-                   else -1)
+                   else -1, sms=fields.get("sms") == "on", phone=fields.get("phone", ""))
     except FormInvalid as invalid:
-        return await _settings_page(request, invalid.errors, status=400)
+        return await _settings_page(request, invalid.errors, status=400, typed=fields)
     return redirect(request, "/account/settings?done=saved")
 
 

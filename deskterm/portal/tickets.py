@@ -162,10 +162,6 @@ async def new_submit(request: Request) -> Response:
 # --- my tickets ----------------------------------------------------------------------------
 
 
-def _int(value: str | None, default: int) -> int:
-    return int(value) if value and value.isdigit() and len(value) < 7 else default
-
-
 @page
 async def my_tickets(request: Request) -> Response:
     who = await visitor(request)
@@ -177,8 +173,8 @@ async def my_tickets(request: Request) -> Response:
     search = query.get("q", "")[:1000]
     found = await call(
         customer_tickets.list_mine, who.scope, settings(request), state=state, search=search,
-        sort=sort, page=_int(query.get("page"), 1), page_size=who.page_size,
-        timezone=i18n.zone(who.timezone),
+        sort=sort, after=query.get("after", ""), before=query.get("before", ""),
+        page_size=who.page_size, timezone=i18n.zone(who.timezone),
     )
     context = {"found": found, "state": state, "sort": sort, "q": search}
     return await render(request, "tickets.html", await _context(request, context))

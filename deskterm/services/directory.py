@@ -462,10 +462,15 @@ def set_contact_language(email: str, language: str | None) -> str | None:
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{4,30}$")
 
 
+def is_phone(text: str) -> bool:
+    """Whether `text` is a phone number SMS can go to: digits, spaces, + ( ) - / ."""
+    return bool(_PHONE.match((text or "").strip()))
+
+
 @retry_when_busy
 def set_sms(email: str, *, opt_in: bool, phone: str | None = None) -> tuple[bool, str | None]:
     """Opt a contact in to (or out of) SMS notifications; opting in needs a phone number."""
-    if phone is not None and not _PHONE.match(phone.strip()):
+    if phone is not None and not is_phone(phone):
         raise BadInput(f"not a phone number: {phone!r}")
     with write_transaction():
         row = ensure_contact_row(email)

@@ -8,13 +8,15 @@ so SLA, rules and notifications treat them exactly like mail.
 
 from __future__ import annotations
 
+import base64
+import json
 import mimetypes
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from peewee import fn
+from peewee import DateTimeField, fn
 
 from deskterm import clock
 from deskterm.domain import (
@@ -43,7 +45,6 @@ CLOSED_STATES = (Status.RESOLVED.value, Status.CLOSED.value)
 SORTS = {"updated": Ticket.updated_at, "created": Ticket.created_at, "ref": Ticket.id,
          "subject": Ticket.subject, "status": Ticket.status}
 SEARCH_MAX = 200
-_PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{4,30}$")  # as directory.set_sms takes it
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _REF = re.compile(r"^#?\s*(\d{1,12})$")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
@@ -137,7 +138,7 @@ def _validate(form: NewTicketForm, scope: CustomerScope | None, settings: Portal
     for name, limit in LIMITS.items():
         if name in values and len(values[name]) > limit and name not in errors:
             errors[name] = "too_long"
-    if values["phone"] and "phone" not in errors and not _PHONE.match(values["phone"]):
+    if values["phone"] and "phone" not in errors and not directory.is_phone(values["phone"]):
         errors["phone"] = "invalid_phone"
     if form.sms and not values["phone"] and "phone" not in errors:
         errors["phone"] = "phone_for_sms"
@@ -283,11 +284,53 @@ def _search_filter(text: str, timezone):
     return expr
 
 
+#: The longest cursor a page link may carry (a subject of 200 characters fits).
+CURSOR_MAX = 1200
+
+
+def _cursor(sort: str, row: Ticket) -> str:
+    """A page boundary: the sort value and id of `row`, as an opaque URL-safe token."""
+    value = getattr(row, SORTS[sort].name)
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    raw = json.dumps([sort, value, row.id], ensure_ascii=False, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def _read_cursor(token: str, sort: str) -> tuple[object, int] | None:
+    """The (sort value, id) in a cursor made for `sort`; None for anything else."""
+    if not token or len(token) > CURSOR_MAX:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        key, value, ticket_id = json.loads(raw.decode("utf-8"))
+        if key != sort or not isinstance(ticket_id, int) or isinstance(ticket_id, bool):
+            return None
+        if isinstance(SORTS[sort], DateTimeField):
+            value = datetime.fromisoformat(value)
+        elif not isinstance(value, int if sort == "ref" else str):
+            return None
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return None
+    return value, ticket_id
+
+
+def _beyond(column, value, ticket_id: int, forward: bool):
+    """Rows strictly after (`forward`) or before the boundary in (column, id) order."""
+    if forward:
+        return (column > value) | ((column == value) & (Ticket.id > ticket_id))
+    return (column < value) | ((column == value) & (Ticket.id < ticket_id))
+
+
 def list_mine(scope: CustomerScope, settings: PortalSettings, *, state: str = "all",
-              search: str = "", sort: str = "-updated", page: int = 1, page_size: int = 20,
-              timezone=None) -> CustomerTicketPage:
+              search: str = "", sort: str = "-updated", after: str = "", before: str = "",
+              page_size: int = 20, timezone=None) -> CustomerTicketPage:
     """The customer's tickets: `state` all | open | closed, `search` a number, a date or
-    subject words, `sort` a key of SORTS (`-` for newest/last first), paged."""
+    subject words, `sort` a key of SORTS (`-` for newest/last first).
+
+    Paged by keyset: `after` / `before` are cursors from a page's `next_cursor` /
+    `previous_cursor`; an unknown or foreign cursor gives the first page.
+    """
     from zoneinfo import ZoneInfo
 
     where = _owned_filter(scope, settings)
@@ -298,18 +341,38 @@ def list_mine(scope: CustomerScope, settings: PortalSettings, *, state: str = "a
     text = clean_text(search)[:SEARCH_MAX]
     if text:
         where &= _search_filter(text, timezone or ZoneInfo("UTC"))
-    key = sort.lstrip("-")
-    column = SORTS.get(key, Ticket.updated_at)
-    descending = sort.startswith("-") if key in SORTS else True
     total = Ticket.select().where(where).count()
-    pages = max(1, -(-total // page_size))
-    page = min(max(1, page), pages)
-    query = (Ticket.select(Ticket, Queue.name.alias("queue_name")).join(Queue)
-             .where(where)
-             .order_by(column.desc() if descending else column.asc(), Ticket.id.desc())
-             .paginate(page, page_size))
-    rows = tuple(_customer_ticket(t, t.queue.name, with_thread=False) for t in query)
-    return CustomerTicketPage(tickets=rows, total=total, page=page, pages=pages)
+    key = sort.lstrip("-") if sort.lstrip("-") in SORTS else "updated"
+    column = SORTS[key]
+    descending = sort.startswith("-") if key == sort.lstrip("-") else True
+    boundary, backwards = _read_cursor(after, key), False
+    if boundary is None and before:
+        boundary = _read_cursor(before, key)
+        backwards = boundary is not None
+    forward = descending == backwards  # which way "after the boundary" runs in SQL
+    query = Ticket.select(Ticket, Queue.name.alias("queue_name")).join(Queue).where(where)
+    if boundary is not None:
+        query = query.where(_beyond(column, *boundary, forward=forward))
+    if forward:
+        query = query.order_by(column.asc(), Ticket.id.asc())
+    else:
+        query = query.order_by(column.desc(), Ticket.id.desc())
+    found = list(query.limit(page_size + 1))
+    if boundary is not None and not found:  # a stale link past either end: start again
+        return list_mine(scope, settings, state=state, search=search, sort=sort,
+                         page_size=page_size, timezone=timezone)
+    more = len(found) > page_size  # beyond this page, in the direction walked
+    found = found[:page_size]
+    if backwards:
+        found.reverse()
+    rows = tuple(_customer_ticket(t, t.queue.name, with_thread=False) for t in found)
+    has_next = more if not backwards else True
+    has_previous = boundary is not None if not backwards else more
+    return CustomerTicketPage(
+        tickets=rows, total=total,
+        next_cursor=_cursor(key, found[-1]) if has_next else None,
+        previous_cursor=_cursor(key, found[0]) if has_previous else None,
+    )
 
 
 def attachment(scope: CustomerScope, ref: str | int, attachment_id: str | int,

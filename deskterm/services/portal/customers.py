@@ -47,6 +47,7 @@ ADDRESS_LIMIT = 20
 WINDOW = timedelta(minutes=15)
 LINK_LIFETIME = {"confirm": timedelta(hours=48), "reset": timedelta(hours=2)}
 MIN_PASSWORD = 10
+MAX_NAME = 200  # as the new-ticket form takes it
 MAX_PASSWORD = 1024
 PAGE_SIZES = (10, 20, 50, 100)
 
@@ -68,7 +69,7 @@ def _info(account: CustomerAccount, contact: Contact) -> CustomerAccountInfo:
     return CustomerAccountInfo(
         id=account.id, email=contact.email, name=contact.name, language=account.language,
         timezone=account.timezone, page_size=account.page_size,
-        sms_opt_in=bool(account.sms_opt_in),
+        sms_opt_in=bool(contact.sms_opt_in), phone=contact.phone,
     )
 
 
@@ -164,7 +165,9 @@ def register(email: str, name: str, *, language: str, base_url: str,
         address = directory.normalise_email(email)
     except BadInput:
         raise FormInvalid({"email": "invalid_email"}) from None
-    name = (name or "").strip()[:200]
+    name = (name or "").strip()
+    if len(name) > MAX_NAME:
+        raise FormInvalid({"name": "too_long"})
     with write_transaction():
         contact = directory.ensure_contact_row(address, name or None)
         account = CustomerAccount.get_or_none(CustomerAccount.contact == contact.id)
@@ -356,10 +359,28 @@ def account(scope: CustomerScope) -> CustomerAccountInfo:
     return _info(row, Contact.get_by_id(row.contact_id))
 
 
+#: The longest phone number the settings take (as the new-ticket form).
+MAX_PHONE = 40
+
+
+def _sms_errors(sms: bool, phone: str) -> dict[str, str]:
+    if len(phone) > MAX_PHONE:
+        return {"phone": "too_long"}
+    if phone and not directory.is_phone(phone):
+        return {"phone": "invalid_phone"}
+    if sms and not phone:
+        return {"phone": "phone_for_sms"}
+    return {}
+
+
 @retry_when_busy
 def update_settings(scope: CustomerScope, *, timezone: str, language: str | None,
-                    page_size: int) -> CustomerAccountInfo:
-    """Change time zone, interface language (None: from the browser) and page size."""
+                    page_size: int, sms: bool | None = None,
+                    phone: str | None = None) -> CustomerAccountInfo:
+    """Change time zone, interface language (None: from the browser), page size and, when
+    `sms` is given, SMS notifications and the phone number they go to (an empty number
+    removes it). The SMS choice is the contact's, the same one `deskterm mail sms` and the
+    new-ticket form set, so notifications honour it whichever face set it last."""
     errors = {}
     if timezone not in time_zones():
         errors["timezone"] = "invalid_choice"
@@ -367,6 +388,9 @@ def update_settings(scope: CustomerScope, *, timezone: str, language: str | None
         errors["language"] = "invalid_choice"
     if page_size not in PAGE_SIZES:
         errors["page_size"] = "invalid_choice"
+    phone = " ".join((phone or "").split())
+    if sms is not None:
+        errors.update(_sms_errors(sms, phone))
     if errors:
         raise FormInvalid(errors)
     with write_transaction():
@@ -376,7 +400,19 @@ def update_settings(scope: CustomerScope, *, timezone: str, language: str | None
         row.save()
         audit.record(None, scope.actor, "portal_settings", "customer_account",
                      "/".join(map(str, before)), f"{timezone}/{language}/{page_size}")
+        if sms is not None:
+            contact = Contact.get_by_id(row.contact_id)
+            old = _sms_state(bool(contact.sms_opt_in), contact.phone)
+            contact.sms_opt_in, contact.phone = sms, phone or None
+            contact.save()
+            if _sms_state(sms, phone or None) != old:
+                audit.record(None, scope.actor, "portal_sms", "sms", old,
+                             _sms_state(sms, phone or None))
     return account(scope)
+
+
+def _sms_state(on: bool, phone: str | None) -> str:
+    return f"{'on' if on else 'off'} {phone or '-'}"
 
 
 @retry_when_busy
