@@ -93,6 +93,8 @@ def header_text(detail: TicketDetail, zone: Any) -> Text:
     )
     text.append("  ·  ", style=dim)
     text.append(detail.priority.value, style="bold red" if detail.priority.rank >= 2 else "")
+    text.append("  ·  via ", style=dim)  # the channel: web (the portal), email, phone...
+    text.append(visual(one_line(detail.channel)))
     text.append("  ·  queue ", style=dim)
     text.append(visual(one_line(detail.queue_name)))
     text.append("  ·  assignee ", style=dim)
