@@ -333,7 +333,7 @@ def markdown(results: list[dict]) -> str:
             ratio = p["median_ms"] / b["median_ms"] if b and b["median_ms"] else None
             cells.append(f"{ratio:.2g}" if ratio is not None else "-")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n" + NOTES
+    return "\n".join(lines) + "\n" + NOTES + POSTGRES_NOTES
 
 
 NOTES = """
@@ -357,6 +357,39 @@ NOTES = """
 - Search labels carry the 1M desk's hit counts (100k: about a tenth).
 - Not set-based yet: `rules run` and `deskterm report` (they still compute SLA clocks
   ticket by ticket in Python); their figures are the old paths.
+"""
+
+
+POSTGRES_NOTES = """
+## PostgreSQL beside SQLite (issue 12)
+
+- "100k beside-pg" and "100k PostgreSQL" are one desk: the 100k file above (after its own
+  bulk figures) copied with `deskterm db copy` (1,383,335 rows, 19.5 min niced on the loaded
+  machine), then measured on each engine within 10 minutes of each other (load average 10,
+  other sessions' test suites running, one on the same PostgreSQL server):
+  `python -m bench.bench_scale --db /tmp/desk-100k.db --runs 10 --bulk 10000 --tag beside-pg`
+  and `python -m bench.bench_scale --db postgresql://.../desk100k --runs 10 --bulk 10000`.
+- PostgreSQL 15 from Debian on loopback, the CI cluster's settings (`.ci/postgres.sh`:
+  fsync off, 128 MB shared buffers). The bound there is psycopg on its own connection, so
+  both columns pay the round trip per statement; SQLite's bound is in-process.
+- Search counts agree on both engines (the same hits for every word), from FTS5 on SQLite
+  and the `tsvector` index on PostgreSQL.
+- Bulk close on PostgreSQL is the outlier: the set-based UPDATE and events are fast, but the
+  status-mail listener still runs per ticket and each of its statements is a round trip.
+
+Whole `deskterm` processes on the same two desks right after (`bench/bench_cli.py --db ...
+--reuse`, seconds, start-up included; `--version` alone took 1.1-1.4 s on the loaded machine):
+
+| command | SQLite | PostgreSQL |
+|---|---|---|
+| `--version` | 1.42 | 1.09 |
+| `ticket list --limit 20` | 3.11 | 2.47 |
+| `ticket list -q "status:open,pending queue:billing" --limit 50 --json` | 3.89 | 3.70 |
+| `search printer --limit 20` | 4.64 | 3.98 |
+| `ticket list -q sla:breached --limit 20` | 5.70 | 3.52 |
+| `bulk close --queue billing --older-than 30d --dry-run` (same matches) | 15.94 | 23.34 |
+| `bulk set -q "queue:billing status:open older:60d" --add-tag stale --yes` (661) | 9.67 | 26.27 |
+| `bulk close -q "queue:billing status:pending older:30d" --yes` (488) | 10.04 | 17.65 |
 """
 
 

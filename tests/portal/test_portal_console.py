@@ -11,7 +11,8 @@ from portal_helpers import open_ticket
 
 from deskterm.app import make_app
 from deskterm.screens.ticket import TicketScreen
-from deskterm.services import directory, listing, tickets
+from deskterm.services import directory, tickets
+from deskterm.services.finding import listing
 
 
 async def _settle(pilot) -> None:

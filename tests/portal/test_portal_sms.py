@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from deskterm.cli import app
 from deskterm.config import SmsSettings
 from deskterm.mail.outbound import send_due
-from deskterm.services import directory, notifications, tickets
+from deskterm.services import directory, tickets
+from deskterm.services.messaging import notifications
 from deskterm.store.models import Contact, Event, OutboxMessage
 
 PHONE = "+387 61 555 666"
