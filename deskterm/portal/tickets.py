@@ -22,7 +22,7 @@ from deskterm.portal.web import (
     visitor,
 )
 from deskterm.services import directory
-from deskterm.services.portal import customer_tickets, tracking
+from deskterm.services.portal import customer_tickets, customers, tracking
 from deskterm.services.portal.customer_tickets import NewTicketForm
 
 STATUS_LABELS = {
@@ -120,7 +120,12 @@ async def _new_form(request: Request, values: dict, errors: dict[str, str],
 
 @page
 async def new_form(request: Request) -> Response:
+    """The empty form; a logged-in customer finds their name and phone filled in."""
     values = {"queue": request.query_params.get("queue", "")[:64], "priority": "normal"}
+    who = await visitor(request)
+    if who.logged_in:
+        info = await call(customers.account, who.scope)
+        values.update(name=info.name, phone=info.phone or "")
     return await _new_form(request, values, {})
 
 

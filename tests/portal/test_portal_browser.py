@@ -2,7 +2,8 @@
 Playwright with Debian's Chromium (never a downloaded browser build).
 
 Open the form, send a ticket with an attachment, see the ticket page and the agent's answer,
-switch to Persian and check the page turns right-to-left. Screenshots go to the test's temp
+switch to Persian and check the page turns right-to-left; register, choose SMS notifications
+in the settings and open a ticket from the account. Screenshots go to the test's temp
 folder, or to docs/screenshots/ with DESKTERM_UPDATE_SCREENSHOTS=1 (the README's pictures).
 """
 
@@ -137,3 +138,66 @@ def test_form_with_attachment_ticket_page_and_persian_in_chromium(server, tmp_pa
     assert detail.entries[0].attachments[0].filename == "router-lights.png"
     for name in ("portal-form.png", "portal-ticket.png", "portal-persian.png"):
         assert (shots / name).stat().st_size > 10_000
+
+
+def test_register_choose_sms_in_settings_and_open_a_ticket_in_chromium(server, tmp_path):
+    """Registration to settings in the browser: the SMS choice needs a number (inline error,
+    the box stays ticked), then is saved; the notifications use it (test_portal_sms)."""
+    import re
+
+    from deskterm.store.models import Contact, OutboxMessage
+
+    chromium = _chromium()
+    if chromium is None:
+        pytest.skip("no Chromium on this machine: `apt-get install chromium` (.ci/run does)")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    shots = DOCS if os.environ.get("DESKTERM_UPDATE_SCREENSHOTS") == "1" else tmp_path
+    shots.mkdir(parents=True, exist_ok=True)
+    sms_label = "Notify me by SMS when support answers or my ticket changes"
+    started = time.monotonic()
+    with playwright_api.sync_playwright() as play:
+        browser = play.chromium.launch(executable_path=chromium, headless=True,
+                                       args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 900, "height": 1100}, locale="en-GB")
+        page.goto(f"{server}/account/register")
+        page.get_by_label("E-mail address").fill("nermin@example.ba")
+        page.get_by_label("Full name").fill("Nermin Hadžić")
+        page.get_by_role("button", name="Register").click()
+        page.wait_for_url("**/account/register")
+        [mail] = OutboxMessage.select().where(OutboxMessage.to_addrs == "nermin@example.ba")
+        page.goto(re.search(r"http://\S+/account/confirm/\S+", mail.body).group(0))
+        page.locator("#f-password").fill("correct horse battery")
+        page.get_by_label("New password again").fill("correct horse battery")
+        page.get_by_role("button", name="Save password").click()
+        page.wait_for_url("**/tickets?done=confirm")
+
+        page.get_by_role("link", name="Settings").click()
+        page.get_by_label(sms_label).check()
+        page.get_by_role("button", name="Save", exact=True).click()
+        assert page.locator("#e-phone").inner_text() == (
+            "Please enter a phone number to get SMS notifications.")
+        assert page.get_by_label(sms_label).is_checked()
+        assert page.locator("#f-phone").get_attribute("aria-invalid") == "true"
+        page.get_by_label("Mobile phone").fill("+387 62 111 222")
+        page.get_by_role("button", name="Save", exact=True).click()
+        page.wait_for_url("**/account/settings?done=saved")
+        assert page.get_by_role("status").inner_text() == "Your settings were saved."
+        assert page.get_by_label(sms_label).is_checked()
+        assert page.get_by_label("Mobile phone").input_value() == "+387 62 111 222"
+        page.screenshot(path=str(shots / "portal-settings.png"), full_page=True)
+
+        page.goto(f"{server}/new?queue=general")
+        assert page.get_by_label("Full name").input_value() == "Nermin Hadžić"
+        assert page.get_by_label("Contact phone").input_value() == "+387 62 111 222"
+        page.get_by_label("Subject").fill("Račun za decembar")
+        page.get_by_label("Describe the problem").fill("Nije stigao.")
+        page.get_by_role("button", name="Send").click()
+        page.wait_for_url("**/tickets/1?done=created")
+        page.get_by_role("link", name="My tickets").click()
+        assert page.locator("table.list tbody tr").count() == 1
+        assert page.get_by_role("link", name="Račun za decembar").is_visible()
+        browser.close()
+    print(f"\nbrowser test (register, settings): {time.monotonic() - started:.1f} s")
+    contact = Contact.get(Contact.email == "nermin@example.ba")
+    assert (contact.sms_opt_in, contact.phone) == (True, "+387 62 111 222")
+    assert (shots / "portal-settings.png").stat().st_size > 10_000

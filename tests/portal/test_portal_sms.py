@@ -77,6 +77,9 @@ def test_sms_setting_is_saved_checked_and_honoured_by_notifications(
     assert f'name="phone" type="tel" value="{PHONE}"' in page.text
     contact = Contact.get(Contact.email == "lejla@example.ba")
     assert (contact.sms_opt_in, contact.phone) == (True, PHONE)
+    form = browser.get("/new?queue=general").text  # the next form knows name and number
+    assert 'name="name" type="text" value="Lejla Begić"' in form
+    assert f'name="phone" type="tel" value="{PHONE}"' in form
 
     # The desk answers: an SMS reaches the gateway, the mail the local outbox.
     ana = directory.actor_for("ana")
