@@ -14,7 +14,8 @@ from peewee import fn
 
 from deskterm import clock
 from deskterm.domain import ACTIVE_STATUSES
-from deskterm.store.models import Agent, Event, SlaBreach, Team, Ticket
+from deskterm.store.db import backend, db
+from deskterm.store.models import Agent, SlaBreach, Team, Ticket
 
 _ACTIVE = frozenset(s.value for s in ACTIVE_STATUSES)
 
@@ -95,49 +96,58 @@ def _days(start: datetime, end: datetime) -> list[date]:
 
 
 def backlog_by_day(start: datetime, end: datetime, queue: str | None = None) -> dict[str, int]:
-    """Active tickets at the end of each UTC day of the period (the last day: at `end`)."""
+    """Active tickets at the end of each UTC day of the period (the last day: at `end`).
+
+    The backlog now, minus what changed it after each day's end: status changes in and
+    out of the active statuses and ticket creations, summed per day in SQL.
+    """
     queue_id = _queue_id(queue)
     now = clock.now()
-    ends = [
-        min(clock.to_utc(end), datetime.combine(d + timedelta(days=1), time(0), tzinfo=now.tzinfo))
-        for d in _days(start, end)
-    ]
-    if not ends:
+    days = _days(start, end)
+    if not days:
         return {}
-    lo = clock.to_db(min(ends))
+    last_end = min(clock.to_utc(end), datetime.combine(days[-1] + timedelta(days=1), time(0),
+                                                       tzinfo=now.tzinfo))
+    first_end = last_end if len(days) == 1 else datetime.combine(
+        days[0] + timedelta(days=1), time(0), tzinfo=now.tzinfo)
+    lo, hi, last = clock.to_db(first_end), clock.to_db(now), clock.to_db(last_end)
     backlog_now = _in_queue(
         Ticket.select(fn.COUNT(Ticket.id)).where(Ticket.status.in_(list(_ACTIVE))), queue_id
     ).scalar()
-    # +1 / -1 to the backlog for everything that happened after `lo`, in time order
-    changes: list[tuple[datetime, int]] = []
-    events = _in_queue(
-        Event.select(Event.at, Event.before, Event.after)
-        .join(Ticket, on=(Event.ticket == Ticket.id))
-        .where((Event.field == "status") & (Event.at >= lo)),
-        queue_id,
-    )
-    for at, before, after in events.tuples():
-        delta = (after in _ACTIVE) - (before in _ACTIVE)
-        if delta:
-            changes.append((clock.to_utc(at), delta))
-    created = _in_queue(
-        Ticket.select(Ticket.created_at).where(Ticket.created_at >= lo), queue_id
-    )
-    changes.extend((clock.to_utc(at), 1) for (at,) in created.tuples())
+    in_queue, queue_params = ('AND t."queue_id" = ?', (queue_id,)) if queue_id else ("", ())
+    marks = ", ".join("?" * len(_ACTIVE))
+    active = sorted(_ACTIVE)
+    day = backend().day_of("c.at")
+    per_day: dict[str, int] = {}
+    after_last = 0
+    for changed_day, after_end, delta in db.execute_sql(
+        f"SELECT {day}, CASE WHEN c.at >= ? THEN 1 ELSE 0 END, SUM(c.delta) FROM ("
+        f'SELECT e."at" AS at, CASE WHEN e."after" IN ({marks}) THEN 1 ELSE 0 END - '
+        f'CASE WHEN e."before" IN ({marks}) THEN 1 ELSE 0 END AS delta FROM "event" e '
+        f'JOIN "ticket" t ON t."id" = e."ticket_id" WHERE e."field" = \'status\' AND '
+        f'e."at" >= ? AND e."at" < ? {in_queue} '
+        f'UNION ALL SELECT t."created_at", 1 FROM "ticket" t WHERE t."created_at" >= ? '
+        f'AND t."created_at" < ? {in_queue}) c GROUP BY 1, 2',
+        (last, *active, *active, lo, hi, *queue_params, lo, hi, *queue_params),
+    ):
+        per_day[str(changed_day)] = per_day.get(str(changed_day), 0) + int(delta)
+        after_last += int(delta) if after_end else 0
     result = {}
-    for day, day_end in zip(_days(start, end), ends, strict=True):
-        after = sum(delta for at, delta in changes if day_end <= at < now)
-        result[f"{day:%Y-%m-%d}"] = backlog_now - after
+    for d in days[:-1]:  # changes after midnight following the day
+        key = f"{d:%Y-%m-%d}"
+        result[key] = backlog_now - sum(n for other, n in per_day.items() if other > key)
+    result[f"{days[-1]:%Y-%m-%d}"] = backlog_now - after_last
     return result
 
 
 def backlog_by_team(queue: str | None = None) -> dict[str, int]:
     """Active tickets per team now, the biggest first (`-` for no team)."""
     slugs = {t.id: t.slug for t in Team.select(Team.id, Team.slug)}
-    rows = _in_queue(
-        Ticket.select(Ticket.team, fn.COUNT(Ticket.id))
+    team = fn.COALESCE(Ticket.team, 0)  # an expression: counted from the covering backlog
+    rows = _in_queue(  # index, not by walking the team index in GROUP BY order
+        Ticket.select(team, fn.COUNT(Ticket.id))
         .where(Ticket.status.in_(list(_ACTIVE)))
-        .group_by(Ticket.team),
+        .group_by(team),
         queue_id=_queue_id(queue),
     )
     counts = {slugs.get(team_id, "-") if team_id else "-": n for team_id, n in rows.tuples()}

@@ -126,6 +126,16 @@ class Backend:
         """Lock the selected rows for this transaction, skipping rows others hold."""
         return query
 
+    # --- SQL expressions that differ (reports aggregate in SQL) --------------------------
+
+    def microseconds_between(self, start: str, end: str) -> str:
+        """SQL for the exact whole microseconds from timestamp column `start` to `end`."""
+        raise NotImplementedError
+
+    def day_of(self, column: str) -> str:
+        """SQL for a timestamp column's UTC date as `YYYY-MM-DD` text."""
+        raise NotImplementedError
+
     # --- full-text search ---------------------------------------------------------------
 
     def index_subject(self, db: Database, ticket_id: int, subject: str) -> None:

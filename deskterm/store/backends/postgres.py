@@ -295,6 +295,14 @@ class PostgresBackend(Backend):
     def claim(self, query: SelectQuery) -> SelectQuery:
         return query.for_update(skip_locked=True)
 
+    # --- SQL expressions ----------------------------------------------------------------
+
+    def microseconds_between(self, start: str, end: str) -> str:
+        return f"CAST(ROUND(EXTRACT(EPOCH FROM ({end} - {start})) * 1000000) AS BIGINT)"
+
+    def day_of(self, column: str) -> str:
+        return f"to_char({column}, 'YYYY-MM-DD')"
+
     # --- search: one tsvector per ticket -----------------------------------------------
 
     def index_subject(self, db: Database, ticket_id: int, subject: str) -> None:

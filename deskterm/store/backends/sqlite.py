@@ -112,6 +112,25 @@ class SqliteBackend(Backend):
     def data_version(self, db: Database) -> int:
         return db.execute_sql("PRAGMA data_version").fetchone()[0]
 
+    # --- SQL expressions: timestamps are stored as 'YYYY-MM-DD HH:MM:SS[.ffffff]' text ----
+
+    def microseconds_between(self, start: str, end: str) -> str:
+        # whole seconds (the first 19 characters) and the fraction apart: SQLite's date
+        # functions round to milliseconds, which can carry into the second
+        def seconds(col: str) -> str:
+            return f"CAST(strftime('%s', substr({col}, 1, 19)) AS INTEGER)"
+
+        def fraction(col: str) -> str:
+            return f"CAST(substr({col}, 20) AS REAL)"
+
+        return (
+            f"(({seconds(end)} - {seconds(start)}) * 1000000 + "
+            f"CAST(ROUND(({fraction(end)} - {fraction(start)}) * 1000000) AS INTEGER))"
+        )
+
+    def day_of(self, column: str) -> str:
+        return f"substr({column}, 1, 10)"
+
     # --- search: a contentless FTS5 table, one row per ticket, rowid = ticket id ---------
     # A ticket's document is its subject and its non-system entries' bodies (entry order);
     # the index keeps no copy of the text, so a hit is the ticket id itself. A row is
