@@ -39,6 +39,8 @@ from deskterm.store.models import Agent, Entry, Follower, Mention, Ticket, Ticke
 from deskterm.store.models import Contact as ContactRow
 
 _MENTION = re.compile(r"(?<![\w@])@([\w.-]+)")
+#: An @username mention in a note (rules write notes as sets with the same rule).
+MENTION = _MENTION
 
 
 # --- internals ----------------------------------------------------------------

@@ -22,6 +22,12 @@ def index_entry(ticket_id: int, entry_id: int, body: str) -> None:
     backend().index_entry(db, ticket_id, entry_id, body)
 
 
+def index_entries(items: list[tuple[int, int, str]]) -> None:
+    """Index many new entries at once: (ticket id, entry id, body), in entry order."""
+    if items:
+        backend().index_entries(db, items)
+
+
 def move_ticket(source_id: int, target_id: int) -> None:
     """Point the entries of a merged ticket at the surviving one (subject row dropped)."""
     backend().move_ticket(db, source_id, target_id)

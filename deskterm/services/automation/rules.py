@@ -21,7 +21,7 @@ from peewee import fn
 from deskterm import clock
 from deskterm.domain import ACTIVE_STATUSES, Actor, BadInput, DomainError, NotFound, Status
 from deskterm.services import canned, directory, tickets
-from deskterm.services.automation import sla
+from deskterm.services.automation import rule_sets, sla
 from deskterm.services.automation.business_time import always_open, is_open
 from deskterm.services.automation.rules_file import (
     SIGNAL_TRIGGERS,
@@ -626,28 +626,47 @@ def time_candidates(row: Rule, spec: RuleSpec, now: datetime) -> list[tuple[int,
     return [(i, str(a)) for i, a in _sql_filters(spec, select).tuples()]
 
 
-def run_time_rules(now: datetime | None = None, *, sweep_sla: bool = True) -> RunResult:
+def run_time_rules(
+    now: datetime | None = None, *, sweep_sla: bool = True, per_ticket: bool = False
+) -> RunResult:
     """Evaluate every enabled time rule once (for cron and the console's timer).
 
     Records SLA breaches first (so `sla breached` rules see them), wakes snoozed tickets,
-    then fires each rule at most once per ticket and episode.
+    then fires each rule at most once per ticket and episode: on sets of tickets where
+    `rule_sets` can (`per_ticket` forces the one-ticket-at-a-time reference path).
     """
     now = now or clock.now()
     with exclusive_job("time-rules") as mine:
         if not mine:  # another process (or host) is running them right now
             return RunResult({}, 0, {}, skipped=True)
-        return _run_time_rules(now, sweep_sla)
+        return _run_time_rules(now, sweep_sla, per_ticket)
 
 
-def _run_time_rules(now: datetime, sweep_sla: bool) -> RunResult:
+def _fire_as_set(row: Rule, spec: RuleSpec, now: datetime) -> tuple[int, str | None, bool]:
+    """Fire a time rule on its candidates as a set where `rule_sets` can: (firings, last
+    failure, whether every candidate was handled; if not, the rest go ticket by ticket)."""
+    chosen = rule_sets.plan(spec)
+    if chosen is None:
+        return 0, None, False
+    hooks = rule_sets.Hooks(Actor("rule", spec.name), _do, _notify_targets,
+                            tickets.MENTION.findall, _running, matches, _match_value)
+    return rule_sets.fire_set(row, spec, chosen, time_candidates(row, spec, now), now, hooks)
+
+
+def _run_time_rules(now: datetime, sweep_sla: bool, per_ticket: bool) -> RunResult:
     with clock.frozen_at(now):
         breaches = sla.sweep(now) if sweep_sla else 0
         tickets.wake_snoozed()
         fired: dict[str, int] = {}
         errors: dict[str, str] = {}
         for row, spec in _enabled_rules(("status_for", "sla_due", "sla_breached")):
-            count = 0
-            for ticket_id, anchor in time_candidates(row, spec, now):
+            count, error, finished = (0, None, False) if per_ticket else _fire_as_set(
+                row, spec, now)
+            if error is not None:
+                errors[spec.name] = error
+            # what the set path left (all of it when it did not run)
+            candidates = [] if finished else time_candidates(row, spec, now)
+            for ticket_id, anchor in candidates:
                 if matches(spec, ticket_id, now):
                     if fire(row, spec, ticket_id, now, anchor):
                         count += 1

@@ -1,4 +1,7 @@
-"""Set-based bulk changes: a few statements per batch of tickets instead of N service calls.
+"""Set-based changes: a few statements per batch of tickets instead of N service calls.
+
+Used by bulk actions (`apply`) and by time rules (`services.automation.rule_sets`: `apply`,
+`change_tags`, `add_notes`).
 
 For a batch, the before-values are read in one query, the rows change in one UPDATE, the
 audit events are one INSERT ... SELECT, and the listeners run on the set: SLA clocks stop
@@ -21,9 +24,10 @@ from deskterm.services import directory, signals
 from deskterm.services.automation import sla
 from deskterm.services.automation.rules_file import SIGNAL_TRIGGERS
 from deskterm.services.messaging import notifications
-from deskterm.services.trust import access
-from deskterm.store.db import db
-from deskterm.store.models import Rule
+from deskterm.services.trust import access, audit
+from deskterm.store import search
+from deskterm.store.db import db, execute_many
+from deskterm.store.models import Agent, Rule
 
 #: Tickets per batch: one IN list per statement.
 BATCH = 2_000
@@ -54,13 +58,19 @@ def supports(actor: Actor, *, status: Status | None, priority: Priority | None,
         return False
     kinds = [k for k, on in (("status", status), ("priority", priority),
                              ("assignee", assignee is not None)) if on]
+    return not rules_listen_to(kinds)
+
+
+def rules_listen_to(kinds: Sequence[str]) -> bool:
+    """Whether an enabled event rule is triggered by changes of these kinds (such a rule
+    runs ticket by ticket, so the change must take the per-ticket path)."""
     triggers = {SIGNAL_TRIGGERS[k] for k in kinds if k in SIGNAL_TRIGGERS}
     if not triggers:
-        return True
+        return False
     listening = Rule.select().where(
         (Rule.enabled == True) & Rule.trigger.in_(sorted(triggers))  # noqa: E712
     )
-    return not listening.exists()
+    return listening.exists()
 
 
 _EVENT_SQL = (
@@ -226,3 +236,97 @@ def _stop_clocks(ids: Sequence[int], now: datetime) -> list[int]:
             rest,
         )
     return overdue
+
+
+# --- tags and notes as sets (time rules) --------------------------------------------------
+
+_EVENT_ROW_SQL = (
+    'INSERT INTO "event" ("ticket_id", "actor", "at", "action", "field", "before", "after", '
+    '"via") VALUES (?, ?, ?, ?, ?, ?, ?, ?)'
+)
+
+
+def _bump(ids: Sequence[int], at: datetime) -> None:
+    """Version + 1 and updated_at for each ticket, as one service call's change does."""
+    for start in range(0, len(ids), BATCH):
+        group = list(ids[start : start + BATCH])
+        db.execute_sql(
+            'UPDATE "ticket" SET "version" = "version" + 1, "updated_at" = ? '
+            f"WHERE id IN ({_placeholders(group)})",
+            (at, *group),
+        )
+
+
+def change_tags(actor: Actor, ids: Sequence[int], *, add: Sequence[str] = (),
+                remove: Sequence[str] = ()) -> list[int]:
+    """Add and remove tags on these tickets (inside the caller's transaction), with the
+    event per changed ticket `tickets.add_tags` writes; return the tickets changed."""
+    at = clock.to_db(clock.now())
+    changed: list[int] = []
+    for start in range(0, len(ids), BATCH):
+        group = list(ids[start : start + BATCH])
+        before: dict[int, set[str]] = {i: set() for i in group}
+        for ticket_id, name in db.execute_sql(
+            f'SELECT ticket_id, name FROM "ticket_tag" WHERE ticket_id IN ({_placeholders(group)})',
+            group,
+        ):
+            before[ticket_id].add(name)
+        inserts, deletes, events = [], [], []
+        for ticket_id in group:
+            old = before[ticket_id]
+            new = (old | set(add)) - set(remove)
+            if new == old:
+                continue
+            changed.append(ticket_id)
+            inserts += [(ticket_id, name) for name in sorted(new - old)]
+            deletes += [(ticket_id, name) for name in sorted(old - new)]
+            events.append((ticket_id, actor.label, at, "tags", "tags", audit.text(sorted(old)),
+                           audit.text(sorted(new)), actor.via))
+        execute_many('INSERT INTO "ticket_tag" ("ticket_id", "name") VALUES (?, ?)', inserts)
+        execute_many('DELETE FROM "ticket_tag" WHERE "ticket_id" = ? AND "name" = ?', deletes)
+        execute_many(_EVENT_ROW_SQL, events)
+    _bump(changed, at)
+    return changed
+
+
+_NEW_NOTES_SQL = (
+    'SELECT "id", "ticket_id" FROM "entry" WHERE "id" > ? AND "kind" = \'note\' AND '
+    '"author" = ? AND "created_at" = ? AND "ticket_id" IN ({marks})'
+)
+
+
+def add_notes(actor: Actor, notes: Sequence[tuple[int, str]], mention) -> list[int]:
+    """Internal notes by an actor without an agent row (a rule), at most one per ticket,
+    as `tickets.add_note` writes them: entry, search index, @mentions, event, version.
+    `mention` finds the usernames a body mentions. Returns the new entry ids."""
+    if len({t for t, _ in notes}) != len(notes):
+        raise ValueError("add_notes takes one note per ticket")
+    at = clock.to_db(clock.now())
+    agents = dict(Agent.select(Agent.username, Agent.id).tuples())
+    made: list[int] = []
+    for start in range(0, len(notes), BATCH):
+        group = list(notes[start : start + BATCH])
+        (last,) = db.execute_sql('SELECT COALESCE(MAX("id"), 0) FROM "entry"').fetchone()
+        execute_many(
+            'INSERT INTO "entry" ("ticket_id", "kind", "agent_id", "contact_id", "author", '
+            '"body", "created_at", "message_id") VALUES (?, \'note\', NULL, NULL, ?, ?, ?, NULL)',
+            [(ticket_id, actor.name, body, at) for ticket_id, body in group],
+        )
+        ids = [t for t, _ in group]
+        entry_of = {
+            ticket_id: entry_id
+            for entry_id, ticket_id in db.execute_sql(
+                _NEW_NOTES_SQL.format(marks=_placeholders(ids)), (last, actor.name, at, *ids)
+            )
+        }
+        search.index_entries([(t, entry_of[t], body) for t, body in group])
+        execute_many(
+            'INSERT INTO "mention" ("entry_id", "agent_id", "seen") VALUES (?, ?, ?)',
+            [(entry_of[t], agents[name], False) for t, body in group
+             for name in dict.fromkeys(mention(body)) if name in agents],
+        )
+        execute_many(_EVENT_ROW_SQL, [(t, actor.label, at, "note", None, None, str(entry_of[t]),
+                                       actor.via) for t, _ in group])
+        made += [entry_of[t] for t, _ in group]
+    _bump([t for t, _ in notes], at)
+    return made

@@ -16,7 +16,8 @@ from deskterm.domain import Actor, EventRecord
 from deskterm.store.models import Event
 
 
-def _text(value: Any) -> str | None:
+def text(value: Any) -> str | None:
+    """A value as an event stores it (lists: sorted and comma separated)."""
     if value is None:
         return None
     if isinstance(value, list | tuple | set | frozenset):
@@ -39,8 +40,8 @@ def record(
         at=clock.to_db(clock.now()),
         action=action,
         field=field,
-        before=_text(before),
-        after=_text(after),
+        before=text(before),
+        after=text(after),
         via=actor.via,
     )
 

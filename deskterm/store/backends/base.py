@@ -144,6 +144,12 @@ class Backend:
     def index_entry(self, db: Database, ticket_id: int, entry_id: int, body: str) -> None:
         raise NotImplementedError
 
+    def index_entries(self, db: Database, items: list[tuple[int, int, str]]) -> None:
+        """Index many new entries (ticket id, entry id, body); one by one unless the
+        backend batches them."""
+        for ticket_id, entry_id, body in items:
+            self.index_entry(db, ticket_id, entry_id, body)
+
     def move_ticket(self, db: Database, source_id: int, target_id: int) -> None:
         raise NotImplementedError
 

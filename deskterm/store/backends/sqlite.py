@@ -175,6 +175,36 @@ class SqliteBackend(Backend):
         after = f"{before}\n{body}" if before else body
         self._replace(db, ticket_id, (subject, before), (subject, after))
 
+    def index_entries(self, db: Database, items: list[tuple[int, int, str]]) -> None:
+        # each ticket's document is replaced once: old text without the new entries, new
+        # text with them (the same document `index_entry` one at a time leaves)
+        new: dict[int, dict[int, str]] = {}
+        for ticket_id, entry_id, body in items:
+            new.setdefault(ticket_id, {})[entry_id] = body
+        ids = list(new)
+        deletes, inserts = [], []
+        for start in range(0, len(ids), 500):
+            group = ids[start : start + 500]
+            marks = ",".join("?" * len(group))
+            subjects = dict(db.execute_sql(
+                f'SELECT id, subject FROM "ticket" WHERE id IN ({marks})', group).fetchall())
+            bodies: dict[int, list[tuple[int, str]]] = {t: [] for t in group}
+            for ticket_id, entry_id, body in db.execute_sql(
+                f"SELECT ticket_id, id, body FROM entry WHERE ticket_id IN ({marks}) "
+                "AND kind != 'system' ORDER BY id", group
+            ):
+                bodies[ticket_id].append((entry_id, body))
+            for ticket_id in group:
+                fresh = new[ticket_id]
+                before = "\n".join(b for e, b in bodies[ticket_id] if e not in fresh)
+                after = "\n".join(b for _, b in bodies[ticket_id])
+                subject = subjects.get(ticket_id, "")
+                deletes.append((ticket_id, subject, before))
+                inserts.append((ticket_id, subject, after))
+        cursor = db.cursor()
+        cursor.executemany(self._DELETE_SQL, deletes)
+        cursor.executemany(self._INSERT_SQL, inserts)
+
     def move_ticket(self, db: Database, source_id: int, target_id: int) -> None:
         rows = db.execute_sql(self._BODIES_SQL, (target_id,)).fetchall()
         moved = "\n".join(b for _, b, origin in rows if origin == source_id)
