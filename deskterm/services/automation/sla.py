@@ -24,7 +24,6 @@ from deskterm.domain import (
     PAUSED_STATUSES,
     Actor,
     BadInput,
-    EntryKind,
     NotFound,
     Priority,
     Status,
@@ -44,7 +43,6 @@ from deskterm.services.trust import access, audit
 from deskterm.store.db import db, execute_many, retry_when_busy, write_transaction
 from deskterm.store.models import (
     BusinessCalendar,
-    Entry,
     Event,
     Queue,
     SlaBreach,
@@ -498,30 +496,40 @@ def compute_clocks(
 # --- reading history from the store ----------------------------------------------------------
 
 
+def _stored(value) -> datetime | None:
+    """A timestamp as raw SQL returns it (text on SQLite), as the naive UTC datetime the
+    ORM would give."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)
+
+
+def _marks(count: int) -> str:
+    return ",".join("?" * count)
+
+
+#: Prepared SQL text (the ORM rebuilt these for every ticket a change touched).
+_HISTORY_EVENTS_SQL = (
+    'SELECT "ticket_id", "at", "after" FROM "event" WHERE "ticket_id" IN ({marks}) AND '
+    '"field" = \'status\' ORDER BY "at", "id"'
+)
+_HISTORY_ENTRIES_SQL = (
+    'SELECT "ticket_id", "created_at", "kind" FROM "entry" WHERE "ticket_id" IN ({marks}) '
+    'AND "kind" IN (\'customer\', \'reply\') ORDER BY "created_at", "id"'
+)
+
+
 def histories(ticket_ids: Sequence[int]) -> dict[int, list[Happening]]:
     """Status changes, customer messages and public replies of many tickets (2 queries)."""
     out: dict[int, list[Happening]] = {tid: [] for tid in ticket_ids}
     if not ticket_ids:
         return out
-    events = (
-        Event.select(Event.ticket, Event.at, Event.after)
-        .where(Event.ticket.in_(list(ticket_ids)) & (Event.field == "status"))
-        .order_by(Event.at, Event.id)
-        .tuples()
-    )
-    for ticket_id, at, after in events:
-        out[ticket_id].append(Happening(clock.to_utc(at), "status", after))
-    entries = (
-        Entry.select(Entry.ticket, Entry.created_at, Entry.kind)
-        .where(
-            Entry.ticket.in_(list(ticket_ids))
-            & Entry.kind.in_([EntryKind.CUSTOMER.value, EntryKind.REPLY.value])
-        )
-        .order_by(Entry.created_at, Entry.id)
-        .tuples()
-    )
-    for ticket_id, at, kind in entries:
-        out[ticket_id].append(Happening(clock.to_utc(at), kind))
+    ids = list(ticket_ids)
+    marks = _marks(len(ids))
+    for ticket_id, at, after in db.execute_sql(_HISTORY_EVENTS_SQL.format(marks=marks), ids):
+        out[ticket_id].append(Happening(clock.to_utc(_stored(at)), "status", after))
+    for ticket_id, at, kind in db.execute_sql(_HISTORY_ENTRIES_SQL.format(marks=marks), ids):
+        out[ticket_id].append(Happening(clock.to_utc(_stored(at)), kind))
     for items in out.values():
         # Same instant: a reply or message comes before the status change it causes.
         items.sort(key=lambda h: (h.at, h.kind == "status"))
@@ -543,10 +551,16 @@ def ticket_clocks(ticket_id: int, at: datetime | None = None) -> SlaClocks:
 
 
 def _logged_breaches(ticket_ids: Sequence[int]) -> set[tuple[int, str, datetime]]:
-    query = SlaBreach.select(SlaBreach.ticket, SlaBreach.target, SlaBreach.due_at).where(
-        SlaBreach.ticket.in_(list(ticket_ids))
-    )
-    return set(query.tuples())
+    rows = db.execute_sql(
+        'SELECT "ticket_id", "target", "due_at" FROM "sla_breach" WHERE "ticket_id" IN '
+        f"({_marks(len(ticket_ids))})", list(ticket_ids))
+    return {(t, target, _stored(due)) for t, target, due in rows}
+
+
+_CLOCK_ROWS_SQL = (
+    'SELECT "id", "queue_id", "team_id", "priority", "created_at", "first_response_due", '
+    '"next_response_due", "resolution_due", "sla_breached" FROM "ticket" WHERE "id" IN ({marks})'
+)
 
 
 _UPDATE_SQL = (
@@ -585,18 +599,12 @@ def sync_tickets(ticket_ids: Sequence[int], now: datetime | None = None) -> int:
     policies: dict[tuple[int, int | None], Policy | None] = {}
     for start in range(0, len(ticket_ids), 500):
         chunk = list(ticket_ids[start : start + 500])
-        rows = Ticket.select(
-            Ticket.id,
-            Ticket.queue,
-            Ticket.team,
-            Ticket.priority,
-            Ticket.created_at,
-            Ticket.first_response_due,
-            Ticket.next_response_due,
-            Ticket.resolution_due,
-            Ticket.sla_breached,
-        ).where(Ticket.id.in_(chunk))
-        rows = list(rows.tuples())
+        rows = [
+            (tid, queue_id, team_id, priority, _stored(created), _stored(first), _stored(nxt),
+             _stored(res), bool(breached))
+            for tid, queue_id, team_id, priority, created, first, nxt, res, breached
+            in db.execute_sql(_CLOCK_ROWS_SQL.format(marks=_marks(len(chunk))), chunk)
+        ]
         history = histories(chunk)
         logged = _logged_breaches(chunk)
         updates, breaches, events = [], [], []

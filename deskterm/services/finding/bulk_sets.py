@@ -240,12 +240,6 @@ def _stop_clocks(ids: Sequence[int], now: datetime) -> list[int]:
 
 # --- tags and notes as sets (time rules) --------------------------------------------------
 
-_EVENT_ROW_SQL = (
-    'INSERT INTO "event" ("ticket_id", "actor", "at", "action", "field", "before", "after", '
-    '"via") VALUES (?, ?, ?, ?, ?, ?, ?, ?)'
-)
-
-
 def _bump(ids: Sequence[int], at: datetime) -> None:
     """Version + 1 and updated_at for each ticket, as one service call's change does."""
     for start in range(0, len(ids), BATCH):
@@ -284,7 +278,7 @@ def change_tags(actor: Actor, ids: Sequence[int], *, add: Sequence[str] = (),
                            audit.text(sorted(new)), actor.via))
         execute_many('INSERT INTO "ticket_tag" ("ticket_id", "name") VALUES (?, ?)', inserts)
         execute_many('DELETE FROM "ticket_tag" WHERE "ticket_id" = ? AND "name" = ?', deletes)
-        execute_many(_EVENT_ROW_SQL, events)
+        execute_many(audit.EVENT_SQL, events)
     _bump(changed, at)
     return changed
 
@@ -325,7 +319,7 @@ def add_notes(actor: Actor, notes: Sequence[tuple[int, str]], mention) -> list[i
             [(entry_of[t], agents[name], False) for t, body in group
              for name in dict.fromkeys(mention(body)) if name in agents],
         )
-        execute_many(_EVENT_ROW_SQL, [(t, actor.label, at, "note", None, None, str(entry_of[t]),
+        execute_many(audit.EVENT_SQL, [(t, actor.label, at, "note", None, None, str(entry_of[t]),
                                        actor.via) for t, _ in group])
         made += [entry_of[t] for t, _ in group]
     _bump([t for t, _ in notes], at)

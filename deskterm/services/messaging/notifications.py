@@ -195,15 +195,15 @@ def _known_ids(ticket_id: int) -> list[str]:
     return [mid for _, mid in db.execute_sql(_KNOWN_IDS_SQL, (ticket_id, ticket_id))]
 
 
+_REPLY_TARGET_SQL = (
+    'SELECT "message_id" FROM "entry" WHERE "ticket_id" = ? AND "kind" = \'customer\' AND '
+    '"message_id" IS NOT NULL ORDER BY "created_at" DESC, "id" DESC LIMIT 1'
+)
+
+
 def _customer_reply_target(ticket_id: int) -> str | None:
-    last = (
-        Entry.select(Entry.message_id)
-        .where((Entry.ticket == ticket_id) & (Entry.kind == "customer")
-               & Entry.message_id.is_null(False))
-        .order_by(Entry.created_at.desc(), Entry.id.desc())
-        .first()
-    )
-    return last.message_id if last else None
+    last = db.execute_sql(_REPLY_TARGET_SQL, (ticket_id,)).fetchone()
+    return last[0] if last else None
 
 
 def _desk_address(ticket: _TicketFacts, config: Config) -> str:
@@ -242,7 +242,19 @@ def _queue(
     in_reply_to = _customer_reply_target(ticket.id) if kind == "reply" else None
     row = _outbox_row(ticket, kind, values, _known_ids(ticket.id), in_reply_to, config, secret,
                       entry_id=entry_id, cc=cc)
-    return OutboxMessage.insert(**row).execute()
+    db.execute_sql(_OUTBOX_SQL, tuple(row[name] for name in _OUTBOX_COLUMNS))
+    return None
+
+
+#: Columns of an `_outbox_row`, in the prepared INSERT's order (the ORM would rebuild
+#: this statement for every message).
+_OUTBOX_COLUMNS = ("ticket", "entry", "kind", "to_addrs", "cc_addrs", "subject", "body",
+                   "message_id", "headers", "status", "created_at")
+_OUTBOX_SQL = (
+    'INSERT INTO "outbox_message" ("ticket_id", "entry_id", "kind", "to_addrs", "cc_addrs", '
+    '"subject", "body", "message_id", "headers", "status", "created_at", "attempts", '
+    f'"channel") VALUES ({", ".join("?" * len(_OUTBOX_COLUMNS))}, 0, \'email\')'
+)
 
 
 def _outbox_row(
@@ -326,17 +338,17 @@ def _followers(ticket_id: int) -> list[str]:
     ]
 
 
-def _recent_reply(ticket_id: int) -> OutboxMessage | None:
+_RECENT_REPLY_SQL = (
+    'SELECT "id", "body" FROM "outbox_message" WHERE "ticket_id" = ? AND "kind" = \'reply\' '
+    'AND "channel" = \'email\' AND "status" = ? AND "attempts" = 0 AND "created_at" >= ? '
+    'ORDER BY "id" DESC LIMIT 1'
+)
+
+
+def _recent_reply(ticket_id: int) -> tuple[int, str] | None:
+    """(id, body) of a reply mail queued moments ago and not tried yet."""
     since = clock.to_db(clock.now() - _SAME_ACTION)
-    return (
-        OutboxMessage.select()
-        .where((OutboxMessage.ticket == ticket_id) & (OutboxMessage.kind == "reply")
-               & (OutboxMessage.channel == "email")
-               & (OutboxMessage.status == Delivery.QUEUED.value)
-               & (OutboxMessage.attempts == 0) & (OutboxMessage.created_at >= since))
-        .order_by(OutboxMessage.id.desc())
-        .first()
-    )
+    return db.execute_sql(_RECENT_REPLY_SQL, (ticket_id, Delivery.QUEUED.value, since)).fetchone()
 
 
 def _status_mail_wanted(change: signals.Change) -> bool:
@@ -359,8 +371,9 @@ def _on_status(ticket: _TicketFacts, change: signals.Change, values: dict[str, s
         return
     pending_reply = _recent_reply(ticket.id)
     if pending_reply is not None:  # "reply and set pending": one mail, with the status
-        pending_reply.body = pending_reply.body.rstrip("\n") + f"\n\n(Status: {after.value})\n"
-        pending_reply.save()
+        message_id, body = pending_reply
+        db.execute_sql('UPDATE "outbox_message" SET "body" = ? WHERE "id" = ?',
+                       (body.rstrip("\n") + f"\n\n(Status: {after.value})\n", message_id))
         return
     language = values["language"]
     values = {**values,

@@ -13,7 +13,15 @@ from typing import Any
 
 from deskterm import clock
 from deskterm.domain import Actor, EventRecord
+from deskterm.store.db import db
 from deskterm.store.models import Event
+
+#: The events insert as prepared SQL text (every change writes one; set-based paths
+#: write many with `execute_many`), never rebuilt by the ORM per call.
+EVENT_SQL = (
+    'INSERT INTO "event" ("ticket_id", "actor", "at", "action", "field", "before", "after", '
+    '"via") VALUES (?, ?, ?, ?, ?, ?, ?, ?)'
+)
 
 
 def text(value: Any) -> str | None:
@@ -34,16 +42,8 @@ def record(
     after: Any = None,
 ) -> None:
     """Write one audit event (call inside the change's transaction)."""
-    Event.create(
-        ticket=ticket_id,
-        actor=actor.label,
-        at=clock.to_db(clock.now()),
-        action=action,
-        field=field,
-        before=text(before),
-        after=text(after),
-        via=actor.via,
-    )
+    db.execute_sql(EVENT_SQL, (ticket_id, actor.label, clock.to_db(clock.now()), action, field,
+                               text(before), text(after), actor.via))
 
 
 def _record(e: Event) -> EventRecord:
