@@ -123,13 +123,27 @@ def _by_hand(word: str) -> set[int]:
     return found
 
 
+#: (RARE_HITS, PROBE_COST, MIDDLE_CHUNK) that force each search plan on the small desk.
+PLANS = {
+    "probe": (1, 0, 1000),  # every term "common", probing never loses
+    "middle": (1, 10**9, 7),  # the hit set always wins; the order walked 7, 28, 112... at a time
+    "rare": (10**6, 0, 1000),  # every term "rare"
+}
+
+
+def _plan(monkeypatch, name: str) -> None:
+    for attr, value in zip(("RARE_HITS", "PROBE_COST", "MIDDLE_CHUNK"), PLANS[name],
+                           strict=True):
+        monkeypatch.setattr(listing, attr, value)
+
+
 @pytest.mark.parametrize("word", ["racun", "vpn", "договору", "قرارداد"])
-def test_rare_and_common_plans_find_the_same_tickets_in_order(desk400, word, monkeypatch):
+def test_rare_middle_and_common_plans_find_the_same_tickets_in_order(desk400, word, monkeypatch):
     wanted = _by_hand(word)
     assert wanted, f"the generated desk says {word!r} somewhere"
     in_order = [i for i in expected("-updated") if i in wanted]
-    for threshold in (1, 10**6):  # 1: every term is "common" (probe); 10**6: all "rare"
-        monkeypatch.setattr(listing, "RARE_HITS", threshold)
+    for plan in PLANS:
+        _plan(monkeypatch, plan)
         assert [r.id for r in listing.list_tickets(word, limit=500)] == in_order
         assert [r.id for r in listing.list_tickets(f"{word} status:open", limit=500)] == [
             i for i in expected("-updated", "status = 'open'") if i in wanted
@@ -151,9 +165,9 @@ def test_index_follows_replies_merges_and_matches_a_rebuild(desk400):
     assert {t: sorted(search.first_hits(t, 10**6)) for t in terms} == incremental
 
 
-@pytest.mark.parametrize("threshold", [1, 10**6])
-def test_search_pages_by_keyset_under_both_plans(desk400, threshold, monkeypatch):
-    monkeypatch.setattr(listing, "RARE_HITS", threshold)
+@pytest.mark.parametrize("plan", list(PLANS))
+def test_search_pages_by_keyset_under_every_plan(desk400, plan, monkeypatch):
+    _plan(monkeypatch, plan)
     wanted = _by_hand("racun")
     order = [i for i in expected("-priority") if i in wanted]
     pager = listing.Pager("racun sort:-priority")
@@ -167,3 +181,13 @@ def test_search_pages_by_keyset_under_both_plans(desk400, threshold, monkeypatch
     fresh = listing.Pager("racun sort:-priority")
     fresh.count()
     assert [r.id for r in fresh.page(last, 7)] == order[last:]
+
+
+def test_the_middle_plan_is_chosen_between_rare_and_common(desk400, monkeypatch):
+    """Which plan runs follows the cost model: share of tickets, page size, desk size."""
+    monkeypatch.setattr(listing, "RARE_HITS", 10)
+    hits = sorted(search.first_hits('"racun"', 10**6))
+    assert len(hits) > 10
+    assert listing._middle_wins(hits[:10], 50)  # 400 tickets: collecting is always cheap
+    monkeypatch.setattr(listing, "PROBE_COST", 0.01)
+    assert not listing._middle_wins(hits[:10], 50)
