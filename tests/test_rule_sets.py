@@ -20,10 +20,12 @@ import pytest
 from test_bulk_sets import snapshot
 
 from deskterm import clock
+from deskterm.domain import Actor
 from deskterm.services.automation import rule_sets, rules
 from deskterm.services.automation.rules_file import parse_rules
 from deskterm.store.db import db, open_db
 
+SETUP = Actor.system("test")
 EXTRA = '''
 [[rule]]
 name = "Tag stale open tickets"
@@ -65,7 +67,7 @@ set = { status = "resolved" }
 
 
 def _load_rules() -> None:
-    rules.load_rules(parse_rules(rules.export_rules()) + parse_rules(EXTRA))
+    rules.load_rules(SETUP, parse_rules(rules.export_rules()) + parse_rules(EXTRA))
 
 
 @pytest.mark.sqlite_only  # file copies of the SQLite demo; PostgreSQL runs the same SQL below
@@ -73,13 +75,15 @@ def _load_rules() -> None:
 def test_set_based_time_rules_equal_per_ticket(demo_db, tmp_path, days_later):
     db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
-    at = clock.now() + timedelta(days=days_later)
+    loaded = clock.now()
+    at = loaded + timedelta(days=days_later)
     results = {}
     for path_kind in ("per_ticket", "set_based"):
         path = tmp_path / f"{path_kind}.db"
         shutil.copy(demo_db, path)
         open_db(path)
-        _load_rules()
+        with clock.frozen_at(loaded):  # the rules' audit events carry the same time
+            _load_rules()
         result = rules.run_time_rules(at, per_ticket=path_kind == "per_ticket")
         tables = {k: v for k, v in snapshot().items() if not k.startswith("search_index")}
         results[path_kind] = (result, tables, _found())
@@ -116,7 +120,7 @@ def test_set_plan_falls_back_where_it_cannot_match(desk):
     two_notes = parse_rules('[[rule]]\nname = "x"\nwhen = "open for 1d"\n[rule.then]\n'
                             'note = "a"\nnotify = ["lead"]\n')[0]
     assert rule_sets.plan(two_notes) is None
-    rules.load_rules(parse_rules('[[rule]]\nname = "on status"\nwhen = "status changed"\n'
+    rules.load_rules(SETUP, parse_rules('[[rule]]\nname = "on status"\nwhen = "status changed"\n'
                                  '[rule.then]\nadd_tags = ["seen"]\n'))
     assert rule_sets.plan(specs["Resolve forgotten on-hold tickets"]) is None, (
         "an event rule listens to status changes: the per-ticket path runs it"
