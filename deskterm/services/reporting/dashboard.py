@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from peewee import fn
+from peewee import SQL, fn
 
 from deskterm import clock
 from deskterm.domain import ACTIVE_STATUSES
@@ -143,7 +143,7 @@ def backlog_by_day(start: datetime, end: datetime, queue: str | None = None) -> 
 def backlog_by_team(queue: str | None = None) -> dict[str, int]:
     """Active tickets per team now, the biggest first (`-` for no team)."""
     slugs = {t.id: t.slug for t in Team.select(Team.id, Team.slug)}
-    team = fn.COALESCE(Ticket.team, 0)  # an expression: counted from the covering backlog
+    team = fn.COALESCE(Ticket.team, SQL("0"))  # an expression: counted from the covering backlog
     rows = _in_queue(  # index, not by walking the team index in GROUP BY order
         Ticket.select(team, fn.COUNT(Ticket.id))
         .where(Ticket.status.in_(list(_ACTIVE)))
