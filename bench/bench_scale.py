@@ -442,7 +442,10 @@ def main() -> None:
         found = sorted((json.loads(p.read_text()) for p in RESULTS.glob("scale-*.json")),
                        key=lambda r: (r["tickets"], r.get("backend", "sqlite") != "sqlite",
                                       r.get("tag", "")))
-        (ROOT / "bench" / "RESULTS.md").write_text(markdown(found), encoding="utf-8")
+        extra = RESULTS / "before-after.md"  # hand-kept: old code vs new on one desk copy
+        text = markdown(found) + ("\n" + extra.read_text(encoding="utf-8") if extra.exists()
+                                  else "")
+        (ROOT / "bench" / "RESULTS.md").write_text(text, encoding="utf-8")
         return
     if args.smoke:
         from bench import generate
