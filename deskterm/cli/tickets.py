@@ -351,13 +351,19 @@ def move(
     ctx: typer.Context,
     ref: Ref,
     queue: Annotated[str, typer.Argument(help="Queue slug")],
+    if_version: Version = None,
     as_json: Json = False,
 ) -> None:
     """Move a ticket to another queue."""
     from deskterm.services import tickets
 
     ticket_id = _ref(ref)
-    _change(ctx, as_json, "moved {ref}", lambda actor: tickets.set_queue(actor, ticket_id, queue))
+    _change(
+        ctx,
+        as_json,
+        "moved {ref}",
+        lambda actor: tickets.set_queue(actor, ticket_id, queue, expected_version=if_version),
+    )
 
 
 @app.command("tag")
@@ -366,6 +372,7 @@ def tag(
     ref: Ref,
     tags: Annotated[list[str], typer.Argument(help="Tags to add")],
     remove: Annotated[bool, typer.Option("--remove", help="Remove the tags instead")] = False,
+    if_version: Version = None,
     as_json: Json = False,
 ) -> None:
     """Add (or remove) tags."""
@@ -373,7 +380,12 @@ def tag(
 
     ticket_id = _ref(ref)
     change = tickets.remove_tags if remove else tickets.add_tags
-    _change(ctx, as_json, "tags of {ref} updated", lambda actor: change(actor, ticket_id, tags))
+    _change(
+        ctx,
+        as_json,
+        "tags of {ref} updated",
+        lambda actor: change(actor, ticket_id, tags, expected_version=if_version),
+    )
 
 
 @app.command("follow")
@@ -382,6 +394,7 @@ def follow(
     ref: Ref,
     email: Annotated[str, typer.Argument(help="Address to CC on public replies")],
     remove: Annotated[bool, typer.Option("--remove", help="Stop CC'ing this address")] = False,
+    if_version: Version = None,
     as_json: Json = False,
 ) -> None:
     """Add (or remove) a follower."""
@@ -390,7 +403,10 @@ def follow(
     ticket_id = _ref(ref)
     change = tickets.remove_follower if remove else tickets.add_follower
     _change(
-        ctx, as_json, "followers of {ref} updated", lambda actor: change(actor, ticket_id, email)
+        ctx,
+        as_json,
+        "followers of {ref} updated",
+        lambda actor: change(actor, ticket_id, email, expected_version=if_version),
     )
 
 
@@ -402,6 +418,12 @@ def merge(
     add_followers: Annotated[bool, typer.Option(
         "--add-followers", help="Also CC the source's requester and followers when the "
                                 "tickets have different requesters")] = False,
+    if_version: Annotated[int | None, typer.Option(
+        "--if-version", help="Refuse if the duplicate (SOURCE) changed since this version",
+        min=1, max=MAX_ID)] = None,
+    if_target_version: Annotated[int | None, typer.Option(
+        "--if-target-version", help="Refuse if TARGET changed since this version",
+        min=1, max=MAX_ID)] = None,
     as_json: Json = False,
 ) -> None:
     """Merge a duplicate ticket into another (warns when the requesters differ)."""
@@ -416,7 +438,14 @@ def merge(
         ctx,
         as_json,
         f"merged #{source_id} into {{ref}}",
-        lambda actor: tickets.merge(actor, source_id, target_id, add_followers=add_followers),
+        lambda actor: tickets.merge(
+            actor,
+            source_id,
+            target_id,
+            add_followers=add_followers,
+            expected_version=if_version,
+            expected_target_version=if_target_version,
+        ),
     )
 
 
@@ -425,6 +454,7 @@ def snooze(
     ctx: typer.Context,
     ref: Ref,
     until: Annotated[str, typer.Argument(help="'tomorrow 9:00', 'in 3 days', 2026-12-01")],
+    if_version: Version = None,
     as_json: Json = False,
 ) -> None:
     """Postpone a ticket until a time; it reopens then."""
@@ -436,7 +466,7 @@ def snooze(
         ctx,
         as_json,
         f"{{ref}} snoozed until {when:%Y-%m-%d %H:%M} UTC",
-        lambda actor: tickets.snooze(actor, ticket_id, when),
+        lambda actor: tickets.snooze(actor, ticket_id, when, expected_version=if_version),
     )
 
 
@@ -445,6 +475,7 @@ def attach_files(
     ctx: typer.Context,
     ref: Ref,
     files: Annotated[list[Path], typer.Argument(help="Files to attach")],
+    if_version: Version = None,
     as_json: Json = False,
 ) -> None:
     """Attach files to a ticket (as an internal note)."""
@@ -452,7 +483,10 @@ def attach_files(
 
     ticket_id, loaded = _ref(ref), _files(files)
     _change(
-        ctx, as_json, "attached to {ref}", lambda actor: tickets.attach(actor, ticket_id, loaded)
+        ctx,
+        as_json,
+        "attached to {ref}",
+        lambda actor: tickets.attach(actor, ticket_id, loaded, expected_version=if_version),
     )
 
 
@@ -481,6 +515,7 @@ def log_time(
     ref: Ref,
     minutes: Minutes,
     note_text: Annotated[str, typer.Option("--note", help="What the time was for")] = "",
+    if_version: Version = None,
     as_json: Json = False,
 ) -> None:
     """Log time spent on a ticket."""
@@ -491,5 +526,7 @@ def log_time(
         ctx,
         as_json,
         f"logged {minutes} min on {{ref}}",
-        lambda actor: tickets.log_time(actor, ticket_id, minutes, note_text),
+        lambda actor: tickets.log_time(
+            actor, ticket_id, minutes, note_text, expected_version=if_version
+        ),
     )

@@ -57,11 +57,25 @@ def _row(ticket_id: int) -> Ticket:
     return row
 
 
-def _work_row(actor: Actor, ticket_id: int) -> Ticket:
-    """The ticket's row, once `actor` may change it (Refused or NotFound otherwise)."""
+def _work_row(actor: Actor, ticket_id: int, expected_version: int | None = None) -> Ticket:
+    """The ticket's row, once `actor` may change it (Refused or NotFound otherwise) and it
+    is still at `expected_version` (Conflict otherwise)."""
     row = _row(ticket_id)
     access.check(actor, Action.TICKET_WORK, row)
+    _expect(row, expected_version)
     return row
+
+
+def _expect(row: Ticket, expected_version: int | None) -> None:
+    """Conflict unless the ticket is at the version the caller loaded (None: any).
+
+    Checked before anything else, so a stale caller is refused even when the change
+    would leave the ticket as it is."""
+    if expected_version is not None and expected_version != row.version:
+        raise Conflict(
+            f"ticket #{row.id} changed since you loaded it (version {expected_version}, "
+            f"now {row.version}); reload and try again"
+        )
 
 
 def _now_db() -> datetime:
@@ -70,11 +84,7 @@ def _now_db() -> datetime:
 
 def _bump(row: Ticket, expected_version: int | None, **changes: object) -> None:
     """Write `changes`, bump version and updated_at, or raise Conflict if someone was first."""
-    if expected_version is not None and expected_version != row.version:
-        raise Conflict(
-            f"ticket #{row.id} changed since you loaded it (version {expected_version}, "
-            f"now {row.version}); reload and try again"
-        )
+    _expect(row, expected_version)
     changes.setdefault("updated_at", _now_db())
     updated = (
         Ticket.update(version=Ticket.version + 1, **changes)
@@ -152,9 +162,8 @@ def _system_line(row: Ticket, actor: Actor, text: str) -> None:
 def _change_status(row: Ticket, actor: Actor, new: Status, expected_version: int | None) -> None:
     """Set the status inside an open transaction, with its timestamps, event and signal."""
     old = Status(row.status)
+    _expect(row, expected_version)
     if old == new:
-        if expected_version is not None and expected_version != row.version:
-            _bump(row, expected_version)  # raises Conflict
         return
     _not_closed(row)
     changes: dict[str, object] = {"status": new.value}
@@ -294,7 +303,7 @@ def reply(
     _require_text(body, "reply")
     new_status = parse_status(set_status) if set_status else None
     with write_transaction():
-        row = _work_row(actor, ticket_id)
+        row = _work_row(actor, ticket_id, expected_version)
         _not_closed(row)
         entry = _add_entry(row, EntryKind.REPLY, body, actor, attachments_in=attachments)
         changes: dict[str, object] = {}
@@ -322,7 +331,7 @@ def add_note(
     """Add an internal note (never sent to the customer); `@username` mentions an agent."""
     _require_text(body, "note")
     with write_transaction():
-        row = _work_row(actor, ticket_id)
+        row = _work_row(actor, ticket_id, expected_version)
         entry = _add_entry(row, EntryKind.NOTE, body, actor, attachments_in=attachments)
         for username in dict.fromkeys(_MENTION.findall(body)):
             agent = Agent.get_or_none(Agent.username == username)
@@ -335,13 +344,24 @@ def add_note(
 
 
 def attach(
-    actor: Actor, ticket_id: int, files: Sequence[NewAttachment], *, note: str = ""
+    actor: Actor,
+    ticket_id: int,
+    files: Sequence[NewAttachment],
+    *,
+    note: str = "",
+    expected_version: int | None = None,
 ) -> TicketDetail:
     """Attach files to a ticket as an internal note carrying them."""
     if not files:
         raise BadInput("no files to attach")
     names = ", ".join(f.filename for f in files)
-    return add_note(actor, ticket_id, note or f"Attached {names}", attachments=files)
+    return add_note(
+        actor,
+        ticket_id,
+        note or f"Attached {names}",
+        attachments=files,
+        expected_version=expected_version,
+    )
 
 
 # --- field changes --------------------------------------------------------------
@@ -386,7 +406,7 @@ def set_priority(
     """Change the priority."""
     new = parse_priority(priority)
     with write_transaction():
-        row = _work_row(actor, ticket_id)
+        row = _work_row(actor, ticket_id, expected_version)
         _not_closed(row)
         _set_field(
             actor,
@@ -410,6 +430,7 @@ def set_queue(
         row = _row(ticket_id)
         target = directory.queue_row(queue)
         access.check(actor, Action.TICKET_MOVE, (row, target))
+        _expect(row, expected_version)
         _not_closed(row)
         _set_field(
             actor, row, "queue", row.queue.slug, target.slug, expected_version, queue=target.id
@@ -428,9 +449,9 @@ def assign(
 ) -> TicketDetail:
     """Assign to an agent (None unassigns) and/or a team."""
     with write_transaction():
-        row = _work_row(actor, ticket_id)
+        row = _work_row(actor, ticket_id, expected_version)
         _not_closed(row)
-        _assign_row(actor, row, agent, team=team, expected_version=expected_version)
+        _assign_row(actor, row, agent, team=team)
     return get_ticket(ticket_id)
 
 
@@ -440,7 +461,6 @@ def _assign_row(
     agent: str | None,
     *,
     team: str | None = None,
-    expected_version: int | None = None,
 ) -> None:
     new_agent = directory.agent_row(agent) if agent else None
     if new_agent is not None and not new_agent.enabled:
@@ -453,7 +473,7 @@ def _assign_row(
         "assignee",
         before,
         after,
-        expected_version,
+        None,
         assignee=new_agent.id if new_agent else None,
     )
     if team is not None:
@@ -511,23 +531,27 @@ def update_fields(
 
 
 @retry_when_busy
-def add_tags(actor: Actor, ticket_id: int, tags: Iterable[str]) -> TicketDetail:
+def add_tags(
+    actor: Actor, ticket_id: int, tags: Iterable[str], *, expected_version: int | None = None
+) -> TicketDetail:
     """Add tags (existing ones are left alone); BadInput when no tag is given."""
     names = clean_tags(tags)
     if not names:
         raise BadInput("no tag given: a tag is letters, digits, '.', ':', '-' or '_'")
     with write_transaction():
-        row = _work_row(actor, ticket_id)
+        row = _work_row(actor, ticket_id, expected_version)
         _tag_row(actor, row, add=names)
     return get_ticket(ticket_id)
 
 
 @retry_when_busy
-def remove_tags(actor: Actor, ticket_id: int, tags: Iterable[str]) -> TicketDetail:
+def remove_tags(
+    actor: Actor, ticket_id: int, tags: Iterable[str], *, expected_version: int | None = None
+) -> TicketDetail:
     """Remove tags (missing ones are ignored)."""
     names = clean_tags(tags)
     with write_transaction():
-        row = _work_row(actor, ticket_id)
+        row = _work_row(actor, ticket_id, expected_version)
         _tag_row(actor, row, remove=names)
     return get_ticket(ticket_id)
 
@@ -563,7 +587,7 @@ def snooze(
     if until_utc <= clock.now():
         raise BadInput(f"snooze time {until_utc:%Y-%m-%d %H:%M} UTC is in the past")
     with write_transaction():
-        row = _work_row(actor, ticket_id)
+        row = _work_row(actor, ticket_id, expected_version)
         _not_closed(row)
         old = Status(row.status)
         _bump(
@@ -615,21 +639,30 @@ def _follow(row: Ticket, actor: Actor, email: str, name: str | None = None) -> b
 
 
 @retry_when_busy
-def add_follower(actor: Actor, ticket_id: int, email: str, name: str | None = None) -> TicketDetail:
+def add_follower(
+    actor: Actor,
+    ticket_id: int,
+    email: str,
+    name: str | None = None,
+    *,
+    expected_version: int | None = None,
+) -> TicketDetail:
     """CC a contact on the ticket's public replies."""
     with write_transaction():
-        row = _work_row(actor, ticket_id)
+        row = _work_row(actor, ticket_id, expected_version)
         if _follow(row, actor, email, name):
             _bump(row, None)
     return get_ticket(ticket_id)
 
 
 @retry_when_busy
-def remove_follower(actor: Actor, ticket_id: int, email: str) -> TicketDetail:
+def remove_follower(
+    actor: Actor, ticket_id: int, email: str, *, expected_version: int | None = None
+) -> TicketDetail:
     """Stop CC'ing a contact."""
     address = directory.normalise_email(email)
     with write_transaction():
-        row = _work_row(actor, ticket_id)
+        row = _work_row(actor, ticket_id, expected_version)
         contact = directory.find_contact(address)
         if contact is None:
             raise NotFound(f"{address} does not follow #{ticket_id}")
@@ -646,12 +679,19 @@ def remove_follower(actor: Actor, ticket_id: int, email: str) -> TicketDetail:
 
 
 @retry_when_busy
-def log_time(actor: Actor, ticket_id: int, minutes: int, note: str = "") -> TicketDetail:
+def log_time(
+    actor: Actor,
+    ticket_id: int,
+    minutes: int,
+    note: str = "",
+    *,
+    expected_version: int | None = None,
+) -> TicketDetail:
     """Record time an agent spent on the ticket."""
     if minutes <= 0:
         raise BadInput("minutes must be a positive number")
     with write_transaction():
-        row = _work_row(actor, ticket_id)
+        row = _work_row(actor, ticket_id, expected_version)
         TimeEntry.create(
             ticket=row.id, agent=actor.agent_id, minutes=minutes, note=note, at=_now_db()
         )
@@ -675,7 +715,13 @@ def merge_warning(source_id: int, target_id: int) -> str | None:
 
 @retry_when_busy
 def merge(
-    actor: Actor, source_id: int, target_id: int, *, add_followers: bool = False
+    actor: Actor,
+    source_id: int,
+    target_id: int,
+    *,
+    add_followers: bool = False,
+    expected_version: int | None = None,
+    expected_target_version: int | None = None,
 ) -> TicketDetail:
     """Merge ticket `source_id` into `target_id`.
 
@@ -683,12 +729,15 @@ def merge(
     tags are unioned; the source is closed with a pointer to the target. The source's
     requester and followers follow the target only when both have the same requester, or
     when asked (`add_followers`): nobody starts getting another customer's replies silently.
+    `expected_version` is the source's, `expected_target_version` the target's.
     """
     if source_id == target_id:
         raise BadInput("cannot merge a ticket into itself")
     with write_transaction():
         source, target = _row(source_id), _row(target_id)
         access.check(actor, Action.TICKET_MERGE, (source, target))
+        _expect(source, expected_version)
+        _expect(target, expected_target_version)
         if source.merged_into_id:
             raise Refused(f"#{source_id} is already merged into #{source.merged_into_id}")
         _not_closed(target)
