@@ -12,7 +12,7 @@ from pathlib import Path
 from mail_setup import SECRET, mail_config
 
 from deskterm import clock
-from deskterm.domain import Status
+from deskterm.domain import Actor, Status
 from deskterm.mail import ids
 from deskterm.mail.sources import read_path
 from deskterm.services import directory, tickets
@@ -207,7 +207,7 @@ def test_quarantine_keeps_raw_and_retry_imports(mail_desk):
     assert {i.source for i in listed} == {"big.eml", "anon.eml"}
     big = next(i for i in listed if i.source == "big.eml")
     assert Path(big.raw_path).read_bytes() == raw
-    retried = Importer(mail_desk).retry(big.id)
+    retried = Importer(mail_desk).retry(Actor.system("test"), big.id)
     assert retried.status == "created"
     assert {i.source for i in mailbox.list_inbound("quarantined")} == {"anon.eml"}
     assert not Path(big.raw_path).exists()

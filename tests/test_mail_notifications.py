@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from deskterm.cli import app
+from deskterm.domain import Actor
 from deskterm.mail.outbound import local_outbox_dir, send_due
 from deskterm.services import directory, tickets
 from deskterm.services.messaging import mail_text, notifications
@@ -90,7 +91,7 @@ def test_language_from_contact_then_queue_then_desk(mail_desk, tmp_path):
     tickets.set_status(ana, short.ticket_id, "on_hold")
     status_mail = OutboxMessage.select().where(OutboxMessage.kind == "status_changed").get()
     assert "promenjen je iz\n\"nova\" u \"na čekanju\"" in status_mail.body
-    directory.set_contact_language("x@example.com", "ru")
+    directory.set_contact_language(Actor.system("test"), "x@example.com", "ru")
     tickets.set_status(ana, short.ticket_id, "open")
     last = OutboxMessage.select().order_by(OutboxMessage.id.desc()).get()
     assert "изменён:\n«на паузе»" not in last.body and "«приостановлена» → «открыта»" in last.body

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from deskterm import clock
 from deskterm.cli import app
 from deskterm.config import SmsSettings
+from deskterm.domain import Actor
 from deskterm.mail.outbound import send_due
 from deskterm.services import directory, tickets
 from deskterm.services.messaging import mailbox, notifications
@@ -34,7 +35,7 @@ def _opened(config, phone="+387 61 123 456"):
            "Message-ID: <l1@example.ba>\nContent-Type: text/plain; charset=utf-8\n\n"
            "Poštovani, printer ne radi, molim pomoć.\n").encode()
     result = importer.import_raw(raw, "l1")
-    directory.set_sms("lejla@example.ba", opt_in=True, phone=phone)
+    directory.set_sms(Actor.system("test"), "lejla@example.ba", opt_in=True, phone=phone)
     return result.ticket_id
 
 
@@ -96,7 +97,7 @@ def test_unreachable_gateway_defers_and_no_opt_in_no_sms(mail_desk, gateway):
     (sms,) = OutboxMessage.select().where(OutboxMessage.channel == "sms")
     assert sms.id in summary.deferred
     assert OutboxMessage.get_by_id(sms.id).last_error.startswith("sms: gateway unreachable")
-    directory.set_sms("lejla@example.ba", opt_in=False)
+    directory.set_sms(Actor.system("test"), "lejla@example.ba", opt_in=False)
     tickets.reply(directory.actor_for("ana"), ticket_id, "Again.")
     assert OutboxMessage.select().where(OutboxMessage.channel == "sms").count() == 1
 

@@ -32,8 +32,7 @@ def reindex(ctx: typer.Context, as_json: Json = False) -> None:
     """Rebuild the full-text search index from tickets and threads."""
     from deskterm.services import maintenance
 
-    state(ctx).open()
-    rows = maintenance.reindex()
+    rows = maintenance.reindex(state(ctx).actor())
     if as_json:
         print_json({"indexed_rows": rows})
     else:

@@ -237,9 +237,10 @@ def language(
     """Show or set the language a customer's notifications are written in."""
     from deskterm.services import directory
 
-    state(ctx).open()
+    st = state(ctx)
+    st.open()
     if code is not None:
-        directory.set_contact_language(email, None if code == "auto" else code)
+        directory.set_contact_language(st.actor(), email, None if code == "auto" else code)
     current = directory.contact_language(email)
     if as_json:
         print_json({"email": email.strip().lower(), "language": current})
@@ -259,8 +260,7 @@ def sms(
     """Opt a customer in to SMS notifications of replies and status changes (or out)."""
     from deskterm.services import directory
 
-    state(ctx).open()
-    opted, number = directory.set_sms(email, opt_in=on, phone=phone)
+    opted, number = directory.set_sms(state(ctx).actor(), email, opt_in=on, phone=phone)
     if as_json:
         print_json({"email": email.strip().lower(), "sms": opted, "phone": number})
     else:
@@ -330,8 +330,7 @@ def outbox_retry(
     """Queue a failed or deferred message again (sent by the next `mail send`)."""
     from deskterm.services.messaging import mailbox
 
-    state(ctx).open()
-    item = mailbox.retry_outbox(outbox_id)
+    item = mailbox.retry_outbox(state(ctx).actor(), outbox_id)
     if as_json:
         print_json(item)
     else:
@@ -373,6 +372,7 @@ def quarantine_retry(
     from deskterm.services.messaging.inbound import Importer, ImportSummary
 
     config = _setup(ctx)
+    actor = state(ctx).actor()
     if retry_all:
         ids = [i.id for i in mailbox.list_inbound("quarantined", 100_000)]
     if not ids:
@@ -381,5 +381,5 @@ def quarantine_retry(
     summary = ImportSummary()
     started = time.perf_counter()
     for inbound_id in ids:
-        summary.add(importer.retry(inbound_id))
+        summary.add(importer.retry(actor, inbound_id))
     _show_summary(summary, as_json, started)

@@ -113,12 +113,17 @@ def breaching(
 
 
 @app.command("install-defaults")
-def install_defaults(ctx: typer.Context, as_json: Json = False) -> None:
+def install_defaults(
+    ctx: typer.Context,
+    timezone: Annotated[
+        str, typer.Option("--tz", help="The calendar's time zone, e.g. Europe/Zagreb")
+    ] = "Europe/Sarajevo",
+    as_json: Json = False,
+) -> None:
     """Create the "Workdays 8-19" calendar and "Standard" policy for queues without one."""
     from deskterm.services.automation import sla
 
-    state(ctx).open()
-    queues = sla.install_default_policies(state(ctx).actor())
+    queues = sla.install_default_policies(state(ctx).actor(), timezone)
     if as_json:
         print_json({"queues": queues})
     else:
@@ -130,10 +135,14 @@ def set_policy(
     ctx: typer.Context,
     queue: Annotated[str, typer.Argument(help="Queue slug")],
     policy: Annotated[str, typer.Argument(help="Policy name, or 'none' to remove")],
+    as_json: Json = False,
 ) -> None:
     """Give a queue an SLA policy and recompute its tickets' clocks."""
     from deskterm.services.automation import sla
 
-    state(ctx).open()
-    sla.set_queue_policy(state(ctx).actor(), queue, None if policy == "none" else policy)
-    out.print(f"queue {queue}: SLA policy {policy}")
+    name = None if policy == "none" else policy
+    sla.set_queue_policy(state(ctx).actor(), queue, name)
+    if as_json:
+        print_json({"queue": queue, "policy": name})
+    else:
+        out.print(f"queue {queue}: SLA policy {policy}")

@@ -502,8 +502,7 @@ def save_attachment(
     """Save an attachment to a file (never over an existing file or symlink without --force)."""
     from deskterm.services import attachments
 
-    state(ctx).open()
-    saved = attachments.save_to(attachment_id, destination, force=force)
+    saved = attachments.save_to(state(ctx).actor(), attachment_id, destination, force=force)
     print_json({"attachment": attachment_id, "path": str(saved)}) if as_json else out.print(
         f"saved {saved}"
     )

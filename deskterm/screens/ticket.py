@@ -803,6 +803,7 @@ class TicketScreen(Screen[None]):
                 if path:
                     self.app.call(
                         attachments.save_to,
+                        self.app.actor,
                         int(value),
                         Path(path).expanduser(),
                         done=lambda p: self.notify(f"Saved {p}"),

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from deskterm import paths
-from deskterm.domain import AttachmentInfo, BadInput, NewAttachment, NotFound, Refused
+from deskterm.domain import Actor, AttachmentInfo, BadInput, NewAttachment, NotFound, Refused
 from deskterm.store.db import db_target
 from deskterm.store.models import Attachment
 
@@ -64,12 +64,22 @@ def read_bytes(attachment_id: int) -> tuple[AttachmentInfo, bytes]:
     return info(row), (storage_dir() / row.path).read_bytes()
 
 
-def save_to(attachment_id: int, destination: Path, *, force: bool = False) -> Path:
-    """Copy an attachment to `destination` (a file, or a folder to keep its name).
+def save_to(actor: Actor, attachment_id: int, destination: Path, *, force: bool = False) -> Path:
+    """Copy an attachment to `destination` (a file, or a folder to keep its name), for
+    someone who may read its ticket.
 
     An existing file or any symlink at the target is refused unless `force`; with `force`
     a symlink is replaced by a regular file, never written through.
     """
+    from deskterm.services.trust import access
+
+    row = Attachment.get_or_none(Attachment.id == attachment_id)
+    try:
+        if row is None:
+            raise NotFound(f"no attachment {attachment_id}")
+        access.check(actor, access.Action.TICKET_READ, row.entry.ticket_id)
+    except NotFound:
+        raise NotFound(f"no attachment {attachment_id}") from None  # a hidden ticket's too
     meta, data = read_bytes(attachment_id)
     is_folder = destination.is_dir() and not destination.is_symlink()
     target = destination / meta.filename if is_folder else destination

@@ -8,6 +8,7 @@ from deskterm import clock
 from deskterm.domain import Actor, BadInput, CannedReplyInfo, NotFound, Status, TicketDetail
 from deskterm.services import directory
 from deskterm.services.tickets import clean_tags, get_ticket, parse_status
+from deskterm.services.values import check_name
 from deskterm.store.db import retry_when_busy, write_transaction
 from deskterm.store.models import CannedReply
 
@@ -113,9 +114,7 @@ def save_canned(
     replies are shared by the whole desk)."""
     from deskterm.services.trust import access, audit
 
-    title = (title or "").strip()
-    if not title:
-        raise BadInput("canned reply title is empty")
+    title = check_name(title, "canned reply title")
     if not (body or "").strip():
         raise BadInput("canned reply body is empty")
     check_placeholders(body)

@@ -15,6 +15,7 @@ from deskterm.domain import (
     Role,
     TeamInfo,
 )
+from deskterm.services.values import check_name, check_slug, check_time_zone
 from deskterm.store.db import retry_when_busy, write_transaction
 from deskterm.store.models import Agent, Organisation, Queue, Team, TeamMember
 from deskterm.store.models import Contact as ContactRow
@@ -105,13 +106,25 @@ def _role(role: str) -> str:
     return role
 
 
+_OS_USER = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,63}\$?$")
+
+
 def _free_os_user(os_user: str | None, agent_id: int | None = None) -> str | None:
     if not os_user:
         return None
+    if not _OS_USER.match(os_user):
+        raise BadInput(
+            f"bad OS user {os_user!r}: a login name of letters, digits, '.', '-' or '_'"
+        )
     owner = Agent.get_or_none(Agent.os_user == os_user)
     if owner is not None and owner.id != agent_id:
         raise BadInput(f"OS user {os_user!r} is already agent {owner.username}")
     return os_user
+
+
+def _agent_email(email: str) -> str:
+    """An agent's address: empty (none) or a valid one, lower-cased."""
+    return normalise_email(email) if email.strip() else ""
 
 
 def _agent_summary(info: AgentInfo) -> str:
@@ -137,13 +150,16 @@ def create_agent(
 
     _username(username)
     _role(role)
+    name = check_name(name or username, "agent name")
+    email = _agent_email(email)
+    check_time_zone(timezone)
     with write_transaction():
         access.check(actor, access.Action.MANAGE_AGENTS)
         if Agent.get_or_none(Agent.username == username):
             raise BadInput(f"agent {username!r} already exists")
         row = Agent.create(
             username=username,
-            name=name or username,
+            name=name,
             email=email,
             role=role,
             timezone=timezone,
@@ -179,6 +195,12 @@ def update_agent(
 
     if role is not None:
         _role(role)
+    if name is not None:
+        name = check_name(name, "agent name")
+    if email is not None:
+        email = _agent_email(email)
+    if timezone is not None:
+        check_time_zone(timezone)
     with write_transaction():
         access.check(actor, access.Action.MANAGE_AGENTS)
         row = agent_row(username)
@@ -247,6 +269,8 @@ def create_team(actor: Actor, slug: str, name: str) -> TeamInfo:
     """Add a team (admins only)."""
     from deskterm.services.trust import access, audit
 
+    check_slug(slug, "team")
+    name = check_name(name, "team name")
     with write_transaction():
         access.check(actor, access.Action.MANAGE_TEAMS)
         if Team.get_or_none(Team.slug == slug):
@@ -328,6 +352,13 @@ def _outsiders(value: str) -> str:
     return value
 
 
+def _free_queue_address(email: str | None) -> None:
+    """BadInput when another queue already receives mail at `email`."""
+    owner = Queue.get_or_none(Queue.email == email) if email else None
+    if owner is not None:
+        raise BadInput(f"{email} is already the address of queue {owner.slug}")
+
+
 def _queue_summary(row: Queue) -> str:
     team = row.team.slug if row.team_id else "-"
     return f"name={row.name} email={row.email or '-'} team={team} outsiders={row.outsiders}"
@@ -349,11 +380,15 @@ def create_queue(
     """
     from deskterm.services.trust import access, audit
 
+    check_slug(slug, "queue")
+    name = check_name(name, "queue name")
+    email = normalise_email(email) if email else None
     _outsiders(outsiders)
     with write_transaction():
         access.check(actor, access.Action.MANAGE_QUEUES)
         if Queue.get_or_none(Queue.slug == slug):
             raise BadInput(f"queue {slug!r} already exists")
+        _free_queue_address(email)
         row = Queue.create(
             slug=slug,
             name=name,
@@ -379,6 +414,8 @@ def update_queue(
 
     if outsiders is not None:
         _outsiders(outsiders)
+    if name is not None:
+        name = check_name(name, "queue name")
     with write_transaction():
         access.check(actor, access.Action.MANAGE_QUEUES)
         row = queue_row(slug)
@@ -443,8 +480,25 @@ def ensure_contact(email: str, name: str | None = None) -> Contact:
         return contact_info(ensure_contact_row(email, name))
 
 
+def _edit_contact(actor: Actor, email: str) -> ContactRow:
+    """The contact for `email` (made when new), once `actor` may change it."""
+    from deskterm.services.trust import access
+
+    existing = find_contact(normalise_email(email))
+    access.check(actor, access.Action.CONTACT_EDIT, existing.id if existing else None)
+    return ensure_contact_row(email)
+
+
+def _contact_event(actor: Actor, field: str, row: ContactRow, before: object, after: object):
+    """Agents' and the desk's changes to a contact are audited; a customer's own are data."""
+    from deskterm.services.trust import audit
+
+    if before != after and not actor.is_customer:
+        audit.record(None, actor, f"contact.{field}", row.email, before, after)
+
+
 @retry_when_busy
-def set_contact_language(email: str, language: str | None) -> str | None:
+def set_contact_language(actor: Actor, email: str, language: str | None) -> str | None:
     """Set (or clear, with None) the language a contact's notifications are written in."""
     from deskterm.services.messaging import mail_text
 
@@ -453,9 +507,11 @@ def set_contact_language(email: str, language: str | None) -> str | None:
         raise BadInput(f"unknown language {language!r}: expected one of "
                        f"{', '.join(mail_text.LANGUAGES)}")
     with write_transaction():
-        row = ensure_contact_row(email)
+        row = _edit_contact(actor, email)
+        before = row.language
         row.language = code
         row.save()
+        _contact_event(actor, "language", row, before, code)
     return code
 
 
@@ -468,19 +524,27 @@ def is_phone(text: str) -> bool:
 
 
 @retry_when_busy
-def set_sms(email: str, *, opt_in: bool, phone: str | None = None) -> tuple[bool, str | None]:
+def set_sms(
+    actor: Actor, email: str, *, opt_in: bool, phone: str | None = None
+) -> tuple[bool, str | None]:
     """Opt a contact in to (or out of) SMS notifications; opting in needs a phone number."""
     if phone is not None and not is_phone(phone):
         raise BadInput(f"not a phone number: {phone!r}")
     with write_transaction():
-        row = ensure_contact_row(email)
+        row = _edit_contact(actor, email)
+        before = _sms_state(row)
         if phone is not None:
             row.phone = phone.strip()
         if opt_in and not row.phone:
             raise BadInput(f"{row.email} has no phone number: give --phone")
         row.sms_opt_in = opt_in
         row.save()
+        _contact_event(actor, "sms", row, before, _sms_state(row))
     return bool(row.sms_opt_in), row.phone
+
+
+def _sms_state(row: ContactRow) -> str:
+    return f"{'on' if row.sms_opt_in else 'off'} phone={row.phone or '-'}"
 
 
 def contact_language(email: str) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from deskterm.domain import Actor
 from deskterm.store import migrations, search
 from deskterm.store.db import backend, db, db_target, open_db
 from deskterm.store.models import Contact, Entry, Ticket
@@ -18,8 +19,11 @@ def upgrade(path: Path) -> dict[str, Any]:
     return {"from": before, "to": migrations.current_version(handle), "applied": applied}
 
 
-def reindex() -> int:
-    """Rebuild the full-text index; return how many rows it holds."""
+def reindex(actor: Actor) -> int:
+    """Rebuild the full-text index; return how many rows it holds (admins)."""
+    from deskterm.services.trust import access
+
+    access.check(actor, access.Action.MANAGE_DESK)
     return search.rebuild()
 
 

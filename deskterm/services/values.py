@@ -73,3 +73,51 @@ def clean_tags(tags: Iterable[str]) -> list[str]:
         if name not in result:
             result.append(name)
     return result
+
+
+_SLUG = re.compile(r"^[^\W_][\w-]{0,39}$")
+#: The longest display name (of a queue, team, agent) the desk accepts.
+MAX_NAME = 200
+
+
+def check_slug(value: str, what: str) -> str:
+    """A queue or team slug as filters use it (`queue:billing`): BadInput otherwise."""
+    if not isinstance(value, str) or not _SLUG.match(value) or value != value.lower():
+        raise BadInput(
+            f"bad {what} slug {value!r}: use lower-case letters, digits, '-' or '_', "
+            "starting with a letter or digit, at most 40 (e.g. billing-team)"
+        )
+    return value
+
+
+def check_name(value: str, what: str) -> str:
+    """A display name: not empty, one line, no control characters, at most MAX_NAME."""
+    name = (value or "").strip()
+    if not name:
+        raise BadInput(f"{what} is empty")
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in name):
+        raise BadInput(f"{what} {value!r} has a line break or control character")
+    if len(name) > MAX_NAME:
+        raise BadInput(f"{what} is {len(name)} characters long: at most {MAX_NAME}")
+    return name
+
+
+def time_zones() -> frozenset[str]:
+    """Every IANA time zone name this system knows, and UTC."""
+    global _ZONES
+    if _ZONES is None:
+        import zoneinfo
+
+        _ZONES = frozenset(zoneinfo.available_timezones() | {"UTC"})
+    return _ZONES
+
+
+_ZONES: frozenset[str] | None = None
+
+
+def check_time_zone(name: str) -> str:
+    """An IANA time zone name (`Europe/Sarajevo`, `UTC`); BadInput otherwise."""
+    if name not in time_zones():
+        raise BadInput(f"unknown time zone {name!r}: expected an IANA name such as "
+                       "Europe/Sarajevo or UTC")
+    return name

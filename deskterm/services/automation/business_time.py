@@ -118,7 +118,9 @@ def make_calendar(
     holidays: Iterable[str] = (),
 ) -> Calendar:
     """Build and validate a calendar; BadInput names what is wrong."""
-    _zone(timezone)
+    from deskterm.services.values import check_time_zone
+
+    _zone(check_time_zone(timezone))
     week = parse_hours(hours)
     if not any(week):
         raise BadInput(f"calendar {name!r} has no working hours")

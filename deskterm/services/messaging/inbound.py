@@ -30,6 +30,7 @@ from deskterm.mail.sources import NotMail
 from deskterm.services import directory, tickets
 from deskterm.services.messaging import mailbox, notifications
 from deskterm.services.messaging.mail_decision import Decision, Desk
+from deskterm.services.trust import access
 from deskterm.store.db import is_busy, write_transaction
 
 log = logging.getLogger("deskterm.mail")
@@ -129,7 +130,7 @@ class Importer:
             except Refused:  # closed after the decision: a new ticket that links to it
                 decision = Decision("create", "new", linked_to=decision.ticket_id,
                                     queue=self.desk.route(mail))
-        self._remember_language(contact.email, mail)
+        self._remember_language(actor, contact.email, mail)
         detail = tickets.create_ticket(
             actor,
             subject=mail.clean_subject,
@@ -148,13 +149,13 @@ class Importer:
         return detail.id, first, ""
 
     @staticmethod
-    def _remember_language(email: str, mail: ParsedMail) -> None:
+    def _remember_language(actor: Actor, email: str, mail: ParsedMail) -> None:
         """A new contact is written to in the language of their first message."""
         if directory.contact_language(email) is not None:
             return
         found = mail_language(f"{mail.subject}\n{mail.body}", email)
         if found:
-            directory.set_contact_language(email, found)
+            directory.set_contact_language(actor, email, found)
 
     @staticmethod
     def _note(actor: Actor, ticket_id: int, decision: Decision) -> None:
@@ -257,8 +258,10 @@ class Importer:
                             subject=mail.subject if mail else "",
                             sender=mail.from_email if mail else "")
 
-    def retry(self, inbound_id: int) -> ImportResult:
-        """Import a quarantined message again (after a fix or a config change)."""
+    def retry(self, actor: Actor, inbound_id: int) -> ImportResult:
+        """Import a quarantined message again (after a fix or a config change), for an
+        `actor` who may import mail (the import itself acts as the desk)."""
+        access.check(actor, access.Action.MAIL_IMPORT)
         info, raw = mailbox.quarantined(inbound_id)
         result = self.import_raw(raw, info.source or f"quarantine:{inbound_id}")
         if result.status != "quarantined":

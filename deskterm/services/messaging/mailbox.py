@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from deskterm import clock, paths
-from deskterm.domain import AttachmentInfo, Delivery, NotFound
+from deskterm.domain import Actor, AttachmentInfo, Delivery, NotFound
 from deskterm.services import attachments as attachment_store
 from deskterm.store.db import backend, db_target, retry_when_busy, write_transaction
 from deskterm.store.models import (
@@ -449,13 +449,20 @@ def mark_bounced(message_ids: Iterable[str], reason: str) -> list[int]:
 
 
 @retry_when_busy
-def retry_outbox(outbox_id: int) -> OutboxItem:
-    """Put a failed or deferred message back in the queue for the next send."""
+def retry_outbox(actor: Actor, outbox_id: int) -> OutboxItem:
+    """Put a failed or deferred message back in the queue for the next send (anyone who
+    may run the desk's jobs: not observers)."""
+    from deskterm.services.trust import access, audit
+
     with write_transaction():
+        access.check(actor, access.Action.RUN_JOBS)
         row = OutboxMessage.get_or_none(OutboxMessage.id == outbox_id)
         if row is None:
             raise NotFound(f"no outbox message {outbox_id}")
+        before = row.status
         row.status = Delivery.QUEUED.value
         row.next_attempt_at = None
         row.save()
+        audit.record(row.ticket_id, actor, "outbox.retried", f"outbox:{row.id}", before,
+                     row.status)
     return outbox_item(row)

@@ -177,7 +177,7 @@ def open_ticket(scope: CustomerScope | None, form: NewTicketForm,
         contact = directory.ensure_contact_row(email, values["name"] or None)
         actor = CustomerScope(contact_id=contact.id, email=contact.email).actor
         if language and directory.contact_language(contact.email) is None:
-            directory.set_contact_language(contact.email, language)  # mail in the page's
+            directory.set_contact_language(actor, contact.email, language)  # mail in the page's
         changes = {k: values[k] for k in ("phone", "contract_no") if values[k]}
         if changes:
             directory.update_contact(contact.email, **changes)
@@ -187,7 +187,7 @@ def open_ticket(scope: CustomerScope | None, form: NewTicketForm,
             channel="web", attachments=files,
         )
         if form.sms:
-            directory.set_sms(contact.email, opt_in=True, phone=values["phone"])
+            directory.set_sms(actor, contact.email, opt_in=True, phone=values["phone"])
             audit.record(created.id, actor, "sms_requested", "sms", None, values["phone"])
     if scope is not None:
         return created.id, scope

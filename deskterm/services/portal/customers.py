@@ -432,16 +432,10 @@ def change_password(scope: CustomerScope, current: str, new: str, keep_token: st
 
 
 def time_zones() -> frozenset[str]:
-    """Every time zone name the customer may choose."""
-    import zoneinfo
+    """Every time zone name the customer may choose (as agents: `values.time_zones`)."""
+    from deskterm.services.values import time_zones as every_zone
 
-    global _ZONES
-    if _ZONES is None:
-        _ZONES = frozenset(zoneinfo.available_timezones() | {"UTC"})
-    return _ZONES
-
-
-_ZONES: frozenset[str] | None = None
+    return every_zone()
 
 
 @retry_when_busy

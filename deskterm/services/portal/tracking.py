@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from deskterm import clock
 from deskterm.domain import Actor, CustomerScope, NotFound, Refused
-from deskterm.services.trust import audit
+from deskterm.services.trust import access, audit
 from deskterm.store.db import retry_when_busy, write_transaction
 from deskterm.store.models import Contact, Setting, Ticket
 
@@ -62,8 +62,9 @@ def keys() -> list[tuple[str, bytes]]:
 
 @retry_when_busy
 def rotate(actor: Actor) -> str:
-    """Start signing with a new key (old keys keep verifying); return its id."""
+    """Start signing with a new key (old keys keep verifying); return its id (admins)."""
     with write_transaction():
+        access.check(actor, access.Action.MANAGE_DESK)
         ring = _load_ring() or [_new_key()]
         new = _new_key()
         _save_ring([*ring, new])
@@ -74,8 +75,9 @@ def rotate(actor: Actor) -> str:
 @retry_when_busy
 def retire_old(actor: Actor) -> int:
     """Forget every key but the signing one (links and logins made with them stop working);
-    return how many were dropped."""
+    return how many were dropped (admins)."""
     with write_transaction():
+        access.check(actor, access.Action.MANAGE_DESK)
         ring = _load_ring()
         if len(ring) <= 1:
             return 0

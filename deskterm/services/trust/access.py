@@ -45,6 +45,7 @@ class Action(StrEnum):
     BULK = "bulk"  # resource: how many tickets
     AUDIT_READ = "audit.read"  # the desk-wide audit trail (--agent, --since)
     OWN_VIEWS = "views.own"  # save or delete one's own views
+    CONTACT_EDIT = "contacts.edit"  # a customer's language, SMS opt-in (resource: contact id)
     MAIL_IMPORT = "mail.import"  # pull mail in (the import itself acts as the system)
     RUN_JOBS = "jobs.run"  # rules, SLA checks, snooze wake-up, outbox, by hand or cron
     MANAGE_AGENTS = "agents.manage"
@@ -53,6 +54,7 @@ class Action(StrEnum):
     MANAGE_SLA = "sla.manage"
     MANAGE_RULES = "rules.manage"
     MANAGE_CANNED = "canned.manage"
+    MANAGE_DESK = "desk.manage"  # the desk's own settings: portal keys, search index
     SHARE_VIEWS = "views.share"
     DELETE = "delete"
 
@@ -70,6 +72,7 @@ _DOING = {
     Action.BULK: "change tickets in bulk",
     Action.AUDIT_READ: "read the desk's audit trail",
     Action.OWN_VIEWS: "save views",
+    Action.CONTACT_EDIT: "change contacts",
     Action.MAIL_IMPORT: "import mail",
     Action.RUN_JOBS: "run the desk's jobs",
     Action.MANAGE_AGENTS: "manage agents",
@@ -78,6 +81,7 @@ _DOING = {
     Action.MANAGE_SLA: "change SLA policies or calendars",
     Action.MANAGE_RULES: "change rules",
     Action.MANAGE_CANNED: "change canned replies",
+    Action.MANAGE_DESK: "change the desk's settings",
     Action.SHARE_VIEWS: "change shared views",
     Action.DELETE: "delete",
 }
@@ -89,6 +93,7 @@ _ADMIN_ONLY = {
     Action.MANAGE_SLA,
     Action.MANAGE_RULES,
     Action.MANAGE_CANNED,
+    Action.MANAGE_DESK,
     Action.SHARE_VIEWS,
     Action.DELETE,
 }
@@ -216,7 +221,7 @@ def check(actor: Actor, action: Action | str, resource: Any = None) -> None:
                 f"{who.describe()} may not change {resource} tickets at once: "
                 f"over {limit} needs an admin"
             )
-    # MAIL_IMPORT, RUN_JOBS: any agent who may change tickets.
+    # MAIL_IMPORT, RUN_JOBS, CONTACT_EDIT: any agent who may change tickets.
 
 
 # --- tickets ------------------------------------------------------------------
@@ -296,6 +301,10 @@ def _check_customer(actor: Actor, action: Action, resource: Any) -> None:
         if actor.contact_id is not None and _is_participant(actor.contact_id, ticket):
             return
         raise NotFound(f"no ticket #{ticket.id}")  # never reveal another customer's ticket
+    if action is Action.CONTACT_EDIT and actor.contact_id is not None and (
+        resource == actor.contact_id
+    ):
+        return  # their own language and SMS settings
     if action is Action.TICKET_WORK and resource is not None:
         _check_customer(actor, Action.TICKET_READ, resource)  # NotFound for others' tickets
     raise Refused("customers may only open, read and answer their own tickets")
