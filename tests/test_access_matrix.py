@@ -8,17 +8,24 @@ there for this actor). `python tests/test_access_matrix.py` prints the matrix as
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from deskterm.domain import Actor, NotFound, Refused
-from deskterm.services import canned, directory, tickets
+from deskterm import paths
+from deskterm.domain import Actor, NewAttachment, NotFound, Refused
+from deskterm.services import attachments, canned, directory, maintenance, tickets
 from deskterm.services.automation import rules, sla
 from deskterm.services.automation.rules_file import parse_rules
 from deskterm.services.finding import bulk, listing, views
+from deskterm.services.messaging import mailbox
+from deskterm.services.messaging.inbound import Importer
+from deskterm.services.portal import tracking
 from deskterm.services.trust import access, audit
-from deskterm.store.models import Setting
+from deskterm.store.models import Attachment, OutboxMessage, Setting
 
 SETUP = Actor.system("test")
 ROLES = ("admin", "agent", "observer", "disabled", "customer", "system")
@@ -38,7 +45,7 @@ def _world() -> dict[str, int]:
             queue=queue,
         ).id
 
-    return {
+    made = {
         "own": new("general", "k1@example.ba"),
         "own2": new("general", "k1@example.ba"),
         "other_requester": new("general", "k2@example.ba"),
@@ -46,6 +53,42 @@ def _world() -> dict[str, int]:
         "secret": new("secret", "k1@example.ba"),
         "third": new("general", "k1@example.ba"),
     }
+    tickets.attach(SETUP, made["secret"], [NewAttachment("plan.txt", "text/plain", b"plan\n")])
+    made["secret_file"] = Attachment.select().order_by(Attachment.id.desc()).first().id
+    made["outbox"] = OutboxMessage.create(
+        ticket=made["own"], kind="reply", to_addrs="k1@example.ba", subject="Re: help",
+        body="hello", message_id="<m1@desk.example>", status="failed",
+        created_at=datetime(2026, 12, 1, tzinfo=UTC),
+    ).id
+    mailbox.record_inbound(
+        "quarantined-1", "quarantined", from_addr="k3@example.ba", subject="Printer",
+        raw=QUARANTINED,
+    )
+    made["quarantined"] = mailbox.list_inbound("quarantined")[0].id
+    return made
+
+
+QUARANTINED = (
+    b"From: Kenan <k3@example.ba>\r\nTo: support@desk.example\r\nSubject: Printer\r\n"
+    b"Message-ID: <q1@example.ba>\r\nDate: Tue, 01 Dec 2026 09:00:00 +0000\r\n\r\n"
+    b"It prints nothing.\r\n"
+)
+
+
+def _retry_quarantined(actor: Actor, t: dict[str, int]) -> None:
+    from mail_setup import mail_config
+
+    from deskterm.store.models import InboundMessage
+
+    # Every case shares the template's raw file, which a successful retry removes.
+    raw = Path(InboundMessage.get_by_id(t["quarantined"]).raw_path)
+    raw.parent.mkdir(parents=True, exist_ok=True)
+    raw.write_bytes(QUARANTINED)
+    Importer(mail_config()).retry(actor, t["quarantined"])
+
+
+def _save_secret_file(actor: Actor, t: dict[str, int]) -> None:
+    attachments.save_to(actor, t["secret_file"], Path(tempfile.mkdtemp()))
 
 
 def _actor(role: str) -> Actor:
@@ -201,6 +244,46 @@ OPERATIONS: dict[str, tuple[Op, tuple[str, ...]]] = {
         lambda a, t: sla.install_default_policies(a),
         ("ok", "refused", "refused", "refused", "refused", "ok"),
     ),
+    "set own or a customer's notification language": (
+        lambda a, t: directory.set_contact_language(a, "k1@example.ba", "bs"),
+        ("ok", "ok", "refused", "refused", "ok", "ok"),
+    ),
+    "set another customer's notification language": (
+        lambda a, t: directory.set_contact_language(a, "k2@example.ba", "bs"),
+        ("ok", "ok", "refused", "refused", "refused", "ok"),
+    ),
+    "opt a customer in to SMS": (
+        lambda a, t: directory.set_sms(a, "k1@example.ba", opt_in=True, phone="+387 61 123 456"),
+        ("ok", "ok", "refused", "refused", "ok", "ok"),
+    ),
+    "opt another customer out of SMS": (
+        lambda a, t: directory.set_sms(a, "k2@example.ba", opt_in=False),
+        ("ok", "ok", "refused", "refused", "refused", "ok"),
+    ),
+    "rotate the portal's signing key": (
+        lambda a, t: tracking.rotate(a),
+        ("ok", "refused", "refused", "refused", "refused", "ok"),
+    ),
+    "retire old portal keys": (
+        lambda a, t: tracking.retire_old(a),
+        ("ok", "refused", "refused", "refused", "refused", "ok"),
+    ),
+    "rebuild the search index": (
+        lambda a, t: maintenance.reindex(a),
+        ("ok", "refused", "refused", "refused", "refused", "ok"),
+    ),
+    "retry a failed outbox message": (
+        lambda a, t: mailbox.retry_outbox(a, t["outbox"]),
+        ("ok", "ok", "refused", "refused", "refused", "ok"),
+    ),
+    "retry a quarantined message": (
+        _retry_quarantined,
+        ("ok", "ok", "refused", "refused", "refused", "ok"),
+    ),
+    "save an attachment of a hidden queue's ticket": (
+        _save_secret_file,
+        ("ok", "hidden", "ok", "refused", "ok", "ok"),
+    ),
     "read one ticket's audit trail": (
         lambda a, t: audit.ticket_trail(a, t["own"]),
         ("ok", "ok", "ok", "refused", "ok", "ok"),
@@ -243,6 +326,9 @@ def world(request, tmp_path) -> dict[str, int]:
         db.close()
     target = tmp_path / "matrix.db"
     shutil.copy(_TEMPLATE["path"], target)
+    files = paths.attachments_dir(_TEMPLATE["path"])
+    if files.exists():
+        shutil.copytree(files, paths.attachments_dir(target))
     open_db(target)
     return dict(_TEMPLATE["ids"])
 
@@ -264,7 +350,7 @@ def test_permission_matrix(world, op: str, role: str, expected: str) -> None:
     elif role == "observer":
         assert "olga (observer)" in message
     elif expected == "hidden":
-        assert message.startswith("no ticket #")
+        assert message.startswith(("no ticket #", "no attachment "))  # as if not there
 
 
 def test_refusals_say_who_and_why(desk):

@@ -55,7 +55,9 @@ def test_agent_add_list_set_disable_with_json(desk):
     assert mine == [
         ("agent.added", "lejla"), ("agent.changed", "lejla"), ("agent.changed", "lejla")
     ]
-    assert events[-1]["after"] == "role=agent os_user=lejla teams=tier1 disabled"
+    assert events[-1]["after"] == (
+        "role=agent os_user=lejla teams=tier1 disabled available tz=UTC email=- name=Lejla Begić"
+    )
 
 
 def test_an_agent_is_refused_admin_commands_in_one_line(desk):

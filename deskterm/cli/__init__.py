@@ -282,8 +282,11 @@ def search(
     as_json: Json = False,
 ) -> None:
     """Full-text search in subjects and threads (any language)."""
+    from deskterm.domain import BadInput
     from deskterm.services.finding import listing
 
+    if not text.strip():
+        raise BadInput("nothing to search for: give words, a \"phrase\" or filter tokens")
     st = state(ctx)
     st.open()
     rows = listing.list_tickets(text, actor=st.actor(), limit=limit)

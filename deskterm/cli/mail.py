@@ -159,7 +159,10 @@ def fetch(
 @app.command("watch")
 def watch(
     ctx: typer.Context,
-    interval: Annotated[float, typer.Option("--interval", help="Seconds between polls")] = 60.0,
+    interval: Annotated[
+        float,
+        typer.Option("--interval", help="Seconds between polls (1 to 86400)", min=1, max=86400),
+    ] = 60.0,
     path: Annotated[Path | None, typer.Option("--path", help="Poll this Maildir/folder instead "
                                                             "of IMAP")] = None,
     once: Annotated[bool, typer.Option("--once", help="Poll once and stop")] = False,

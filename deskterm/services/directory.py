@@ -128,9 +128,14 @@ def _agent_email(email: str) -> str:
 
 
 def _agent_summary(info: AgentInfo) -> str:
+    """An agent as their audit events show them (the name last: it may have spaces)."""
     state = "enabled" if info.enabled else "disabled"
     teams = ",".join(info.teams) or "-"
-    return f"role={info.role.value} os_user={info.os_user or '-'} teams={teams} {state}"
+    return (
+        f"role={info.role.value} os_user={info.os_user or '-'} teams={teams} {state} "
+        f"{'available' if info.active else 'away'} tz={info.timezone} "
+        f"email={info.email or '-'} name={info.name}"
+    )
 
 
 @retry_when_busy
