@@ -10,7 +10,7 @@ from deskterm import clock
 from deskterm.domain import Actor, BadInput, NotFound, TimerInfo, TimerStopped
 from deskterm.services import tickets
 from deskterm.services.trust import access, audit
-from deskterm.store.db import db
+from deskterm.store.db import retry_when_busy, write_transaction
 from deskterm.store.models import ActiveTimer, Agent, Ticket
 
 
@@ -43,10 +43,11 @@ def elapsed_minutes(timer: TimerInfo) -> int:
     return max(1, math.ceil(timer.elapsed_seconds(clock.now()) / 60))
 
 
+@retry_when_busy
 def start_timer(actor: Actor, ticket_id: int) -> tuple[TimerInfo, TimerStopped | None]:
     """Start timing a ticket; a timer running on another ticket is stopped and logged first."""
     agent_id = _agent_id(actor)
-    with db.atomic():
+    with write_transaction():
         ticket_id = tickets.surviving_ticket(tickets.resolve_ref(ticket_id))
         access.check(actor, access.Action.TICKET_WORK, ticket_id)
         stopped = None
@@ -60,10 +61,11 @@ def start_timer(actor: Actor, ticket_id: int) -> tuple[TimerInfo, TimerStopped |
         return running_timer(actor.name), stopped
 
 
+@retry_when_busy
 def stop_timer(actor: Actor, note: str = "") -> TimerStopped:
     """Stop the agent's timer and log its minutes on the ticket (one transaction)."""
     agent_id = _agent_id(actor)
-    with db.atomic():
+    with write_transaction():
         row = ActiveTimer.get_or_none(ActiveTimer.agent == agent_id)
         if row is None:
             raise NotFound("no timer is running")
@@ -74,10 +76,11 @@ def stop_timer(actor: Actor, note: str = "") -> TimerStopped:
     return TimerStopped(timer, minutes)
 
 
+@retry_when_busy
 def discard_timer(actor: Actor) -> TimerInfo:
     """Stop the agent's timer without logging anything."""
     agent_id = _agent_id(actor)
-    with db.atomic():
+    with write_transaction():
         row = ActiveTimer.get_or_none(ActiveTimer.agent == agent_id)
         if row is None:
             raise NotFound("no timer is running")

@@ -7,7 +7,7 @@ from deskterm.domain import Actor, NotFound, TicketRow
 from deskterm.services import tickets
 from deskterm.services.finding import listing
 from deskterm.services.trust import access
-from deskterm.store.db import db
+from deskterm.store.db import retry_when_busy, write_transaction
 from deskterm.store.models import Agent, RecentTicket
 
 #: How many recently opened tickets are kept per agent.
@@ -30,11 +30,12 @@ def find_ticket(ref: str | int, actor: Actor | None = None) -> int:
     return ticket_id
 
 
+@retry_when_busy
 def touch(username: str, ticket_id: int) -> None:
     """Record that the agent opened a ticket now; only the newest `KEEP` are kept."""
     agent_id = _agent_id(username)
     now = clock.to_db(clock.now())
-    with db.atomic():
+    with write_transaction():
         updated = (
             RecentTicket.update(opened_at=now)
             .where((RecentTicket.agent == agent_id) & (RecentTicket.ticket == ticket_id))
