@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pg_databases as pg
 import pytest
 
 from deskterm import paths
@@ -315,22 +316,40 @@ _TEMPLATE: dict[str, object] = {}
 
 @pytest.fixture
 def world(request, tmp_path) -> dict[str, int]:
-    """A fresh copy of one desk made once per session (`desk` fixture plus `_world`)."""
-    from deskterm.store.db import db, open_db
+    """One desk (`desk` fixture plus `_world`) made once per session, fresh for each case:
+    a copied file on SQLite; on PostgreSQL one database whose every case runs in a
+    transaction that is rolled back (a database per case costs a second each)."""
+    from deskterm.store.db import close_db, db, open_db
 
     if "path" not in _TEMPLATE:
-        request.getfixturevalue("desk")
+        desk = request.getfixturevalue("desk")
         _TEMPLATE["ids"] = _world()
-        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        _TEMPLATE["path"] = db.database
-        db.close()
-    target = tmp_path / "matrix.db"
-    shutil.copy(_TEMPLATE["path"], target)
-    files = paths.attachments_dir(_TEMPLATE["path"])
+        if pg.enabled():
+            from deskterm.services import transfer
+
+            close_db()
+            url = pg.fresh_database("matrix", lambda url: transfer.copy_desk(desk, url))
+            request.config.add_cleanup(lambda: pg.drop_database(url))
+            _TEMPLATE["path"], _TEMPLATE["files"] = url, pg.template_files("matrix")
+        else:
+            db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            _TEMPLATE["path"] = db.database
+            _TEMPLATE["files"] = paths.attachments_dir(db.database)
+            db.close()
+    source, files = _TEMPLATE["path"], _TEMPLATE["files"]
+    target = source if pg.enabled() else tmp_path / "matrix.db"
+    if not pg.enabled():
+        shutil.copy(source, target)
     if files.exists():
-        shutil.copytree(files, paths.attachments_dir(target))
+        shutil.copytree(files, paths.attachments_dir(target), dirs_exist_ok=True)
     open_db(target)
-    return dict(_TEMPLATE["ids"])
+    if pg.enabled():
+        with db.atomic() as case:
+            yield dict(_TEMPLATE["ids"])
+            case.rollback()
+    else:
+        yield dict(_TEMPLATE["ids"])
+    close_db()
 
 
 @pytest.mark.parametrize(("op", "role", "expected"), CASES)

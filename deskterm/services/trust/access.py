@@ -345,7 +345,9 @@ def set_bulk_limit(actor: Actor, limit: int) -> int:
     with write_transaction():
         check(actor, Action.MANAGE_AGENTS)
         before = bulk_limit()
-        Setting.replace(key=BULK_LIMIT_KEY, value=str(limit)).execute()
+        Setting.insert(key=BULK_LIMIT_KEY, value=str(limit)).on_conflict(
+            conflict_target=[Setting.key], update={Setting.value: str(limit)}
+        ).execute()  # an upsert both backends run (REPLACE is SQLite's only)
         if before != limit:
             audit.record(None, actor, "access.bulk_limit", BULK_LIMIT_KEY, before, limit)
     return limit
