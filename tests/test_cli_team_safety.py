@@ -13,7 +13,9 @@ from typer.testing import CliRunner
 
 from deskterm.cli import app
 from deskterm.domain import Actor, NewAttachment
-from deskterm.services import directory, identity, tickets, views
+from deskterm.services import directory, tickets
+from deskterm.services.finding import views
+from deskterm.services.trust import identity
 from deskterm.store.db import db, open_db
 from deskterm.store.models import Agent, Attachment, CannedReply, Contact, Event, Queue, Team
 
