@@ -16,6 +16,7 @@ from pathlib import Path
 
 from deskterm.config import ImapSettings
 from deskterm.domain import BadInput, DomainError
+from deskterm.mail import mbox
 
 Message = tuple[str, "bytes | Exception"]
 
@@ -75,8 +76,12 @@ def _read_box(box: std_mailbox.Mailbox, name: str) -> Iterator[Message]:
 
 
 def read_mbox(path: Path) -> Iterator[Message]:
-    """Every message of an mbox file."""
-    return _read_box(std_mailbox.mbox(str(path), create=False), path.name)
+    """Every message of an mbox file, read as mboxcl2 or mboxrd (see `mail.mbox`)."""
+    try:
+        for index, raw in enumerate(mbox.read_messages(path)):
+            yield f"{path.name}#{index + 1}", raw
+    except OSError as error:
+        yield path.name, error
 
 
 def read_mmdf(path: Path) -> Iterator[Message]:
