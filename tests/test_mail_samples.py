@@ -63,6 +63,12 @@ EXPECTED = {
            "안녕하세요. 결제가 두 번 되었습니다. 환불 부탁드립니다.", []),
     "30": ("בעיה בהתחברות", "Dana Levi", "dana@example.il",
            "שלום, אני לא מצליח להתחבר לחשבון.", []),
+    "33": ("Račun i specifikacija", "Nermin Delić", "nermin.delic@example.ba",
+           "Poštovani,\n\nu prilogu su račun i specifikacija.\n\nNermin Delić",
+           ["račun-studeni.pdf", "specifikacija.csv"]),
+    "34": ("Potpisani ugovor", "Goran Knežević", "goran.knezevic@example.rs",
+           "Dobar dan,\nšaljem potpisani ugovor za 2027.\n\nGoran Knežević",
+           ["ugovor-2027.txt"]),
 }
 
 
@@ -210,3 +216,29 @@ def test_generated_messages_never_crash_or_store_surrogates(mail_desk, raw):
     assert result.status in {"created", "quarantined", "duplicate", "ignored", "threaded"}
     _assert_no_surrogates_stored()
     db.execute_sql("SELECT 1")
+
+
+def test_unreadable_winmail_dat_is_kept_as_it_came():
+    msg = EmailMessage()
+    msg["From"] = "a@example.com"
+    msg["Subject"] = "Broken TNEF"
+    msg.set_content("See the file.")
+    msg.add_attachment(b"\x78\x9f\x3e\x22not really tnef", maintype="application",
+                       subtype="ms-tnef", filename="winmail.dat")
+    mail = parse_message(bytes(msg))
+    assert mail.body == "See the file."
+    assert [(a.filename, a.data) for a in mail.attachments] == [
+        ("winmail.dat", b"\x78\x9f\x3e\x22not really tnef")]
+
+
+def test_winmail_dat_files_are_imported_with_their_bytes(mail_desk):
+    from deskterm.services import attachments
+
+    result = Importer(mail_desk).import_raw(sample("33").read_bytes(), "33")
+    assert result.status == "created"
+    rows = Attachment.select().order_by(Attachment.id)
+    stored = [attachments.read_bytes(row.id) for row in rows]
+    assert [(info.filename, data) for info, data in stored] == [
+        ("račun-studeni.pdf", b"%PDF-1.4\n% deskterm sample\n%%EOF\n"),
+        ("specifikacija.csv", "artikal;količina\ntoner;2\n".encode()),
+    ]

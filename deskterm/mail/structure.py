@@ -5,7 +5,9 @@
 - `message/rfc822` (Outlook and Apple forwards, nested several deep): its headers and text
   are rendered into the body under a "Forwarded message" line; its attachments are kept.
 - uuencoded blocks (`begin 644 name` ... `end`) inside text parts become attachments.
-- every other leaf part (inline images included, TNEF `winmail.dat` too) is an attachment.
+- TNEF (`winmail.dat`) is unpacked: its text joins the body, its files are attachments
+  (kept as `winmail.dat` when it cannot be read).
+- every other leaf part (inline images included) is an attachment.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 from email import policy
 from email.message import Message
 
-from deskterm.mail import charsets, headers
+from deskterm.mail import charsets, headers, tnef
 from deskterm.mail.html_text import html_to_text
 
 FORWARD_LINE = "---------- Forwarded message ----------"
@@ -154,6 +156,7 @@ class _Reader:
         self.hints = hints
         self.content = Content()
         self.texts: list[str] = []
+        self.tnef_texts: list[str] = []  # the body only when the message has no other text
 
     def attach(self, part: Message, data: bytes, filename: str | None) -> None:
         if not data:
@@ -169,6 +172,21 @@ class _Reader:
             inline=disposition == "inline" or (cid is not None and disposition != "attachment"),
             content_id=cid,
         ))
+
+    def add_file(self, filename: str, data: bytes) -> None:
+        ctype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        files = self.content.attachments
+        files.append(MailAttachment(safe_filename(filename, ctype, len(files) + 1), ctype, data))
+
+    def add_tnef(self, part: Message, data: bytes, filename: str | None) -> None:
+        unpacked = tnef.unpack(data)
+        if unpacked is None:
+            self.attach(part, data, filename)
+            return
+        if unpacked.text:
+            self.tnef_texts.append(unpacked.text)
+        for name, content in unpacked.files:
+            self.add_file(name, content)
 
     def add_text(self, text: str) -> None:
         text, files = split_uuencoded(text)
@@ -201,6 +219,9 @@ class _Reader:
         if ctype in ("text/plain", "text/html") and disposition != "attachment" and not filename:
             text = part_text(part, self.hints)
             self.add_text(html_to_text(text) if ctype == "text/html" else text)
+            return
+        if tnef.is_tnef(ctype, filename):
+            self.add_tnef(part, _leaf_bytes(part), filename)
             return
         self.attach(part, _leaf_bytes(part), filename)
 
@@ -255,5 +276,5 @@ def read_content(msg: Message, hints: tuple[str, ...] = ()) -> Content:
     """The text, attachments and attached Message-IDs of a parsed message."""
     reader = _Reader(hints)
     reader.walk(msg)
-    reader.content.text = "\n\n".join(reader.texts).strip()
+    reader.content.text = "\n\n".join(reader.texts or reader.tnef_texts).strip()
     return reader.content
