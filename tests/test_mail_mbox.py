@@ -8,7 +8,7 @@ from pathlib import Path
 from deskterm.mail import mbox
 from deskterm.mail.parse import parse_message
 from deskterm.mail.sources import read_path
-from deskterm.services.inbound import Importer
+from deskterm.services.messaging.inbound import Importer
 from deskterm.store.models import Entry, Ticket
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "mail"

@@ -92,14 +92,30 @@ def _valid(addr: str) -> bool:
     return bool(at and local and domain) and not any(c.isspace() for c in domain)
 
 
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_ADDRESS = rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+#: One plain mailbox, `Name <local@domain>` or `local@domain`: no quotes, comments, dots
+#: in the name, groups or lists. It reads the same by a regular expression as by
+#: headerregistry, which costs most of a message's parse; anything else goes there.
+_PLAIN_MAILBOX = re.compile(
+    rf'^(?:([^"<>()\[\],;:\\@.]*?) ?<({_PLAIN_ADDRESS})>|({_PLAIN_ADDRESS}))$')
+
+
+def _pairs(decoded: str, name: str) -> list[tuple[str, str]]:
+    plain = _PLAIN_MAILBOX.match(decoded)
+    if plain is not None:
+        return [((plain.group(1) or "").strip(), plain.group(2) or plain.group(3))]
+    header = policy.default.header_factory(name, decoded)
+    return [(a.display_name, a.addr_spec) for a in header.addresses]
+
+
 def addresses(msg: Message, name: str, hints: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     """(display name, address) pairs of an address header, lower-cased, without duplicates."""
     found: list[tuple[str, str]] = []
     for raw in raw_values(msg, name):
         decoded = " ".join(decode_words(raw, hints, quote=True).split())
         try:
-            header = policy.default.header_factory(name, decoded)
-            pairs = [(a.display_name, a.addr_spec) for a in header.addresses]
+            pairs = _pairs(decoded, name)
         except Exception:
             pairs = getaddresses([decoded])
         if not pairs or all(not _valid((a or "").strip("<> ")) for _, a in pairs):

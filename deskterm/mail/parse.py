@@ -196,14 +196,15 @@ def _date(msg: Message) -> datetime | None:
         return None
 
 
-def parse_message(raw: bytes) -> ParsedMail:
-    """Parse raw RFC 5322 bytes; malformed input gives defects, not exceptions."""
+def parse_message(raw: bytes, key: MessageKey | None = None) -> ParsedMail:
+    """Parse raw RFC 5322 bytes; malformed input gives defects, not exceptions. `key`:
+    the message's `message_key`, when the caller has it already."""
     # compat32 keeps headers as raw strings (parsed on demand, by `headers`): several times
     # faster than policy.default, which builds a header object for every value read
     msg = email.message_from_bytes(raw, policy=policy.compat32)
     hints = _declared_charsets(msg)
     from_name, from_email, _ = headers.first_address(msg, REQUESTER_HEADERS, hints)
-    key = message_key(raw)
+    key = key or message_key(raw)
     content = read_content(msg, hints)
     text = content.text
     automatic, bounce = _automatic(msg, from_email)

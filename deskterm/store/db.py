@@ -164,6 +164,24 @@ def execute_many(sql: str, rows: Iterable[Sequence[Any]]) -> None:
         db.cursor().executemany(backend().adapt_sql(sql), rows)
 
 
+def insert_rows(model: type, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows of `model` (dicts with the same field names) with one prepared
+    statement: what `Model.insert_many` does, without building SQL for every value."""
+    if not rows:
+        return
+    given = [model._meta.fields[name] for name in rows[0]]
+    defaults = [f for f in model._meta.sorted_fields
+                if f.name not in rows[0] and f.default is not None]
+    columns = ", ".join(f'"{f.column_name}"' for f in [*given, *defaults])
+    marks = ", ".join("?" for _ in [*given, *defaults])
+    sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'
+    execute_many(sql, [
+        [*(f.db_value(row[f.name]) for f in given),
+         *(f.db_value(f.default() if callable(f.default) else f.default) for f in defaults)]
+        for row in rows
+    ])
+
+
 @contextmanager
 def exclusive_job(name: str, *, hold_for: float = 900.0) -> Iterator[bool]:
     """Run job `name` in one process at a time across every host; yields False (and the

@@ -512,6 +512,15 @@ def _enabled_rules(kinds: tuple[str, ...]) -> list[tuple[Rule, RuleSpec]]:
     return [(r, _spec(r)) for r in rows]
 
 
+def has_event_rules(triggers: tuple[str, ...]) -> bool:
+    """Whether an enabled rule fires on one of these triggers (`created`, ...)."""
+    return (
+        Rule.select(Rule.id)
+        .where((Rule.enabled == True) & Rule.trigger.in_(list(triggers)))  # noqa: E712
+        .exists()
+    )
+
+
 def on_change(change: Change) -> None:
     """Signal listener: run the enabled event rules that this change triggers.
 

@@ -28,7 +28,7 @@ from deskterm.mail import ids
 from deskterm.mail.parse import ParsedMail, message_key, parse_headers, parse_message
 from deskterm.mail.sources import NotMail
 from deskterm.services import directory, tickets
-from deskterm.services.messaging import mailbox, notifications
+from deskterm.services.messaging import inbound_batch, mailbox, notifications
 from deskterm.services.messaging.mail_decision import Decision, Desk
 from deskterm.services.trust import access
 from deskterm.store.db import is_busy, write_transaction
@@ -68,12 +68,13 @@ class ImportSummary:
 class Importer:
     """Imports messages into the open database following the mail config."""
 
-    def __init__(self, config: Config, *, read_only: bool = False, batch_size: int = 100,
-                 attempts: int = 5) -> None:
+    def __init__(self, config: Config, *, read_only: bool = False, batch_size: int = 200,
+                 attempts: int = 5, batched: bool = True) -> None:
         self.config = config
         self.desk = Desk(config, read_only=read_only)
         self.batch_size = batch_size
         self.attempts = attempts
+        self.batched = batched  # False: every message through `receive` (the reference)
 
     # --- one message --------------------------------------------------------------------
 
@@ -193,7 +194,7 @@ class Importer:
         for attempt in range(self.attempts):
             try:
                 with write_transaction():
-                    return [self._one(source, raw, reason) for source, raw, reason in batch]
+                    return self._batch_once(batch)
             except OperationalError as error:
                 if not is_busy(error) or attempt == self.attempts - 1:
                     if is_busy(error):
@@ -204,7 +205,25 @@ class Importer:
                 delay *= 3
         raise TemporaryFailure("database busy, try again later")  # pragma: no cover
 
-    def _one(self, source: str, raw: bytes | Exception, reason: str | None) -> ImportResult:
+    def _batch_once(self, batch: list[tuple[str, bytes | Exception, str | None]]
+                    ) -> list[ImportResult]:
+        results: list = [None] * len(batch)
+        pending = None
+        if self.batched and inbound_batch.available():
+            pending = inbound_batch.Batch(self.desk, results, self._receive_parsed)
+        for index, (source, raw, reason) in enumerate(batch):
+            result = self._one(source, raw, reason, pending, index)
+            if result is not None:
+                results[index] = result
+        if pending is not None:
+            pending.flush()
+        return results
+
+    def _one(self, source: str, raw: bytes | Exception, reason: str | None,
+             pending: inbound_batch.Batch | None = None, index: int = 0
+             ) -> ImportResult | None:
+        """One message's result; None when `pending` took it (its result comes at the
+        flush). Whatever is written here waits until the pending messages are written."""
         if isinstance(raw, NotMail):
             return ImportResult("skipped", source, reason=str(raw))
         if isinstance(raw, Exception):
@@ -212,6 +231,8 @@ class Importer:
         if len(raw) > self.config.mail.max_bytes:
             reason = f"too large ({len(raw)} bytes)"
         key = message_key(raw)
+        if pending is not None and (reason or pending.holds(key.digest)):
+            pending.flush()
         if reason:
             return self._quarantine(key.digest, key.message_id, raw, source, reason,
                                     parse_headers(raw))
@@ -221,11 +242,23 @@ class Importer:
                                 reason=f"already {earlier.status}", subject=earlier.subject or "",
                                 sender=earlier.from_addr or "")
         try:
-            mail = parse_message(raw)
+            mail = parse_message(raw, key)
         except Exception as error:  # the email package gave up: keep the bytes
             log.exception("cannot parse %s", source)
+            if pending is not None:
+                pending.flush()
             return self._quarantine(key.digest, key.message_id, raw, source,
                                     f"cannot parse: {error!r}"[:500])
+        if pending is not None:
+            decision = pending.decide(mail)
+            if inbound_batch.batchable(mail, decision):
+                pending.add(mail, raw, source, decision, index)
+                return None
+            pending.flush()
+        return self._receive_parsed(mail, raw, source)
+
+    def _receive_parsed(self, mail: ParsedMail, raw: bytes, source: str) -> ImportResult:
+        """`receive`, with a failed message quarantined (its bytes kept)."""
         try:
             return self.receive(mail, source=source)
         except OperationalError as error:

@@ -132,6 +132,18 @@ class Desk:
             return rated
         return self._thread(mail, notes)
 
+    def references(self, mail: ParsedMail) -> tuple[set[str], set[int]]:
+        """The Message-IDs and ticket numbers `decide` may read about for this message:
+        a batch that has not written some of them yet writes first, then decides."""
+        message_ids = set(mail.thread_ids)
+        if mail.message_id:
+            message_ids.add(mail.message_id)
+        numbers = {t for m in mail.thread_ids
+                   if (t := ids.ticket_from_message_id(m, self.secret)) is not None}
+        by_token = ids.ticket_from_token(mail.text, self.secret)
+        numbers |= {n for n in (by_token, mail.subject_ref) if n is not None}
+        return message_ids, numbers
+
     def _reuse_note(self, mail: ParsedMail) -> tuple[str, ...]:
         if mail.message_id and mailbox.message_id_used(mail.message_id, mail.digest):
             return (f"Message-ID {mail.message_id} was used before by other content",)

@@ -13,17 +13,12 @@ from pathlib import Path
 from deskterm import clock, paths
 from deskterm.domain import Actor, AttachmentInfo, Delivery, NotFound
 from deskterm.services import attachments as attachment_store
-from deskterm.store.db import backend, db_target, retry_when_busy, write_transaction
+from deskterm.store.db import backend, db, db_target, retry_when_busy, write_transaction
 from deskterm.store.models import (
-    Agent,
     Attachment,
-    Contact,
-    Entry,
-    Follower,
     InboundMessage,
     OutboxMessage,
     Setting,
-    Ticket,
 )
 
 _SECRET_KEY = "mail.secret"
@@ -121,12 +116,40 @@ def mail_dir() -> Path:
     return paths.side_dir(db_target(), "mail")
 
 
+# The look-ups every imported message makes are raw SQL (standard SQL, `?` adapted per
+# backend): building them with the ORM costs more than running them.
+_SEEN_SQL = (
+    'SELECT "id", "status", "message_id", "from_addr", "subject", "reason", "ticket_id", '
+    '"source", "raw_path", "received_at" FROM "inbound_message" WHERE "digest" = ?'
+)
+_CLAIM_SQL = (
+    'INSERT INTO "inbound_message" ("digest", "status", "message_id", "source", "received_at") '
+    "VALUES (?, 'claimed', ?, ?, ?) ON CONFLICT (\"digest\") DO NOTHING"
+)
+_RETAKE_SQL = (
+    'UPDATE "inbound_message" SET "status" = \'claimed\' WHERE "digest" = ? '
+    "AND \"status\" = 'quarantined'"
+)
+SETTLE_SQL = (
+    'UPDATE "inbound_message" SET "status" = ?, "ticket_id" = ?, "entry_id" = ?, '
+    '"from_addr" = ?, "subject" = ?, "reason" = ?, "received_at" = ? WHERE "digest" = ?'
+)
+_ID_USED_SQL = (
+    'SELECT 1 FROM "inbound_message" WHERE "message_id" = ? AND "digest" != ? '
+    "AND \"status\" != 'claimed' LIMIT 1"
+)
+
+
+def _as_datetime(value: object) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
 def seen(digest: str) -> InboundInfo | None:
     """The earlier record of this message (by digest), unless it sits in quarantine."""
-    row = InboundMessage.get_or_none(InboundMessage.digest == digest)
-    if row is None or row.status in ("quarantined", "claimed"):
+    row = db.execute_sql(_SEEN_SQL, (digest,)).fetchone()
+    if row is None or row[1] in ("quarantined", "claimed"):
         return None
-    return _inbound_info(row)
+    return InboundInfo(*row[:9], received_at=clock.to_utc(_as_datetime(row[9])))
 
 
 def claim(digest: str, message_id: str | None, source: str) -> bool:
@@ -136,43 +159,30 @@ def claim(digest: str, message_id: str | None, source: str) -> bool:
     Insert-or-skip on the unique digest, so of two importers racing for one message
     exactly one gets it; the claim commits only together with the message's outcome.
     """
-    inserted = (
-        InboundMessage.insert(
-            digest=digest, status="claimed", message_id=(message_id or None) and message_id[:255],
-            source=source, received_at=_now_db(),
-        )
-        .on_conflict_ignore()
-        .as_rowcount()
-        .execute()
-    )
-    if inserted:
+    mid = (message_id or None) and message_id[:255]
+    if db.execute_sql(_CLAIM_SQL, (digest, mid, source, _now_db())).rowcount:
         return True
-    retaken = (
-        InboundMessage.update(status="claimed")
-        .where((InboundMessage.digest == digest) & (InboundMessage.status == "quarantined"))
-        .execute()
-    )
-    return bool(retaken)
+    return bool(db.execute_sql(_RETAKE_SQL, (digest,)).rowcount)
+
+
+def settle_row(digest: str, status: str, *, ticket_id: int | None, entry_id: int | None,
+               from_addr: str | None, subject: str | None, reason: str) -> tuple:
+    """The parameters of `SETTLE_SQL` for one claimed message (see `settle`)."""
+    return (status, ticket_id, entry_id, (from_addr or None) and from_addr[:255], subject,
+            reason, _now_db(), digest)
 
 
 def settle(digest: str, status: str, *, ticket_id: int | None, entry_id: int | None,
            from_addr: str | None, subject: str | None, reason: str) -> None:
     """Record the outcome of a claimed message (same transaction as the claim)."""
-    InboundMessage.update(
-        status=status, ticket=ticket_id, entry=entry_id,
-        from_addr=(from_addr or None) and from_addr[:255], subject=subject, reason=reason,
-        received_at=_now_db(),
-    ).where(InboundMessage.digest == digest).execute()
+    db.execute_sql(SETTLE_SQL, settle_row(digest, status, ticket_id=ticket_id,
+                                          entry_id=entry_id, from_addr=from_addr,
+                                          subject=subject, reason=reason))
 
 
 def message_id_used(message_id: str, digest: str) -> bool:
     """Whether another message (other content) already came with this Message-ID."""
-    return (
-        InboundMessage.select()
-        .where((InboundMessage.message_id == message_id[:255]) & (InboundMessage.digest != digest)
-               & (InboundMessage.status != "claimed"))
-        .exists()
-    )
+    return db.execute_sql(_ID_USED_SQL, (message_id[:255], digest)).fetchone() is not None
 
 
 def _inbound_info(row: InboundMessage) -> InboundInfo:
@@ -272,20 +282,35 @@ def release_quarantine(info: InboundInfo, outcome: str) -> None:
 # --- threading look-ups -------------------------------------------------------------
 
 
+_BY_ENTRY_SQL = 'SELECT "ticket_id" FROM "entry" WHERE "message_id" = ? LIMIT 1'
+_BY_OUTBOX_SQL = 'SELECT "ticket_id" FROM "outbox_message" WHERE "message_id" = ? LIMIT 1'
+_BY_INBOUND_SQL = (
+    'SELECT "ticket_id" FROM "inbound_message" WHERE "message_id" = ? '
+    'AND "ticket_id" IS NOT NULL LIMIT 1'
+)
+_STATE_SQL = 'SELECT "status", "merged_into_id" FROM "ticket" WHERE "id" = ?'
+_REQUESTER_SQL = (
+    'SELECT c."email" FROM "ticket" t JOIN "contact" c ON c."id" = t."requester_id" '
+    'WHERE t."id" = ?'
+)
+_FOLLOWER_SQL = (
+    'SELECT 1 FROM "follower" f JOIN "contact" c ON c."id" = f."contact_id" '
+    'WHERE f."ticket_id" = ? AND c."email" = ? LIMIT 1'
+)
+_AGENT_SQL = 'SELECT 1 FROM "agent" WHERE "email" = ? LIMIT 1'
+
+
+def _first(sql: str, params: tuple) -> tuple | None:
+    return db.execute_sql(sql, params).fetchone()
+
+
 def ticket_for_message_ids(message_ids: Sequence[str]) -> int | None:
     """The ticket that sent or received one of these Message-IDs (first match wins)."""
     for mid in message_ids:
-        entry = Entry.get_or_none(Entry.message_id == mid)
-        if entry is not None:
-            return entry.ticket_id
-        out = OutboxMessage.get_or_none(OutboxMessage.message_id == mid)
-        if out is not None and out.ticket_id:
-            return out.ticket_id
-        seen_row = InboundMessage.get_or_none(
-            (InboundMessage.message_id == mid) & InboundMessage.ticket.is_null(False)
-        )
-        if seen_row is not None:
-            return seen_row.ticket_id
+        for sql in (_BY_ENTRY_SQL, _BY_OUTBOX_SQL, _BY_INBOUND_SQL):
+            row = _first(sql, (mid,))
+            if row is not None and (row[0] or sql is _BY_ENTRY_SQL):
+                return row[0]
     return None
 
 
@@ -301,27 +326,21 @@ def survey_ticket(message_ids: Sequence[str]) -> int | None:
 
 def ticket_state(ticket_id: int) -> tuple[str, int | None] | None:
     """(status, merged_into) of a ticket, or None when it does not exist."""
-    row = Ticket.get_or_none(Ticket.id == ticket_id)
-    return None if row is None else (row.status, row.merged_into_id)
+    row = _first(_STATE_SQL, (ticket_id,))
+    return None if row is None else (row[0], row[1])
 
 
 def is_participant(ticket_id: int, email: str) -> bool:
     """Whether `email` is the requester, a follower or an agent of the ticket."""
     address = email.strip().lower()
-    row = Ticket.get_or_none(Ticket.id == ticket_id)
-    if row is None:
+    requester = _first(_REQUESTER_SQL, (ticket_id,))
+    if requester is None:
         return False
-    if row.requester.email == address:
+    if requester[0] == address:
         return True
-    follower = (
-        Follower.select()
-        .join(Contact)
-        .where((Follower.ticket == ticket_id) & (Contact.email == address))
-        .exists()
-    )
-    if follower:
+    if _first(_FOLLOWER_SQL, (ticket_id, address)) is not None:
         return True
-    return Agent.select().where(Agent.email == address).exists()
+    return _first(_AGENT_SQL, (address,)) is not None
 
 
 # --- outbox ---------------------------------------------------------------------------

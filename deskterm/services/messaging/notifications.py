@@ -43,6 +43,8 @@ PLACEHOLDERS = (
     "reply.body", "agent.name",
 )
 
+#: Who records that an automatic mail was not sent (the cap).
+CAP_ACTOR = Actor.system("mail")
 #: A status mail is folded into a reply the same agent queued this recently.
 _SAME_ACTION = timedelta(seconds=5)
 
@@ -220,11 +222,20 @@ _CAP_SQL = (
 )
 
 
-def _capped(address: str, config: Config) -> bool:
+def _automatic_count(address: str, config: Config) -> int:
     since = clock.to_db(clock.now() - timedelta(hours=config.mail.auto_cap_hours))
     params = (address, since.isoformat(sep=" "), *AUTOMATIC_KINDS)
     (count,) = db.execute_sql(_CAP_SQL, params).fetchone()
-    return count >= config.mail.auto_cap
+    return count
+
+
+def _capped(address: str, config: Config) -> bool:
+    return _automatic_count(address, config) >= config.mail.auto_cap
+
+
+def _capped_note(kind: str, to: str, config: Config) -> str:
+    return (f"{kind} to {to} not sent: {config.mail.auto_cap} automatic mails in "
+            f"{config.mail.auto_cap_hours:g}h")
 
 
 def _queue(
@@ -235,9 +246,8 @@ def _queue(
     secret = mailbox.secret(config.mail.secret)
     to = ticket.requester_email
     if kind in AUTOMATIC_KINDS and _capped(to, config):
-        audit.record(ticket.id, Actor.system("mail"), "mail_capped", "mail", None,
-                     f"{kind} to {to} not sent: {config.mail.auto_cap} automatic mails in "
-                     f"{config.mail.auto_cap_hours:g}h")
+        audit.record(ticket.id, CAP_ACTOR, "mail_capped", "mail", None,
+                     _capped_note(kind, to, config))
         return None
     in_reply_to = _customer_reply_target(ticket.id) if kind == "reply" else None
     row = _outbox_row(ticket, kind, values, _known_ids(ticket.id), in_reply_to, config, secret,
@@ -403,6 +413,43 @@ def on_change(change: signals.Change) -> None:
                    entry_id=entry.id)
     elif change.kind == "status":
         _on_status(ticket, change, values)
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What `on_change` does for one new ticket: queue `row`, or note `capped` (not sent)."""
+
+    ticket_id: int
+    row: dict | None
+    capped: str | None = None
+
+
+def confirmations(ticket_ids: list[int]) -> list[Confirmation]:
+    """The confirmation mail of many new tickets (the batched mail import), not yet
+    written: the same rows `on_change` queues for each "created" change in this order,
+    counting the earlier ones of the batch against each address's cap."""
+    config = current_config()
+    secret = mailbox.secret(config.mail.secret)
+    templates: dict = {}
+    sent: dict[str, int] = {}
+    result: list[Confirmation] = []
+    for ticket_id in ticket_ids:
+        ticket = _facts(ticket_id)
+        if ticket is None or not ticket.requester_email:
+            continue
+        to = ticket.requester_email
+        if to not in sent:
+            sent[to] = _automatic_count(to, config)
+        if sent[to] >= config.mail.auto_cap:
+            result.append(Confirmation(ticket_id, None, _capped_note("ticket_opened", to,
+                                                                    config)))
+            continue
+        sent[to] += 1
+        values = _values(ticket, config, secret)
+        row = _outbox_row(ticket, "ticket_opened", values, _known_ids(ticket_id), None, config,
+                          secret, templates=templates)
+        result.append(Confirmation(ticket_id, row))
+    return result
 
 
 @retry_when_busy

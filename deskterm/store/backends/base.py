@@ -105,6 +105,11 @@ class Backend:
     def reset_sequences(self, db: Database, tables: list[str]) -> None:
         """Make each table's id sequence continue after its largest id (after a copy)."""
 
+    def reserve_ids(self, db: Database, table: str, count: int) -> list[int]:
+        """`count` new ids of `table`, the ones its next inserts would get, taken now so
+        a batch can insert rows that point at each other (inside a write transaction)."""
+        raise NotImplementedError
+
     # --- behaviour that differs ---------------------------------------------------------
 
     def data_version(self, db: Database) -> int:

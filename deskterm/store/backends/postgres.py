@@ -259,6 +259,13 @@ class PostgresBackend(Backend):
     def after_upgrade(self, db: Database) -> None:
         db.execute_sql("ANALYZE")
 
+    def reserve_ids(self, db: Database, table: str, count: int) -> list[int]:
+        rows = db.execute_sql(
+            f"SELECT nextval(pg_get_serial_sequence('\"{table}\"', 'id')) "
+            "FROM generate_series(1, ?)", (count,)
+        ).fetchall()
+        return sorted(row[0] for row in rows)
+
     def reset_sequences(self, db: Database, tables: list[str]) -> None:
         for table in tables:
             db.execute_sql(

@@ -78,6 +78,15 @@ class SqliteBackend(Backend):
         for suffix in ("", "-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
 
+    def reserve_ids(self, db: Database, table: str, count: int) -> list[int]:
+        # The write lock is held, so nobody else inserts meanwhile; inserting an explicit
+        # id moves an AUTOINCREMENT table's sqlite_sequence mark past it by itself.
+        row = db.execute_sql(
+            f'SELECT MAX(COALESCE((SELECT MAX("id") FROM "{table}"), 0), COALESCE('
+            "(SELECT seq FROM sqlite_sequence WHERE name = ?), 0))", (table,)
+        ).fetchone()
+        return list(range(row[0] + 1, row[0] + 1 + count))
+
     def reset_sequences(self, db: Database, tables: list[str]) -> None:
         # INTEGER PRIMARY KEY continues after MAX(id) by itself; AUTOINCREMENT tables
         # keep their high-water mark in sqlite_sequence.
