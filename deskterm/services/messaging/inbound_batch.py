@@ -199,7 +199,7 @@ _CONTACT_SQL = 'UPDATE "contact" SET "name" = ?, "language" = ? WHERE "id" = ?'
 _BUMP_SQL = 'UPDATE "ticket" SET "version" = "version" + 1, "updated_at" = ? WHERE "id" = ?'
 _REOPEN_SQL = (
     'UPDATE "ticket" SET "version" = "version" + 2, "updated_at" = ?, "status" = ?, '
-    '"status_changed_at" = ?, "snoozed_until" = CASE WHEN ? THEN NULL ELSE "snoozed_until" '
+    '"status_changed_at" = ?, "snoozed_until" = CASE WHEN ? = 1 THEN NULL ELSE "snoozed_until" '
     'END WHERE "id" = ?'
 )
 
@@ -389,7 +389,7 @@ class _Flush:
         old = Status(status)
         if old in REOPENED_BY_CUSTOMER:
             self.out.bumps.append((self.now, Status.OPEN.value, self.now,
-                                   old is Status.POSTPONED, ticket_id))
+                                   int(old is Status.POSTPONED), ticket_id))
             self._event(message, ticket_id, actor, "status", "status", Status.OPEN.value,
                         before=old.value)
         else:
