@@ -187,3 +187,43 @@ def test_batched_import_writes_exactly_what_one_by_one_import_writes(
     assert statuses.count("threaded") == 7 and statuses.count("duplicate") == 2
     events = {row[4] for row in got["event"]}
     assert {"mail_capped", "follower", "status", "linked", "customer_message"} <= events
+
+
+def _generated_mbox(path: Path, count: int) -> Path:
+    """New requests in several charsets, follow-ups to earlier ones, repeat senders."""
+    box = std_mailbox.mbox(str(path), create=True)
+    texts = [("utf-8", "Račun je pogrešan"), ("koi8-r", "Не приходит письмо"),
+             ("windows-1250", "Aplikacija se ruši"), ("utf-8", "مشکل ورود به حساب")]
+    for n in range(count):
+        msg = EmailMessage()
+        sender = n - 3 if n % 5 == 4 else n
+        msg["From"] = f"Kupac {sender % 17} <kupac{sender % 17}@example.ba>"
+        msg["To"] = "support@desk.example"
+        msg["Message-ID"] = f"<gen-{n}@example.net>"
+        if n % 5 == 4:
+            msg["Subject"] = "Re: follow-up"
+            msg["In-Reply-To"] = f"<gen-{n - 3}@example.net>"
+            msg.set_content(f"Još nešto ({n}).")
+        else:
+            charset, text = texts[n % len(texts)]
+            msg["Subject"] = f"{text} {n}"
+            msg.set_content(f"{text}, broj {n}.", charset=charset)
+        box.add(bytes(msg))
+    box.flush()
+    return path
+
+
+def test_parsing_ahead_in_a_worker_changes_nothing(tmp_path, two_desks):
+    box = _generated_mbox(tmp_path / "generated.mbox", 130)
+    config = mail_config(auto_cap=100)
+    dumps = []
+    for name, options in (("one-by-one", dict(batched=False, parse_workers=0)),
+                          ("ahead", dict(batched=True, parse_workers=1, batch_size=60))):
+        two_desks(name)
+        notifications.use_config(config)
+        with clock.frozen_at(AT):
+            summary = inbound.Importer(config, **options).import_many(read_path(box))
+        dumps.append(([(r.status, r.reason, r.ticket_id) for r in summary.results], _rows()))
+    assert dumps[0] == dumps[1]
+    assert ("threaded", "thread into #2 (by message-id)", 2) in dumps[1][0]
+    assert sum(1 for r in dumps[1][0] if r[0] == "threaded") == 26

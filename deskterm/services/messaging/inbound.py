@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from peewee import OperationalError
@@ -25,7 +25,14 @@ from peewee import OperationalError
 from deskterm.config import Config
 from deskterm.domain import Actor, DomainError, EntryKind, NewAttachment, Refused
 from deskterm.mail import ids
-from deskterm.mail.parse import ParsedMail, message_key, parse_headers, parse_message
+from deskterm.mail.parse import (
+    MessageKey,
+    ParsedMail,
+    message_key,
+    parse_headers,
+    parse_message,
+)
+from deskterm.mail.parse_ahead import ParseAhead, Parsed, default_workers
 from deskterm.mail.sources import NotMail
 from deskterm.services import directory, tickets
 from deskterm.services.messaging import inbound_batch, mailbox, notifications
@@ -69,12 +76,14 @@ class Importer:
     """Imports messages into the open database following the mail config."""
 
     def __init__(self, config: Config, *, read_only: bool = False, batch_size: int = 200,
-                 attempts: int = 5, batched: bool = True) -> None:
+                 attempts: int = 5, batched: bool = True,
+                 parse_workers: int | None = None) -> None:
         self.config = config
         self.desk = Desk(config, read_only=read_only)
         self.batch_size = batch_size
         self.attempts = attempts
         self.batched = batched  # False: every message through `receive` (the reference)
+        self.parse_workers = default_workers() if parse_workers is None else parse_workers
 
     # --- one message --------------------------------------------------------------------
 
@@ -174,27 +183,38 @@ class Importer:
 
     def import_many(self, messages: Iterable[tuple[str, bytes | Exception]]) -> ImportSummary:
         """Import (source, raw) pairs in batches of `batch_size` per transaction. A reader
-        error for one message is reported (there are no bytes to keep) and the rest go on."""
+        error for one message is reported (there are no bytes to keep) and the rest go on.
+        While a batch is written, worker processes parse the next one (`parse_ahead`)."""
         summary = ImportSummary()
-        batch: list[tuple[str, bytes | Exception, str | None]] = []
-        for source, raw in messages:
-            batch.append((source, raw, None))
-            if len(batch) >= self.batch_size:
-                for result in self._batch(batch):
-                    summary.add(result)
-                batch = []
-        for result in self._batch(batch) if batch else ():
-            summary.add(result)
+        with ParseAhead(self.parse_workers) as ahead:
+            waiting = None
+            for batch in _batches(messages, self.batch_size):
+                parsing = ahead.submit(self._to_parse(batch))
+                if waiting is not None:
+                    summary.results += self._batch(waiting[0], waiting[1]())
+                waiting = (batch, parsing)
+            if waiting is not None:
+                summary.results += self._batch(waiting[0], waiting[1]())
         return summary
 
-    def _batch(self, batch: list[tuple[str, bytes | Exception, str | None]]) -> list[ImportResult]:
+    def _to_parse(self, batch: list[tuple[str, bytes | Exception, str | None]]
+                  ) -> list[tuple[bytes, MessageKey] | None]:
+        """The messages of a batch worth parsing ahead: not known from their headers."""
+        keyed = [(raw, message_key(raw)) if isinstance(raw, bytes) and reason is None
+                 and len(raw) <= self.config.mail.max_bytes else None
+                 for _, raw, reason in batch]
+        known = mailbox.known_digests([item[1].digest for item in keyed if item is not None])
+        return [None if item is None or item[1].digest in known else item for item in keyed]
+
+    def _batch(self, batch: list[tuple[str, bytes | Exception, str | None]],
+               parsed: list[Parsed | None] | None = None) -> list[ImportResult]:
         """One transaction for the batch, each message all-or-nothing in a savepoint. When
         the database stays busy the whole batch is retried with backoff, then given up."""
         delay = 0.05
         for attempt in range(self.attempts):
             try:
                 with write_transaction():
-                    return self._batch_once(batch)
+                    return self._batch_once(batch, parsed or [None] * len(batch))
             except OperationalError as error:
                 if not is_busy(error) or attempt == self.attempts - 1:
                     if is_busy(error):
@@ -205,14 +225,14 @@ class Importer:
                 delay *= 3
         raise TemporaryFailure("database busy, try again later")  # pragma: no cover
 
-    def _batch_once(self, batch: list[tuple[str, bytes | Exception, str | None]]
-                    ) -> list[ImportResult]:
+    def _batch_once(self, batch: list[tuple[str, bytes | Exception, str | None]],
+                    parsed: list[Parsed | None]) -> list[ImportResult]:
         results: list = [None] * len(batch)
         pending = None
         if self.batched and inbound_batch.available():
             pending = inbound_batch.Batch(self.desk, results, self._receive_parsed)
         for index, (source, raw, reason) in enumerate(batch):
-            result = self._one(source, raw, reason, pending, index)
+            result = self._one(source, raw, reason, pending, index, parsed[index])
             if result is not None:
                 results[index] = result
         if pending is not None:
@@ -220,17 +240,19 @@ class Importer:
         return results
 
     def _one(self, source: str, raw: bytes | Exception, reason: str | None,
-             pending: inbound_batch.Batch | None = None, index: int = 0
-             ) -> ImportResult | None:
+             pending: inbound_batch.Batch | None = None, index: int = 0,
+             parsed: Parsed | None = None) -> ImportResult | None:
         """One message's result; None when `pending` took it (its result comes at the
-        flush). Whatever is written here waits until the pending messages are written."""
+        flush). Whatever is written here waits until the pending messages are written.
+        `parsed`: the message parsed ahead (or why it could not be), if it was."""
         if isinstance(raw, NotMail):
             return ImportResult("skipped", source, reason=str(raw))
         if isinstance(raw, Exception):
             return ImportResult("quarantined", source, reason=f"unreadable: {raw}")
         if len(raw) > self.config.mail.max_bytes:
             reason = f"too large ({len(raw)} bytes)"
-        key = message_key(raw)
+        key = (MessageKey(parsed.message_id, parsed.content_hash)
+               if isinstance(parsed, ParsedMail) else message_key(raw))
         if pending is not None and (reason or pending.holds(key.digest)):
             pending.flush()
         if reason:
@@ -241,14 +263,20 @@ class Importer:
             return ImportResult("duplicate", source, ticket_id=earlier.ticket_id,
                                 reason=f"already {earlier.status}", subject=earlier.subject or "",
                                 sender=earlier.from_addr or "")
-        try:
-            mail = parse_message(raw, key)
-        except Exception as error:  # the email package gave up: keep the bytes
-            log.exception("cannot parse %s", source)
-            if pending is not None:
-                pending.flush()
-            return self._quarantine(key.digest, key.message_id, raw, source,
-                                    f"cannot parse: {error!r}"[:500])
+        if isinstance(parsed, ParsedMail):
+            mail = parsed
+        else:
+            try:
+                if isinstance(parsed, str):
+                    raise _ParseFailed(parsed)
+                mail = parse_message(raw, key)
+            except Exception as error:  # the email package gave up: keep the bytes
+                log.exception("cannot parse %s", source)
+                if pending is not None:
+                    pending.flush()
+                why = str(error) if isinstance(error, _ParseFailed) else (
+                    f"cannot parse: {error!r}"[:500])
+                return self._quarantine(key.digest, key.message_id, raw, source, why)
         if pending is not None:
             decision = pending.decide(mail)
             if inbound_batch.batchable(mail, decision):
@@ -347,6 +375,22 @@ def mail_language(text: str, address: str) -> str | None:
     if code in ("bs", "hr", "sr"):
         return _SOUTH_SLAVIC_BY_DOMAIN.get(address.rsplit(".", 1)[-1], code)
     return mail_text.supported(code)
+
+
+def _batches(messages: Iterable[tuple[str, bytes | Exception]], size: int
+             ) -> Iterator[list[tuple[str, bytes | Exception, str | None]]]:
+    batch: list[tuple[str, bytes | Exception, str | None]] = []
+    for source, raw in messages:
+        batch.append((source, raw, None))
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _ParseFailed(Exception):
+    """A worker could not parse the message (the reason, as `cannot parse: ...`)."""
 
 
 class _Quarantine(Exception):

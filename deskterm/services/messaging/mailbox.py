@@ -152,6 +152,16 @@ def seen(digest: str) -> InboundInfo | None:
     return InboundInfo(*row[:9], received_at=clock.to_utc(_as_datetime(row[9])))
 
 
+def known_digests(digests: list[str]) -> set[str]:
+    """Which of these messages `seen` knows (imported or ignored), in one query."""
+    if not digests:
+        return set()
+    rows = InboundMessage.select(InboundMessage.digest).where(
+        InboundMessage.digest.in_(digests)
+        & InboundMessage.status.not_in(["quarantined", "claimed"])).tuples()
+    return {digest for (digest,) in rows}
+
+
 def claim(digest: str, message_id: str | None, source: str) -> bool:
     """Take a message for this import (call inside the import's transaction): True when
     it is new here or was quarantined, False when it is known (imported or ignored).
