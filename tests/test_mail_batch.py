@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pg_databases as pg
 import pytest
-from conftest import ON_POSTGRES, SETUP, _migrated_template
 from mail_setup import mail_config
 
 from deskterm import clock
@@ -32,6 +31,8 @@ from deskterm.store import search
 from deskterm.store.db import close_db, db, open_db
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "mail"
+ON_POSTGRES = pg.enabled()
+SETUP = Actor.system("test")
 TABLES = ("contact", "ticket", "entry", "attachment", "follower", "ticket_tag", "event",
           "outbox_message", "inbound_message", "sla_breach")
 WORDS = ("račun", "printer", "Двойное", "ugovor", "toner", "follow", "lozinka", "Mail")
@@ -129,10 +130,15 @@ def _rows() -> dict[str, list[tuple]]:
     return dump
 
 
+def _migrated(url: str) -> None:
+    open_db(url)
+    close_db()
+
+
 def _fresh_desk(tmp: Path, name: str) -> str | Path:
     close_db()
     if ON_POSTGRES:
-        target: str | Path = pg.fresh_database("empty", _migrated_template)
+        target: str | Path = pg.fresh_database("empty", _migrated)
     else:
         target = tmp / name / "desk.db"
         target.parent.mkdir()
