@@ -200,6 +200,8 @@ class Importer:
     def _to_parse(self, batch: list[tuple[str, bytes | Exception, str | None]]
                   ) -> list[tuple[bytes, MessageKey] | None]:
         """The messages of a batch worth parsing ahead: not known from their headers."""
+        if not self.parse_workers:
+            return [None] * len(batch)
         keyed = [(raw, message_key(raw)) if isinstance(raw, bytes) and reason is None
                  and len(raw) <= self.config.mail.max_bytes else None
                  for _, raw, reason in batch]
