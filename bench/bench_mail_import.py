@@ -23,7 +23,6 @@ import json
 import mailbox as std_mailbox
 import os
 import random
-import resource
 import sqlite3
 import subprocess
 import sys
@@ -108,17 +107,21 @@ def _import(root: Path, box: Path, label: str, db: str = "bench.db",
                "bench", "mail", "import", str(box), "--json"]
     if one_by_one:
         command = [sys.executable, "-c", _ONE_BY_ONE, str(root / db), str(box)]
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, check=True,
-                          env={**os.environ, "DESKTERM_CONFIG": str(root / "config.toml")})
-    elapsed = time.perf_counter() - started
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    peak, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime - cpu_before
-    counts = json.loads(done.stdout)["counts"]
+    with tempfile.TemporaryFile() as output:
+        child = subprocess.Popen(command, stdout=output, stderr=subprocess.DEVNULL,
+                                 env={**os.environ, "DESKTERM_CONFIG": str(root / "config.toml")})
+        _, status, usage = os.wait4(child.pid, 0)  # this child's own figures (and its workers')
+        elapsed = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode:
+            raise SystemExit(f"{label}: exit {child.returncode}")
+        output.seek(0)
+        stdout = output.read()
+    peak, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
+    counts = json.loads(stdout)["counts"]
     total = sum(counts.values())
-    rss = f"peak RSS {peak / 1024:.0f} MB" if peak > before else "peak RSS (as before)"
+    rss = f"peak RSS {peak / 1024:.0f} MB"
     print(f"{label}: {total} messages in {elapsed:.1f}s = {total / elapsed:.0f} msg/s "
           f"({cpu:.1f}s CPU = {total / cpu:.0f} msg/s of CPU), {rss} "
           f"{dict(sorted(counts.items()))}")
