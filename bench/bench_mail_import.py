@@ -85,7 +85,7 @@ def make_message(rng: random.Random, n: int, earlier: list[tuple[str, str]]) -> 
 _ONE_BY_ONE = (
     "import json, sys; from deskterm.config import load_config; "
     "from deskterm.store.db import open_db; from deskterm.mail.sources import read_path; "
-    "from deskterm.services.inbound import Importer; from pathlib import Path; "
+    "from deskterm.services.messaging.inbound import Importer; from pathlib import Path; "
     "open_db(sys.argv[1]); s = Importer(load_config(), batched=False, parse_workers=0)"
     ".import_many(read_path(Path(sys.argv[2]))); print(json.dumps({'counts': s.counts}))"
 )

@@ -26,7 +26,8 @@ from mail_setup import mail_config
 from deskterm import clock
 from deskterm.domain import Actor
 from deskterm.mail.sources import read_path
-from deskterm.services import directory, inbound, inbound_batch, notifications, tickets
+from deskterm.services import directory, tickets
+from deskterm.services.messaging import inbound, inbound_batch, notifications
 from deskterm.store import search
 from deskterm.store.db import close_db, db, open_db
 

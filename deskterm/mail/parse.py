@@ -3,7 +3,7 @@
 Bytes in, facts out: headers and addresses (`headers`), charsets (`charsets`), the body,
 forwards and attachments (`structure`), quote stripping (`quoting`), and whether the
 message is automatic (auto-replies, bulk, bounces: classified, not dropped). What the
-desk does with the message is decided in `services.mail_decision`, never here.
+desk does with the message is decided in `services.messaging.mail_decision`, never here.
 """
 
 from __future__ import annotations
