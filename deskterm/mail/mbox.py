@@ -105,19 +105,39 @@ def _trim(message: bytes) -> bytes:
     return message
 
 
+class _Released:
+    """Hands the pages of a mapping back once read (they would count as the process's
+    memory until the end: a 1 GB mbox would look like a 1 GB importer)."""
+
+    def __init__(self, data: mmap.mmap) -> None:
+        self.data = data
+        self.upto = 0
+
+    def upto_offset(self, offset: int) -> None:
+        end = offset - offset % mmap.PAGESIZE
+        if end > self.upto and hasattr(self.data, "madvise"):
+            self.data.madvise(mmap.MADV_DONTNEED, self.upto, end - self.upto)
+            self.upto = end
+
+
 def read_messages(path: Path) -> Iterator[bytes]:
     """The raw bytes of every message in the mbox file at `path`, in order."""
     with path.open("rb") as handle:
         if handle.seek(0, 2) == 0:
             return
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            released = _Released(data)
             spans = _cl2_spans(data)
+            released.upto_offset(len(data))
+            released.upto = 0
             if spans is not None:
                 for start, end in spans:
                     yield data[start:end]
+                    released.upto_offset(end)
                 return
             for start, end in _rd_spans(data):
                 yield _QUOTED_FROM.sub(rb"\1", _trim(data[start:end]))
+                released.upto_offset(end)
 
 
 def variant(path: Path) -> str:
