@@ -220,7 +220,13 @@ def _generated_mbox(path: Path, count: int) -> Path:
     return path
 
 
-def test_parsing_ahead_in_a_worker_changes_nothing(tmp_path, two_desks):
+def test_parsing_ahead_in_a_worker_changes_nothing(tmp_path, two_desks, monkeypatch):
+    from deskterm.mail import parse_ahead
+
+    pools = []
+    executor = parse_ahead.ParseAhead._executor
+    monkeypatch.setattr(parse_ahead.ParseAhead, "_executor",
+                        lambda self: pools.append(1) or executor(self))
     box = _generated_mbox(tmp_path / "generated.mbox", 130)
     config = mail_config(auto_cap=100)
     dumps = []
@@ -231,6 +237,7 @@ def test_parsing_ahead_in_a_worker_changes_nothing(tmp_path, two_desks):
         with clock.frozen_at(AT):
             summary = inbound.Importer(config, **options).import_many(read_path(box))
         dumps.append(([(r.status, r.reason, r.ticket_id) for r in summary.results], _rows()))
+    assert pools  # the second import did parse in a worker
     assert dumps[0] == dumps[1]
     assert ("threaded", "thread into #2 (by message-id)", 2) in dumps[1][0]
     assert sum(1 for r in dumps[1][0] if r[0] == "threaded") == 26

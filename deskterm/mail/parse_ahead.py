@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 
@@ -65,7 +66,9 @@ class ParseAhead:
         """Start parsing (None items are skipped); the returned function waits for the
         results, in order."""
         todo = [(i, item) for i, item in enumerate(items) if item is not None]
-        if not self.workers or len(todo) < 2 * _CHUNK:
+        # forking a process that runs other threads (the console) could copy a held lock
+        alone = threading.active_count() == 1 or self._pool is not None
+        if not self.workers or len(todo) < 2 * _CHUNK or not alone:
             return lambda: [None] * len(items)
         pool = self._executor()
         futures: list[tuple[list[int], Future]] = []
