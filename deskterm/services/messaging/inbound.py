@@ -4,6 +4,8 @@
 digest), decides with `mail_decision.Desk.decide` and applies the decision, all in one
 transaction, so two importers running at once can never both create it and a retry never
 duplicates. `Importer.predict(mail)` is the same decision without the claim or the writes.
+`import_many` decides every message the same way but writes the common outcomes of a
+batch together (`inbound_batch`), while a worker parses the next batch (`parse_ahead`).
 
 Every message ends in exactly one recorded state: `imported` (new ticket, threaded or a
 survey rating), `ignored` (auto-reply, bounce, bulk, our own mail) or `quarantined` (kept
