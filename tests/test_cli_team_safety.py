@@ -289,3 +289,16 @@ def test_the_not_an_agent_message_names_a_command_that_works(desk, monkeypatch):
     monkeypatch.undo()
     assert cli(desk, "ticket", "list").exit_code == 0
     assert directory.get_agent("zoran").os_user == me
+
+
+def test_the_disabled_agent_message_names_a_command_that_works(desk):
+    directory.update_agent(SETUP, "mirza", enabled=False)
+    refused = cli(desk, "--as", "mirza", "ticket", "list")
+    assert (refused.exit_code, refused.stderr) == (
+        1,
+        "deskterm: error: agent mirza is disabled and can do nothing; an admin can enable "
+        "them with `deskterm agent set mirza --enable`\n",
+    )
+    command = re.search(r"`deskterm (.+?)`", refused.stderr).group(1)
+    assert cli(desk, *shlex.split(command)).stdout == "agent mirza: agent, available\n"
+    assert cli(desk, "--as", "mirza", "ticket", "list").exit_code == 0
