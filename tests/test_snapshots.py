@@ -225,17 +225,10 @@ def test_queue_screen_sizes(snap_compare, desk_copy, frozen, size):
     assert snap_compare(app, terminal_size=size, run_before=_settle)
 
 
-#: The Bosnian ticket at 80x24 differs run to run (seen on PostgreSQL and on a loaded
-#: SQLite run, passing on a quiet one): known open defect, not yet pinned down.
-_UNSTABLE = pytest.mark.xfail(
-    reason="the Bosnian ticket at 80x24 is not deterministic yet", strict=False
-)
-
-
 @pytest.mark.parametrize(
     "which,size",
     [
-        pytest.param("bosnian", (80, 24), id="bosnian-80x24", marks=_UNSTABLE),
+        pytest.param("bosnian", (80, 24), id="bosnian-80x24"),
         pytest.param("bosnian", (160, 45), id="bosnian-160x45"),
         pytest.param("persian", (80, 24), id="persian-80x24"),
         pytest.param("persian", (160, 45), id="persian-160x45"),

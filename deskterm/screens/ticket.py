@@ -16,7 +16,7 @@ from textual.widgets import Label, Static
 
 from deskterm import clock
 from deskterm.app import DbChanged
-from deskterm.domain import BadInput, EntryKind, Priority, Status, TicketDetail
+from deskterm.domain import BadInput, EntryKind, Priority, TicketDetail
 from deskterm.screens.dialogs import ConfirmDialog, PickerDialog, PromptDialog
 from deskterm.screens.dialogs.picker import STATUS_OPTIONS
 from deskterm.services import attachments, canned, directory, drafts, mentions, tickets
@@ -30,6 +30,7 @@ from deskterm.widgets.display import one_line, visual
 from deskterm.widgets.footer import DeskFooter
 from deskterm.widgets.requester_panel import RequesterPanel
 from deskterm.widgets.thread_view import ThreadView, human_size, local_time
+from deskterm.widgets.ticket_header import TicketHeader
 from deskterm.widgets.timer import DeskHeader, toggle_timer
 
 #: How often this console tells others it is here (and what it does).
@@ -38,15 +39,6 @@ HEARTBEAT_SECONDS = 5
 PRESENCE_POLL_SECONDS = 1.0
 #: Below this many columns the notes panel starts hidden (n shows it).
 NARROW = 110
-STATUS_COLOURS = {
-    Status.NEW: "cyan",
-    Status.OPEN: "green",
-    Status.PENDING: "yellow",
-    Status.ON_HOLD: "magenta",
-    Status.POSTPONED: "blue",
-    Status.RESOLVED: "dim",
-    Status.CLOSED: "dim",
-}
 
 
 class Navigator(Protocol):
@@ -55,81 +47,6 @@ class Navigator(Protocol):
     def neighbour_id(self, ticket_id: int, step: int) -> int | None: ...
 
     def follow(self, ticket_id: int) -> None: ...
-
-
-def sla_text(detail: TicketDetail, zone: Any) -> Text | None:
-    """The SLA clock for the header: `sla.describe_clock` when it exists, else the due times."""
-    try:
-        from deskterm.services.automation.sla import describe_clock
-    except ImportError:
-        describe_clock = None
-    if describe_clock is not None:
-        try:
-            text, state = describe_clock(detail, clock.now())
-            return Text(text, style={"breached": "bold red", "warning": "yellow"}.get(state, ""))
-        except Exception:  # noqa: BLE001 - another issue's hook; fall back to due times
-            pass
-    if not (detail.first_response_due or detail.resolution_due):
-        return None
-    text = Text()
-    if detail.first_response_due and detail.first_response_at is None:
-        text.append(f"first reply by {local_time(detail.first_response_due, zone)}")
-    elif detail.resolution_due:
-        text.append(f"resolve by {local_time(detail.resolution_due, zone)}")
-    if detail.sla_breached:
-        text.append("  BREACHED", style="bold red")
-    return text
-
-
-def header_text(detail: TicketDetail, zone: Any) -> Text:
-    """The ticket header: every field an agent checks before answering."""
-    r = detail.requester
-    dim = "dim"
-    text = Text()
-    text.append(f"{detail.ref}  {visual(one_line(detail.subject))}\n", style="bold")
-    text.append(
-        detail.status.value.replace("_", " "),
-        style=f"bold {STATUS_COLOURS.get(detail.status, '')}",
-    )
-    text.append("  ·  ", style=dim)
-    text.append(detail.priority.value, style="bold red" if detail.priority.rank >= 2 else "")
-    text.append("  ·  via ", style=dim)  # the channel: web (the portal), email, phone...
-    text.append(visual(one_line(detail.channel)))
-    text.append("  ·  queue ", style=dim)
-    text.append(visual(one_line(detail.queue_name)))
-    text.append("  ·  assignee ", style=dim)
-    text.append(visual(one_line(detail.assignee_name or "—")))
-    if detail.team:
-        text.append("  ·  team ", style=dim)
-        text.append(visual(one_line(detail.team)))
-    sla = sla_text(detail, zone)
-    if sla is not None and sla.plain:
-        text.append("  ·  SLA ", style=dim)
-        text.append_text(sla)
-    text.append("\nrequester ", style=dim)
-    text.append(visual(one_line(f"{r.name or r.email} <{r.email}>")))
-    for label, value in (("phone", r.phone), ("contract", r.contract_no), ("org", r.organisation)):
-        if value:
-            text.append(f"  ·  {label} ", style=dim)
-            text.append(visual(one_line(value)))
-    text.append("\nfollowers ", style=dim)
-    text.append(visual(one_line(", ".join(f.email for f in detail.followers))) or "—")
-    text.append("  ·  tags ", style=dim)
-    text.append(visual(one_line(" ".join(detail.tags))) or "—")
-    text.append("  ·  created ", style=dim)
-    text.append(local_time(detail.created_at, zone))
-    text.append("  ·  updated ", style=dim)
-    text.append(local_time(detail.updated_at, zone))
-    notes = []
-    if detail.snoozed_until:
-        notes.append(f"snoozed until {local_time(detail.snoozed_until, zone)}")
-    if detail.merged_into:
-        notes.append(f"merged into #{detail.merged_into}")
-    if detail.linked_to:
-        notes.append(f"follows up #{detail.linked_to}")
-    if notes:
-        text.append("\n" + "  ·  ".join(notes), style="italic")
-    return text
 
 
 def canned_preview(info, text: str) -> str:
@@ -315,7 +232,7 @@ class TicketScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield DeskHeader(show_clock=False, icon=glyphs.APP_ICON)
-        yield Static(id="ticket-header")
+        yield TicketHeader(self.app.tz, id="ticket-header")
         yield Static("", id="presence")
         with Horizontal(id="ticket-body"):
             yield ThreadView(zone=self.app.tz, id="thread")
@@ -369,7 +286,7 @@ class TicketScreen(Screen[None]):
     def show(self, detail: TicketDetail, *, scroll_end: bool = False) -> None:
         self.detail = detail
         self.sub_title = visual(one_line(f"{detail.ref} {detail.subject}"))
-        self.query_one("#ticket-header", Static).update(header_text(detail, self.app.tz))
+        self.query_one(TicketHeader).show(detail)
         self.query_one("#thread", ThreadView).show(detail.entries, scroll_end=scroll_end)
         self.query_one("#notes", ThreadView).show(detail.entries, scroll_end=scroll_end)
         self.query_one(RequesterPanel).show_for(detail.id)

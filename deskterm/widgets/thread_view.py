@@ -135,6 +135,8 @@ class ThreadView(VerticalScroll, can_focus=True):
         self.empty_text = "(no internal notes)" if kinds else "(empty thread)"
         self.shown: list[int] = []
         self._last_g = 0.0
+        #: Keep the end in view when the entries' height changes.
+        self.follow_end = False
 
     def show(self, entries: tuple[ThreadEntry, ...], *, scroll_end: bool = False) -> None:
         """Show these entries (only the new ones are mounted when the thread just grew)."""
@@ -151,7 +153,24 @@ class ThreadView(VerticalScroll, can_focus=True):
         if not wanted and not self.children:
             self.mount(Static(self.empty_text, classes="empty"))
         if fresh and scroll_end:
-            self.call_after_refresh(self.scroll_end, animate=False)
+            self.follow_end = True
+            self.scroll_end(animate=False)
+
+    # The newest entry stays in view through every later layout pass (the scrollbar
+    # appearing re-wraps the entries and makes them taller): a one-off scroll_end measured
+    # one pass too early or not, depending on timing. Scrolling up stops following; coming
+    # back to the end (G, or scrolling down) follows again.
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self.follow_end = new_value >= self.max_scroll_y
+
+    def watch_virtual_size(self) -> None:
+        if self.follow_end:
+            self.scroll_end(animate=False, immediate=True)
+
+    def on_resize(self) -> None:
+        self.watch_virtual_size()
 
     def action_g_prefix(self) -> None:
         import time
