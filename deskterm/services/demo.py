@@ -245,6 +245,8 @@ CANNED = [
 
 #: Tickets newer than this are seeded with rules, SLA and mail listeners live.
 LIVE_WINDOW = timedelta(days=3)
+#: How often the demo's history ran the time rules, as cron would (`deskterm rules run`).
+CATCH_UP_EVERY = timedelta(hours=6)
 
 
 def init_desk(admin_username: str, os_user: str | None = None) -> dict[str, Any]:
@@ -422,10 +424,15 @@ def _seed(seed: int, tickets: int) -> dict[str, Any]:
         if at >= live_from:
             with write_transaction():
                 _one_ticket(rng, at, end, people, agents)
-    # The desk's own automation catches up, as the console's timer would on first start:
-    # breaches are logged, stale pending and long-resolved tickets close, urgent ones escalate.
+    # The desk's own automation ran as the weeks passed (cron every few hours): breaches
+    # were logged, stale pending and long-resolved tickets closed and urgent ones escalated
+    # when their time came, not all at once on the first start.
     from deskterm.services.automation import rules
 
+    moment = start + CATCH_UP_EVERY
+    while moment < end:
+        rules.run_time_rules(moment)
+        moment += CATCH_UP_EVERY
     rules.run_time_rules(end)
     return {
         "seed": seed,
@@ -488,11 +495,32 @@ def _one_ticket(rng: random.Random, at, end, people, agents: list[Actor]) -> Non
 
     def later(max_hours: float):
         nonlocal t
-        t = min(
-            t + timedelta(minutes=rng.randint(10, int(max_hours * 60))), end - timedelta(minutes=1)
-        )
+        t = t + timedelta(minutes=rng.randint(10, int(max_hours * 60)))
+        if t >= end:
+            raise _NotYet
         return clock.frozen_at(t)
 
+    try:
+        _work_ticket(rng, ticket, agent, email, name, steps, age_hours, later)
+    except _NotYet:
+        pass  # a young ticket has not got that far yet
+
+
+class _NotYet(Exception):
+    """A ticket's next step would come after the demo's "now"."""
+
+
+def _work_ticket(
+    rng: random.Random,
+    ticket: Any,
+    agent: Actor,
+    email: str,
+    name: str,
+    steps: int,
+    age_hours: float,
+    later: Any,
+) -> None:
+    """The agent's and the customer's steps on one ticket, each `later` than the last."""
     if steps >= 1 and ticket.assignee is None and rng.random() < 0.85:
         with later(6):
             tickets.assign(agent, ticket.id, agent.name)
