@@ -108,6 +108,15 @@ class DesktermApp(App[None]):
         #: Unexpected exceptions from services run by `call` (each also shown as a toast).
         self.unexpected_errors: list[str] = []
         display.set_bidi_mode(display.bidi_mode_from(_console_settings()))
+        from deskterm.config import ConsoleSettings, console_settings
+
+        self._startup_warning = ""
+        try:
+            #: The `[console]` switches: undo-send window, time-spent prompt.
+            self.settings = console_settings(_console_settings())
+        except DomainError as error:
+            self.settings = ConsoleSettings()
+            self._startup_warning = f"{error} (using the default)"
 
     # --- lifecycle ----------------------------------------------------------
 
@@ -115,6 +124,8 @@ class DesktermApp(App[None]):
         from deskterm.screens.queue import QueueScreen
 
         self.sub_title = f"{self.agent.name} ({self.agent.username})"
+        if self._startup_warning:
+            self.notify(self._startup_warning, severity="warning", timeout=8)
         self.push_screen(QueueScreen())
         self.load_timer()
         if self.open_ticket is not None:

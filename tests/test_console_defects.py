@@ -7,6 +7,7 @@ import shutil
 from datetime import datetime, timedelta
 
 import pytest
+from colleagues import colleague_on
 from textual.command import CommandInput, CommandPalette
 from textual.widgets import Input, Label, OptionList, Static
 
@@ -237,7 +238,7 @@ async def test_pickers_mark_the_current_value_and_tags_dialog_shows_the_tags(dem
     app = make_app(demo_db, "ana", watch_interval=None)
     async with app.run_test(size=SIZE) as pilot:
         ticket_id = await open_first(pilot)
-        tickets.add_tags(directory.actor_for("mirza"), ticket_id, ["vip", "printer"])
+        tickets.add_tags(colleague_on(ticket_id), ticket_id, ["vip", "printer"])
         detail = tickets.get_ticket(ticket_id)
         app.screen.show(detail)
         await pilot.press("s")
@@ -321,7 +322,7 @@ async def test_close_one_ticket_names_it(demo_db):
 async def test_mentions_can_be_marked_read_from_the_queue(demo_db):
     unseen = mentions.list_mentions("ana", unseen_only=True)
     if not unseen:
-        tickets.add_note(directory.actor_for("mirza"), 1, "@ana please look")
+        tickets.add_note(colleague_on(1), 1, "@ana please look")
         unseen = mentions.list_mentions("ana", unseen_only=True)
     app = make_app(demo_db, "ana", watch_interval=None)
     async with app.run_test(size=SIZE) as pilot:
@@ -385,13 +386,13 @@ async def test_send_stops_when_someone_replied_after_you_started_writing(demo_db
         ticket_id = await open_first(pilot)
         await pilot.press("r", *"Evo rješenja")
         await settle(pilot)
-        mirza = directory.actor_for("mirza")
+        mirza = colleague_on(ticket_id)
         await asyncio.to_thread(_in_db, tickets.reply, mirza, ticket_id, "Već riješeno.")
         await pilot.press("ctrl+s")
         await settle(pilot)
         dialog = app.screen
         assert isinstance(dialog, ConfirmDialog)
-        assert dialog.question.startswith(f"{directory.get_agent('mirza').name} replied ")
+        assert dialog.question.startswith(f"{directory.get_agent(mirza.name).name} replied ")
         assert " s ago" in dialog.question and (dialog.yes, dialog.no) == ("Send anyway", "Review")
         assert "Već riješeno." in dialog.details
         await pilot.press("n")  # review: nothing sent, the draft stays, the thread reloads
@@ -412,7 +413,7 @@ async def test_send_anyway_sends_over_a_collision(demo_db):
         ticket_id = await open_first(pilot)
         await pilot.press("c", *"moja bilješka")
         await settle(pilot)
-        mirza = directory.actor_for("mirza")
+        mirza = colleague_on(ticket_id)
         await asyncio.to_thread(_in_db, tickets.add_note, mirza, ticket_id, "i moja")
         await pilot.press("ctrl+s")
         await settle(pilot)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from deskterm import clock
-from deskterm.services import listing
 from deskterm.services.demo import CATCH_UP_EVERY
+from deskterm.services.finding import listing
 from deskterm.store.models import Entry, Event
 
 CLOSE_RESOLVED = "rule:Close resolved tickets after 5 days"

@@ -46,6 +46,20 @@ def binding_rows(screen: Screen) -> list[tuple[str, str]]:
     return [(", ".join(keys), text) for keys, text, _ in ordered]
 
 
+def writing_rows(screen: Screen) -> list[tuple[str, str, str]]:
+    """(keys, description, tooltip) of the composer's keys, which work while writing (so
+    they are not active while `?` can be typed)."""
+    from deskterm.widgets.composer import Composer
+
+    if not screen.query(Composer):
+        return []
+    return [
+        (b.key_display or b.key, b.description, b.tooltip or "")
+        for b in Composer.BINDINGS
+        if b.description
+    ]
+
+
 class HelpScreen(ModalScreen[None]):
     """A table of the bindings of the screen underneath (and the SLA legend where it shows)."""
 
@@ -56,6 +70,8 @@ class HelpScreen(ModalScreen[None]):
         self.rows = binding_rows(screen)
         self.tips = binding_tips(screen)
         self.screen_name = getattr(screen, "HELP_TITLE", type(screen).__name__)
+        shown = {text for _, text in self.rows}
+        self.writing = [row for row in writing_rows(screen) if row[1] not in shown]
         self.legend = SLA_LEGEND if screen.query(TicketTable) or hasattr(screen, "detail") else ""
 
     def compose(self) -> ComposeResult:
@@ -69,6 +85,15 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(classes="dialog-box help-box"):
             yield Label(plain(f"Keys: {self.screen_name}"), classes="dialog-title")
             yield Static(table)
+            if self.writing:
+                yield Label("While writing (composer)", classes="dialog-title help-section")
+                writing = Table(box=None, show_header=False, expand=True)
+                writing.add_column("Key", style="bold", no_wrap=True)
+                writing.add_column("Action", no_wrap=True)
+                writing.add_column("", style="dim", ratio=1)
+                for keys, text, tip in self.writing:
+                    writing.add_row(Text(keys), Text(text), Text(tip))
+                yield Static(writing, id="help-writing")
             if self.legend:
                 yield Label("SLA", classes="dialog-title help-section")
                 yield Static(plain(self.legend), id="sla-legend")

@@ -19,8 +19,10 @@ from deskterm.app import DbChanged
 from deskterm.domain import BadInput, EntryKind, Priority, TicketDetail
 from deskterm.screens.dialogs import ConfirmDialog, PickerDialog, PromptDialog
 from deskterm.screens.dialogs.picker import STATUS_OPTIONS
+from deskterm.screens.ticket_send import UNDO_BINDING, SendActions
 from deskterm.services import attachments, canned, directory, drafts, mentions, tickets
 from deskterm.services.finding import recent
+from deskterm.services.messaging import replies
 from deskterm.services.trust import collisions, presence
 from deskterm.services.when import parse_when
 from deskterm.widgets import glyphs
@@ -111,7 +113,7 @@ def collision_text(landed: tuple, now) -> str:
     return text + ": review it, or send anyway?"
 
 
-class TicketScreen(Screen[None]):
+class TicketScreen(SendActions, Screen[None]):
     """Read and answer one ticket."""
 
     HELP_TITLE = "ticket"
@@ -207,6 +209,7 @@ class TicketScreen(Screen[None]):
             tooltip="previous ticket of the list (also [)",
             id="ticket.previous",
         ),
+        UNDO_BINDING,
     ]
 
     def __init__(
@@ -440,28 +443,32 @@ class TicketScreen(Screen[None]):
         version = version if version is not None else self.detail.version
         me = self.me
 
-        def send() -> TicketDetail:
-            if event.mode == "note":
-                detail = tickets.add_note(actor, ticket_id, event.body, expected_version=version)
-            else:
-                detail = tickets.reply(
-                    actor, ticket_id, event.body, set_status=event.status, expected_version=version
-                )
-                if event.tags:
-                    detail = tickets.add_tags(actor, ticket_id, event.tags)
-            drafts.clear_draft(me, ticket_id)
-            return detail
+        hold = timedelta(seconds=self.app.settings.undo_send_seconds)
 
-        def sent(detail: TicketDetail) -> None:
+        def send() -> replies.Sent:
+            sent = replies.send(
+                actor,
+                ticket_id,
+                event.mode,
+                event.body,
+                files=event.files,
+                to=event.to,
+                cc=event.cc,
+                set_status=event.status if event.mode == "reply" else None,
+                tags=event.tags,
+                hold=hold,
+                expected_version=version,
+            )
+            drafts.clear_draft(me, ticket_id)
+            return sent
+
+        def sent(result: replies.Sent) -> None:
             composer.clear()
             self._compose_base = None
             self._draft, self._draft_dirty = (event.mode, ""), False
-            what = "Internal note added" if event.mode == "note" else "Reply sent"
-            if event.status and event.mode == "reply":
-                what += f", status {event.status}"
-            self.notify(what)
-            self._after_change(detail)
+            self._after_change(result.detail)
             self.query_one("#thread").focus()
+            self._sent(result, event)
 
         self.app.call(send, done=sent, on_conflict=self.load)
 

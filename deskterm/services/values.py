@@ -121,3 +121,17 @@ def check_time_zone(name: str) -> str:
         raise BadInput(f"unknown time zone {name!r}: expected an IANA name such as "
                        "Europe/Sarajevo or UTC")
     return name
+
+
+_MINUTES = re.compile(r"^(?:(\d{1,4})\s*h)?\s*(?:(\d{1,6})\s*(?:m|min)?)?$")
+
+
+def parse_minutes(text: str) -> int:
+    """Time spent as typed: `15`, `15m`, `1h`, `1h30`, `1h 30m` -> minutes (1 to a month)."""
+    match = _MINUTES.match(text.strip().lower())
+    if not text.strip() or not match or not (match[1] or match[2]):
+        raise BadInput(f"bad time {text!r}: minutes (15), or hours and minutes (1h30)")
+    minutes = int(match[1] or 0) * 60 + int(match[2] or 0)
+    if not 1 <= minutes <= MAX_MINUTES:
+        raise BadInput(f"bad time {text!r}: between 1 minute and {MAX_MINUTES // 1440} days")
+    return minutes

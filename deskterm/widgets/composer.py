@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,10 +13,11 @@ from textual.reactive import reactive
 from textual.widgets import Static, TextArea
 
 from deskterm.widgets import glyphs
+from deskterm.widgets.display import visual
 
 MODES = ("reply", "note")
 #: Key hints on the mode bar, most important first (dropped from the end when narrow).
-HINTS = ("ctrl+s send", "ctrl+o switch", "ctrl+t canned")
+HINTS = ("ctrl+s send", "ctrl+o switch", "ctrl+t canned", "ctrl+l attach", "ctrl+r preview")
 
 
 class ComposerText(TextArea):
@@ -68,20 +71,63 @@ class Composer(Vertical):
             id="composer.canned",
             priority=True,
         ),
+        Binding(
+            "ctrl+l",
+            "ask('attach')",
+            "Attach file",
+            tooltip="attach a file from a path (tab completes)",
+            id="composer.attach",
+            priority=True,
+        ),
+        Binding(
+            "ctrl+g",
+            "ask('recipients')",
+            "To/Cc",
+            tooltip="who this reply goes to",
+            id="composer.recipients",
+            priority=True,
+        ),
+        Binding(
+            "ctrl+r",
+            "ask('preview')",
+            "Preview mail",
+            tooltip="the reply as the customer will get it",
+            id="composer.preview",
+            priority=True,
+        ),
     ]
 
     mode: reactive[str] = reactive("reply")
     canned_status: reactive[str | None] = reactive(None)
 
     class Send(Message):
-        """The agent sends what they wrote."""
+        """The agent sends what they wrote (files and recipients: see `Composer.files`)."""
 
-        def __init__(self, mode: str, body: str, status: str | None, tags: tuple[str, ...]):
+        def __init__(
+            self,
+            mode: str,
+            body: str,
+            status: str | None,
+            tags: tuple[str, ...],
+            files: tuple[str, ...] = (),
+            to: tuple[str, ...] | None = None,
+            cc: tuple[str, ...] | None = None,
+        ):
             super().__init__()
             self.mode = mode
             self.body = body
             self.status = status
             self.tags = tags
+            self.files = files
+            self.to = to
+            self.cc = cc
+
+    class Asked(Message):
+        """The agent wants a composer dialog: `attach`, `recipients` or `preview`."""
+
+        def __init__(self, what: str) -> None:
+            super().__init__()
+            self.what = what
 
     class DraftChanged(Message):
         def __init__(self, mode: str, body: str) -> None:
@@ -95,13 +141,56 @@ class Composer(Vertical):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.canned_tags: tuple[str, ...] = ()
+        #: Paths of the files to attach.
+        self.files: tuple[str, ...] = ()
+        #: This reply's recipients; None: the requester (To) and the followers (Cc).
+        self.to: tuple[str, ...] | None = None
+        self.cc: tuple[str, ...] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="mode-bar")
+        yield Static(id="composer-extra")
         yield ComposerText(id="composer-text", soft_wrap=True, show_line_numbers=False)
+
+    def set_extras(
+        self,
+        *,
+        files: tuple[str, ...] | None = None,
+        to: tuple[str, ...] | None | bool = False,
+        cc: tuple[str, ...] | None | bool = False,
+    ) -> None:
+        """Change the files or recipients (False: leave as is) and show them."""
+        if files is not None:
+            self.files = tuple(dict.fromkeys(files))
+        if to is not False:
+            self.to = to  # type: ignore[assignment]
+        if cc is not False:
+            self.cc = cc  # type: ignore[assignment]
+        self._draw_extras()
+
+    def _draw_extras(self) -> None:
+        """One line under the mode bar: the files, and recipients when changed."""
+        line = Text()
+        if self.to is not None or self.cc is not None:
+            to = "requester" if self.to is None else ", ".join(self.to)
+            cc = "followers" if self.cc is None else ", ".join(self.cc) or "—"
+            line.append("to ", style="dim")
+            line.append(visual(to))
+            line.append("  cc ", style="dim")
+            line.append(visual(cc))
+        if self.files:
+            if line:
+                line.append("  ·  ", style="dim")
+            line.append(f"{glyphs.ATTACHMENT} ", style="bold")
+            line.append(visual(", ".join(Path(f).name for f in self.files)))
+        extra = self.query("#composer-extra")
+        if extra:
+            extra.first(Static).update(line)
+            extra.first().display = bool(line)
 
     def on_mount(self) -> None:
         self._draw_bar()
+        self._draw_extras()
         self._update_idle()
 
     def _update_idle(self) -> None:
@@ -135,6 +224,7 @@ class Composer(Vertical):
 
     def clear(self) -> None:
         self.canned_status, self.canned_tags = None, ()
+        self.set_extras(files=(), to=None, cc=None)
         with self.text_area.prevent(TextArea.Changed):
             self.text_area.load_text("")
         self._update_idle()
@@ -192,7 +282,12 @@ class Composer(Vertical):
             return
         chosen = status or (self.canned_status if self.mode == "reply" else None)
         tags = self.canned_tags if self.mode == "reply" else ()
-        self.post_message(self.Send(self.mode, self.body, chosen, tags))
+        files = self.files
+        to, cc = (self.to, self.cc) if self.mode == "reply" else (None, None)
+        self.post_message(self.Send(self.mode, self.body, chosen, tags, files, to, cc))
+
+    def action_ask(self, what: str) -> None:
+        self.post_message(self.Asked(what))
 
     def action_canned(self) -> None:
         self.post_message(self.CannedRequested())

@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
+from textual.suggester import Suggester
 from textual.widgets import Input, Label
 
 from deskterm.domain import DomainError
@@ -24,7 +25,10 @@ class PromptDialog(ModalScreen[str | None]):
     keeps the dialog open with the error and the text as written.
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("tab", "complete", "Complete", show=False, tooltip="take the suggestion"),
+    ]
 
     def __init__(
         self,
@@ -34,6 +38,8 @@ class PromptDialog(ModalScreen[str | None]):
         placeholder: str = "",
         hint: str = "",
         check: Check | None = None,
+        suggester: Suggester | None = None,
+        select_on_focus: bool = True,
     ) -> None:
         super().__init__(classes="dialog")
         self.title_text = title
@@ -41,11 +47,19 @@ class PromptDialog(ModalScreen[str | None]):
         self.placeholder = placeholder
         self.hint = hint
         self.check = check
+        self.suggester = suggester
+        self.select_on_focus = select_on_focus
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
             yield Label(plain(self.title_text), classes="dialog-title")
-            yield Input(self.value, placeholder=self.placeholder, id="prompt-input")
+            yield Input(
+                self.value,
+                placeholder=self.placeholder,
+                id="prompt-input",
+                suggester=self.suggester,
+                select_on_focus=self.select_on_focus,
+            )
             yield Label("", id="prompt-feedback", classes="dialog-feedback")
             if self.hint:
                 yield Label(plain(self.hint), classes="dialog-hint", id="prompt-hint")
@@ -79,6 +93,12 @@ class PromptDialog(ModalScreen[str | None]):
         event.stop()
         if self._feedback(event.value):
             self.dismiss(event.value.strip())
+
+    def action_complete(self) -> None:
+        """Take the input's completion suggestion (→ does the same at the end)."""
+        field = self.query_one(Input)
+        field.action_end()
+        field.action_cursor_right()
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -401,7 +401,8 @@ SEND_LEASE = timedelta(minutes=10)
 
 @retry_when_busy
 def due_outbox(limit: int = 100, *, lease: timedelta = SEND_LEASE) -> list[OutboxItem]:
-    """Claim queued messages and deferred ones whose next try has come, oldest first.
+    """Claim queued messages and deferred ones whose next try has come, oldest first
+    (held ones once their hold has passed).
 
     Each claimed message's next try moves `lease` ahead in the same transaction, so a
     second sender (another process or host) never gets it while this one delivers it; on
@@ -414,9 +415,14 @@ def due_outbox(limit: int = 100, *, lease: timedelta = SEND_LEASE) -> list[Outbo
         OutboxMessage.status == Delivery.DEFERRED.value
     )
     due = OutboxMessage.next_attempt_at.is_null() | (OutboxMessage.next_attempt_at <= now)
+    # a reply still in its undo-send window (`replies.send`) is not sent yet
+    released = OutboxMessage.hold_until.is_null() | (OutboxMessage.hold_until <= now)
     with write_transaction():
         query = (
-            OutboxMessage.select().where(waiting & due).order_by(OutboxMessage.id).limit(limit)
+            OutboxMessage.select()
+            .where(waiting & due & released)
+            .order_by(OutboxMessage.id)
+            .limit(limit)
         )
         rows = list(backend().claim(query))
         if rows:

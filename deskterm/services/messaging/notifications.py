@@ -281,8 +281,7 @@ def _outbox_row(
         if key not in templates:
             templates[key] = template_text(kind, language)
         source = templates[key]
-    subject, body = render(kind, values, language, source=source)
-    body = tracking.with_follow_link(body, ticket.id, config, language, values.get("token"))
+    subject, body = _rendered(ticket, kind, values, config, language, source)
     message_id = ids.make_message_id(ticket.id, secret, config.mail.domain)
     in_reply_to = in_reply_to or (known[-1] if known else None)
     references = ([known[0]] + known[-9:]) if len(known) > 10 else known
@@ -316,6 +315,55 @@ def _outbox_row(
         headers=json.dumps(headers, ensure_ascii=False),
         status=Delivery.QUEUED.value,
         created_at=clock.to_db(clock.now()),
+    )
+
+
+def _rendered(
+    ticket: _TicketFacts, kind: str, values: dict[str, str], config: Config, language: str,
+    source: str | None = None,
+) -> tuple[str, str]:
+    """(subject, text) of a customer mail: the template filled, plus the follow link."""
+    subject, body = render(kind, values, language, source=source)
+    body = tracking.with_follow_link(body, ticket.id, config, language, values.get("token"))
+    return subject, body
+
+
+@dataclass(frozen=True)
+class MailPreview:
+    """A customer mail as it will be sent (the composer's preview); nothing is queued."""
+
+    sender: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    subject: str
+    body: str
+    language: str
+
+
+def preview_reply(
+    ticket_id: int, body: str, agent_name: str, *, to: tuple[str, ...] | None = None,
+    cc: tuple[str, ...] | None = None,
+) -> MailPreview:
+    """The reply mail `body` would become on this ticket: rendered exactly as the outbox
+    renders it (template, language, follow link), to the requester and followers unless
+    `to` / `cc` say otherwise."""
+    from deskterm.domain import NotFound
+
+    ticket = _facts(ticket_id)
+    if ticket is None:
+        raise NotFound(f"no ticket #{ticket_id}")
+    config = current_config()
+    values = {**_values(ticket, config, mailbox.secret(config.mail.secret)),
+              "reply.body": body, "agent.name": agent_name}
+    language = values["language"]
+    subject, text = _rendered(ticket, "reply", values, config, language)
+    return MailPreview(
+        sender=f"{config.desk_name} <{_desk_address(ticket, config)}>",
+        to=tuple(to) if to is not None else (ticket.requester_email,),
+        cc=tuple(cc) if cc is not None else tuple(_followers(ticket_id)),
+        subject=subject,
+        body=text,
+        language=language,
     )
 
 
