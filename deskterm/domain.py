@@ -332,6 +332,16 @@ class ViewInfo:
     query: str
     owner: str | None = None
     builtin: bool = False
+    team: str | None = None  # shared with this team only (slug); None and no owner: everyone
+
+    @property
+    def scope(self) -> str:
+        """`personal`, `team:<slug>` or `desk` (built-in views: `builtin`)."""
+        if self.builtin:
+            return "builtin"
+        if self.owner:
+            return "personal"
+        return f"team:{self.team}" if self.team else "desk"
 
 
 @dataclass(frozen=True)

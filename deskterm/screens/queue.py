@@ -13,6 +13,7 @@ from deskterm.app import DbChanged
 from deskterm.domain import Actor, Status, TicketRow, ViewInfo
 from deskterm.screens.dialogs import ConfirmDialog, PickerDialog, PromptDialog
 from deskterm.screens.dialogs.picker import STATUS_OPTIONS
+from deskterm.screens.queue_views import VIEW_BINDINGS, ViewActions
 from deskterm.services import directory, mentions
 from deskterm.services.finding import bulk, listing, views
 from deskterm.widgets import display, glyphs
@@ -73,7 +74,7 @@ SORTABLE = [
 ]
 
 
-class QueueScreen(Screen[None]):
+class QueueScreen(ViewActions, Screen[None]):
     """Views, filter and the ticket table; bulk actions on the selection."""
 
     HELP_TITLE = "queue"
@@ -113,12 +114,19 @@ class QueueScreen(Screen[None]):
             tooltip="delete the highlighted saved view",
             id="queue.delete_view",
         ),
-        Binding("1", "chip('all')", "All", show=False, tooltip="any status", id="queue.chip_all"),
         Binding(
-            "2", "chip('open')", "Open", show=False, tooltip="active tickets", id="queue.chip_open"
+            "alt+1", "chip('all')", "All", show=False, tooltip="any status", id="queue.chip_all"
         ),
         Binding(
-            "3",
+            "alt+2",
+            "chip('open')",
+            "Open",
+            show=False,
+            tooltip="active tickets",
+            id="queue.chip_open",
+        ),
+        Binding(
+            "alt+3",
             "chip('closed')",
             "Closed",
             show=False,
@@ -175,6 +183,7 @@ class QueueScreen(Screen[None]):
             tooltip="select every loaded row",
             id="queue.select_page",
         ),
+        *VIEW_BINDINGS,
     ]
 
     #: Below this many columns the sidebar starts hidden (V shows it).
@@ -247,15 +256,10 @@ class QueueScreen(Screen[None]):
             highlighted = options.highlighted
             options.clear_options()
             for view in found:
-                prefix = (
-                    ""
-                    if view.builtin
-                    else f"{glyphs.OWN_VIEW if view.owner else glyphs.SHARED_VIEW} "
-                )
-                label = prefix + view.name
-                if view.id == views.MENTIONS_VIEW_ID and unseen:
-                    label += f" ({unseen})"
-                options.add_option(Option(plain(label), id=str(view.id)))
+                options.add_option(Option(plain(view.name), id=str(view.id)))
+            known = {v.id: self.view_counts[v.id] for v in found if v.id in self.view_counts}
+            self.paint_views(found, {**known, views.MENTIONS_VIEW_ID: unseen})
+            self.count_views()
             if select_first:
                 default = next((v for v in found if v.name == "All open"), found[0])
                 self.apply_view(default)
