@@ -13,7 +13,8 @@ from pathlib import Path
 
 from deskterm import clock
 from deskterm.app import make_app
-from deskterm.services import demo, directory, listing, recent, timers
+from deskterm.services import demo, directory, timers
+from deskterm.services.finding import listing, recent
 from deskterm.store.db import open_db
 
 HERE = Path(__file__).parent

@@ -13,7 +13,8 @@ from pathlib import Path
 from deskterm import clock
 from deskterm.app import make_app
 from deskterm.domain import EntryKind
-from deskterm.services import demo, listing, tickets
+from deskterm.services import demo, tickets
+from deskterm.services.finding import listing
 from deskterm.store.db import open_db
 
 HERE = Path(__file__).parent
