@@ -118,6 +118,7 @@ def header_lines(detail: TicketDetail, zone: Any, width: int | None = None) -> l
             Text(detail.priority.value, style="bold red" if detail.priority.rank >= 2 else ""),
             KEEP,
         ),
+        field("via", detail.channel, 4),  # the channel: web (the portal), email, phone...
         field("queue", detail.queue_name, 6),
         field("assignee", detail.assignee_name or "—", 8),
     ]
