@@ -15,9 +15,14 @@ from deskterm.widgets.ticket_header import Field, TicketHeader, cut, header_line
 
 
 async def settle(pilot, rounds: int = 4) -> None:
+    from textual.worker import WorkerCancelled
+
     for _ in range(rounds):
         await pilot.pause(0.02)
-        await pilot.app.workers.wait_for_complete()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:  # superseded by a newer exclusive worker
+            pass
     await pilot.pause()
 
 

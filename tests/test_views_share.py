@@ -17,9 +17,14 @@ SIZE = (120, 40)
 
 
 async def settle(pilot, rounds: int = 3) -> None:
+    from textual.worker import WorkerCancelled
+
     for _ in range(rounds):
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:  # superseded by a newer exclusive worker
+            pass
     await pilot.pause()
 
 
