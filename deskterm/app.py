@@ -138,6 +138,8 @@ class DesktermApp(App[None]):
             self.set_interval(self.watch_interval, self._poll_database)
         if self.background:
             self._start_background_jobs()
+        if os.environ.get(CRASH_FOR_TESTS):
+            self.call_after_refresh(_crash_for_tests, os.environ[CRASH_FOR_TESTS])
 
     def _start_background_jobs(self) -> None:
         """Time rules (SLA sweep, snooze wake-ups) every minute; outbox delivery every 30 s."""
@@ -338,6 +340,15 @@ class DesktermApp(App[None]):
             timeout=timeout,
             markup=False,
         )
+
+
+#: Set only by tests: the console raises this message once it has drawn its first screen,
+#: a real unhandled exception, to prove that a crash ends `deskterm` with a non-zero exit.
+CRASH_FOR_TESTS = "DESKTERM_TEST_CRASH"
+
+
+def _crash_for_tests(message: str) -> None:
+    raise RuntimeError(message)
 
 
 def _file_id(path: Path) -> tuple[int, int] | None:

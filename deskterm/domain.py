@@ -19,6 +19,11 @@ class Status(StrEnum):
     RESOLVED = "resolved"
     CLOSED = "closed"
 
+    @property
+    def label(self) -> str:
+        """The status as people read it, in the console and the CLI: `on hold`."""
+        return self.value.replace("_", " ")
+
 
 #: Statuses in which a ticket still needs work from the desk.
 ACTIVE_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD, Status.POSTPONED)
@@ -345,6 +350,18 @@ class ViewInfo:
 
 
 @dataclass(frozen=True)
+class BulkSkip:
+    """A ticket a bulk action left as it was, and why: `closed`, `already pending`."""
+
+    ticket_id: int
+    reason: str
+
+    @property
+    def ref(self) -> str:
+        return ref(self.ticket_id)
+
+
+@dataclass(frozen=True)
 class BulkResult:
     """What a bulk action did (or would do, with dry_run)."""
 
@@ -352,6 +369,9 @@ class BulkResult:
     changed: int
     dry_run: bool
     ticket_ids: tuple[int, ...] = field(default_factory=tuple)
+    #: Tickets left unchanged (or, in a dry run, that would be), in ref order: matched
+    #: ones already as asked, and refs given that are closed, missing or off the filter.
+    skipped: tuple[BulkSkip, ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)

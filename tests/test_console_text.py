@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import string
-import unicodedata
 from pathlib import Path
 
 import pytest
 from rich.cells import cell_len
 
+from deskterm import wgl4
 from deskterm.widgets import display, glyphs
 
 PERSIAN = "فاکتور این ماه اشتباه است"  # "this month's invoice is wrong"
@@ -72,23 +72,19 @@ def test_markup_like_text_is_plain_content():
     assert content.plain == "[/] [bold]x[/bold] [link=http://evil]y[/link] [/link]"
 
 
-#: Symbols common monospace fonts all have (WGL4): what the console may draw.
-WGL4_SYMBOLS = set("◄►■□▪▫●○◦•·…–—▲▼↑↓←→│─┌┐└┘├┤┬┴┼▏▕▁▔▇▆█≥‘’“”«»!+-*#")
-
-
 def test_every_console_glyph_is_in_the_common_font_set():
-    assert set("".join(glyphs.ALL)) <= WGL4_SYMBOLS | set(string.printable)
+    assert set("".join(glyphs.ALL)) <= wgl4.SYMBOLS | set(string.printable)
 
 
 def test_no_emoji_or_rare_symbol_in_console_source():
     root = Path(__file__).parents[1] / "deskterm"
     files = [root / "app.py", root / "commands.py", *root.glob("screens/**/*.py")]
     files += list(root.glob("widgets/*.py"))
-    bad = {}
-    for path in files:
-        for char in path.read_text(encoding="utf-8"):
-            if ord(char) < 0x2000 or char in WGL4_SYMBOLS:
-                continue
-            if unicodedata.category(char) in ("So", "Sm", "Sk", "Cn") or ord(char) > 0xFFFF:
-                bad.setdefault(path.name, set()).add(char)
+    bad = {path.name: found for path in files
+           if (found := wgl4.unsafe(path.read_text(encoding="utf-8")))}
     assert not bad
+
+
+def test_the_glyph_rule_refuses_emoji_and_keeps_text_of_any_script():
+    assert wgl4.unsafe("📎🗒✉☐★⚠╭━") == set("📎🗒✉☐★⚠╭━")
+    assert wgl4.unsafe("Pisač Не работает سلام\u200cدنیا ◄►■·…│─┼") == set()

@@ -28,9 +28,11 @@ from deskterm.cli import (
     sla,
     tickets,
     timer,
+    times,
+    views,
 )
 from deskterm.cli.context import state
-from deskterm.cli.options import Limit
+from deskterm.cli.lists import Listing, lists
 from deskterm.cli.output import exit_for, fail, out, print_json
 from deskterm.domain import DomainError
 
@@ -159,6 +161,7 @@ app.add_typer(mail.app, name="mail")
 app.add_typer(reports.app, name="report")
 app.add_typer(portal.app, name="portal")
 app.add_typer(timer.app, name="timer")
+app.add_typer(views.app, name="view")
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
 
@@ -194,7 +197,11 @@ def root(
     if ctx.invoked_subcommand is None:
         _launch_console(ctx)
     elif not ctx.meta.get(_NO_IDENTITY_KEY):
-        st.actor()  # who you are decides what you may do: refuse a stranger up front
+        from deskterm.services.trust import identity
+
+        # Who you are decides what you may do (refuse a stranger up front), and the time
+        # zone every time is printed in.
+        times.use_zone(identity.zone_of(st.actor()))
 
 
 def _launch_console(ctx: typer.Context, ref: str | None = None) -> None:
@@ -213,7 +220,10 @@ def _launch_console(ctx: typer.Context, ref: str | None = None) -> None:
         open_ticket = find_ticket(ref)  # a bad or unknown ref fails before the console starts
     from deskterm.cli.console import launch
 
-    launch(st.db_path, st.agent, open_ticket=open_ticket)
+    code = launch(st.db_path, st.agent, open_ticket=open_ticket)
+    if code:
+        raise fail(f"the console stopped on an unexpected error (exit {code}, details above)",
+                   code, kind="internal")
 
 
 @app.command("console")
@@ -274,23 +284,22 @@ def demo_command(
 
 
 @app.command("search")
+@lists(tickets.TICKETS)
 def search(
     ctx: typer.Context,
     text: Annotated[str, typer.Argument(help='Words or "a phrase"; filter tokens allowed')],
-    limit: Limit = 50,
-    ids: Annotated[bool, typer.Option("--ids", help="Print only refs, one per line")] = False,
-    as_json: Json = False,
+    listing: Listing,
 ) -> None:
     """Full-text search in subjects and threads (any language)."""
     from deskterm.domain import BadInput
-    from deskterm.services.finding import listing
+    from deskterm.services.finding import listing as tickets_listing
 
     if not text.strip():
         raise BadInput("nothing to search for: give words, a \"phrase\" or filter tokens")
-    st = state(ctx)
-    st.open()
-    rows = listing.list_tickets(text, actor=st.actor(), limit=limit)
-    tickets.show_rows(rows, as_json, ids)
+    actor = state(ctx).actor()
+    query = tickets_listing.parse_for(text, actor)
+    rows = tickets_listing.list_tickets(query, actor=actor, limit=listing.fetch)
+    listing.show(rows, total=lambda: tickets_listing.count_tickets(query, actor=actor))
 
 
 def main() -> None:

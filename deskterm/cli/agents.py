@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 
 from deskterm.cli.context import state
-from deskterm.cli.output import out, print_json, print_table
+from deskterm.cli.lists import Column, Listing, ListSpec, lists
+from deskterm.cli.output import out, print_json
 from deskterm.domain import AgentInfo
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
@@ -32,31 +33,33 @@ def _state(agent: AgentInfo) -> str:
     return "disabled" if not agent.enabled else ("available" if agent.active else "away")
 
 
+#: `agent list`: who works the desk.
+AGENTS = ListSpec(
+    noun="agents",
+    columns=(
+        Column("username", "Username", lambda a: a.username),
+        Column("name", "Name", lambda a: a.name),
+        Column("role", "Role", lambda a: a.role.value),
+        Column("teams", "Teams", lambda a: ",".join(a.teams)),
+        Column("os_user", "OS user", lambda a: a.os_user),
+        Column("timezone", "Time zone", lambda a: a.timezone),
+        Column("state", "State", _state),
+        Column("email", "Email", lambda a: a.email, default=False),
+        Column("id", "Id", lambda a: a.id, default=False),
+    ),
+    ref=lambda a: a.username,
+    empty="no agents",
+)
+
+
 @agents_app.command("list")
-def agent_list(ctx: typer.Context, as_json: Json = False) -> None:
+@lists(AGENTS)
+def agent_list(ctx: typer.Context, listing: Listing) -> None:
     """List agents with their role, teams, OS user and state."""
     from deskterm.services import directory
 
     state(ctx).actor()
-    agents = directory.list_agents()
-    if as_json:
-        print_json(agents)
-        return
-    print_table(
-        (
-            (
-                a.username,
-                a.name,
-                a.role.value,
-                ",".join(a.teams) or "-",
-                a.os_user or "-",
-                a.timezone,
-                _state(a),
-            )
-            for a in agents
-        ),
-        ("Username", "Name", "Role", "Teams", "OS user", "Time zone", "State"),
-    )
+    listing.show(directory.list_agents())
 
 
 @agents_app.command("add")

@@ -7,13 +7,23 @@ from typing import Annotated
 import typer
 
 from deskterm.cli.context import state
-from deskterm.cli.output import print_json, print_table
+from deskterm.cli.lists import Listing, ListSpec, lists
+from deskterm.cli.tickets import event_columns
 
-Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
+#: `deskterm audit`: events of the desk or a ticket, oldest first, the newest 200.
+AUDIT = ListSpec(
+    noun="events",
+    columns=event_columns(ticket=True),
+    ref=lambda e: e.id,
+    default_limit=200,
+    empty="no events match",
+)
 
 
+@lists(AUDIT)
 def audit(
     ctx: typer.Context,
+    listing: Listing,
     ticket: Annotated[
         str | None, typer.Option("--ticket", help="Only this ticket: #1042 or 1042")
     ] = None,
@@ -23,13 +33,9 @@ def audit(
     since: Annotated[
         str | None, typer.Option("--since", help="Only this recent: 7d, 12h, 30m, 2w")
     ] = None,
-    limit: Annotated[
-        int, typer.Option("--limit", help="At most the newest N events (0: all)", min=0)
-    ] = 200,
-    as_json: Json = False,
 ) -> None:
     """Show audit events, oldest first: a ticket's trail (anyone who may read the ticket)
-    or the desk's, by agent or time (admins and observers)."""
+    or the desk's, by agent or time (admins and observers). A capped list keeps the newest."""
     from deskterm import clock
     from deskterm.domain import BadInput
     from deskterm.services.trust import audit as audit_service
@@ -41,28 +47,9 @@ def audit(
         start = clock.now() - parse_duration(since) if since else None
     except (OverflowError, ValueError):
         raise BadInput(f"--since {since!r} is too far back") from None
-    records = audit_service.find_events(
-        st.actor(),
-        ticket_id=resolve_ref(ticket) if ticket else None,
-        agent=agent,
-        since=start,
-        limit=limit,
-    )
-    if as_json:
-        print_json(records)
-        return
-    print_table(
-        (
-            (
-                f"{e.at:%Y-%m-%d %H:%M:%S}",
-                f"#{e.ticket_id}" if e.ticket_id else "-",
-                e.who,
-                e.action,
-                e.field or "",
-                e.before or "",
-                e.after or "",
-            )
-            for e in records
-        ),
-        ("When (UTC)", "Ticket", "Who", "Action", "What", "Before", "After"),
+    actor = st.actor()
+    where = {"ticket_id": resolve_ref(ticket) if ticket else None, "agent": agent, "since": start}
+    records = audit_service.find_events(actor, limit=max(listing.fetch, 0), **where)
+    listing.show(
+        records, total=lambda: audit_service.count_events(actor, **where), newest_last=True
     )

@@ -14,9 +14,12 @@ def launch(
     *,
     light: bool = False,
     open_ticket: int | None = None,
-) -> None:
+) -> int:
     """Run the console on `db_path` as the OS user's agent (or the `--as` agent), opening
-    ticket `open_ticket` if given."""
+    ticket `open_ticket` if given. Returns the app's exit code: 0 when the agent quit,
+    non-zero when it crashed (Textual has printed the traceback by then)."""
     from deskterm.app import make_app
 
-    make_app(db_path, agent, dark=not light, open_ticket=open_ticket).run()
+    app = make_app(db_path, agent, dark=not light, open_ticket=open_ticket)
+    app.run()
+    return app.return_code or 0

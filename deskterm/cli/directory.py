@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 
 from deskterm.cli.context import state
-from deskterm.cli.output import out, print_json, print_table
+from deskterm.cli.lists import Column, Listing, ListSpec, lists
+from deskterm.cli.output import out, print_json
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
 
@@ -16,19 +17,28 @@ queues_app = typer.Typer(help="Queues.", no_args_is_help=True)
 canned_app = typer.Typer(help="Canned replies.", no_args_is_help=True)
 
 
+#: `team list`: teams and their members.
+TEAMS = ListSpec(
+    noun="teams",
+    columns=(
+        Column("slug", "Slug", lambda t: t.slug),
+        Column("name", "Name", lambda t: t.name),
+        Column("members", "Members", lambda t: ", ".join(t.members)),
+        Column("id", "Id", lambda t: t.id, default=False),
+    ),
+    ref=lambda t: t.slug,
+    empty="no teams",
+)
+
+
 @teams_app.command("list")
-def team_list(ctx: typer.Context, as_json: Json = False) -> None:
+@lists(TEAMS)
+def team_list(ctx: typer.Context, listing: Listing) -> None:
     """List teams and their members."""
     from deskterm.services import directory
 
     state(ctx).open()
-    teams = directory.list_teams()
-    if as_json:
-        print_json(teams)
-        return
-    print_table(
-        ((t.slug, t.name, ", ".join(t.members)) for t in teams), ("Slug", "Name", "Members")
-    )
+    listing.show(directory.list_teams())
 
 
 @teams_app.command("add")
@@ -53,20 +63,30 @@ Outsiders = Annotated[
 ]
 
 
+#: `queue list`: where tickets arrive.
+QUEUES = ListSpec(
+    noun="queues",
+    columns=(
+        Column("slug", "Slug", lambda q: q.slug),
+        Column("name", "Name", lambda q: q.name),
+        Column("address", "Address", lambda q: q.email),
+        Column("team", "Team", lambda q: q.team),
+        Column("outsiders", "Outsiders", lambda q: q.outsiders),
+        Column("id", "Id", lambda q: q.id, default=False),
+    ),
+    ref=lambda q: q.slug,
+    empty="no queues",
+)
+
+
 @queues_app.command("list")
-def queue_list(ctx: typer.Context, as_json: Json = False) -> None:
+@lists(QUEUES)
+def queue_list(ctx: typer.Context, listing: Listing) -> None:
     """List queues."""
     from deskterm.services import directory
 
     state(ctx).open()
-    queues = directory.list_queues()
-    if as_json:
-        print_json(queues)
-        return
-    print_table(
-        ((q.slug, q.name, q.email or "-", q.team or "-", q.outsiders) for q in queues),
-        ("Slug", "Name", "Address", "Team", "Outsiders"),
-    )
+    listing.show(directory.list_queues())
 
 
 @queues_app.command("add")
@@ -110,32 +130,34 @@ def queue_set(
         out.print(f"queue {queue.slug}: team {queue.team or '-'}, outsiders {queue.outsiders}")
 
 
+#: `canned list`: saved replies.
+CANNED = ListSpec(
+    noun="canned replies",
+    columns=(
+        Column("id", "Id", lambda c: c.id),
+        Column("title", "Title", lambda c: c.title),
+        Column("sets_status", "Sets status", lambda c: c.set_status.label if c.set_status
+               else None),
+        Column("adds_tags", "Adds tags", lambda c: ",".join(c.add_tags)),
+        Column("body", "Body", lambda c: c.body, default=False, width=60),
+    ),
+    ref=lambda c: c.id,
+    empty="no canned replies",
+)
+
+
 @canned_app.command("list")
+@lists(CANNED)
 def canned_list(
     ctx: typer.Context,
+    listing: Listing,
     search: Annotated[str | None, typer.Argument(help="Fuzzy search in titles")] = None,
-    as_json: Json = False,
 ) -> None:
     """List canned replies."""
     from deskterm.services import canned
 
     state(ctx).open()
-    replies = canned.list_canned(search)
-    if as_json:
-        print_json(replies)
-        return
-    print_table(
-        (
-            (
-                c.id,
-                c.title,
-                c.set_status.value if c.set_status else "-",
-                ",".join(c.add_tags) or "-",
-            )
-            for c in replies
-        ),
-        ("Id", "Title", "Sets status", "Adds tags"),
-    )
+    listing.show(canned.list_canned(search))
 
 
 @canned_app.command("add")

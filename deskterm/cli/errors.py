@@ -4,7 +4,8 @@
 - an argument that is not valid UTF-8: named, exit 2;
 - a domain or database error: mapped in `DeskGroup.invoke` (cli/__init__.py);
 - anything unexpected: one line naming the log file that holds the traceback, exit 70.
-With `--json` anywhere on the command line the line is JSON: `{"error": …, "code": …}`.
+With `--json` (or `--format json`) anywhere on the command line the line is JSON:
+`{"error": …, "code": …}`.
 """
 
 from __future__ import annotations
@@ -60,9 +61,22 @@ def _log_crash(args: Sequence[str]) -> Path | None:
         return None
 
 
+def wants_json(args: Sequence[str]) -> bool:
+    """True when the command line asks for JSON: `--json`, `--format json`, `-f json`."""
+    for i, arg in enumerate(args):
+        if arg in ("--json", "--format=json", "-fjson"):
+            return True
+        if arg in ("--format", "-f") and i + 1 < len(args) and args[i + 1] == "json":
+            return True
+    return False
+
+
 def run(main: Callable[[], object], args: Sequence[str]) -> int:
     """Run the command line `main`; return the exit code, having printed any error once."""
-    use_json_errors("--json" in args)
+    from deskterm.cli import times
+
+    times.reset()
+    use_json_errors(wants_json(args))
     bad = bad_utf8_argument(args)
     if bad is not None:
         say_error(f"argument is not valid UTF-8: {bad!r}", 2, kind="bad_input")

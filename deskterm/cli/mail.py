@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from deskterm.cli.context import state
+from deskterm.cli.lists import Column, Listing, ListSpec, lists
 from deskterm.cli.options import Limit, ids_argument
 from deskterm.cli.output import out, print_json, print_table, say_error, styled, warn
 from deskterm.services.values import MAX_ID
@@ -292,14 +293,36 @@ def send(
                   f"{len(summary.failed)} failed ({target})")
 
 
+#: `mail outbox`: outgoing messages, newest first.
+OUTBOX = ListSpec(
+    noun="outbox messages",
+    columns=(
+        Column("id", "Id", lambda i: i.id),
+        Column("ticket", "Ticket", lambda i: f"#{i.ticket_id}" if i.ticket_id else None),
+        Column("kind", "Kind", lambda i: i.kind),
+        Column("status", "Status", lambda i: i.status.value),
+        Column("to", "To", lambda i: ", ".join(i.to + i.cc)),
+        Column("subject", "Subject", lambda i: i.subject, width=50),
+        Column("tries", "Tries", lambda i: i.attempts),
+        Column("last_error", "Last error", lambda i: i.last_error, width=40),
+        Column("created", "Created", lambda i: i.created_at, default=False),
+        Column("sent", "Sent", lambda i: i.sent_at, default=False),
+        Column("next_try", "Next try", lambda i: i.next_attempt_at, default=False),
+    ),
+    ref=lambda i: i.id,
+    default_limit=50,
+    empty="the outbox is empty",
+)
+
+
 @outbox_app.callback()
+@lists(OUTBOX)
 def outbox(
     ctx: typer.Context,
+    listing: Listing,
     status: Annotated[str | None, typer.Option("--status",
                                                help="queued, sent, deferred or failed")] = None,
     ticket: Annotated[str | None, typer.Option("--ticket", help="Only this ticket (#1042)")] = None,
-    limit: Limit = 50,
-    as_json: Json = False,
 ) -> None:
     """List outgoing messages, newest first, with their delivery status."""
     if ctx.invoked_subcommand is not None:
@@ -312,15 +335,9 @@ def outbox(
         raise BadInput(f"bad status {status!r}: expected queued, sent, deferred or failed")
     state(ctx).open()
     ticket_id = tickets.resolve_ref(ticket) if ticket else None
-    items = mailbox.list_outbox(status, ticket_id, limit)
-    if as_json:
-        print_json(items)
-        return
-    print_table(
-        [(i.id, f"#{i.ticket_id}" if i.ticket_id else "", i.kind, i.status.value,
-          ", ".join(i.to + i.cc), i.subject[:50], i.attempts,
-          (i.last_error or "")[:40]) for i in items],
-        ["id", "ticket", "kind", "status", "to", "subject", "tries", "last error"],
+    listing.show(
+        mailbox.list_outbox(status, ticket_id, listing.fetch),
+        total=lambda: mailbox.count_outbox(status, ticket_id),
     )
 
 
@@ -340,24 +357,34 @@ def outbox_retry(
         out.print(f"outbox {item.id} queued again")
 
 
+#: `mail quarantine list`: messages kept raw because they could not be imported.
+QUARANTINE = ListSpec(
+    noun="quarantined messages",
+    columns=(
+        Column("id", "Id", lambda i: i.id),
+        Column("received", "Received", lambda i: i.received_at),
+        Column("from", "From", lambda i: i.from_addr),
+        Column("subject", "Subject", lambda i: i.subject, width=40),
+        Column("source", "Source", lambda i: i.source),
+        Column("why", "Why", lambda i: i.reason, width=60),
+        Column("message_id", "Message-ID", lambda i: i.message_id, default=False),
+    ),
+    ref=lambda i: i.id,
+    default_limit=100,
+    empty="no message is in quarantine",
+)
+
+
 @quarantine_app.command("list")
-def quarantine_list(
-    ctx: typer.Context,
-    limit: Limit = 100,
-    as_json: Json = False,
-) -> None:
+@lists(QUARANTINE)
+def quarantine_list(ctx: typer.Context, listing: Listing) -> None:
     """Messages kept in quarantine, newest first."""
     from deskterm.services.messaging import mailbox
 
     state(ctx).open()
-    items = mailbox.list_inbound("quarantined", limit)
-    if as_json:
-        print_json(items)
-        return
-    print_table(
-        [(i.id, i.received_at.strftime("%Y-%m-%d %H:%M"), i.from_addr or "", (i.subject or "")[:40],
-          i.source or "", (i.reason or "")[:60]) for i in items],
-        ["id", "received", "from", "subject", "source", "why"],
+    listing.show(
+        mailbox.list_inbound("quarantined", listing.fetch),
+        total=lambda: mailbox.count_inbound("quarantined"),
     )
 
 

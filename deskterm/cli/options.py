@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from deskterm.services.values import MAX_ID, MAX_MINUTES
+from deskterm.services.values import MAX_ID, MAX_MINUTES, STATUS_NAMES
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
 Limit = Annotated[
@@ -25,3 +25,12 @@ Minutes = Annotated[int, typer.Argument(help="Minutes spent", min=1, max=MAX_MIN
 def ids_argument(help_text: str) -> typer.models.ArgumentInfo:
     """A positional id (attachment, outbox message, quarantined mail): 1 to MAX_ID."""
     return typer.Argument(help=help_text, min=1, max=MAX_ID)
+
+#: The statuses as the console names them ("on hold"; on-hold and on_hold work too).
+STATUS_HELP = f"{STATUS_NAMES} (on-hold and on_hold work too)"
+#: `--set-status`: the one name for changing a status (`--status` filters).
+SetStatus = Annotated[
+    str | None, typer.Option("--set-status", help=f"Also set this status: {STATUS_NAMES}")
+]
+#: The older name of `--set-status` on `ticket reply`, kept working, not shown.
+OldSetStatus = Annotated[str | None, typer.Option("--status", hidden=True)]

@@ -19,6 +19,7 @@ from enum import Enum
 from typing import Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -103,7 +104,10 @@ def print_table(
 ) -> None:
     """A table with the given column headers; every cell is plain, cleaned text."""
     table = Table(
-        title=styled(title) if title else None, show_edge=False, header_style="bold"
+        title=styled(title) if title else None,
+        box=box.SQUARE,  # lines every common monospace font has (deskterm/wgl4.py)
+        show_edge=False,
+        header_style="bold",
     )
     for column in columns:
         table.add_column(styled(column))
@@ -136,9 +140,13 @@ def warn(message: str) -> None:
         say_error(message, 0, prefix="warning")
 
 
-def notice(message: str) -> None:
-    """An informational line on stderr, kept out of piped output (e.g. a capped listing)."""
-    if not _json_errors:
+def notice(message: str, **fields: Any) -> None:
+    """An informational line on stderr, kept out of piped output (e.g. a capped listing);
+    under --json a JSON line: `{"notice": …, **fields}`."""
+    if _json_errors:
+        payload = {"notice": clean(message, one_line=True), **fields}
+        sys.stderr.write(json.dumps(payload, ensure_ascii=False) + "\n")
+    else:
         err.print(Text(clean(message, one_line=True), style="dim"))
 
 

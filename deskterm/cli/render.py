@@ -1,12 +1,28 @@
-"""A ticket as text for the terminal (header, then the thread with notes marked)."""
+"""A ticket as text for the terminal (header, then the thread with notes marked).
+
+Every symbol drawn here (markers, panel lines) follows the glyph rule in `deskterm/wgl4.py`,
+as the console's do: no emoji, nothing a common monospace font lacks. Times are in the
+agent's zone with its offset (`--utc` for UTC).
+"""
 
 from __future__ import annotations
 
+from rich import box
 from rich.panel import Panel
 from rich.text import Text
 
+from deskterm.cli import times
 from deskterm.cli.output import clean, out, styled
 from deskterm.domain import EntryKind, TicketDetail
+
+#: Before an attachment's id and file name (the console's marker too).
+ATTACHMENT = "+"
+#: Between the parts of a header line.
+SEPARATOR = "·"
+#: Panel lines: light box drawing, all in WGL4 (Rich's default rounded corners are not).
+BOX = box.SQUARE
+#: Every symbol this module draws, for the glyph rule's test.
+GLYPHS = (ATTACHMENT, SEPARATOR, *(v for v in vars(BOX).values() if isinstance(v, str)))
 
 _STYLE = {
     EntryKind.CUSTOMER: ("customer", "cyan"),
@@ -16,7 +32,7 @@ _STYLE = {
 }
 
 
-def _size(size: int) -> str:
+def _size(size: float) -> str:
     for unit in ("B", "KB", "MB"):
         if size < 1024:
             return f"{size:.0f} {unit}"
@@ -26,16 +42,25 @@ def _size(size: int) -> str:
 
 def render_ticket(ticket: TicketDetail) -> None:
     """Print the ticket header and its thread."""
-    req = ticket.requester
+    req, dot = ticket.requester, f" {SEPARATOR} "
     lines = [
         f"{ticket.ref}  {ticket.subject}",
-        f"status {ticket.status.value} · priority {ticket.priority.value} · queue {ticket.queue}"
-        f" · assignee {ticket.assignee or '-'} · team {ticket.team or '-'}",
-        f"requester {req.name or '-'} <{req.email}> · phone {req.phone or '-'}"
-        f" · org {req.organisation or '-'} · contract {req.contract_no or '-'}",
-        f"created {ticket.created_at:%Y-%m-%d %H:%M} UTC"
-        f" · updated {ticket.updated_at:%Y-%m-%d %H:%M} UTC · version {ticket.version}",
+        dot.join((
+            f"status {ticket.status.label}", f"priority {ticket.priority.value}",
+            f"queue {ticket.queue}", f"assignee {ticket.assignee or '-'}",
+            f"team {ticket.team or '-'}",
+        )),
+        dot.join((
+            f"requester {req.name or '-'} <{req.email}>", f"phone {req.phone or '-'}",
+            f"org {req.organisation or '-'}", f"contract {req.contract_no or '-'}",
+        )),
+        dot.join((
+            f"created {times.when(ticket.created_at)}",
+            f"updated {times.when(ticket.updated_at)}", f"version {ticket.version}",
+        )),
     ]
+    if ticket.snoozed_until:
+        lines.append(f"snoozed until {times.when(ticket.snoozed_until)}")
     if ticket.followers:
         lines.append("followers " + ", ".join(f.email for f in ticket.followers))
     if ticket.tags:
@@ -44,13 +69,15 @@ def render_ticket(ticket: TicketDetail) -> None:
         lines.append(f"merged into #{ticket.merged_into}")
     if ticket.linked_to:
         lines.append(f"linked to #{ticket.linked_to}")
-    out.print(Panel(Text(clean("\n".join(lines))), expand=False))
+    out.print(Panel(Text(clean("\n".join(lines))), box=BOX, expand=False))
     for entry in ticket.entries:
         label, colour = _STYLE[entry.kind]
-        title = f"{label} · {entry.author} · {entry.created_at:%Y-%m-%d %H:%M}"
+        title = dot.join((label, entry.author, times.when(entry.created_at)))
         if entry.delivery:
-            title += f" · mail {entry.delivery.value}"
+            title += f"{dot}mail {entry.delivery.value}"
         body = Text(clean(entry.body))
         for att in entry.attachments:
-            body.append(clean(f"\n📎 [{att.id}] {att.filename} ({_size(att.size)})"))
-        out.print(Panel(body, title=styled(title), title_align="left", border_style=colour))
+            body.append(clean(f"\n{ATTACHMENT} [{att.id}] {att.filename} ({_size(att.size)})"))
+        out.print(
+            Panel(body, title=styled(title), title_align="left", border_style=colour, box=BOX)
+        )

@@ -6,8 +6,10 @@ from typing import Annotated
 
 import typer
 
+from deskterm.cli import times
 from deskterm.cli.context import state
 from deskterm.cli.output import out, plain, print_json, print_table, styled
+from deskterm.cli.times import Utc
 
 app = typer.Typer(help="Reports for managers.", invoke_without_command=True)
 
@@ -27,19 +29,22 @@ def report(
     until: Annotated[str | None, typer.Option("--until", help="End (default: now)")] = None,
     queue: Annotated[str | None, typer.Option("--queue", help="Only this queue")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts")] = False,
+    utc: Utc = False,
 ) -> None:
     """Volume, backlog, response and resolution times, SLA compliance, agents, satisfaction."""
     from deskterm import clock
     from deskterm.services.reporting import reports
+    from deskterm.services.trust import identity
     from deskterm.services.when import parse_duration, parse_when
 
-    state(ctx).open()
+    st = state(ctx)
+    zone = identity.zone_of(st.actor())
     stripped = since.strip()
     if stripped[:1].isdigit() and stripped[-1:].isalpha() and " " not in stripped:
         start = clock.now() - parse_duration(stripped)
     else:
-        start = parse_when(since)
-    end = parse_when(until) if until else clock.now()
+        start = parse_when(since, zone=zone)
+    end = parse_when(until, zone=zone) if until else clock.now()
     result = reports.build_report(start, end, queue)
     extras = _extras(ctx, start, end, queue)
     if as_json:
@@ -47,7 +52,7 @@ def report(
         return
     out.print(
         styled(
-            f"Report {result.start:%Y-%m-%d %H:%M} – {result.end:%Y-%m-%d %H:%M} UTC"
+            f"Report {times.when(result.start)} – {times.when(result.end)}"
             f"{' · queue ' + queue if queue else ''}",
             "bold",
         )

@@ -9,7 +9,8 @@ import typer
 
 from deskterm.cli.context import state
 from deskterm.cli.inputs import read_text
-from deskterm.cli.output import out, print_json, print_table, say_error, warn
+from deskterm.cli.lists import Column, Listing, ListSpec, lists
+from deskterm.cli.output import out, print_json, say_error, warn
 
 app = typer.Typer(
     help="Automation rules: when / if / then, from a TOML file.", no_args_is_help=True
@@ -71,36 +72,32 @@ def apply(
         out.print(f"{verb} {len(loaded)} rules from {path}")
 
 
-def _when(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else "never"
+#: `rules list`: the desk's rules in evaluation order.
+RULES = ListSpec(
+    noun="rules",
+    columns=(
+        Column("position", "#", lambda r: r.position + 1),
+        Column("name", "Rule", lambda r: r.name),
+        Column("enabled", "Enabled", lambda r: "on" if r.enabled else "off"),
+        Column("when", "When", lambda r: r.when),
+        Column("then", "Then", lambda r: ", ".join(r.actions)),
+        Column("last_run", "Last run", lambda r: r.last_run_at or "never"),
+        Column("hits", "Hits", lambda r: r.hit_count),
+        Column("last_error", "Last error", lambda r: r.last_error, width=60),
+    ),
+    ref=lambda r: r.name,
+    empty="no rules (load some with `deskterm rules apply FILE`)",
+)
 
 
 @app.command("list")
-def list_command(ctx: typer.Context, as_json: Json = False) -> None:
+@lists(RULES)
+def list_command(ctx: typer.Context, listing: Listing) -> None:
     """The desk's rules in evaluation order, with last run and hit count."""
     from deskterm.services.automation import rules
 
     state(ctx).open()
-    infos = rules.list_rules()
-    if as_json:
-        print_json(infos)
-        return
-    print_table(
-        (
-            (
-                r.position + 1,
-                r.name,
-                "on" if r.enabled else "off",
-                r.when,
-                ", ".join(r.actions),
-                _when(r.last_run_at),
-                r.hit_count,
-                r.last_error or "",
-            )
-            for r in infos
-        ),
-        ["#", "Rule", "Enabled", "When", "Then", "Last run (UTC)", "Hits", "Last error"],
-    )
+    listing.show(rules.list_rules())
 
 
 @app.command("run")

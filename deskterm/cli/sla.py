@@ -6,9 +6,11 @@ from typing import Annotated
 
 import typer
 
+from deskterm.cli import times
 from deskterm.cli.context import state
-from deskterm.cli.options import Limit
+from deskterm.cli.lists import Column, Listing, ListSpec, lists
 from deskterm.cli.output import out, print_json, print_table
+from deskterm.cli.times import Utc
 
 app = typer.Typer(help="SLA clocks, breaches and policies.", no_args_is_help=True)
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
@@ -32,6 +34,7 @@ def show(
     ctx: typer.Context,
     ref: Annotated[str, typer.Argument(help="Ticket reference: #1042 or 1042")],
     as_json: Json = False,
+    utc: Utc = False,
 ) -> None:
     """A ticket's clocks: due, remaining, state (met, running, paused, breached)."""
     from deskterm.services.automation import sla
@@ -57,7 +60,7 @@ def show(
             (
                 c.target.replace("_", " "),
                 c.state,
-                c.due_at.strftime("%Y-%m-%d %H:%M UTC") if c.due_at else "",
+                times.when(c.due_at, empty=""),
                 format_duration(c.remaining),
             )
             for c in clocks.clocks
@@ -80,36 +83,41 @@ def sweep(ctx: typer.Context, as_json: Json = False) -> None:
         out.print(f"recorded {count} new SLA breaches")
 
 
-@app.command("breaching")
-def breaching(
-    ctx: typer.Context,
-    limit: Limit = 50,
-    as_json: Json = False,
-) -> None:
-    """Open tickets that missed an SLA target, most urgent first."""
+def _sla(row) -> str:
     from deskterm.services.automation import sla
-    from deskterm.services.finding import listing
 
-    st = state(ctx)
-    st.open()
-    rows = listing.list_tickets(BREACHING, actor=st.actor(), limit=limit)
-    if as_json:
-        print_json(rows)
-        return
-    print_table(
-        (
-            (
-                r.ref,
-                r.subject,
-                r.status.value,
-                r.priority.value,
-                r.assignee or "",
-                sla.describe_clock(r)[0],
-            )
-            for r in rows
-        ),
-        ["Ref", "Subject", "Status", "Priority", "Assignee", "SLA"],
-    )
+    return sla.describe_clock(row)[0]
+
+
+#: `sla breaching`: open tickets past an SLA target.
+BREACHING_TICKETS = ListSpec(
+    noun="breaching tickets",
+    columns=(
+        Column("ref", "Ref", lambda r: r.ref),
+        Column("subject", "Subject", lambda r: r.subject, width=60),
+        Column("status", "Status", lambda r: r.status.label),
+        Column("priority", "Priority", lambda r: r.priority.value),
+        Column("assignee", "Assignee", lambda r: r.assignee),
+        Column("sla", "SLA", _sla),
+        Column("queue", "Queue", lambda r: r.queue, default=False),
+        Column("reply_due", "Reply due", lambda r: r.first_response_due, default=False),
+        Column("due", "Due", lambda r: r.resolution_due, default=False),
+    ),
+    ref=lambda r: r.ref,
+    default_limit=50,
+    empty="no open ticket has missed an SLA target",
+)
+
+
+@app.command("breaching")
+@lists(BREACHING_TICKETS)
+def breaching(ctx: typer.Context, listing: Listing) -> None:
+    """Open tickets that missed an SLA target, most urgent first."""
+    from deskterm.services.finding import listing as tickets_listing
+
+    actor = state(ctx).actor()
+    rows = tickets_listing.list_tickets(BREACHING, actor=actor, limit=listing.fetch)
+    listing.show(rows, total=lambda: tickets_listing.count_tickets(BREACHING, actor=actor))
 
 
 @app.command("install-defaults")

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from deskterm.cli import times
 from deskterm.cli.context import state
 from deskterm.cli.filters import with_filters
 from deskterm.cli.inputs import read_stdin, read_text
-from deskterm.cli.options import IfVersion, Minutes, Offset, ids_argument
-from deskterm.cli.output import notice, out, print_json, print_table, warn
-from deskterm.domain import BadInput, TicketDetail, TicketRow
+from deskterm.cli.lists import Column, Listing, ListSpec, lists
+from deskterm.cli.options import (
+    STATUS_HELP,
+    IfVersion,
+    Minutes,
+    Offset,
+    OldSetStatus,
+    SetStatus,
+    ids_argument,
+)
+from deskterm.cli.output import out, print_json, warn
+from deskterm.cli.times import Utc
+from deskterm.domain import BadInput, TicketDetail
 from deskterm.services.values import MAX_ID
 
 app = typer.Typer(help="Create, show, list and change tickets.", no_args_is_help=True)
@@ -56,31 +66,33 @@ def show_detail(ticket: TicketDetail, as_json: bool) -> None:
     render_ticket(ticket)
 
 
-def show_rows(rows: list[TicketRow], as_json: bool, ids_only: bool) -> None:
-    if ids_only:
-        for row in rows:
-            sys.stdout.write(f"{row.ref}\n")
-    elif as_json:
-        print_json(rows)
-    elif not rows:
-        out.print("no tickets match")
-    else:
-        print_table(
-            (
-                (
-                    r.ref,
-                    r.status.value,
-                    r.priority.value,
-                    r.subject[:60],
-                    r.requester,
-                    r.queue,
-                    r.assignee or "-",
-                    f"{r.updated_at:%Y-%m-%d %H:%M}",
-                )
-                for r in rows
-            ),
-            ("Ref", "Status", "Priority", "Subject", "Requester", "Queue", "Assignee", "Updated"),
-        )
+#: `ticket list` and `search`: the columns `--columns` can pick from.
+TICKETS = ListSpec(
+    noun="tickets",
+    columns=(
+        Column("ref", "Ref", lambda r: r.ref),
+        Column("status", "Status", lambda r: r.status.label),
+        Column("priority", "Priority", lambda r: r.priority.value),
+        Column("subject", "Subject", lambda r: r.subject, width=60),
+        Column("requester", "Requester", lambda r: r.requester),
+        Column("queue", "Queue", lambda r: r.queue),
+        Column("assignee", "Assignee", lambda r: r.assignee),
+        Column("updated", "Updated", lambda r: r.updated_at),
+        Column("id", "Id", lambda r: r.id, default=False),
+        Column("email", "Email", lambda r: r.requester_email, default=False),
+        Column("team", "Team", lambda r: r.team, default=False),
+        Column("tags", "Tags", lambda r: ", ".join(r.tags), default=False),
+        Column("created", "Created", lambda r: r.created_at, default=False),
+        Column("reply_due", "Reply due", lambda r: r.first_response_due, default=False),
+        Column("due", "Due", lambda r: r.resolution_due, default=False),
+        Column("breached", "Breached", lambda r: "yes" if r.sla_breached else "no",
+               default=False),
+        Column("version", "Version", lambda r: r.version, default=False),
+    ),
+    ref=lambda r: r.ref,
+    default_limit=50,
+    empty="no tickets match",
+)
 
 
 @app.command("new")
@@ -129,54 +141,63 @@ def new(
 
 
 @app.command("show")
-def show(ctx: typer.Context, ref: Ref, as_json: Json = False) -> None:
+def show(ctx: typer.Context, ref: Ref, as_json: Json = False, utc: Utc = False) -> None:
     """Show a ticket with its whole thread (internal notes marked)."""
     from deskterm.services import tickets
 
     show_detail(tickets.read_ticket(state(ctx).actor(), _ref(ref)), as_json)
 
 
+def _event_value(event, value: str | None) -> str | None:
+    """A status as people read it (`on hold`); anything else as recorded."""
+    return value.replace("_", " ") if value and event.field == "status" else value
+
+
+def event_columns(*, ticket: bool) -> tuple[Column, ...]:
+    """The columns of an event list; `ticket` shows the ticket column by default."""
+    return (
+        Column("when", "When", lambda e: e.at),
+        Column("ticket", "Ticket", lambda e: f"#{e.ticket_id}" if e.ticket_id else None,
+               default=ticket),
+        Column("who", "Who", lambda e: e.who),
+        Column("action", "Action", lambda e: e.action),
+        Column("field", "What", lambda e: e.field),
+        Column("before", "Before", lambda e: _event_value(e, e.before), width=60),
+        Column("after", "After", lambda e: _event_value(e, e.after), width=60),
+        Column("id", "Id", lambda e: e.id, default=False),
+    )
+
+
+#: `ticket events`: who changed what on one ticket, when (oldest first).
+EVENTS = ListSpec(
+    noun="events", columns=event_columns(ticket=False), ref=lambda e: e.id, empty="no events"
+)
+
+
 @app.command("events")
-def events(ctx: typer.Context, ref: Ref, as_json: Json = False) -> None:
-    """Show a ticket's audit trail: who changed what, when."""
+@lists(EVENTS)
+def events(ctx: typer.Context, ref: Ref, listing: Listing) -> None:
+    """Show a ticket's audit trail: who changed what, when (oldest first)."""
     from deskterm.services import tickets
     from deskterm.services.trust import audit
 
     actor = state(ctx).actor()
     ticket_id = tickets.read_ticket(actor, _ref(ref)).id
-    records = audit.ticket_trail(actor, ticket_id)
-    if as_json:
-        print_json(records)
-        return
-    print_table(
-        (
-            (f"{e.at:%Y-%m-%d %H:%M:%S}", e.who, e.action, e.before or "", e.after or "")
-            for e in records
-        ),
-        ("When (UTC)", "Actor", "Action", "Before", "After"),
-    )
+    listing.show(audit.ticket_trail(actor, ticket_id))
 
 
 @app.command("list")
 @with_filters
+@lists(TICKETS)
 def list_(
     ctx: typer.Context,
     filters: str,
-    limit: Annotated[
-        int | None,
-        typer.Option(
-            "--limit", help="At most this many rows (0: all; default 50, all with --ids)",
-            min=0, max=MAX_ID,
-        ),
-    ] = None,
+    listing: Listing,
     offset: Offset = 0,
     after: Annotated[
         str | None,
         typer.Option("--after", help="Start after this ticket (the last ref of the previous page)"),
     ] = None,
-    all_rows: Annotated[bool, typer.Option("--all", help="Every match (as --limit 0)")] = False,
-    ids: Annotated[bool, typer.Option("--ids", help="Print only refs, one per line")] = False,
-    as_json: Json = False,
 ) -> None:
     """List tickets matching the filter options (newest update first).
 
@@ -184,23 +205,19 @@ def list_(
     seek, as fast on page 1,000 as on the first. A capped list says so on stderr
     ("50 of 89 shown"); --ids prints every match.
     """
-    from deskterm.services.finding import listing
-    from deskterm.services.finding.query import parse_query
+    from deskterm.services.finding import listing as tickets_listing
     from deskterm.services.values import resolve_ref
 
     st = state(ctx)
-    st.open()
-    query = parse_query(filters, st.agent_name)
-    cursor = listing.cursor_at(resolve_ref(after), query.sort) if after else None
-    cap = 0 if all_rows else (limit if limit is not None else (0 if ids else 50))
-    rows = listing.list_tickets(
-        query, actor=st.actor(), limit=cap or -1, offset=offset, after=cursor
+    actor = st.actor()
+    query = tickets_listing.parse_for(filters, actor)
+    cursor = tickets_listing.cursor_at(resolve_ref(after), query.sort) if after else None
+    rows = tickets_listing.list_tickets(
+        query, actor=actor, limit=listing.fetch, offset=offset, after=cursor
     )
-    show_rows(rows, as_json, ids)
-    if cap and len(rows) == cap:
-        total = listing.count_tickets(query, actor=st.actor())
-        if total > offset + len(rows):
-            notice(f"{len(rows)} of {total} shown (--limit 0 for all)")
+    listing.show(
+        rows, total=lambda: tickets_listing.count_tickets(query, actor=actor), offset=offset
+    )
 
 
 def _change(ctx: typer.Context, as_json: bool, message: str, action) -> None:
@@ -209,7 +226,7 @@ def _change(ctx: typer.Context, as_json: bool, message: str, action) -> None:
     if as_json:
         print_json(ticket)
     else:
-        out.print(message.format(ref=ticket.ref, status=ticket.status.value))
+        out.print(message.format(ref=ticket.ref, status=ticket.status.label))
 
 
 @app.command("reply")
@@ -221,7 +238,8 @@ def reply(
     canned: Annotated[
         str | None, typer.Option("--canned", help="Reply with this canned reply")
     ] = None,
-    status: Annotated[str | None, typer.Option("--status", help="Also set this status")] = None,
+    set_status: SetStatus = None,
+    old_status: OldSetStatus = None,
     attach: Attach = None,
     if_version: Version = None,
     as_json: Json = False,
@@ -251,7 +269,7 @@ def reply(
             ticket_id,
             body,
             attachments=_files(attach),
-            set_status=status,
+            set_status=set_status or old_status,
             expected_version=if_version,
         ),
     )
@@ -310,7 +328,7 @@ def assign(
 def status(
     ctx: typer.Context,
     ref: Ref,
-    value: Annotated[str, typer.Argument(help="new, open, pending, on_hold, resolved, closed")],
+    value: Annotated[str, typer.Argument(help=STATUS_HELP)],
     if_version: Version = None,
     as_json: Json = False,
 ) -> None:
@@ -453,19 +471,24 @@ def merge(
 def snooze(
     ctx: typer.Context,
     ref: Ref,
-    until: Annotated[str, typer.Argument(help="'tomorrow 9:00', 'in 3 days', 2026-12-01")],
+    until: Annotated[
+        str, typer.Argument(help="'tomorrow 9:00', 'in 3 days', 2026-12-01 (in your time zone)")
+    ],
     if_version: Version = None,
     as_json: Json = False,
+    utc: Utc = False,
 ) -> None:
     """Postpone a ticket until a time; it reopens then."""
     from deskterm.services import tickets
+    from deskterm.services.trust import identity
     from deskterm.services.when import parse_when
 
-    ticket_id, when = _ref(ref), parse_when(until)
+    actor = state(ctx).actor()
+    ticket_id, when = _ref(ref), parse_when(until, zone=identity.zone_of(actor))
     _change(
         ctx,
         as_json,
-        f"{{ref}} snoozed until {when:%Y-%m-%d %H:%M} UTC",
+        f"{{ref}} snoozed until {times.when(when)}",
         lambda actor: tickets.snooze(actor, ticket_id, when, expected_version=if_version),
     )
 

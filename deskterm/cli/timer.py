@@ -6,8 +6,10 @@ from typing import Annotated
 
 import typer
 
+from deskterm.cli import times
 from deskterm.cli.context import state
 from deskterm.cli.output import out, print_json
+from deskterm.cli.times import Utc
 
 app = typer.Typer(help="Start and stop a timer that logs time on a ticket.", no_args_is_help=True)
 
@@ -65,7 +67,7 @@ def discard(ctx: typer.Context, as_json: Json = False) -> None:
 
 
 @app.command("show")
-def show(ctx: typer.Context, as_json: Json = False) -> None:
+def show(ctx: typer.Context, as_json: Json = False, utc: Utc = False) -> None:
     """Show the running timer (exit 1 when none runs)."""
     from deskterm import clock
     from deskterm.services import timers
@@ -83,4 +85,4 @@ def show(ctx: typer.Context, as_json: Json = False) -> None:
         print_json(timer)
     else:
         elapsed = _clock(timer.elapsed_seconds(clock.now()))
-        out.print(f"{timer.ref} {timer.subject}: {elapsed} since {timer.started_at:%H:%M} UTC")
+        out.print(f"{timer.ref} {timer.subject}: {elapsed} since {times.when(timer.started_at)}")

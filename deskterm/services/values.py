@@ -41,14 +41,20 @@ def parse_number(text: str | int, what: str, *, low: int = 0, high: int = MAX_ID
     return number
 
 
+#: The statuses as the console shows them, for help texts and errors.
+STATUS_NAMES = ", ".join(s.label for s in Status)
+
+
 def parse_status(value: str | Status) -> Status:
-    """A Status from text; BadInput lists the valid ones."""
+    """A Status from text: its name as shown (`on hold`) or written `on-hold`, `on_hold`,
+    in any case; BadInput lists the valid ones."""
+    if isinstance(value, Status):
+        return value
+    key = "_".join(str(value).strip().lower().replace("-", " ").replace("_", " ").split())
     try:
-        return Status(str(value).strip().lower().replace("-", "_").replace(" ", "_"))
+        return Status(key)
     except ValueError:
-        raise BadInput(
-            f"bad status {value!r}: expected one of {', '.join(s.value for s in Status)}"
-        ) from None
+        raise BadInput(f"bad status {value!r}: expected one of {STATUS_NAMES}") from None
 
 
 def parse_priority(value: str | Priority) -> Priority:

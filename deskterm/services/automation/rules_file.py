@@ -24,8 +24,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from deskterm.domain import BadInput, Priority, Status
+from deskterm.domain import BadInput, Priority
 from deskterm.services.automation.business_time import format_duration, parse_duration
+from deskterm.services.values import STATUS_NAMES, parse_status
 
 EVENT_TRIGGERS = {
     "created": "created",
@@ -165,9 +166,9 @@ def parse_trigger(text: str) -> Trigger:
     if match := _SLA_BREACHED.match(cleaned):
         return Trigger("sla_breached", target=_target(match["target"]), text=cleaned)
     if match := _STATUS_FOR.match(cleaned):
-        status = match["status"].replace(" ", "_")
-        if status not in {s.value for s in Status}:
+        if not _is_status(match["status"]):
             raise BadInput(f"bad status {match['status']!r} in when = {text!r}")
+        status = parse_status(match["status"]).value
         return Trigger(
             "status_for", status=status, span=parse_duration(match["span"]), text=cleaned
         )
@@ -188,7 +189,13 @@ def _strings(value: Any, what: str) -> tuple[str, ...]:
 
 
 def _check_values(name: str, values: tuple[str, ...]) -> tuple[str, ...]:
-    allowed = {"status": [s.value for s in Status], "priority": [p.value for p in Priority]}
+    if name == "status":  # "on hold", "on-hold" and "on_hold" alike, as everywhere
+        try:
+            return tuple(parse_status(v).value for v in values)
+        except BadInput:
+            bad = next(v for v in values if not _is_status(v))
+            raise BadInput(f"status: bad value {bad!r} (expected {STATUS_NAMES})") from None
+    allowed = {"priority": [p.value for p in Priority]}
     if name in allowed:
         lowered = tuple(v.lower() for v in values)
         for value in lowered:
@@ -196,6 +203,14 @@ def _check_values(name: str, values: tuple[str, ...]) -> tuple[str, ...]:
                 raise BadInput(f"{name}: bad value {value!r} (expected {', '.join(allowed[name])})")
         return lowered
     return values
+
+
+def _is_status(value: str) -> bool:
+    try:
+        parse_status(value)
+    except BadInput:
+        return False
+    return True
 
 
 def parse_condition(name: str, value: Any) -> Condition:
@@ -260,7 +275,9 @@ def parse_action(name: str, value: Any) -> Action:
         if not params:
             raise BadInput("set: give at least one field")
         for key, val in params.items():
-            _check_values(key, _strings(val, f"set.{key}"))
+            checked = _check_values(key, _strings(val, f"set.{key}"))
+            if key == "status" and isinstance(val, str):
+                params[key] = checked[0]
         if params.get("status") in ("closed",):
             raise BadInput("set: use close = true to close a ticket")
         return Action(name, params)

@@ -293,8 +293,21 @@ def _seek(query: TicketQuery, cursor: Cursor, *, reverse: bool = False) -> Expre
     return left < right if descending else left > right
 
 
-def _as_query(query: TicketQuery | str | None, me: str | None) -> TicketQuery:
-    return query if isinstance(query, TicketQuery) else parse_query(query, me)
+def _as_query(
+    query: TicketQuery | str | None, me: str | None, actor: Actor | None = None
+) -> TicketQuery:
+    if isinstance(query, TicketQuery):
+        return query
+    return parse_for(query, actor, me=me)
+
+
+def parse_for(text: str | None, actor: Actor | None, *, me: str | None = None) -> TicketQuery:
+    """Filter text as `actor` means it: `assignee:me` is them (or `me`), and human times
+    (`created>"yesterday 17:00"`) are read in their time zone, in every face alike."""
+    from deskterm.services.trust import identity
+
+    who = me or (actor.name if actor else None)
+    return parse_query(text, who, zone=identity.zone_of(actor))
 
 
 def _scope(actor: Actor | None) -> Expression | None:
@@ -328,7 +341,7 @@ def list_tickets(
     `from_end` returns the last `limit` rows (the console's `G`) by walking the order
     backwards. `offset` remains for random jumps and for sorts on joined columns.
     """
-    parsed = _as_query(query, me or (actor.name if actor else None))
+    parsed = _as_query(query, me, actor)
     scope = _scope(actor)
     if parsed.sort.lstrip("-") not in _KEYSET:  # a joined column: sort on the join
         select = _scoped(_where(parsed, ticket_view.row_select()), scope)
@@ -500,7 +513,7 @@ def count_tickets(
 ) -> int:
     """How many tickets match, of those `actor` may read (the narrowest query; cached
     until the data changes)."""
-    parsed = _as_query(query, me or (actor.name if actor else None))
+    parsed = _as_query(query, me, actor)
     scope = _scope(actor)
     key = (str(db.database), _cache_key(parsed), actor.label if actor else None)
     version = changes.fingerprint()
@@ -521,7 +534,7 @@ def ticket_ids(
     actor: Actor | None = None,
 ) -> list[int]:
     """Every matching ticket id, in sort order (of those `actor` may read)."""
-    parsed = _as_query(query, me or (actor.name if actor else None))
+    parsed = _as_query(query, me, actor)
     select = _narrow(parsed, scope=_scope(actor))
     if parsed.sort.lstrip("-") not in _KEYSET:
         select = (
@@ -555,7 +568,7 @@ class Pager:
     def query(self) -> TicketQuery:
         """The parsed filter (parsed on first use: a bad token fails in the loader)."""
         if self._parsed is None:
-            self._parsed = _as_query(self._source, self._me)
+            self._parsed = _as_query(self._source, self._me, self.actor)
         return self._parsed
 
     def count(self) -> int:

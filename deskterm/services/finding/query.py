@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from deskterm import clock
 from deskterm.domain import BadInput, Channel, Priority, Status
@@ -111,15 +111,18 @@ _EXAMPLES = {
 
 
 def _check_enum(token: str, values: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ...]:
-    normalised = tuple(v.lower().replace("-", "_") for v in values)
-    for value in normalised:
+    normalised = tuple(" ".join(v.lower().split()).replace("-", "_").replace(" ", "_")
+                       for v in values)
+    for value, typed in zip(normalised, values, strict=True):
         if value not in allowed:
-            raise BadInput(f"bad filter {token!r}: {value!r} is not one of {', '.join(allowed)}")
+            names = ", ".join(a.replace("_", " ") for a in allowed)
+            raise BadInput(f"bad filter {token!r}: {typed!r} is not one of {names}")
     return normalised
 
 
 def _parse_token(
-    token: str, neg: bool, key: str, op: str, raw: str, me: str | None
+    token: str, neg: bool, key: str, op: str, raw: str, me: str | None,
+    zone: tzinfo | None = None,
 ) -> Condition | str:
     """Return a Condition, or the sort spec string for `sort:`."""
     if key not in KEYS:
@@ -129,7 +132,7 @@ def _parse_token(
         if op == ":":
             raise BadInput(f"bad filter {token!r}: use {key}>DATE or {key}<DATE")
         try:
-            return Condition(key, op, when=parse_when(raw), negate=neg)
+            return Condition(key, op, when=parse_when(raw, zone=zone), negate=neg)
         except BadInput as exc:
             raise BadInput(f"bad filter {token!r}: {exc}") from None
     if op != ":":
@@ -234,8 +237,11 @@ def _sla_condition(token: str, op: str, raw: str, neg: bool) -> Condition:
     raise BadInput(f"bad filter {token!r}: expected sla:breached, sla:ok, sla:none or sla:due<1h")
 
 
-def parse_query(text: str | None, me: str | None = None) -> TicketQuery:
-    """Parse filter text into a TicketQuery (BadInput names the offending token)."""
+def parse_query(
+    text: str | None, me: str | None = None, *, zone: tzinfo | None = None
+) -> TicketQuery:
+    """Parse filter text into a TicketQuery (BadInput names the offending token); human
+    times are read in `zone` (the acting agent's; default: local time)."""
     text = text or ""
     conditions: list[Condition] = []
     words: list[str] = []
@@ -246,7 +252,9 @@ def parse_query(text: str | None, me: str | None = None) -> TicketQuery:
         token = match.group(0)
         if match["key"]:
             raw = match["qval"] if match["qval"] is not None else match["val"]
-            result = _parse_token(token, bool(match["neg"]), match["key"], match["op"], raw, me)
+            result = _parse_token(
+                token, bool(match["neg"]), match["key"], match["op"], raw, me, zone
+            )
             if isinstance(result, str):
                 sort = result
             else:

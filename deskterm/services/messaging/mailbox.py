@@ -258,11 +258,19 @@ def record_inbound(
 
 
 def list_inbound(status: str | None = None, limit: int = 100) -> list[InboundInfo]:
-    """Recently seen inbound messages, newest first (optionally of one status)."""
-    query = InboundMessage.select().order_by(InboundMessage.id.desc()).limit(limit)
+    """Recently seen inbound messages, newest first (optionally of one status; a negative
+    `limit`: all)."""
+    query = InboundMessage.select().order_by(InboundMessage.id.desc())
+    query = query.limit(limit if limit >= 0 else None)
     if status:
         query = query.where(InboundMessage.status == status)
     return [_inbound_info(row) for row in query]
+
+
+def count_inbound(status: str | None = None) -> int:
+    """How many inbound messages `list_inbound(status)` would list without a limit."""
+    query = InboundMessage.select()
+    return (query.where(InboundMessage.status == status) if status else query).count()
 
 
 def quarantined(inbound_id: int) -> tuple[InboundInfo, bytes]:
@@ -386,13 +394,23 @@ def outbox_item(row: OutboxMessage) -> OutboxItem:
 def list_outbox(
     status: str | None = None, ticket_id: int | None = None, limit: int = 100
 ) -> list[OutboxItem]:
-    """Outgoing messages, newest first."""
-    query = OutboxMessage.select().order_by(OutboxMessage.id.desc()).limit(limit)
+    """Outgoing messages, newest first (a negative `limit`: all)."""
+    query = _outbox_where(OutboxMessage.select(), status, ticket_id)
+    query = query.order_by(OutboxMessage.id.desc()).limit(limit if limit >= 0 else None)
+    return [outbox_item(row) for row in query]
+
+
+def count_outbox(status: str | None = None, ticket_id: int | None = None) -> int:
+    """How many messages `list_outbox(status, ticket_id)` would list without a limit."""
+    return _outbox_where(OutboxMessage.select(), status, ticket_id).count()
+
+
+def _outbox_where(query, status: str | None, ticket_id: int | None):
     if status:
         query = query.where(OutboxMessage.status == Delivery(status).value)
     if ticket_id is not None:
         query = query.where(OutboxMessage.ticket == ticket_id)
-    return [outbox_item(row) for row in query]
+    return query
 
 
 #: How long a sender holds the messages it claimed before another may take them over.

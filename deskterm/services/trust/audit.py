@@ -87,6 +87,26 @@ def find_events(
     `agent` matches what the agent did, also as another agent with `--as`. One ticket's
     trail needs read access to the ticket; the desk-wide trail needs admin or observer.
     """
+    query = _events(actor, ticket_id, agent, since)
+    query = query.order_by(Event.at.desc(), Event.id.desc())
+    if limit:
+        query = query.limit(limit)
+    return [_record(e) for e in reversed(list(query))]
+
+
+def count_events(
+    actor: Actor,
+    *,
+    ticket_id: int | None = None,
+    agent: str | None = None,
+    since: datetime | None = None,
+) -> int:
+    """How many events `find_events` would return without a limit."""
+    return _events(actor, ticket_id, agent, since).count()
+
+
+def _events(actor: Actor, ticket_id: int | None, agent: str | None, since: datetime | None):
+    """The events matching the filters, once `actor` may read them."""
     from deskterm.services.directory import agent_row
     from deskterm.services.trust import access
 
@@ -103,7 +123,4 @@ def find_events(
         query = query.where((Event.actor == f"agent:{name}") | (Event.via == name))
     if since is not None:
         query = query.where(Event.at >= clock.to_db(since))
-    query = query.order_by(Event.at.desc(), Event.id.desc())
-    if limit:
-        query = query.limit(limit)
-    return [_record(e) for e in reversed(list(query))]
+    return query

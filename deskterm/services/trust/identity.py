@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import pwd
+from datetime import UTC, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from deskterm.domain import Actor, NotFound, Refused, Role
 from deskterm.store.models import Agent, Setting
@@ -93,3 +95,24 @@ def map_os_user_to_admin(username: str, user: str | None = None) -> Agent:
     row.enabled = True
     row.save()
     return row
+
+
+def zone_of(actor: Actor | None) -> tzinfo:
+    """The time zone `actor` reads and writes times in: an agent's own (`agent.timezone`),
+    UTC for everyone else (customers' zones are the portal's, rules and the desk use UTC).
+
+    Faces print times in it and read human times (`tomorrow 9:00`) in it, so the console
+    and the CLI mean the same instant.
+    """
+    if actor is None or not actor.is_agent:
+        return UTC
+    row = Agent.get_or_none(Agent.id == actor.agent_id)
+    return zone_named(row.timezone if row is not None else None)
+
+
+def zone_named(name: str | None) -> tzinfo:
+    """The zone called `name`; UTC for none or an unknown name."""
+    try:
+        return ZoneInfo(name) if name else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC

@@ -1,0 +1,108 @@
+"""A human time means one instant in every face: `tomorrow 9:00` is 9:00 in the acting
+agent's zone, in the CLI and in the console alike, and the CLI prints times in that zone
+with its offset (`--utc` for UTC).
+
+The instants are computed by hand: at 2026-12-01 12:00 UTC it is 13:00 in Zagreb
+(CET, +01:00) and 15:30 in Tehran (IRST, +03:30, no DST since 2022), so `tomorrow 9:00` is
+2026-12-02 08:00 UTC for a Zagreb agent and 2026-12-02 05:30 UTC for a Tehran agent.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from textual.widgets import Input
+from typer.testing import CliRunner
+
+from deskterm import clock
+from deskterm.app import make_app
+from deskterm.cli import app as cli
+from deskterm.domain import Actor
+from deskterm.services import directory, tickets
+
+SYSTEM = Actor.system("test")
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+ZONES = {
+    # zone: tomorrow 9:00 as UTC, as the CLI prints it, a minute before and after NOW there
+    "Europe/Zagreb": (datetime(2026, 12, 2, 8, 0, tzinfo=UTC), "2026-12-02 09:00 +01:00",
+                      "today 12:59", "today 13:01"),
+    "Asia/Tehran": (datetime(2026, 12, 2, 5, 30, tzinfo=UTC), "2026-12-02 09:00 +03:30",
+                    "today 15:29", "today 15:31"),
+}
+
+
+@pytest.fixture(params=list(ZONES))
+def zoned(request, desk):
+    """The desk with ana in the zone under test, one ticket created at NOW, the clock frozen."""
+    directory.update_agent(SYSTEM, "ana", timezone=request.param)
+    with clock.frozen_at(NOW):
+        ticket = tickets.create_ticket(SYSTEM, subject="Printer", body="b", queue="general",
+                                       requester_email="tea@example.hr")
+        yield request.param, ticket.id
+
+
+def _cli(desk, *args):
+    return CliRunner().invoke(cli, ["--db", str(desk), "--as", "ana", *args])
+
+
+def test_the_cli_reads_and_prints_human_times_in_the_agents_zone(desk, zoned):
+    zone, ticket_id = zoned
+    instant, printed, _, _ = ZONES[zone]
+    result = _cli(desk, "ticket", "snooze", str(ticket_id), "tomorrow 9:00")
+    assert (result.exit_code, result.stdout) == (0, f"#{ticket_id} snoozed until {printed}\n")
+    assert tickets.get_ticket(ticket_id).snoozed_until == instant
+    utc = _cli(desk, "ticket", "snooze", str(ticket_id), "tomorrow 9:00", "--utc")
+    assert utc.stdout == f"#{ticket_id} snoozed until {instant:%Y-%m-%d %H:%M} +00:00\n"
+    shown = _cli(desk, "ticket", "show", str(ticket_id)).stdout
+    assert f"snoozed until {printed}" in shown
+    assert json.loads(_cli(desk, "ticket", "show", str(ticket_id), "--json").stdout)[
+        "snoozed_until"
+    ] == instant.isoformat()
+
+
+def test_filter_times_mean_the_same_instant_in_the_cli(desk, zoned):
+    zone, ticket_id = zoned
+    before, after = ZONES[zone][2:]
+    assert _cli(desk, "ticket", "list", "--created-after", before, "--ids").stdout == (
+        f"#{ticket_id}\n"
+    )
+    assert _cli(desk, "ticket", "list", "--created-after", after, "--ids").stdout == ""
+    assert _cli(desk, "ticket", "list", "-q", f'created<"{after}"', "--ids").stdout == (
+        f"#{ticket_id}\n"
+    )
+
+
+async def test_the_console_snoozes_to_the_same_instant(desk, zoned):
+    zone, ticket_id = zoned
+    instant = ZONES[zone][0]
+    app = make_app(desk, "ana", watch_interval=None, open_ticket=ticket_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(3):
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+        await pilot.press("z")
+        await pilot.pause()
+        await pilot.press(*"tomorrow 9:00", "enter")
+        for _ in range(3):
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+    assert tickets.get_ticket(ticket_id).snoozed_until == instant
+
+
+async def test_the_console_filter_bar_reads_times_in_the_agents_zone(desk, zoned):
+    zone, _ = zoned
+    app = make_app(desk, "ana", watch_interval=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        totals = []
+        for local in ZONES[zone][2:]:
+            await pilot.press("slash")
+            app.screen.query_one("#filter", Input).value = f'created>"{local}"'
+            await pilot.press("enter")
+            for _ in range(3):
+                await pilot.pause()
+                await app.workers.wait_for_complete()
+            totals.append(app.screen.query_one("TicketTable").total)
+    assert totals == [1, 0]
