@@ -104,6 +104,21 @@ EXPECT: dict[str, Callable[[str], bool]] = {
     "deskterm bulk set - --add-tag network --yes":
         _check(r"^change: ([1-9]\d*) of \1 ticket\(s\) changed$"),
     "deskterm db upgrade": _check(r"^schema is up to date \(v\d+\)$"),
+    "deskterm agent add zoran --name Zoran Z. --os-user zoran --teams tier1 --role agent":
+        _check(r"^added agent zoran \(agent\)$"),
+    "deskterm agent set zoran --role observer --teams tier1,tier2":
+        _check(r"^agent zoran: observer, available$"),
+    "deskterm agent disable zoran": _check(r"^disabled agent zoran; 0 open ticket\(s\) need "),
+    "deskterm agent list --json": lambda out: {
+        (a["username"], a["role"], a["enabled"]) for a in _json(out)
+    } >= {("ana", "admin", True), ("zoran", "observer", False)},
+    "deskterm team add tier3 --name Tier 3": _check(r"^added team tier3$"),
+    "deskterm queue set billing --outsiders hidden":
+        _check(r"^queue billing: team billing-team, outsiders hidden$"),
+    "deskterm audit --ticket 42": lambda out: {r[1] for r in _rows(out)} == {"#42"}
+        and "created" in {r[3] for r in _rows(out)},
+    "deskterm audit --agent ana --since 7d --json": lambda out: (events := _json(out)) != []
+        and all("agent:ana" in (e["actor"], f"agent:{e['via']}") for e in events),
     "deskterm db reindex": _check(r"^reindexed \d+ rows$"),
     "deskterm mail import data/mail/": _check(r"^\d+ created, .*\d+ threaded in \d"),
     "deskterm mail import - < data/mail/01-bosnian-plain-qp.eml":
