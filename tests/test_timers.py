@@ -97,7 +97,7 @@ def test_cli_timer_commands(two, desk):
     shown = run("timer", "show", "--json")
     assert shown.exit_code == 0 and json.loads(shown.stdout)["ticket_id"] == a
     text = run("timer", "show").stdout
-    assert text.startswith(f"#{a} Printer: 0:00:0") and text.endswith(" UTC\n")
+    assert text.startswith(f"#{a} Printer: 0:00:0") and text.endswith(" +00:00\n")
     again = run("timer", "start", str(a))
     assert again.exit_code == 2 and f"already running on #{a}" in again.stderr
     stopped = run("timer", "stop", "--note", "call", "--json")
