@@ -27,6 +27,8 @@ NOT_RUN = {
     "deskterm portal --host 127.0.0.1 --port 8000 --proxy": "serves until stopped (tests/portal/)",
     "deskterm db copy ~/.local/share/deskterm/deskterm.db $DESKTERM_DB":
         "needs the example's PostgreSQL host (tests/test_transfer.py copies both ways)",
+    "deskterm db copy /tmp/desk-100k.db postgresql://desk@127.0.0.1:5432/desk100k":
+        "needs the benchmark's 100,000-ticket desk and a PostgreSQL server (bench/)",
     "deskterm db copy $DESKTERM_DB backup.db":
         "needs the example's PostgreSQL host (tests/test_transfer.py copies both ways)",
 }
