@@ -7,6 +7,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from console_helpers import settle
 from test_mail_smtp import config_for, smtp  # noqa: F401 (fixture)
 from typer.testing import CliRunner
 
@@ -28,18 +29,6 @@ from deskterm.widgets.path_suggester import complete_path
 from deskterm.widgets.ticket_table import TicketTable
 
 SIZE = (120, 40)
-
-
-async def settle(pilot, rounds: int = 3) -> None:
-    from textual.worker import WorkerCancelled
-
-    for _ in range(rounds):
-        await pilot.pause()
-        try:
-            await pilot.app.workers.wait_for_complete()
-        except WorkerCancelled:  # superseded by a newer exclusive worker
-            pass
-    await pilot.pause()
 
 
 async def open_first(pilot) -> int:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from colleagues import colleague_on
+from console_helpers import settle
 from textual.command import CommandInput, CommandPalette
 from textual.widgets import Input, Label, OptionList, Static
 
@@ -27,13 +28,6 @@ from deskterm.widgets.ticket_table import SLA_LEGEND, TableHeader, TicketTable
 
 SIZE = (120, 40)
 SMALL = (80, 24)
-
-
-async def settle(pilot, rounds: int = 3) -> None:
-    for _ in range(rounds):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def table(app) -> TicketTable:

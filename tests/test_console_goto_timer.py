@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from console_helpers import settle
 from typer.testing import CliRunner
 
 from deskterm import clock
@@ -19,13 +20,6 @@ from deskterm.widgets.ticket_table import TicketTable
 from deskterm.widgets.timer import TimerBadge
 
 SIZE = (120, 40)
-
-
-async def settle(pilot, rounds: int = 3) -> None:
-    for _ in range(rounds):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def test_ref_number_accepts_the_ways_agents_type_refs():

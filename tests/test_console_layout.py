@@ -6,24 +6,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from console_helpers import settle
 from rich.text import Text
 
 from deskterm.app import make_app
 from deskterm.services import directory, tickets
 from deskterm.widgets.thread_view import ThreadView
 from deskterm.widgets.ticket_header import Field, TicketHeader, cut, header_lines, pack
-
-
-async def settle(pilot, rounds: int = 4) -> None:
-    from textual.worker import WorkerCancelled
-
-    for _ in range(rounds):
-        await pilot.pause(0.02)
-        try:
-            await pilot.app.workers.wait_for_complete()
-        except WorkerCancelled:  # superseded by a newer exclusive worker
-            pass
-    await pilot.pause()
 
 
 def _rich_ticket() -> int:
@@ -54,9 +43,9 @@ async def test_header_keeps_four_lines_at_80_columns_and_at_160(demo_db):
     ticket = _rich_ticket()
     app = make_app(demo_db, "ana", watch_interval=None)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+        await settle(pilot, 4)
         app.screen.open_ticket(ticket)
-        await settle(pilot)
+        await settle(pilot, 4)
         header = app.screen.query_one(TicketHeader)
         lines = header.render().plain.split("\n")
         assert header.size.height == 4 == len(lines)
@@ -68,7 +57,7 @@ async def test_header_keeps_four_lines_at_80_columns_and_at_160(demo_db):
         assert lines[2].startswith("requester Amra Hadžić <amra.hadzic@example.ba>")
         assert "updated" in lines[3] and "tags printer vip" in lines[3]
         await pilot.resize_terminal(160, 45)
-        await settle(pilot)
+        await settle(pilot, 4)
         lines = header.render().plain.split("\n")
         assert header.size.height == 4 == len(lines)
         assert "contract UG-2026-0042" in lines[2] and "created" in lines[3]
@@ -112,25 +101,25 @@ async def test_thread_shows_its_newest_entry_whatever_the_timing(demo_db, delay)
     ticket = _rich_ticket()
     app = make_app(demo_db, "ana", watch_interval=None)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+        await settle(pilot, 4)
         app.screen.open_ticket(ticket)
         await asyncio.sleep(delay)
         await pilot.pause(delay)
-        await settle(pilot)
+        await settle(pilot, 4)
         thread = app.screen.query_one("#thread", ThreadView)
         assert thread.max_scroll_y > 0
         assert thread.scroll_y == thread.max_scroll_y
         await pilot.resize_terminal(70, 24)
-        await settle(pilot)
+        await settle(pilot, 4)
         assert thread.scroll_y == thread.max_scroll_y
         if delay:
             return
         thread.focus()
         await pilot.press("k", "k")
         await pilot.resize_terminal(75, 24)
-        await settle(pilot)
+        await settle(pilot, 4)
         assert thread.scroll_y < thread.max_scroll_y
         await pilot.press("G")
         await pilot.pause(1.2)  # G scrolls with an animation
-        await settle(pilot)
+        await settle(pilot, 4)
         assert thread.scroll_y == thread.max_scroll_y

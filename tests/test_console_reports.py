@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from console_helpers import settle
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -19,13 +20,6 @@ from deskterm.services.reporting import dashboard
 from deskterm.widgets.bar_chart import BarChart
 
 SIZE = (160, 45)
-
-
-async def settle(pilot, rounds: int = 3) -> None:
-    for _ in range(rounds):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def panel_rows(screen, selector: str) -> dict[str, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 
+from console_helpers import settle
 from textual.command import CommandInput, CommandPalette
 from textual.screen import ModalScreen, Screen
 
@@ -26,13 +27,6 @@ SKIP_ACTIONS = {"quit", "app.quit", "suspend_process"}
 #: (class, action) the sweep never runs: the rules screen's `e` starts $EDITOR.
 SKIP_ON = {("RulesScreen", "edit")}
 SIZE = (120, 40)
-
-
-async def settle(pilot, rounds: int = 2) -> None:
-    for _ in range(rounds):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def check_alive(app, where: str) -> None:
@@ -183,10 +177,10 @@ async def test_crash_sweep_every_screen_dialog_palette_hit_and_binding(demo_db):
         base, keys = pending.pop(0)
         app = make_app(demo_db, "ana", watch_interval=None, background=False)
         async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
+            await settle(pilot, 2)
             for key in keys:
                 await pilot.press(key)
-                await settle(pilot)
+                await settle(pilot, 2)
             assert isinstance(app.screen, base), f"{keys} did not reach {base.__name__}"
             swept[base.__name__] = await sweep_screen(pilot, base, keys, found)
             check_alive(app, f"the sweep of {base.__name__}")

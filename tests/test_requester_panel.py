@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
+from console_helpers import settle
+
 from deskterm.app import make_app
 from deskterm.screens.ticket import TicketScreen
 from deskterm.services import directory, requester, tickets
 from deskterm.store.models import Contact, Organisation
 from deskterm.widgets.requester_panel import RequesterPanel
-
-
-async def settle(pilot, rounds: int = 3) -> None:
-    for _ in range(rounds):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def _desk():

@@ -4,6 +4,7 @@ team / everyone) with the service deciding who may."""
 from __future__ import annotations
 
 import pytest
+from console_helpers import settle
 
 from deskterm.app import make_app
 from deskterm.domain import BadInput, Refused
@@ -14,18 +15,6 @@ from deskterm.store.models import Event
 from deskterm.widgets.ticket_table import TicketTable
 
 SIZE = (120, 40)
-
-
-async def settle(pilot, rounds: int = 3) -> None:
-    from textual.worker import WorkerCancelled
-
-    for _ in range(rounds):
-        await pilot.pause()
-        try:
-            await pilot.app.workers.wait_for_complete()
-        except WorkerCancelled:  # superseded by a newer exclusive worker
-            pass
-    await pilot.pause()
 
 
 def names(username: str) -> list[str]:
