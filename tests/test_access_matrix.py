@@ -287,7 +287,7 @@ OPERATIONS: dict[str, tuple[Op, tuple[str, ...]]] = {
     ),
     "read one ticket's audit trail": (
         lambda a, t: audit.ticket_trail(a, t["own"]),
-        ("ok", "ok", "ok", "refused", "ok", "ok"),
+        ("ok", "ok", "ok", "refused", "refused", "ok"),
     ),
     "read the desk's audit trail": (
         lambda a, t: audit.find_events(a, since=None, agent="ana"),

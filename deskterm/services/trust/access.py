@@ -44,6 +44,7 @@ class Action(StrEnum):
     TICKET_MERGE = "ticket.merge"  # resource: (source, target)
     BULK = "bulk"  # resource: how many tickets
     AUDIT_READ = "audit.read"  # the desk-wide audit trail (--agent, --since)
+    TICKET_AUDIT = "ticket.audit"  # one ticket's audit trail: staff who may read the ticket
     OWN_VIEWS = "views.own"  # save or delete one's own views
     CONTACT_EDIT = "contacts.edit"  # a customer's language, SMS opt-in (resource: contact id)
     MAIL_IMPORT = "mail.import"  # pull mail in (the import itself acts as the system)
@@ -71,6 +72,7 @@ _DOING = {
     Action.TICKET_MERGE: "merge tickets",
     Action.BULK: "change tickets in bulk",
     Action.AUDIT_READ: "read the desk's audit trail",
+    Action.TICKET_AUDIT: "read a ticket's audit trail",
     Action.OWN_VIEWS: "save views",
     Action.CONTACT_EDIT: "change contacts",
     Action.MAIL_IMPORT: "import mail",
@@ -166,6 +168,9 @@ def check(actor: Actor, action: Action | str, resource: Any = None) -> None:
         return
     if actor.is_customer:
         _check_customer(actor, action, resource)
+        return
+    if action is Action.TICKET_AUDIT:  # the staff's side of a ticket, never a customer's
+        check(actor, Action.TICKET_READ, resource)
         return
     who = principal(actor)
     if not who.enabled:
@@ -296,6 +301,9 @@ def _check_customer(actor: Actor, action: Action, resource: Any) -> None:
     """
     if action in (Action.TICKET_CREATE, Action.CUSTOMER_MESSAGE):
         return
+    if action is Action.TICKET_AUDIT:  # it names internal notes and the agents' steps
+        _check_customer(actor, Action.TICKET_READ, resource)  # NotFound for others' tickets
+        raise Refused("a ticket's audit trail is for the desk's staff")
     if action in (Action.TICKET_READ, Action.CUSTOMER_RESOLVE):
         ticket = _ticket(resource)
         if actor.contact_id is not None and _is_participant(actor.contact_id, ticket):

@@ -70,7 +70,7 @@ def ticket_trail(actor: Actor, ticket_id: int) -> list[EventRecord]:
     """A ticket's audit trail for someone who may read the ticket, oldest first."""
     from deskterm.services.trust import access
 
-    access.check(actor, access.Action.TICKET_READ, ticket_id)
+    access.check(actor, access.Action.TICKET_AUDIT, ticket_id)
     return events_for(ticket_id)
 
 
@@ -111,12 +111,12 @@ def _events(actor: Actor, ticket_id: int | None, agent: str | None, since: datet
     from deskterm.services.trust import access
 
     if ticket_id is not None and agent is None and since is None:
-        access.check(actor, access.Action.TICKET_READ, ticket_id)
+        access.check(actor, access.Action.TICKET_AUDIT, ticket_id)
     else:
         access.check(actor, access.Action.AUDIT_READ)
     query = Event.select()
     if ticket_id is not None:
-        access.check(actor, access.Action.TICKET_READ, ticket_id)
+        access.check(actor, access.Action.TICKET_AUDIT, ticket_id)
         query = query.where(Event.ticket == ticket_id)
     if agent is not None:
         name = agent_row(agent).username
