@@ -64,6 +64,14 @@ def fresh_database(kind: str, build: Callable[[str], None]) -> str:
     return url_of(name)
 
 
+def copy_database(url: str) -> str:
+    """A new database copied from the database at `url` (nobody may be connected to it)."""
+    name = f"deskterm_t{os.getpid()}_{next(_counter)}"
+    source = urlsplit(url).path.strip("/")
+    _sql(f'CREATE DATABASE "{name}" TEMPLATE "{source}" STRATEGY FILE_COPY')
+    return url_of(name)
+
+
 def drop_database(url: str) -> None:
     _sql(f'DROP DATABASE IF EXISTS "{urlsplit(url).path.strip("/")}" WITH (FORCE)')
 

@@ -6,24 +6,27 @@ rules have work: the example rules (close resolved tickets, reply to and close s
 pending ones, escalate breaches, warn before due) plus rules that tag, re-prioritise,
 assign, note and notify, with conditions on tags, queues and assignees. Then every row of
 every table is compared (surrogate ids of events, outbox mail and breaches and the nonces
-in Message-IDs aside, as in test_bulk_sets). The search index's pages depend on the order
-it was written in, so it is compared by what it finds: every word of every note and reply.
+in Message-IDs aside, as in test_bulk_sets), on SQLite and on PostgreSQL. The requesters
+carry every case of the customer mail (`test_bulk_sets.prepare_mail_cases`: languages,
+SMS, the automatic-mail cap), so the rules' replies and status mails are compared with
+them. The search index's pages depend on the order it was written in, so it is compared
+by what it finds: every word of every note and reply.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import timedelta
 
 import pytest
-from test_bulk_sets import snapshot
+from test_bulk_sets import desk_copies, prepare_mail_cases, snapshot
 
 from deskterm import clock
 from deskterm.domain import Actor
 from deskterm.services.automation import rule_sets, rules
 from deskterm.services.automation.rules_file import parse_rules
-from deskterm.store.db import db, open_db
+from deskterm.store import search
+from deskterm.store.db import db
 
 SETUP = Actor.system("test")
 EXTRA = '''
@@ -70,25 +73,22 @@ def _load_rules() -> None:
     rules.load_rules(SETUP, parse_rules(rules.export_rules()) + parse_rules(EXTRA))
 
 
-@pytest.mark.sqlite_only  # file copies of the SQLite demo; PostgreSQL runs the same SQL below
 @pytest.mark.parametrize("days_later", [3, 16])
 def test_set_based_time_rules_equal_per_ticket(demo_db, tmp_path, days_later):
-    db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.close()
     loaded = clock.now()
     at = loaded + timedelta(days=days_later)
+    with clock.frozen_at(loaded):  # the rules' audit events carry the same time
+        _load_rules()
+        prepare_mail_cases(at)
     results = {}
-    for path_kind in ("per_ticket", "set_based"):
-        path = tmp_path / f"{path_kind}.db"
-        shutil.copy(demo_db, path)
-        open_db(path)
-        with clock.frozen_at(loaded):  # the rules' audit events carry the same time
-            _load_rules()
+    for path_kind, open_copy in desk_copies(demo_db, tmp_path):
+        open_copy()
         result = rules.run_time_rules(at, per_ticket=path_kind == "per_ticket")
         tables = {k: v for k, v in snapshot().items() if not k.startswith("search_index")}
-        results[path_kind] = (result, tables, _found())
+        results[path_kind] = (result, tables, _found(), _rule_mail(at))
         db.close()
-    (a, rows_a, found_a), (b, rows_b, found_b) = results["per_ticket"], results["set_based"]
+    (a, rows_a, found_a, mail_a), (b, rows_b, found_b, mail_b) = (
+        results["per_ticket"], results["set_based"])
     assert found_a == found_b, "the search index finds the same tickets"
     assert found_a["stale"] and found_a["resolving"], "notes and replies were indexed"
     assert a.fired == b.fired and a.errors == b.errors and a.breaches == b.breaches
@@ -96,6 +96,22 @@ def test_set_based_time_rules_equal_per_ticket(demo_db, tmp_path, days_later):
     assert sum(1 for n in a.fired.values() if n) >= 4, a.fired
     for table in rows_a:
         assert rows_a[table] == rows_b[table], f"table {table} differs"
+    # the set path queues one action's mail for every ticket, then the next action's: so
+    # only the order within each kind of message is that of firing ticket by ticket
+    assert sorted(mail_a) == sorted(mail_b)
+    for kind in {m[:2] for m in mail_a}:
+        assert [m for m in mail_a if m[:2] == kind] == [m for m in mail_b if m[:2] == kind]
+    if days_later == 16:  # the pending and on-hold tickets got the rules' replies
+        kinds = {(kind, channel) for kind, channel, _ in mail_a}
+        assert {("reply", "email"), ("reply", "sms"), ("status_changed", "sms")} <= kinds
+        assert any("(Status: closed)" in body for kind, _, body in mail_a if kind == "reply")
+
+
+def _rule_mail(at) -> list[tuple]:
+    """(kind, channel, body) of the mail the run queued, in queue order."""
+    return [tuple(r) for r in db.execute_sql(
+        'SELECT "kind", "channel", "body" FROM "outbox_message" WHERE "created_at" = ? '
+        'ORDER BY "id"', (clock.to_db(at),))]
 
 
 def _found() -> dict[str, list[int]]:
@@ -104,9 +120,11 @@ def _found() -> dict[str, list[int]]:
     for (body,) in db.execute_sql("SELECT body FROM entry WHERE kind IN ('note', 'reply')"):
         words.update(w for w in re.findall(r"\w+", body.lower()) if len(w) > 2)
     words |= {"stale"}
-    return {w: [r[0] for r in db.execute_sql(
-        "SELECT rowid FROM search_index WHERE search_index MATCH ? ORDER BY rowid", (f'"{w}"',))]
-        for w in sorted(words)}
+    found = {}
+    for word in sorted(words):
+        sql, params = search.matching_ticket_ids(word)
+        found[word] = sorted(r[0] for r in db.execute_sql(sql, params))
+    return found
 
 
 def test_set_plan_falls_back_where_it_cannot_match(desk):

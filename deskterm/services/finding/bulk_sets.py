@@ -6,9 +6,9 @@ Used by bulk actions (`apply`) and by time rules (`services.automation.rule_sets
 For a batch, the before-values are read in one query, the rows change in one UPDATE, the
 audit events are one INSERT ... SELECT, and the listeners run on the set: SLA clocks stop
 as a set on close/resolve (only tickets with a clock already past due get the full
-recomputation), other clock moves are recomputed in batches, and the customer mail of a
-status change goes through the mail listener ticket by ticket, in the per-ticket order
-(language, SMS and caps exactly as there).
+recomputation), other clock moves are recomputed in batches, and the customer mail of the
+status changes is queued as a set by `notification_sets` (language, SMS, threading and
+caps as the mail listener decides them ticket by ticket, in the per-ticket order).
 Event rules that listen to the change keep the per-ticket path (`supports` says so), so
 the result is identical row for row (a test compares both paths on the same desk).
 """
@@ -23,7 +23,7 @@ from deskterm.domain import Actor, Priority, Role, Status
 from deskterm.services import directory, signals
 from deskterm.services.automation import sla
 from deskterm.services.automation.rules_file import SIGNAL_TRIGGERS
-from deskterm.services.messaging import notifications
+from deskterm.services.messaging import notification_sets
 from deskterm.services.trust import access, audit
 from deskterm.store import search
 from deskterm.store.db import db, execute_many
@@ -196,12 +196,9 @@ def _listeners(actor, now, status, status_changed, prio_changed, before) -> None
         moved = _stop_clocks(status_changed, now)
     if moved:
         sla.sync_tickets(moved, now)
-    if status is not None:
-        for ticket_id in status_changed:  # the mail listener, ticket by ticket, in order
-            notifications.on_change(
-                signals.Change("status", ticket_id, actor, field="status",
-                               before=Status(before[ticket_id][0]), after=status)
-            )
+    if status is not None:  # the mail listener's work, on the set in the same order
+        notification_sets.status_mails(
+            actor, [(t, Status(before[t][0])) for t in status_changed], status)
 
 
 def _stop_clocks(ids: Sequence[int], now: datetime) -> list[int]:

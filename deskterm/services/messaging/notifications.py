@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
+import stat
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -31,7 +31,7 @@ from deskterm.services.messaging import mail_text, mailbox
 from deskterm.services.portal import tracking
 from deskterm.services.trust import audit
 from deskterm.store.db import db, retry_when_busy, write_transaction
-from deskterm.store.models import Contact, Entry, Follower, OutboxMessage, Ticket
+from deskterm.store.models import Contact, Entry, Follower, Ticket
 
 AUTOMATIC_KINDS = ("ticket_opened", "status_changed", "survey")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+\.[a-z_]+|marker|token)\}")
@@ -74,12 +74,30 @@ def _packaged(name: str) -> str | None:
     return item.read_text(encoding="utf-8") if item.is_file() else None
 
 
+#: The admin's template files read so far: path -> (mtime, text); re-read when changed.
+_user_texts: dict[Path, tuple[int, str]] = {}
+
+
+def _user_template(path: Path) -> str | None:
+    """An admin's template file (one stat; read again only when its mtime changed)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    cached = _user_texts.get(path)
+    if cached is not None and cached[0] == info.st_mtime_ns:
+        return cached[1]
+    text = path.read_text(encoding="utf-8")
+    _user_texts[path] = (info.st_mtime_ns, text)
+    return text
+
+
 def _template_file(name: str) -> str | None:
     """A template by file name: the admin's copy in the config folder, else the packaged."""
-    user_file = paths.config_path().parent / "templates" / name
-    if user_file.is_file():
-        return user_file.read_text(encoding="utf-8")
-    return _packaged(name)
+    text = _user_template(paths.config_path().parent / "templates" / name)
+    return text if text is not None else _packaged(name)
 
 
 def html_layout() -> str:
@@ -92,9 +110,9 @@ def template_text(kind: str, language: str) -> str:
     user_dir = paths.config_path().parent / "templates"
     for lang in dict.fromkeys((language, "en")):
         name = f"mail-{kind}.{lang}.txt"
-        user_file = Path(user_dir) / name
-        if user_file.is_file():
-            return user_file.read_text(encoding="utf-8")
+        text = _user_template(user_dir / name)
+        if text is not None:
+            return text
         text = _packaged(name)
         if text is not None:
             return text
@@ -140,16 +158,19 @@ class _TicketFacts:
     queue_language: str | None
     requester_phone: str | None
     wants_sms: int  # the contact or their portal account opted in
+    requester_id: int
 
 
-_FACTS_SQL = (
+#: The facts of tickets, without the WHERE (`notification_sets` reads a batch's at once).
+FACTS_SELECT = (
     'SELECT t."id", t."subject", t."status", t."created_at", t."merged_into_id", q."slug", '
     'q."name", q."email", c."name", c."email", COALESCE(a."language", c."language"), '
-    'q."language", c."phone", c."sms_opt_in" + COALESCE(a."sms_opt_in", 0) FROM "ticket" t '
-    'JOIN "queue" q ON q."id" = t."queue_id" JOIN "contact" c ON c."id" = t."requester_id" '
+    'q."language", c."phone", c."sms_opt_in" + COALESCE(a."sms_opt_in", 0), c."id" '
+    'FROM "ticket" t JOIN "queue" q ON q."id" = t."queue_id" '
+    'JOIN "contact" c ON c."id" = t."requester_id" '
     'LEFT JOIN "customer_account" a ON a."contact_id" = c."id" '
-    'WHERE t."id" = ?'
 )
+_FACTS_SQL = FACTS_SELECT + 'WHERE t."id" = ?'
 #: Message-IDs received (entries) and sent (outbox) for a ticket, oldest first.
 _KNOWN_IDS_SQL = (
     'SELECT "created_at", "message_id" FROM "entry" WHERE "ticket_id" = ? AND '
@@ -158,12 +179,15 @@ _KNOWN_IDS_SQL = (
 )
 
 
-def _facts(ticket_id: int) -> _TicketFacts | None:
-    row = db.execute_sql(_FACTS_SQL, (ticket_id,)).fetchone()
-    if row is None:
-        return None
+def facts_of(row: tuple) -> _TicketFacts:
+    """A `FACTS_SELECT` row as facts."""
     created = row[3] if isinstance(row[3], datetime) else datetime.fromisoformat(str(row[3]))
     return _TicketFacts(row[0], row[1], row[2], created, *row[4:])
+
+
+def _facts(ticket_id: int) -> _TicketFacts | None:
+    row = db.execute_sql(_FACTS_SQL, (ticket_id,)).fetchone()
+    return None if row is None else facts_of(row)
 
 
 def language_of(ticket: _TicketFacts, config: Config) -> str:
@@ -197,17 +221,6 @@ def _known_ids(ticket_id: int) -> list[str]:
     return [mid for _, mid in db.execute_sql(_KNOWN_IDS_SQL, (ticket_id, ticket_id))]
 
 
-_REPLY_TARGET_SQL = (
-    'SELECT "message_id" FROM "entry" WHERE "ticket_id" = ? AND "kind" = \'customer\' AND '
-    '"message_id" IS NOT NULL ORDER BY "created_at" DESC, "id" DESC LIMIT 1'
-)
-
-
-def _customer_reply_target(ticket_id: int) -> str | None:
-    last = db.execute_sql(_REPLY_TARGET_SQL, (ticket_id,)).fetchone()
-    return last[0] if last else None
-
-
 def _desk_address(ticket: _TicketFacts, config: Config) -> str:
     """The address customers write to for this ticket: its queue's, else the desk's."""
     if ticket.queue_email:
@@ -233,47 +246,49 @@ def _capped(address: str, config: Config) -> bool:
     return _automatic_count(address, config) >= config.mail.auto_cap
 
 
-def _capped_note(kind: str, to: str, config: Config) -> str:
+def capped_note(kind: str, to: str, config: Config) -> str:
+    """The audit note of an automatic mail the cap held back."""
     return (f"{kind} to {to} not sent: {config.mail.auto_cap} automatic mails in "
             f"{config.mail.auto_cap_hours:g}h")
 
 
-def _queue(
-    ticket: _TicketFacts, kind: str, values: dict[str, str], *, entry_id: int | None = None,
-    cc: list[str] | None = None,
-) -> int | None:
+def _queue(ticket: _TicketFacts, kind: str, values: dict[str, str]) -> None:
+    """Queue one automatic mail (a new ticket's confirmation) unless the cap holds it."""
     config = current_config()
     secret = mailbox.secret(config.mail.secret)
     to = ticket.requester_email
     if kind in AUTOMATIC_KINDS and _capped(to, config):
         audit.record(ticket.id, CAP_ACTOR, "mail_capped", "mail", None,
-                     _capped_note(kind, to, config))
-        return None
-    in_reply_to = _customer_reply_target(ticket.id) if kind == "reply" else None
-    row = _outbox_row(ticket, kind, values, _known_ids(ticket.id), in_reply_to, config, secret,
-                      entry_id=entry_id, cc=cc)
-    db.execute_sql(_OUTBOX_SQL, tuple(row[name] for name in _OUTBOX_COLUMNS))
-    return None
+                     capped_note(kind, to, config))
+        return
+    row = _outbox_row(ticket, kind, values, _known_ids(ticket.id), None, config, secret)
+    db.execute_sql(OUTBOX_SQL, outbox_params(row))
 
 
 #: Columns of an `_outbox_row`, in the prepared INSERT's order (the ORM would rebuild
-#: this statement for every message).
-_OUTBOX_COLUMNS = ("ticket", "entry", "kind", "to_addrs", "cc_addrs", "subject", "body",
-                   "message_id", "headers", "status", "created_at")
-_OUTBOX_SQL = (
+#: this statement for every message); mail and SMS alike.
+OUTBOX_COLUMNS = ("ticket", "entry", "kind", "to_addrs", "cc_addrs", "subject", "body",
+                  "message_id", "headers", "status", "created_at", "channel")
+OUTBOX_SQL = (
     'INSERT INTO "outbox_message" ("ticket_id", "entry_id", "kind", "to_addrs", "cc_addrs", '
-    '"subject", "body", "message_id", "headers", "status", "created_at", "attempts", '
-    f'"channel") VALUES ({", ".join("?" * len(_OUTBOX_COLUMNS))}, 0, \'email\')'
+    '"subject", "body", "message_id", "headers", "status", "created_at", "channel", '
+    f'"attempts") VALUES ({", ".join("?" * len(OUTBOX_COLUMNS))}, 0)'
 )
+
+
+def outbox_params(row: dict) -> tuple:
+    """An outbox row's values in `OUTBOX_SQL`'s order."""
+    return tuple(row[name] for name in OUTBOX_COLUMNS)
 
 
 def _outbox_row(
     ticket: _TicketFacts, kind: str, values: dict[str, str], known: list[str],
     in_reply_to: str | None, config: Config, secret: str, *, entry_id: int | None = None,
     cc: list[str] | None = None, templates: dict | None = None,
+    follow: tracking.FollowLinker | None = None,
 ) -> dict:
     """The outbox row of one message (rendered, threaded, signed), not yet written.
-    `templates` memoizes template texts over a batch."""
+    `templates` memoizes template texts over a batch, `follow` adds the portal link."""
     language = values.get("language", config.language)
     source = None
     if templates is not None:
@@ -281,7 +296,7 @@ def _outbox_row(
         if key not in templates:
             templates[key] = template_text(kind, language)
         source = templates[key]
-    subject, body = _rendered(ticket, kind, values, config, language, source)
+    subject, body = _rendered(ticket, kind, values, config, language, source, follow)
     message_id = ids.make_message_id(ticket.id, secret, config.mail.domain)
     in_reply_to = in_reply_to or (known[-1] if known else None)
     references = ([known[0]] + known[-9:]) if len(known) > 10 else known
@@ -315,17 +330,18 @@ def _outbox_row(
         headers=json.dumps(headers, ensure_ascii=False),
         status=Delivery.QUEUED.value,
         created_at=clock.to_db(clock.now()),
+        channel="email",
     )
 
 
 def _rendered(
     ticket: _TicketFacts, kind: str, values: dict[str, str], config: Config, language: str,
-    source: str | None = None,
+    source: str | None = None, follow: tracking.FollowLinker | None = None,
 ) -> tuple[str, str]:
     """(subject, text) of a customer mail: the template filled, plus the follow link."""
     subject, body = render(kind, values, language, source=source)
-    body = tracking.with_follow_link(body, ticket.id, config, language, values.get("token"))
-    return subject, body
+    follow = follow or tracking.follow_linker(config)
+    return subject, follow(body, ticket.id, ticket.requester_id, language, values.get("token"))
 
 
 @dataclass(frozen=True)
@@ -367,20 +383,6 @@ def preview_reply(
     )
 
 
-def _queue_sms(ticket: _TicketFacts, kind: str, values: dict[str, str], text: str,
-               entry_id: int | None = None) -> None:
-    """Also tell an opted-in customer by SMS (same outbox, same delivery states)."""
-    if not (ticket.wants_sms and ticket.requester_phone):
-        return
-    config = current_config()
-    OutboxMessage.insert(
-        ticket=ticket.id, entry=entry_id, kind=kind, channel="sms",
-        to_addrs=ticket.requester_phone, subject="", body=text,
-        message_id=f"<sms.{ticket.id}.{uuid.uuid4().hex}@{config.mail.domain}>",
-        headers="{}", status=Delivery.QUEUED.value, created_at=clock.to_db(clock.now()),
-    ).execute()
-
-
 def _sms(ticket: _TicketFacts, values: dict[str, str], kind: str, **fields: str) -> str:
     return mail_text.sms_text(kind, values["language"], desk=values["desk.name"],
                               ref=values["ticket.ref"], **fields)
@@ -396,71 +398,33 @@ def _followers(ticket_id: int) -> list[str]:
     ]
 
 
-_RECENT_REPLY_SQL = (
-    'SELECT "id", "body" FROM "outbox_message" WHERE "ticket_id" = ? AND "kind" = \'reply\' '
-    'AND "channel" = \'email\' AND "status" = ? AND "attempts" = 0 AND "created_at" >= ? '
-    'ORDER BY "id" DESC LIMIT 1'
-)
-
-
-def _recent_reply(ticket_id: int) -> tuple[int, str] | None:
-    """(id, body) of a reply mail queued moments ago and not tried yet."""
-    since = clock.to_db(clock.now() - _SAME_ACTION)
-    return db.execute_sql(_RECENT_REPLY_SQL, (ticket_id, Delivery.QUEUED.value, since)).fetchone()
-
-
-def _status_mail_wanted(change: signals.Change) -> bool:
+def status_mail_wanted(actor: Actor, before: Status, after: Status) -> bool:
     """Whether a status change is news to the customer."""
-    before, after = Status(change.before), Status(change.after)
-    if change.actor.kind == "customer":
+    if actor.kind == "customer":
         return False  # the customer's own mail reopened it
     # snoozing and picking up are internal
     return Status.POSTPONED not in (before, after) and (before, after) != (Status.NEW, Status.OPEN)
 
 
-def _on_status(ticket: _TicketFacts, change: signals.Change, values: dict[str, str]) -> None:
-    after = Status(change.after)
-    if ticket.merged_into:
-        return  # a merge tells its own story
-    status = mail_text.status_name(after.value, values["language"])
-    _queue_sms(ticket, "status_changed", values, _sms(ticket, values, "status", status=status))
-    if after is Status.RESOLVED:
-        _queue(ticket, "survey", values)
-        return
-    pending_reply = _recent_reply(ticket.id)
-    if pending_reply is not None:  # "reply and set pending": one mail, with the status
-        message_id, body = pending_reply
-        db.execute_sql('UPDATE "outbox_message" SET "body" = ? WHERE "id" = ?',
-                       (body.rstrip("\n") + f"\n\n(Status: {after.value})\n", message_id))
-        return
-    language = values["language"]
-    values = {**values,
-              "status.before": mail_text.status_name(Status(change.before).value, language),
-              "status.after": mail_text.status_name(after.value, language)}
-    _queue(ticket, "status_changed", values)
-
-
 def on_change(change: signals.Change) -> None:
-    """Queue the customer mail a change calls for (runs inside the change's transaction)."""
-    if change.kind not in ("created", "reply", "status"):
-        return
-    if change.kind == "status" and not _status_mail_wanted(change):
-        return
-    ticket = _facts(change.ticket_id)
-    if ticket is None or not ticket.requester_email:
-        return
-    config = current_config()
-    values = _values(ticket, config, mailbox.secret(config.mail.secret))
-    if change.kind == "created":
-        _queue(ticket, "ticket_opened", values)
+    """Queue the customer mail a change calls for (runs inside the change's transaction).
+
+    Replies and status changes go through `notification_sets` with this one change: the
+    bulk and rule paths call it with many, so both follow the same rules."""
+    from deskterm.services.messaging import notification_sets
+
+    if change.kind == "status":
+        notification_sets.status_mails(
+            change.actor, [(change.ticket_id, Status(change.before))], Status(change.after))
     elif change.kind == "reply" and change.entry_id is not None:
         entry = Entry.get_by_id(change.entry_id)
-        values = {**values, "reply.body": entry.body, "agent.name": entry.author}
-        _queue(ticket, "reply", values, entry_id=entry.id, cc=_followers(ticket.id))
-        _queue_sms(ticket, "reply", values, _sms(ticket, values, "reply", snippet=entry.body),
-                   entry_id=entry.id)
-    elif change.kind == "status":
-        _on_status(ticket, change, values)
+        notification_sets.reply_mails([(change.ticket_id, entry.id, entry.body, entry.author)])
+    elif change.kind == "created":
+        ticket = _facts(change.ticket_id)
+        if ticket is None or not ticket.requester_email:
+            return
+        config = current_config()
+        _queue(ticket, "ticket_opened", _values(ticket, config, mailbox.secret(config.mail.secret)))
 
 
 @dataclass(frozen=True)
@@ -489,7 +453,7 @@ def confirmations(ticket_ids: list[int]) -> list[Confirmation]:
         if to not in sent:
             sent[to] = _automatic_count(to, config)
         if sent[to] >= config.mail.auto_cap:
-            result.append(Confirmation(ticket_id, None, _capped_note("ticket_opened", to,
+            result.append(Confirmation(ticket_id, None, capped_note("ticket_opened", to,
                                                                     config)))
             continue
         sent[to] += 1

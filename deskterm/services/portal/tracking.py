@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from deskterm import clock
@@ -87,9 +88,10 @@ def retire_old(actor: Actor) -> int:
     return len(ring) - 1
 
 
-def sign(text: str) -> str:
-    """`<key id>.<mac>` of `text` with the current signing key."""
-    kid, secret = keys()[-1]
+def sign(text: str, key: tuple[str, bytes] | None = None) -> str:
+    """`<key id>.<mac>` of `text` with the current signing key (`key`: that key, read
+    once by a caller signing many)."""
+    kid, secret = key or keys()[-1]
     return f"{kid}.{_mac(secret, text)}"
 
 
@@ -111,11 +113,11 @@ def _mac(secret: bytes, text: str) -> str:
 
 
 def make_token(ticket_id: int, contact_id: int, days: int = 30,
-               now: datetime | None = None) -> str:
+               now: datetime | None = None, key: tuple[str, bytes] | None = None) -> str:
     """A tracking token for `ticket_id` as seen by its requester `contact_id`."""
     expires = int(((now or clock.now()) + timedelta(days=days)).timestamp())
     body = f"{ticket_id}.{contact_id}.{expires}"
-    return f"{body}.{sign('track:' + body)}"
+    return f"{body}.{sign('track:' + body, key)}"
 
 
 def open_token(token: str) -> CustomerScope:
@@ -155,20 +157,20 @@ def _surviving(ticket_id: int, contact_id: int) -> int:
     return ticket_id
 
 
-def link_for(base_url: str, ticket_id: int, days: int = 30) -> str | None:
-    """The tracking URL of a ticket for its requester, or None without a portal URL."""
-    if not base_url:
-        return None
-    row = Ticket.select(Ticket.requester).where(Ticket.id == ticket_id).first()
-    if row is None:
-        return None
-    return f"{base_url.rstrip('/')}/t/{make_token(ticket_id, row.requester_id, days)}"
-
-
 def with_follow_link(body: str, ticket_id: int, config, language: str,
                      token: str | None = None) -> str:
     """A notification body with the "follow your ticket here" link added (before the body
     token), when the desk has a portal URL; unchanged otherwise or if it has the link."""
+    return follow_linker(config)(body, ticket_id, None, language, token)
+
+
+FollowLinker = Callable[[str, int, "int | None", str, "str | None"], str]
+
+
+def follow_linker(config) -> FollowLinker:
+    """`with_follow_link` for many mails: the portal settings and the signing key are
+    read once. The returned function takes (body, ticket id, requester id or None to
+    look it up, language, body token)."""
     from deskterm.domain import BadInput
     from deskterm.portal import i18n
     from deskterm.services.portal.portal_settings import portal_settings
@@ -176,15 +178,30 @@ def with_follow_link(body: str, ticket_id: int, config, language: str,
     try:
         settings = portal_settings(config)
     except BadInput:  # a broken [portal] section must not stop the desk's mail
-        return body
-    if f"{settings.url}/t/" in body:
-        return body
-    url = link_for(settings.url, ticket_id, settings.tracking_days)
-    if url is None:
-        return body
-    _ = i18n.gettext_for(language)
-    line = _("Follow your ticket here: %(url)s") % {"url": url}
-    if token and token in body:
-        head, _, tail = body.rpartition(token)
-        return f"{head.rstrip()}\n\n{line}\n{token}{tail}"
-    return f"{body.rstrip()}\n\n{line}\n"
+        return lambda body, *_: body
+    if not settings.url:
+        return lambda body, *_: body
+    base = settings.url.rstrip("/")
+    signing: list[tuple[str, bytes]] = []
+
+    def add(body: str, ticket_id: int, requester_id: int | None, language: str,
+            token: str | None = None) -> str:
+        if f"{settings.url}/t/" in body:
+            return body
+        if requester_id is None:
+            row = Ticket.select(Ticket.requester).where(Ticket.id == ticket_id).first()
+            if row is None:
+                return body
+            requester_id = row.requester_id
+        if not signing:
+            signing.append(keys()[-1])
+        token_part = make_token(ticket_id, requester_id, settings.tracking_days, key=signing[0])
+        url = f"{base}/t/{token_part}"
+        _ = i18n.gettext_for(language)
+        line = _("Follow your ticket here: %(url)s") % {"url": url}
+        if token and token in body:
+            head, _sep, tail = body.rpartition(token)
+            return f"{head.rstrip()}\n\n{line}\n{token}{tail}"
+        return f"{body.rstrip()}\n\n{line}\n"
+
+    return add
