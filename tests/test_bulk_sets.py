@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pg_databases as pg
 import pytest
-from conftest import ON_POSTGRES, SETUP
 from mail_setup import mail_config
 
 from deskterm import clock
+from deskterm.domain import Actor
 from deskterm.services import directory
 from deskterm.services.finding import bulk
 from deskterm.services.messaging import notifications
@@ -37,6 +37,9 @@ SURROGATE = {"event": {"id"}, "outbox_message": {"id"}, "sla_breach": {"id"}}
 _NONCE = re.compile(r"(dt|sms)\.(\d+)\.[0-9a-f]+(\.[0-9a-f]+)?@")
 LANGUAGES = ("fa", "ru", "bs", "hr", "sr", "en", None)
 PHONE = "+387 61 234 567"
+
+ON_POSTGRES = pg.enabled()
+SETUP = Actor.system("test")
 
 
 def snapshot() -> dict[str, list[tuple]]:
