@@ -7,7 +7,10 @@ desk's own Message-IDs differs), and so are search hits. The traffic covers the 
 corpus and a second mbox with follow-ups that reopen pending, resolved and postponed
 tickets, Cc'd followers, a reply to a ticket opened earlier in the same batch, a stranger
 threading by Message-ID, a reused Message-ID, an exact duplicate, an auto-reply, a bounce
-and a sender over the automatic-mail cap.
+and a sender over the automatic-mail cap. A second desk adds event rules (routing and an
+auto-reply on `created`, rules on `customer replied` and `status changed`) and an SLA
+policy whose first-response clock runs out before the follow-ups arrive, so rule actions
+and breach events land between the messages' own rows exactly where they land one by one.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from deskterm import clock
 from deskterm.domain import Actor
 from deskterm.mail.sources import read_path
 from deskterm.services import directory, tickets
+from deskterm.services.automation import rules, sla
+from deskterm.services.automation.rules_file import parse_rules
 from deskterm.services.messaging import inbound, inbound_batch, notifications
 from deskterm.store import search
 from deskterm.store.db import close_db, db, open_db
@@ -75,6 +80,8 @@ def _second_mbox(path: Path) -> Path:
                  In_Reply_To="<maryam-0003@example.ir>"),
         _message(9, "ivana.kovacevic@example.hr", "Re: aplikacija", "Vidim i ja.",
                  In_Reply_To=zeljko),
+        _message(16, "wang.zhe@example.cn", "Re: 登录", "还是不行。",
+                 In_Reply_To="<cn-0014@mail.example.cn>"),
     ]
     messages.append(messages[3])  # an exact duplicate within the same mbox
     messages += [_message(10 + n, "busy@example.org", f"Pitanje {n}", f"Pitanje broj {n}.")
@@ -96,6 +103,50 @@ def _set_up_desk() -> None:
                            team="billing-team")
     directory.create_agent(SETUP, "ana", "Ana Anić", email="ana@desk.example", role="admin",
                            teams=("tier1", "billing-team"))
+
+
+RULES = """
+[[rule]]
+name = "billing by subject"
+when = "created"
+[rule.if]
+subject = "račun"
+[rule.then]
+set = { queue = "billing" }
+
+[[rule]]
+name = "russian auto-reply"
+when = "created"
+[rule.if]
+language = "ru"
+[rule.then]
+reply = { body = "Здравствуйте! Мы ответим в течение рабочего дня." }
+
+[[rule]]
+name = "back after resolved"
+when = "customer replied"
+[rule.if]
+status = "resolved"
+[rule.then]
+set = { priority = "high" }
+add_tags = ["came-back"]
+
+[[rule]]
+name = "reopened in Bosnia"
+when = "status changed"
+[rule.if]
+status = "open"
+requester = "@example.ba"
+[rule.then]
+add_tags = ["reopened"]
+"""
+
+
+def _add_rules_and_sla() -> None:
+    rules.load_rules(SETUP, parse_rules(RULES))
+    sla.save_policy(SETUP, "fast", {"default": {"first_response": {"minutes": 2,
+                                                                   "business": False}}})
+    sla.set_queue_policy(SETUP, "general", "fast")
 
 
 def _traffic(tmp: Path, *, batched: bool) -> list[tuple[str, str, int | None]]:
@@ -136,7 +187,7 @@ def _migrated(url: str) -> None:
     close_db()
 
 
-def _fresh_desk(tmp: Path, name: str) -> str | Path:
+def _fresh_desk(tmp: Path, name: str, with_rules: bool = False) -> str | Path:
     close_db()
     if ON_POSTGRES:
         target: str | Path = pg.fresh_database("empty", _migrated)
@@ -146,6 +197,8 @@ def _fresh_desk(tmp: Path, name: str) -> str | Path:
     open_db(target)
     with clock.frozen_at(AT - timedelta(days=1)):
         _set_up_desk()
+        if with_rules:
+            _add_rules_and_sla()
     return target
 
 
@@ -153,8 +206,8 @@ def _fresh_desk(tmp: Path, name: str) -> str | Path:
 def two_desks(tmp_path):
     made = []
 
-    def make(name: str):
-        made.append(_fresh_desk(tmp_path, name))
+    def make(name: str, with_rules: bool = False):
+        made.append(_fresh_desk(tmp_path, name, with_rules))
 
     yield make
     close_db()
@@ -191,9 +244,58 @@ def test_batched_import_writes_exactly_what_one_by_one_import_writes(
     assert one_by_one == ["09-bounce-delivery-status.eml"]
     # and the traffic did what it is meant to exercise
     statuses = [s for s, _, _ in results]
-    assert statuses.count("threaded") == 7 and statuses.count("duplicate") == 2
+    assert statuses.count("threaded") == 8 and statuses.count("duplicate") == 2
     events = {row[4] for row in got["event"]}
     assert {"mail_capped", "follower", "status", "linked", "customer_message"} <= events
+
+
+def test_batched_import_with_event_rules_and_sla_breaches_writes_what_one_by_one_writes(
+        tmp_path, two_desks, monkeypatch, caplog):
+    two_desks("one-by-one", with_rules=True)
+    expected_results = _traffic(tmp_path, batched=False)
+    expected = _rows()
+
+    two_desks("batched", with_rules=True)
+    one_by_one = []
+    receive = inbound.Importer.receive
+
+    def counted(self, mail, *, source=""):
+        one_by_one.append(source)
+        return receive(self, mail, source=source)
+
+    monkeypatch.setattr(inbound.Importer, "receive", counted)
+    with caplog.at_level(logging.WARNING, "deskterm.mail"):
+        results = _traffic(tmp_path, batched=True)
+    assert "one by one" not in caplog.text
+    assert results == expected_results
+    got = _rows()
+    for table in (*TABLES, "search"):
+        assert got[table] == expected[table], table
+    # the rules fired where they should, and breaches were logged between the messages
+    rule_events = sorted({row[2] for row in got["event"] if row[2].startswith("rule:")})
+    assert rule_events == ["rule:back after resolved", "rule:billing by subject",
+                           "rule:reopened in Bosnia", "rule:russian auto-reply"]
+    # each breach is logged by the sync right after the customer's message (or a new
+    # ticket's creation), before the reopening and the next message's rows
+    events = got["event"]
+    ticket_of = {email: ticket for ticket, email in db.execute_sql(
+        'SELECT t."id", c."email" FROM "ticket" t JOIN "contact" c ON c."id" = t."requester_id"')}
+    breaches = [n for n, row in enumerate(events) if row[4] == "sla_breach"]
+    assert [(events[n][1], events[n][5]) for n in breaches] == [
+        (row[1], row[2]) for row in got["sla_breach"]] == [
+        (3, "first_response"), (ticket_of["wang.zhe@example.cn"], "first_response")]
+    for n in breaches:
+        before = next(row for row in reversed(events[:n]) if row[4] != "sla_breach")
+        assert (before[1], before[4]) == (events[n][1], "customer_message")
+    assert any(events[n + 1][4] == "status" for n in breaches)
+    # only the messages a rule fired on (and the bounce) went one by one: the rest of
+    # the traffic was batched on this desk with rules
+    assert one_by_one == [
+        "01-bosnian-plain-qp.eml", "04-russian-koi8r-8bit.eml",
+        "05-russian-cp1251-attachments.eml", "09-bounce-delivery-status.eml",
+        "17-russian-cp1251-declared-koi8r.eml", "33-outlook-winmail-dat-files.eml",
+        "second.mbox#1", "second.mbox#2", "second.mbox#3",
+    ]
 
 
 def _generated_mbox(path: Path, count: int) -> Path:

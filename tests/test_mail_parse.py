@@ -105,6 +105,22 @@ def test_messy_message_without_id_and_with_raw_8bit_headers():
     assert "uključuje podršku vikendom" in mail.body
 
 
+@pytest.mark.parametrize(("codec", "name", "subject"), [
+    ("koi8-r", "Дмитрий Соколов", "Не приходит письмо"),
+    ("cp1251", "Анна Петрова", "Двойное списание"),
+    ("cp1250", "Željko Šimić", "Pitanje o računu"),
+    ("latin-1", "Jürgen Groß", "Rechnung für Köln"),
+])
+def test_raw_8bit_headers_with_no_charset_are_read_in_one_table(codec, name, subject):
+    """A client that declares nothing wrote every header in one table: read together, a
+    short KOI8-R Subject is not taken for Hebrew."""
+    raw = (f"From: {name} <client@example.net>\nTo: support@desk.example\n"
+           f"Subject: {subject}\nMessage-ID: <raw-8bit@example.net>\n\nHello.\n")
+    mail = parse_message(raw.encode(codec))
+    assert (mail.from_name, mail.from_email, mail.subject) == (
+        name, "client@example.net", subject)
+
+
 def test_subject_ref_and_clean_subject():
     mail = corpus("10")
     assert mail.subject_ref == 1

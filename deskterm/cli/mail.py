@@ -11,7 +11,15 @@ import typer
 from deskterm.cli.context import state
 from deskterm.cli.lists import Column, Listing, ListSpec, lists
 from deskterm.cli.options import Limit, ids_argument
-from deskterm.cli.output import out, print_json, print_table, say_error, styled, warn
+from deskterm.cli.output import (
+    out,
+    print_json,
+    print_json_list,
+    print_table,
+    say_error,
+    styled,
+    warn,
+)
 from deskterm.services.values import MAX_ID
 
 app = typer.Typer(help="The mail channel: inbound import/fetch, outbox delivery.",
@@ -63,8 +71,8 @@ def _log_to_file() -> None:
 def _show_summary(summary, as_json: bool, started: float) -> None:
     elapsed = time.perf_counter() - started
     if as_json:
-        print_json({"counts": summary.counts, "seconds": round(elapsed, 3),
-                    "messages": summary.results})
+        print_json_list({"counts": summary.counts, "seconds": round(elapsed, 3)},
+                        "messages", summary.results)
         return
     rows = [(r.source, r.status, f"#{r.ticket_id}" if r.ticket_id else "", r.sender,
              r.subject[:50], r.reason[:70]) for r in summary.results]

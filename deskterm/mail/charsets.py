@@ -127,17 +127,13 @@ def _cyrillic_check(data: bytes, text: str, codec: str) -> str:
     return best
 
 
-def detect(data: bytes, hints: tuple[str, ...] = ()) -> str:
-    """Undeclared 8-bit bytes: utf-8 when valid, else the best of charset-normalizer's
-    readings (ties broken by how plausible the text reads, hinted charsets first)."""
-    text = _strict(data, "utf-8")
-    if text is not None:
-        return text
-    readings: list[tuple[float, int, str]] = []
+def _readings(data: bytes, hints: tuple[str, ...]) -> list[tuple[float, int, str, str]]:
+    """(score, order, text, codec) for each plausible reading of undeclared 8-bit bytes."""
+    readings: list[tuple[float, int, str, str]] = []
     for order, hint in enumerate(h for h in hints if h):
         candidate = _strict(data, hint)
         if candidate is not None:
-            readings.append((_plausibility(candidate) + 0.5, -order, candidate))
+            readings.append((_plausibility(candidate) + 0.5, -order, candidate, hint))
     try:
         results = charset_normalizer.from_bytes(data, cp_isolation=CANDIDATES)
     except Exception:  # the detector must never stop an import
@@ -145,14 +141,32 @@ def detect(data: bytes, hints: tuple[str, ...] = ()) -> str:
     for order, match in enumerate(results):
         candidate = str(match)
         score = _plausibility(candidate) - 10 * match.chaos
-        readings.append((score, -order - 100, candidate))
+        readings.append((score, -order - 100, candidate, match.encoding))
     for order, fallback in enumerate(("cp1252", "cp1250", "cp1251")):
         candidate = _strict(data, fallback)
         if candidate is not None:
-            readings.append((_plausibility(candidate) - 0.25, -order - 200, candidate))
+            readings.append((_plausibility(candidate) - 0.25, -order - 200, candidate, fallback))
+    return readings
+
+
+def detect(data: bytes, hints: tuple[str, ...] = ()) -> str:
+    """Undeclared 8-bit bytes: utf-8 when valid, else the best of charset-normalizer's
+    readings (ties broken by how plausible the text reads, hinted charsets first)."""
+    text = _strict(data, "utf-8")
+    if text is not None:
+        return text
+    readings = _readings(data, hints)
     if not readings:
         return data.decode("utf-8", errors="replace")
     return max(readings, key=lambda r: (r[0], r[1]))[2]
+
+
+def detect_codec(data: bytes, hints: tuple[str, ...] = ()) -> str | None:
+    """The codec `detect` reads these bytes with (None: plain ASCII or UTF-8)."""
+    if _strict(data, "utf-8") is not None:
+        return None
+    readings = _readings(data, hints)
+    return max(readings, key=lambda r: (r[0], r[1]))[3] if readings else None
 
 
 def decode(data: bytes, label: str | None, hints: tuple[str, ...] = ()) -> str:

@@ -188,6 +188,18 @@ def _declared_charsets(msg: Message) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _raw_header_charset(msg: Message) -> tuple[str, ...]:
+    """For a message that declares no charset but has raw 8-bit header bytes: the codec
+    of all those bytes read together (a sender's client wrote every header in one table,
+    and one short header alone is too little to tell KOI8-R from Hebrew)."""
+    raw = [v.encode("utf-8", "surrogateescape") for _, v in msg.raw_items()
+           if any("\udc80" <= ch <= "\udcff" for ch in str(v))]
+    if not raw:
+        return ()
+    codec = charsets.detect_codec(b"\n".join(raw))
+    return (codec,) if codec else ()
+
+
 def _date(msg: Message) -> datetime | None:
     value = headers.text(msg, "Date")
     try:
@@ -202,7 +214,7 @@ def parse_message(raw: bytes, key: MessageKey | None = None) -> ParsedMail:
     # compat32 keeps headers as raw strings (parsed on demand, by `headers`): several times
     # faster than policy.default, which builds a header object for every value read
     msg = email.message_from_bytes(raw, policy=policy.compat32)
-    hints = _declared_charsets(msg)
+    hints = _declared_charsets(msg) or _raw_header_charset(msg)
     from_name, from_email, _ = headers.first_address(msg, REQUESTER_HEADERS, hints)
     key = key or message_key(raw)
     content = read_content(msg, hints)

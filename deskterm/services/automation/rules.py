@@ -293,12 +293,72 @@ class _Facts:
         body = customer[-1].body if customer else ""
         return body if name == "body" else f"{self.ticket.subject}\n{body}"
 
+    def stored_language(self) -> str | None:
+        return Ticket.get_by_id(self.ticket.id).language
+
+    def queue_and_team(self) -> tuple[int, int | None]:
+        row = Ticket.get_by_id(self.ticket.id)
+        return row.queue_id, row.team_id
+
     @property
     def language(self) -> str | None:
         if self._language is False:
-            stored = Ticket.get_by_id(self.ticket.id).language
-            self._language = stored or language.detect(self.text("text"))
+            self._language = self.stored_language() or language.detect(self.text("text"))
         return self._language  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Prospect:
+    """A ticket as a change will leave it, before anything is written: what the batched
+    mail import asks `may_fire` about (the fields `_Facts` reads from a written ticket)."""
+
+    queue: str
+    queue_id: int
+    team: str | None
+    team_id: int | None
+    status: str
+    priority: str
+    channel: str
+    assignee: str | None
+    tags: tuple[str, ...]
+    requester: str
+    organisation: str
+    subject: str
+    body: str  # the last customer message's entry text
+    language: str | None  # the ticket's stored language
+
+
+class _ProspectFacts(_Facts):
+    """`_Facts` over a `Prospect` (nothing read from the database)."""
+
+    def __init__(self, prospect: Prospect, now: datetime):
+        self.prospect = prospect
+        self.now = now
+        self._language = False
+
+    def values(self, name: str) -> tuple[str, ...]:
+        p = self.prospect
+        if name == "tag":
+            return p.tags
+        if name == "language":
+            return (self.language or "",)
+        simple = {"queue": p.queue, "priority": p.priority, "status": p.status,
+                  "channel": p.channel, "team": p.team or "none",
+                  "assignee": p.assignee or "none", "organisation": p.organisation or "",
+                  "requester": p.requester}
+        return (simple[name],)
+
+    def text(self, name: str) -> str:
+        p = self.prospect
+        if name == "subject":
+            return p.subject
+        return p.body if name == "body" else f"{p.subject}\n{p.body}"
+
+    def stored_language(self) -> str | None:
+        return self.prospect.language
+
+    def queue_and_team(self) -> tuple[int, int | None]:
+        return self.prospect.queue_id, self.prospect.team_id
 
 
 def _match_value(name: str, wanted: str, actual: str) -> bool:
@@ -326,8 +386,7 @@ def _holds(cond: Condition, facts: _Facts) -> bool:
         hit = any(re.search(v, text) for v in cond.values)
         return hit if cond.op == "matches" else not hit
     if cond.op == "is":  # business_hours
-        row = Ticket.get_by_id(facts.ticket.id)
-        policy = sla.policy_for_queue(row.queue_id, row.team_id)
+        policy = sla.policy_for_queue(*facts.queue_and_team())
         cal = policy.calendar if policy else always_open()
         return is_open(cal, facts.now) == (cond.values[0] == "true")
     if cond.op == "query":
@@ -340,7 +399,10 @@ def matches(spec: RuleSpec, ticket_id: int, now: datetime | None = None) -> bool
     """Whether the rule's conditions hold for the ticket now."""
     if not spec.conditions:
         return True
-    facts = _Facts(ticket_id, now or clock.now())
+    return _hold(spec, _Facts(ticket_id, now or clock.now()))
+
+
+def _hold(spec: RuleSpec, facts: _Facts) -> bool:
     results = (_holds(c, facts) for c in spec.conditions)
     return any(results) if spec.match == "any" else all(results)
 
@@ -510,6 +572,33 @@ def _enabled_rules(kinds: tuple[str, ...]) -> list[tuple[Rule, RuleSpec]]:
     # prepared text, not the ORM: every change of every ticket asks this
     rows = Rule.raw(_ENABLED_SQL.format(marks=",".join("?" * len(kinds))), *kinds)
     return [(r, _spec(r)) for r in rows]
+
+
+def event_rules(triggers: tuple[str, ...]) -> list[tuple[Rule, RuleSpec]]:
+    """The enabled rules that fire on these triggers (`created`, ...), in order."""
+    return _enabled_rules(triggers)
+
+
+def may_fire(kind: str, prospect: Prospect, actor: Actor,
+             candidates: list[tuple[Rule, RuleSpec]] | None = None,
+             now: datetime | None = None) -> bool:
+    """Whether `on_change` would fire a rule for a change of this kind that leaves the
+    ticket as `prospect` (`candidates`: `event_rules` read once by the caller). A rule
+    with a `query` condition, which only SQL can answer, may always fire."""
+    trigger = SIGNAL_TRIGGERS.get(kind)
+    if trigger is None or len(_running) >= MAX_DEPTH or prospect.status == Status.CLOSED.value:
+        return False
+    rows = _enabled_rules((trigger,)) if candidates is None else candidates
+    facts = _ProspectFacts(prospect, now or clock.now())
+    for _row, spec in rows:
+        if spec.trigger.kind != trigger or spec.name in _running or (
+                actor.kind == "rule" and spec.name == actor.name):
+            continue
+        if not spec.conditions or any(c.op == "query" for c in spec.conditions):
+            return True
+        if _hold(spec, facts):
+            return True
+    return False
 
 
 def has_event_rules(triggers: tuple[str, ...]) -> bool:

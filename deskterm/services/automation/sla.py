@@ -594,49 +594,96 @@ def sync_tickets(ticket_ids: Sequence[int], now: datetime | None = None) -> int:
     Works in chunks of 500 tickets: a few queries to read, batched writes.
     """
     now = now or clock.now()
-    recorded_at = clock.to_db(now)
     recorded = 0
-    policies: dict[tuple[int, int | None], Policy | None] = {}
     for start in range(0, len(ticket_ids), 500):
-        chunk = list(ticket_ids[start : start + 500])
-        rows = [
-            (tid, queue_id, team_id, priority, _stored(created), _stored(first), _stored(nxt),
-             _stored(res), bool(breached))
-            for tid, queue_id, team_id, priority, created, first, nxt, res, breached
-            in db.execute_sql(_CLOCK_ROWS_SQL.format(marks=_marks(len(chunk))), chunk)
-        ]
-        history = histories(chunk)
-        logged = _logged_breaches(chunk)
-        updates, breaches, events = [], [], []
-        for tid, queue_id, team_id, priority, created, *stored in rows:
-            key = (queue_id, team_id)
-            if key not in policies:
-                policies[key] = policy_for_queue(*key)
-            clocks = compute_clocks(policies[key], priority, created, history[tid], now)
-            for missed in clocks.breaches:
-                due = clock.to_db(missed.breached_at)
-                if (tid, missed.target, due) in logged:
-                    continue
-                logged.add((tid, missed.target, due))
-                breaches.append((tid, missed.target, due, recorded_at))
-                events.append(
-                    (
-                        tid,
-                        SLA_ACTOR.label,
-                        recorded_at,
-                        missed.target,
-                        missed.breached_at.isoformat(),
-                    )
-                )
-            values = _columns(clocks)
-            if tuple(stored) != values:
-                updates.append((*values, tid))
+        updates, breaches, events = _plan(list(ticket_ids[start : start + 500]), now)
         with write_transaction():
             execute_many(_BREACH_SQL, breaches)
             execute_many(_EVENT_SQL, events)  # the audit record of each breach
             execute_many(_UPDATE_SQL, updates)
         recorded += len(breaches)
     return recorded
+
+
+@dataclass(frozen=True)
+class NewBreach:
+    """A breach `sync_tickets` would record now (see `new_breaches`)."""
+
+    ticket_id: int
+    target: str
+    due_at: datetime  # as stored
+    recorded_at: datetime  # as stored
+    breached_at: datetime
+
+    @property
+    def event(self) -> dict:
+        """Its audit event, as the row `sync_tickets` writes."""
+        return dict(ticket=self.ticket_id, actor=SLA_ACTOR.label, at=self.recorded_at,
+                    action="sla_breach", field=self.target, before=None,
+                    after=self.breached_at.isoformat(), via=None)
+
+    @property
+    def row(self) -> tuple:
+        """The parameters of the breach log's insert."""
+        return (self.ticket_id, self.target, self.due_at, self.recorded_at)
+
+
+def new_breaches(ticket_ids: Sequence[int], now: datetime | None = None) -> list[NewBreach]:
+    """The breaches `sync_tickets` would record for these tickets now, in its order,
+    without writing: a caller that writes many tickets' events at once puts each breach's
+    event where one ticket's sync would have written it (`record_breaches`)."""
+    now = now or clock.now()
+    found: list[NewBreach] = []
+    for start in range(0, len(ticket_ids), 500):
+        _, breaches, events = _plan(list(ticket_ids[start : start + 500]), now)
+        found += [NewBreach(tid, target, due, at, datetime.fromisoformat(event[4]))
+                  for (tid, target, due, at), event in zip(breaches, events, strict=True)]
+    position = {tid: n for n, tid in enumerate(ticket_ids)}
+    return sorted(found, key=lambda b: position[b.ticket_id])  # the rows came in any order
+
+
+def record_breaches(breaches: Sequence[NewBreach]) -> None:
+    """Write the breach log rows of `new_breaches` (their events are the caller's)."""
+    execute_many(_BREACH_SQL, [b.row for b in breaches])
+
+
+def _plan(chunk: list[int], now: datetime) -> tuple[list, list, list]:
+    """(column updates, breach rows, breach events) for one chunk of tickets."""
+    recorded_at = clock.to_db(now)
+    policies: dict[tuple[int, int | None], Policy | None] = {}
+    rows = [
+        (tid, queue_id, team_id, priority, _stored(created), _stored(first), _stored(nxt),
+         _stored(res), bool(breached))
+        for tid, queue_id, team_id, priority, created, first, nxt, res, breached
+        in db.execute_sql(_CLOCK_ROWS_SQL.format(marks=_marks(len(chunk))), chunk)
+    ]
+    history = histories(chunk)
+    logged = _logged_breaches(chunk)
+    updates, breaches, events = [], [], []
+    for tid, queue_id, team_id, priority, created, *stored in rows:
+        key = (queue_id, team_id)
+        if key not in policies:
+            policies[key] = policy_for_queue(*key)
+        clocks = compute_clocks(policies[key], priority, created, history[tid], now)
+        for missed in clocks.breaches:
+            due = clock.to_db(missed.breached_at)
+            if (tid, missed.target, due) in logged:
+                continue
+            logged.add((tid, missed.target, due))
+            breaches.append((tid, missed.target, due, recorded_at))
+            events.append(
+                (
+                    tid,
+                    SLA_ACTOR.label,
+                    recorded_at,
+                    missed.target,
+                    missed.breached_at.isoformat(),
+                )
+            )
+        values = _columns(clocks)
+        if tuple(stored) != values:
+            updates.append((*values, tid))
+    return updates, breaches, events
 
 
 def on_change(change: Change) -> None:

@@ -40,9 +40,12 @@ from deskterm.services import directory, tickets
 from deskterm.services.messaging import inbound_batch, mailbox, notifications
 from deskterm.services.messaging.mail_decision import Decision, Desk
 from deskterm.services.trust import access
-from deskterm.store.db import is_busy, write_transaction
+from deskterm.store.db import backend, db, is_busy, write_transaction
 
 log = logging.getLogger("deskterm.mail")
+
+#: The database page cache while importing (KiB).
+IMPORT_CACHE_KIB = 8_000
 
 class TemporaryFailure(DomainError):
     """The database stayed busy: try again later (exit 75 for a mail server)."""
@@ -50,7 +53,7 @@ class TemporaryFailure(DomainError):
     exit_code = 75
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImportResult:
     """What happened to one message."""
 
@@ -188,7 +191,9 @@ class Importer:
         error for one message is reported (there are no bytes to keep) and the rest go on.
         While a batch is written, worker processes parse the next one (`parse_ahead`)."""
         summary = ImportSummary()
-        with ParseAhead(self.parse_workers) as ahead:
+        # the page cache stays small: an import touches each page of the growing tables
+        # once, and a cache the size of the database would be most of the importer's memory
+        with ParseAhead(self.parse_workers) as ahead, backend().capped_cache(db, IMPORT_CACHE_KIB):
             waiting = None
             for batch in _batches(messages, self.batch_size):
                 parsing = ahead.submit(self._to_parse(batch))
@@ -283,7 +288,7 @@ class Importer:
                 return self._quarantine(key.digest, key.message_id, raw, source, why)
         if pending is not None:
             decision = pending.decide(mail)
-            if inbound_batch.batchable(mail, decision):
+            if pending.takes(mail, decision):
                 pending.add(mail, raw, source, decision, index)
                 return None
             pending.flush()

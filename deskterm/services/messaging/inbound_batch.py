@@ -7,14 +7,19 @@ the whole batch with a few set statements instead of some twenty statements a me
 The result is the rows message-by-message import writes, in the same order with the same
 ids (a test compares every row on the sample corpus).
 
-Two rules keep that true:
+Three rules keep that true:
 - a decision never reads what the batch has not written yet: before a message whose
   Message-IDs, ticket numbers or target ticket the pending messages touch, the pending
   ones are written first (`Batch.flush`), then it is decided;
 - only the common outcomes are batched (a new ticket, a message threaded into a ticket,
   an ignored robot): anything else (survey answers, bounces, quarantine) goes through
   `Importer.receive` after a flush, and so does the whole import when a listener other
-  than SLA, rules and notifications is installed or an event rule would fire.
+  than SLA, rules and notifications is installed;
+- a message on which an event rule fires (`created`, `customer replied`, `status
+  changed`: `rules.may_fire` asks the rule's conditions about the ticket as the message
+  will leave it) goes through `Importer.receive` after a flush too, so the rule reads
+  what it reads one by one and its actions take the same ids; on a desk with such rules
+  the messages they leave alone are still batched.
 
 A flush runs in a savepoint: when it fails, its messages are imported one at a time, so
 a bad message is quarantined and the others still go in.
@@ -24,17 +29,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from peewee import OperationalError
 
+from deskterm.domain import REOPENED_BY_CUSTOMER, Actor, Priority, Status
+from deskterm.mail import ids
 from deskterm.mail.parse import ParsedMail
-from deskterm.services import signals
+from deskterm.services import directory, signals
 from deskterm.services.automation import rules
 from deskterm.services.messaging import mailbox
 from deskterm.services.messaging.inbound_rows import Flush
 from deskterm.services.messaging.mail_decision import Decision, Desk
-from deskterm.store.db import is_busy, write_transaction
+from deskterm.store.db import db, is_busy, write_transaction
 
 log = logging.getLogger("deskterm.mail")
 
@@ -44,15 +51,13 @@ BATCHED_LISTENERS = frozenset({
     "deskterm.services.automation.rules:on_change",
     "deskterm.services.messaging.notifications:on_change",
 })
-#: Rule triggers a batched message would pull (then every message goes one by one).
+#: The rule triggers a batched message's changes pull.
 _TRIGGERS = ("created", "customer_replied", "status_changed")
 
 
 def available() -> bool:
     """Whether batching gives what one-by-one import gives on this desk right now."""
-    if signals.is_muted() or not set(signals.LISTENERS) <= BATCHED_LISTENERS:
-        return False
-    return not rules.has_event_rules(_TRIGGERS)
+    return not signals.is_muted() and set(signals.LISTENERS) <= BATCHED_LISTENERS
 
 
 def batchable(mail: ParsedMail, decision: Decision) -> bool:
@@ -62,6 +67,22 @@ def batchable(mail: ParsedMail, decision: Decision) -> bool:
     if decision.action == "create":
         return bool(mail.clean_subject.strip())
     return decision.action == "thread"
+
+
+_ORGANISATION_SQL = (
+    'SELECT o."name" FROM "contact" c JOIN "organisation" o ON o."id" = c."organisation_id" '
+    'WHERE c."email" = ?'
+)
+_TICKET_SQL = (
+    'SELECT q."slug", t."queue_id", tm."slug", t."team_id", t."status", t."priority", '
+    't."channel", a."username", c."email", o."name", t."subject", t."language" '
+    'FROM "ticket" t JOIN "queue" q ON q."id" = t."queue_id" '
+    'LEFT JOIN "team" tm ON tm."id" = t."team_id" '
+    'LEFT JOIN "agent" a ON a."id" = t."assignee_id" '
+    'JOIN "contact" c ON c."id" = t."requester_id" '
+    'LEFT JOIN "organisation" o ON o."id" = c."organisation_id" WHERE t."id" = ?'
+)
+_TAGS_SQL = 'SELECT "name" FROM "ticket_tag" WHERE "ticket_id" = ? ORDER BY "name"'
 
 
 @dataclass
@@ -86,6 +107,8 @@ class Batch:
         self._digests: set[str] = set()
         self._tickets: set[int] = set()
         self._creates = 0
+        self._rules = rules.event_rules(_TRIGGERS)
+        self._queues: dict[str | None, tuple[str, int, str | None, int | None]] = {}
 
     # --- deciding ---------------------------------------------------------------------
 
@@ -113,6 +136,54 @@ class Batch:
             self.flush()  # it read a ticket that pending messages change
             decision = self.desk.decide(mail)
         return decision
+
+    def takes(self, mail: ParsedMail, decision: Decision) -> bool:
+        """Whether a flush writes this message (else: `Importer.receive`, after a flush)."""
+        return batchable(mail, decision) and not (
+            self._rules and decision.action != "ignore" and self._fires_rules(mail, decision))
+
+    def _fires_rules(self, mail: ParsedMail, decision: Decision) -> bool:
+        """Whether importing the message one by one fires an event rule."""
+        body = ids.strip_tokens(mail.body).strip() or (
+            "(no text)" if mail.attachments else "(empty message)")
+        actor = Actor("customer", directory.normalise_email(mail.from_email))
+        if decision.action == "create":
+            prospect = self._new_ticket(mail, decision.queue, body)
+            return rules.may_fire("created", prospect, actor, self._rules)
+        assert decision.ticket_id is not None
+        prospect = self._ticket(decision.ticket_id, body)
+        if rules.may_fire("customer_message", prospect, actor, self._rules):
+            return True
+        if Status(prospect.status) not in REOPENED_BY_CUSTOMER:
+            return False
+        reopened = replace(prospect, status=Status.OPEN.value)
+        return rules.may_fire("status", reopened, actor, self._rules)
+
+    def _new_ticket(self, mail: ParsedMail, queue: str | None, body: str) -> rules.Prospect:
+        if queue not in self._queues:
+            row = directory.queue_row(queue)
+            self._queues[queue] = (row.slug, row.id, row.team.slug if row.team_id else None,
+                                   row.team_id)
+        slug, queue_id, team, team_id = self._queues[queue]
+        email = directory.normalise_email(mail.from_email)
+        found = db.execute_sql(_ORGANISATION_SQL, (email,)).fetchone()
+        return rules.Prospect(
+            queue=slug, queue_id=queue_id, team=team, team_id=team_id,
+            status=Status.NEW.value, priority=Priority.NORMAL.value, channel="email",
+            assignee=None, tags=(), requester=email, organisation=found[0] if found else "",
+            subject=mail.clean_subject.strip(), body=body, language=None)
+
+    @staticmethod
+    def _ticket(ticket_id: int, body: str) -> rules.Prospect:
+        row = db.execute_sql(_TICKET_SQL, (ticket_id,)).fetchone()
+        tags = tuple(t for (t,) in db.execute_sql(_TAGS_SQL, (ticket_id,)))
+        (queue, queue_id, team, team_id, status, priority, channel, assignee, requester,
+         organisation, subject, language) = row
+        return rules.Prospect(
+            queue=queue, queue_id=queue_id, team=team, team_id=team_id, status=status,
+            priority=priority, channel=channel, assignee=assignee, tags=tags,
+            requester=requester, organisation=organisation or "", subject=subject, body=body,
+            language=language)
 
     def add(self, mail: ParsedMail, raw: bytes, source: str, decision: Decision,
             index: int) -> None:

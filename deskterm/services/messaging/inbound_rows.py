@@ -56,6 +56,9 @@ class _Writes:
     settled: list[tuple] = field(default_factory=list)
     created: list[tuple[int, int]] = field(default_factory=list)  # (message index, ticket)
     touched: list[int] = field(default_factory=list)
+    #: per message index: (its ticket, how many of its events come before the SLA sync
+    #: that its change makes one by one: a breach found there is written at that place)
+    synced: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
 def _now_db() -> datetime:
@@ -233,7 +236,7 @@ class Flush:
         if decision.linked_to is not None:
             self._event(message, ticket_id, actor, "linked", "linked_to", decision.linked_to)
         self.out.created.append((message.index, ticket_id))
-        self.out.touched.append(ticket_id)
+        self._touch(message, ticket_id)
         self._notes(message, ticket_id, requester, entry_ids)
         self.ticket_of[message.index], self.entry_of[message.index] = ticket_id, entry_id
 
@@ -255,6 +258,7 @@ class Flush:
             self.out.followers.append(dict(ticket=ticket_id, contact=cc.id))
             self._event(message, ticket_id, actor, "follower", "followers", cc.email)
         self._event(message, ticket_id, actor, "customer_message", after=entry_id)
+        self._touch(message, ticket_id)
         old = Status(status)
         if old in REOPENED_BY_CUSTOMER:
             self.out.bumps.append((self.now, Status.OPEN.value, self.now,
@@ -263,9 +267,13 @@ class Flush:
                         before=old.value)
         else:
             self.out.bumps.append((self.now, ticket_id))
-        self.out.touched.append(ticket_id)
         self._notes(message, ticket_id, person, entry_ids)
         self.ticket_of[message.index], self.entry_of[message.index] = ticket_id, entry_id
+
+    def _touch(self, message: Pending, ticket_id: int) -> None:
+        """The message's change is emitted here one by one (its SLA sync follows)."""
+        self.out.touched.append(ticket_id)
+        self.out.synced[message.index] = (ticket_id, len(self.out.events[message.index]))
 
     def _settle(self, message: Pending) -> None:
         mail, decision = message.mail, message.decision
@@ -301,6 +309,7 @@ class Flush:
                 search.index_subject(ticket_id, text)
             else:
                 search.index_entry(ticket_id, entry_id, text)
+        self._breaches()
         mails = notifications.confirmations([t for _, t in out.created])
         rows = self._confirmations(mails)
         events = [e for index in sorted(out.events) for e in out.events[index]]
@@ -310,6 +319,21 @@ class Flush:
         if rows:
             insert_rows(OutboxMessage, rows)
         execute_many(mailbox.SETTLE_SQL, out.settled)
+
+    def _breaches(self) -> None:
+        """The SLA breaches the messages' changes record, each with its event right after
+        the change that found it (where one-by-one import's SLA listener writes it)."""
+        found = sla.new_breaches(list(dict.fromkeys(self.out.touched)))
+        if not found:
+            return
+        sla.record_breaches(found)
+        index_of = {ticket_id: index for index, (ticket_id, _) in self.out.synced.items()}
+        placed: dict[int, int] = {}
+        for breach in found:
+            index = index_of[breach.ticket_id]
+            at = self.out.synced[index][1] + placed.get(index, 0)
+            self.out.events[index].insert(at, breach.event)
+            placed[index] = placed.get(index, 0) + 1
 
     def _confirmations(self, mails: list[notifications.Confirmation]) -> list[dict]:
         """The outbox rows; a capped one is an event after its ticket's own events."""

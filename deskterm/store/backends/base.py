@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,6 +120,13 @@ class Backend:
 
     def close(self) -> None:
         """Release what the backend holds besides the main connection."""
+
+    @contextmanager
+    def capped_cache(self, db: Database, kib: int) -> Iterator[None]:
+        """While inside, this connection caches at most `kib` KiB of pages, so a long
+        batch job (mail import) does not grow with the database. A server database keeps
+        its cache on the server: nothing to do."""
+        yield
 
     def try_job_lock(self, db: Database, name: str, holder: str, hold_for: float) -> bool:
         """Become the one process running job `name` (e.g. time rules) across every host;

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +122,15 @@ class SqliteBackend(Backend):
 
     def data_version(self, db: Database) -> int:
         return db.execute_sql("PRAGMA data_version").fetchone()[0]
+
+    @contextmanager
+    def capped_cache(self, db: Database, kib: int) -> Iterator[None]:
+        before = int(db.execute_sql("PRAGMA cache_size").fetchone()[0])
+        db.execute_sql(f"PRAGMA cache_size = {-abs(int(kib))}")
+        try:
+            yield
+        finally:
+            db.execute_sql(f"PRAGMA cache_size = {before}")
 
     # --- SQL expressions: timestamps are stored as 'YYYY-MM-DD HH:MM:SS[.ffffff]' text ----
 
