@@ -1,6 +1,7 @@
 """Mail import throughput: a generated multilingual mbox imported by the real CLI.
 
     .venv/bin/python bench/bench_mail_import.py [--messages 10000] [--seed 7] [--compare]
+                                                [--rules]
 
 The mix is what a support mailbox sees: new requests in many charsets (utf-8 Bosnian and
 Croatian, windows-1250, koi8-r and windows-1251 Russian, HTML-only Persian, gb2312 Chinese,
@@ -12,7 +13,9 @@ workers, which stays meaningful on a shared machine) and the child's peak RSS, f
 first import and a re-import (all duplicates). For scale, the same run times the floor: the
 standard library parsing every message and raw SQL inserting subject and body into one
 table. `--compare` also imports message by message on a second desk (the path before the
-batched one).
+batched one). `--rules` gives every desk event rules (`RULES`: routing and an auto-reply
+on `created`, a rule on `customer replied`): the messages a rule fires on are imported one
+by one, the rest still in batches.
 """
 
 from __future__ import annotations
@@ -91,14 +94,45 @@ _ONE_BY_ONE = (
 )
 
 
-def _seed(db: Path) -> None:
+#: The event rules of `--rules`: about one new ticket in three fires one.
+RULES = """
+[[rule]]
+name = "invoices to billing"
+when = "created"
+[rule.if]
+subject = "Rechnung"
+[rule.then]
+set = { queue = "billing" }
+
+[[rule]]
+name = "russian auto-reply"
+when = "created"
+[rule.if]
+language = "ru"
+[rule.then]
+reply = { body = "Здравствуйте! Мы ответим в течение рабочего дня." }
+
+[[rule]]
+name = "back after resolved"
+when = "customer replied"
+[rule.if]
+status = "resolved"
+[rule.then]
+set = { priority = "high" }
+"""
+
+
+def _seed(db: Path, rules: bool = False) -> None:
     seed = [sys.executable, "-c", (
         "import sys; from deskterm.store.db import open_db; from deskterm.domain import Actor; "
         "from deskterm.services import directory as d; open_db(sys.argv[1]); "
         "s = Actor.system('bench'); d.create_team(s, 'tier1', 'Tier 1'); "
         "d.create_queue(s, 'general', 'General', email='support@bench.example', "
-        "team='tier1')"), str(db)]
-    subprocess.run(seed, check=True)
+        "team='tier1'); d.create_queue(s, 'billing', 'Billing', team='tier1')\n"
+        "if len(sys.argv) > 2:\n"
+        "    from deskterm.services.automation import rules, rules_file\n"
+        "    rules.load_rules(s, rules_file.parse_rules(sys.argv[2]))"), str(db)]
+    subprocess.run(seed + ([RULES] if rules else []), check=True)
 
 
 def _import(root: Path, box: Path, label: str, db: str = "bench.db",
@@ -175,6 +209,8 @@ def main() -> None:
     parser.add_argument("--generate", metavar="MBOX", help=argparse.SUPPRESS)
     parser.add_argument("--compare", action="store_true",
                         help="also import message by message (the path before batching)")
+    parser.add_argument("--rules", action="store_true",
+                        help="desks with event rules (routing, auto-reply, customer replied)")
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start")
     if args.generate:
@@ -189,11 +225,11 @@ def main() -> None:
         (root / "config.toml").write_text(
             '[mail]\naddress = "support@bench.example"\ndomain = "bench.example"\n'
             "auto_cap = 10000000\n", encoding="utf-8")
-        _seed(root / "bench.db")
+        _seed(root / "bench.db", args.rules)
         _import(root, box_path, "first import")
         _import(root, box_path, "re-import (duplicates)")
         if args.compare:
-            _seed(root / "one-by-one.db")
+            _seed(root / "one-by-one.db", args.rules)
             _import(root, box_path, "first import, message by message", "one-by-one.db",
                     one_by_one=True)
         _floor(box_path, root)

@@ -15,7 +15,6 @@ import pytest
 
 from deskterm.config import Config, ImapSettings, MailSettings
 from deskterm.mail.sources import fetch_imap
-from deskterm.services import signals
 from deskterm.services.messaging import mailbox, notifications
 from deskterm.services.messaging.inbound import Importer
 from deskterm.store.models import Ticket
@@ -137,10 +136,8 @@ def config_for(port: int, **imap) -> Config:
 
 
 @pytest.fixture
-def wired(desk, monkeypatch):
-    listener = "deskterm.services.messaging.notifications:on_change"
-    monkeypatch.setattr(signals, "LISTENERS", [listener])
-    monkeypatch.setattr(signals, "_resolved", None)
+def wired(desk):
+    """Every listener on (SLA, rules, notifications), as in a running desk."""
     yield
     notifications.use_config(None)
 

@@ -121,6 +121,23 @@ def test_raw_8bit_headers_with_no_charset_are_read_in_one_table(codec, name, sub
         name, "client@example.net", subject)
 
 
+@pytest.mark.parametrize(("label", "codec", "text"), [
+    ("unicode-1-1-utf-7", "utf-7", "Привет, račun"),
+    ("x-mac-cyrillic", "mac-cyrillic", "Привет, мир"),
+    ("x-mac-ce", "mac-latin2", "Čćžš u računu"),
+    ("iso-8859-2", "cp1250", "Šta ćeš, Žarko?"),  # 0x8a, 0x8e: windows-1250 mislabelled
+    ("ks_c_5601-1987", "cp949", "결제 오류"),
+    ("gbk", "gb18030", "朱镕基 王喆"),
+])
+def test_charset_labels_mail_clients_use(label, codec, text):
+    msg = EmailMessage()
+    msg["From"] = "a@example.com"
+    msg["Subject"] = "x"
+    msg.set_content(text.encode(codec), maintype="text", subtype="plain",
+                    params={"charset": label}, cte="base64")
+    assert parse_message(bytes(msg)).body == text
+
+
 def test_subject_ref_and_clean_subject():
     mail = corpus("10")
     assert mail.subject_ref == 1

@@ -17,7 +17,7 @@ from deskterm.config import Config, MailSettings, SmtpSettings
 from deskterm.domain import Delivery, NewAttachment
 from deskterm.mail import ids
 from deskterm.mail.outbound import send_due
-from deskterm.services import directory, signals, tickets
+from deskterm.services import directory, tickets
 from deskterm.services.messaging import mailbox, notifications
 from deskterm.services.messaging.inbound import Importer
 
@@ -65,10 +65,8 @@ def config_for(port: int | None) -> Config:
 
 
 @pytest.fixture
-def wired(desk, monkeypatch):
-    listener = "deskterm.services.messaging.notifications:on_change"
-    monkeypatch.setattr(signals, "LISTENERS", [listener])
-    monkeypatch.setattr(signals, "_resolved", None)
+def wired(desk):
+    """Every listener on (SLA, rules, notifications), as in a running desk."""
     yield
     notifications.use_config(None)
 
