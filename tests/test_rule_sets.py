@@ -66,6 +66,21 @@ when = "on hold for 10d"
 [rule.then]
 reply = { body = "Dear {requester.first_name}, we are resolving {ticket.ref} for now." }
 set = { status = "resolved" }
+
+[[rule]]
+name = "Ask about new tickets"
+when = "new for 2d"
+[rule.then]
+reply = { body = "Hello {requester.first_name}, tell us more?", status = "pending" }
+add_tags = ["asked"]
+
+[[rule]]
+name = "Greet organisations"
+description = "Empty for requesters without one: those replies fail, one by one."
+when = "open for 6d"
+[rule.then]
+reply = { body = "{requester.organisation}" }
+add_tags = ["greeted"]
 '''
 
 
@@ -92,6 +107,8 @@ def test_set_based_time_rules_equal_per_ticket(demo_db, tmp_path, days_later):
     assert found_a == found_b, "the search index finds the same tickets"
     assert found_a["stale"] and found_a["resolving"], "notes and replies were indexed"
     assert a.fired == b.fired and a.errors == b.errors and a.breaches == b.breaches
+    assert a.fired["Ask about new tickets"] > 5 and a.fired["Greet organisations"] > 5
+    assert a.errors["Greet organisations"].endswith(": reply is empty"), "some fail, in turn"
     assert a.total > 20, f"the demo gives the rules work {days_later} days later: {a.fired}"
     assert sum(1 for n in a.fired.values() if n) >= 4, a.fired
     for table in rows_a:

@@ -2,15 +2,24 @@
 applied by a few statements per batch instead of one service call per ticket.
 
 A rule's actions split in two: a leading part that needs the per-ticket services (a
-reply, a round-robin pick, a queue move) and runs ticket by ticket exactly as before, and
-a trailing part of set actions (close, status, priority, assign to a named agent, tags,
-one note or notify) applied to every ticket that fired, through `bulk_sets`. The result
-equals firing the rule ticket by ticket (a test compares every row of every table);
-whatever could differ takes the per-ticket path instead (`rules.fire`):
+round-robin pick, a queue move, a canned reply) and runs ticket by ticket exactly as
+before, and a trailing part of set actions (close, status, priority, assign to a named
+agent, tags, one note or notify) applied to every ticket that fired, through `bulk_sets`.
+A leading part that is one written reply (`reply = { body = ... }`, with or without a
+status) runs as a set too (`_replies`): placeholders filled from one query per batch,
+entries, search index, events, SLA clocks and mail by `bulk_sets.add_replies`, in firing
+order, so entry ids, texts and timestamps are those of the per-ticket path.
+The result equals firing the rule ticket by ticket (a test compares every row of every
+table); whatever could differ takes the per-ticket path instead (`rules.fire`):
 - an enabled event rule listens to a change the set actions make;
 - a set action that a closed ticket would refuse, a disabled agent, a note with no team
   or lead to notify;
 - two notes in one rule (their entry ids would interleave differently).
+The set reply keeps the per-ticket path (`tickets.reply`, in its place in the firing
+order) for a ticket it would refuse or that is gone (closed, deleted, a reply left empty
+by its placeholders: the service's own error is recorded), and for the whole leading part
+when an event rule listens to replies or status changes, the reply is canned (it may add
+tags) or its status is `postponed` (refused per ticket).
 """
 
 from __future__ import annotations
@@ -20,8 +29,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from deskterm import clock
-from deskterm.domain import DomainError, Priority, Status
-from deskterm.services import directory, tickets
+from deskterm.domain import Contact, DomainError, Priority, Status, ref
+from deskterm.services import canned, directory, tickets
 from deskterm.services.automation.rules_file import Action, Condition, RuleSpec
 from deskterm.services.finding import bulk_sets
 from deskterm.store.db import db, execute_many, write_transaction
@@ -278,14 +287,107 @@ def _per_ticket(actions: Sequence[Action], group: list[tuple[int, str]], spec: R
     Returns the firings that held and the failures' messages by ticket."""
     if not actions:
         return group, {}
+    if _reply_as_set(actions):
+        return _replies(actions[0], group, spec, hooks)
     done, failed = [], {}
     for ticket_id, anchor in group:
-        try:
-            with write_transaction():
-                for action in actions:
-                    hooks.do(action, hooks.actor, ticket_id, spec)
-        except DomainError as error:
-            failed[ticket_id] = f"#{ticket_id}: {error}"
+        if _one_ticket(actions, ticket_id, spec, hooks, failed):
+            done.append((ticket_id, anchor))
+    return done, failed
+
+
+def _one_ticket(actions: Sequence[Action], ticket_id: int, spec: RuleSpec, hooks: Hooks,
+                failed: dict[int, str]) -> bool:
+    """The actions on one ticket in a savepoint; False (and the message) if they failed."""
+    try:
+        with write_transaction():
+            for action in actions:
+                hooks.do(action, hooks.actor, ticket_id, spec)
+    except DomainError as error:
+        failed[ticket_id] = f"#{ticket_id}: {error}"
+        return False
+    return True
+
+
+# --- a written reply on a set ------------------------------------------------------------
+
+
+def _reply_as_set(actions: Sequence[Action]) -> bool:
+    """Whether the leading actions are one written reply the set path gives exactly."""
+    if len(actions) != 1 or actions[0].kind != "reply" or "body" not in actions[0].params:
+        return False
+    status = actions[0].params.get("status")
+    if status and tickets.parse_status(status) is Status.POSTPONED:
+        return False
+    return not bulk_sets.rules_listen_to(["reply", "status"])
+
+
+@dataclass(frozen=True)
+class _ReplyTicket:
+    """What `canned.placeholder_values` reads of a ticket (the rule's reply has no agent)."""
+
+    id: int
+    subject: str
+    status: Status
+    priority: Priority
+    queue_name: str
+    requester: Contact
+
+    @property
+    def ref(self) -> str:
+        return ref(self.id)
+
+
+_REPLY_FACTS_SQL = (
+    'SELECT t."id", t."subject", t."status", t."priority", q."name", c."id", c."name", '
+    'c."email", c."phone", o."name", c."contract_no" FROM "ticket" t '
+    'JOIN "queue" q ON q."id" = t."queue_id" JOIN "contact" c ON c."id" = t."requester_id" '
+    'LEFT JOIN "organisation" o ON o."id" = c."organisation_id" WHERE t."id" IN ({marks})'
+)
+
+
+def _reply_tickets(ids: Sequence[int]) -> dict[int, _ReplyTicket]:
+    found: dict[int, _ReplyTicket] = {}
+    for start in range(0, len(ids), bulk_sets.BATCH):
+        group = list(ids[start : start + bulk_sets.BATCH])
+        for row in db.execute_sql(_REPLY_FACTS_SQL.format(marks=",".join("?" * len(group))),
+                                  group):
+            found[row[0]] = _ReplyTicket(row[0], row[1], Status(row[2]), Priority(row[3]),
+                                         row[4], Contact(*row[5:]))
+    return found
+
+
+def _replies(action: Action, group: list[tuple[int, str]], spec: RuleSpec,
+             hooks: Hooks) -> tuple[list[tuple[int, str]], dict[int, str]]:
+    """`_per_ticket` for one written reply: runs of tickets replied to as sets, in firing
+    order, and in between, ticket by ticket, those the service would refuse."""
+    status = action.params.get("status")
+    facts = _reply_tickets([t for t, _ in group])
+    done: list[tuple[int, str]] = []
+    failed: dict[int, str] = {}
+    run: list[tuple[int, str, str]] = []
+
+    def flush() -> None:
+        if not run:
+            return
+        ids = [t for t, _, _ in run]
+        bulk_sets.add_replies(hooks.actor, [(t, body) for t, _, body in run])
+        if status:
+            bulk_sets.apply(hooks.actor, ids, status=tickets.parse_status(status),
+                            keep=tickets.KEEP, assignee=tickets.KEEP)
+        done.extend((t, anchor) for t, anchor, _ in run)
+        run.clear()
+
+    for ticket_id, anchor in group:
+        ticket = facts.get(ticket_id)
+        body = ""
+        if ticket is not None and ticket.status is not Status.CLOSED:
+            body = canned.fill(action.params["body"], canned.placeholder_values(ticket, None))
+        if body.strip():
+            run.append((ticket_id, anchor, body))
             continue
-        done.append((ticket_id, anchor))
+        flush()  # the service says why (closed, gone, empty), in its place in the order
+        if _one_ticket((action,), ticket_id, spec, hooks, failed):
+            done.append((ticket_id, anchor))
+    flush()
     return done, failed

@@ -280,10 +280,31 @@ def change_tags(actor: Actor, ids: Sequence[int], *, add: Sequence[str] = (),
     return changed
 
 
-_NEW_NOTES_SQL = (
-    'SELECT "id", "ticket_id" FROM "entry" WHERE "id" > ? AND "kind" = \'note\' AND '
+_NEW_ENTRIES_SQL = (
+    'SELECT "id", "ticket_id" FROM "entry" WHERE "id" > ? AND "kind" = ? AND '
     '"author" = ? AND "created_at" = ? AND "ticket_id" IN ({marks})'
 )
+
+
+def _insert_entries(actor: Actor, kind: str, group: Sequence[tuple[int, str]],
+                    at: datetime) -> dict[int, int]:
+    """Entries of `kind` by an actor without an agent row, one per ticket, in this order
+    (ids as one insert per ticket gives them), indexed for search: {ticket: entry id}."""
+    (last,) = db.execute_sql('SELECT COALESCE(MAX("id"), 0) FROM "entry"').fetchone()
+    execute_many(
+        'INSERT INTO "entry" ("ticket_id", "kind", "agent_id", "contact_id", "author", '
+        '"body", "created_at", "message_id") VALUES (?, ?, NULL, NULL, ?, ?, ?, NULL)',
+        [(ticket_id, kind, actor.name, body, at) for ticket_id, body in group],
+    )
+    ids = [t for t, _ in group]
+    entry_of = {
+        ticket_id: entry_id
+        for entry_id, ticket_id in db.execute_sql(
+            _NEW_ENTRIES_SQL.format(marks=_placeholders(ids)), (last, kind, actor.name, at, *ids)
+        )
+    }
+    search.index_entries([(t, entry_of[t], body) for t, body in group])
+    return entry_of
 
 
 def add_notes(actor: Actor, notes: Sequence[tuple[int, str]], mention) -> list[int]:
@@ -297,20 +318,7 @@ def add_notes(actor: Actor, notes: Sequence[tuple[int, str]], mention) -> list[i
     made: list[int] = []
     for start in range(0, len(notes), BATCH):
         group = list(notes[start : start + BATCH])
-        (last,) = db.execute_sql('SELECT COALESCE(MAX("id"), 0) FROM "entry"').fetchone()
-        execute_many(
-            'INSERT INTO "entry" ("ticket_id", "kind", "agent_id", "contact_id", "author", '
-            '"body", "created_at", "message_id") VALUES (?, \'note\', NULL, NULL, ?, ?, ?, NULL)',
-            [(ticket_id, actor.name, body, at) for ticket_id, body in group],
-        )
-        ids = [t for t, _ in group]
-        entry_of = {
-            ticket_id: entry_id
-            for entry_id, ticket_id in db.execute_sql(
-                _NEW_NOTES_SQL.format(marks=_placeholders(ids)), (last, actor.name, at, *ids)
-            )
-        }
-        search.index_entries([(t, entry_of[t], body) for t, body in group])
+        entry_of = _insert_entries(actor, "note", group, at)
         execute_many(
             'INSERT INTO "mention" ("entry_id", "agent_id", "seen") VALUES (?, ?, ?)',
             [(entry_of[t], agents[name], False) for t, body in group
@@ -320,4 +328,43 @@ def add_notes(actor: Actor, notes: Sequence[tuple[int, str]], mention) -> list[i
                                        actor.via) for t, _ in group])
         made += [entry_of[t] for t, _ in group]
     _bump([t for t, _ in notes], at)
+    return made
+
+
+_KEEP = object()
+
+
+def add_replies(actor: Actor, replies: Sequence[tuple[int, str]]) -> list[int]:
+    """Public replies by an actor without an agent row (a rule) to open tickets, at most
+    one per ticket, as `tickets.reply` writes them: entry, search index, first response
+    time, event, version; then what the listeners do, on the set: SLA clocks, the reply
+    mail and SMS (`notification_sets`); then a new ticket is opened. The caller makes
+    sure no event rule listens to replies or status changes. Returns the new entry ids."""
+    if len({t for t, _ in replies}) != len(replies):
+        raise ValueError("add_replies takes one reply per ticket")
+    now = clock.now()
+    at = clock.to_db(now)
+    live = not signals.is_muted()
+    made: list[int] = []
+    for start in range(0, len(replies), BATCH):
+        group = list(replies[start : start + BATCH])
+        ids = [t for t, _ in group]
+        entry_of = _insert_entries(actor, "reply", group, at)
+        db.execute_sql(
+            'UPDATE "ticket" SET "version" = "version" + 1, "updated_at" = ?, '
+            '"first_response_at" = COALESCE("first_response_at", ?) '
+            f"WHERE id IN ({_placeholders(ids)})",
+            (at, at, *ids),
+        )
+        execute_many(audit.EVENT_SQL, [(t, actor.label, at, "reply", None, None,
+                                        str(entry_of[t]), actor.via) for t in ids])
+        if live:
+            sla.sync_tickets(ids, now)
+            notification_sets.reply_mails([(t, entry_of[t], body, actor.name)
+                                           for t, body in group])
+        new = [row[0] for row in db.execute_sql(
+            f'SELECT id FROM "ticket" WHERE id IN ({_placeholders(ids)}) AND status = ? '
+            "ORDER BY id", (*ids, Status.NEW.value))]
+        apply(actor, new, status=Status.OPEN, assignee=_KEEP, keep=_KEEP)
+        made += [entry_of[t] for t in ids]
     return made
