@@ -119,6 +119,12 @@ def template_text(kind: str, language: str) -> str:
     raise LookupError(f"no template for mail kind {kind!r}")
 
 
+@lru_cache(maxsize=256)
+def _pieces(source: str) -> tuple[str, ...]:
+    """A template split once: its text and placeholder names in turn (text first)."""
+    return tuple(_PLACEHOLDER.split(source))
+
+
 def render(
     kind: str, values: dict[str, str], language: str = "en", *, source: str | None = None
 ) -> tuple[str, str]:
@@ -128,7 +134,10 @@ def render(
     failing the agent's change. `source`: the template text, when the caller has it.
     """
     source = source if source is not None else template_text(kind, language)
-    filled = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), source)
+    pieces = _pieces(source)
+    filled = "".join([pieces[0], *(
+        values.get(name, f"{{{name}}}") + text
+        for name, text in zip(pieces[1::2], pieces[2::2], strict=True))])
     head, _, body = filled.partition("\n\n")
     subject = head.removeprefix("Subject:").strip() if head.startswith("Subject:") else ""
     if not subject:
