@@ -32,7 +32,7 @@ from deskterm.mail.sources import read_path
 from deskterm.services import directory, tickets
 from deskterm.services.automation import rules, sla
 from deskterm.services.automation.rules_file import parse_rules
-from deskterm.services.messaging import inbound, inbound_batch, notifications
+from deskterm.services.messaging import inbound, inbound_batch, inbound_rows, notifications
 from deskterm.store import search
 from deskterm.store.db import close_db, db, open_db
 
@@ -256,14 +256,19 @@ def test_batched_import_with_event_rules_and_sla_breaches_writes_what_one_by_one
     expected = _rows()
 
     two_desks("batched", with_rules=True)
-    one_by_one = []
-    receive = inbound.Importer.receive
+    one_by_one, emitted = [], []
+    receive, emit = inbound.Importer.receive, inbound_rows.Flush._emit
 
     def counted(self, mail, *, source=""):
         one_by_one.append(source)
         return receive(self, mail, source=source)
 
+    def counted_emit(self, message):
+        emitted.append(message.source)
+        return emit(self, message)
+
     monkeypatch.setattr(inbound.Importer, "receive", counted)
+    monkeypatch.setattr(inbound_rows.Flush, "_emit", counted_emit)
     with caplog.at_level(logging.WARNING, "deskterm.mail"):
         results = _traffic(tmp_path, batched=True)
     assert "one by one" not in caplog.text
@@ -288,14 +293,13 @@ def test_batched_import_with_event_rules_and_sla_breaches_writes_what_one_by_one
         before = next(row for row in reversed(events[:n]) if row[4] != "sla_breach")
         assert (before[1], before[4]) == (events[n][1], "customer_message")
     assert any(events[n + 1][4] == "status" for n in breaches)
-    # only the messages a rule fired on (and the bounce) went one by one: the rest of
-    # the traffic was batched on this desk with rules
-    assert one_by_one == [
+    # only the replies a rule fired on (and the bounce) went one by one; the new tickets
+    # a rule fired on were written in their batch, their change emitted after its rows
+    assert one_by_one == ["09-bounce-delivery-status.eml", "second.mbox#1", "second.mbox#2"]
+    assert emitted == [
         "01-bosnian-plain-qp.eml", "04-russian-koi8r-8bit.eml",
-        "05-russian-cp1251-attachments.eml", "09-bounce-delivery-status.eml",
-        "17-russian-cp1251-declared-koi8r.eml", "33-outlook-winmail-dat-files.eml",
-        "second.mbox#1", "second.mbox#2", "second.mbox#3",
-    ]
+        "05-russian-cp1251-attachments.eml", "17-russian-cp1251-declared-koi8r.eml",
+        "33-outlook-winmail-dat-files.eml", "second.mbox#3"]
 
 
 def _generated_mbox(path: Path, count: int) -> Path:

@@ -288,8 +288,7 @@ class Importer:
                 return self._quarantine(key.digest, key.message_id, raw, source, why)
         if pending is not None:
             decision = pending.decide(mail)
-            if pending.takes(mail, decision):
-                pending.add(mail, raw, source, decision, index)
+            if pending.take(mail, raw, source, decision, index):
                 return None
             pending.flush()
         return self._receive_parsed(mail, raw, source)

@@ -17,9 +17,10 @@ Three rules keep that true:
   than SLA, rules and notifications is installed;
 - a message on which an event rule fires (`created`, `customer replied`, `status
   changed`: `rules.may_fire` asks the rule's conditions about the ticket as the message
-  will leave it) goes through `Importer.receive` after a flush too, so the rule reads
-  what it reads one by one and its actions take the same ids; on a desk with such rules
-  the messages they leave alone are still batched.
+  will leave it) ends its flush: a new ticket's rows are written with the others, then
+  its change is emitted to the listeners (SLA, rules, notifications) as one by one; a
+  message into an existing ticket goes through `Importer.receive` after a flush. Either
+  way the rule reads what it reads one by one and its actions take the same ids.
 
 A flush runs in a savepoint: when it fails, its messages are imported one at a time, so
 a bad message is quarantined and the others still go in.
@@ -92,6 +93,7 @@ class Pending:
     source: str
     decision: Decision
     index: int  # position in the batch's results
+    emits: bool = False  # its change goes to the listeners after the flush's rows (rules)
 
 
 class Batch:
@@ -137,10 +139,21 @@ class Batch:
             decision = self.desk.decide(mail)
         return decision
 
-    def takes(self, mail: ParsedMail, decision: Decision) -> bool:
-        """Whether a flush writes this message (else: `Importer.receive`, after a flush)."""
-        return batchable(mail, decision) and not (
-            self._rules and decision.action != "ignore" and self._fires_rules(mail, decision))
+    def take(self, mail: ParsedMail, raw: bytes, source: str, decision: Decision,
+             index: int) -> bool:
+        """Add the message when a flush writes it; False: the caller imports it through
+        `Importer.receive` (after a flush). A new ticket an event rule fires on is written
+        at once, its change emitted to the listeners after the batch's rows."""
+        if not batchable(mail, decision):
+            return False
+        fires = bool(self._rules) and decision.action != "ignore" and self._fires_rules(
+            mail, decision)
+        if fires and decision.action != "create":
+            return False
+        self.add(mail, raw, source, decision, index, emits=fires)
+        if fires:
+            self.flush()
+        return True
 
     def _fires_rules(self, mail: ParsedMail, decision: Decision) -> bool:
         """Whether importing the message one by one fires an event rule."""
@@ -186,8 +199,8 @@ class Batch:
             language=language)
 
     def add(self, mail: ParsedMail, raw: bytes, source: str, decision: Decision,
-            index: int) -> None:
-        self.pending.append(Pending(mail, raw, source, decision, index))
+            index: int, emits: bool = False) -> None:
+        self.pending.append(Pending(mail, raw, source, decision, index, emits))
         self._digests.add(mail.digest)
         self._ids |= {m for m in (mail.message_id,) if m}
         if decision.action == "thread" and decision.ticket_id is not None:

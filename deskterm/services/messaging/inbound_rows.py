@@ -101,8 +101,8 @@ class Flush:
             person.id = new_id
         creates = [m for m in acting if m.decision.action == "create"]
         ticket_ids = iter(self._reserve("ticket", creates))
-        entry_ids = iter(self._reserve("entry", [n for m in acting
-                                                 for n in (None, *m.decision.notes)]))
+        entry_ids = iter(self._reserve("entry", [n for m in acting for n in (
+            None, *(() if m.emits else m.decision.notes))]))
         for message in claimed:
             if message.decision.action == "create":
                 self._create(message, next(ticket_ids), entry_ids)
@@ -113,6 +113,9 @@ class Flush:
                 self.ticket_of[message.index] = self.entry_of[message.index] = None
             self._settle(message)
         self._write()
+        for message in claimed:
+            if message.emits:
+                self._emit(message)
         self._report(claimed)
 
     @staticmethod
@@ -235,10 +238,26 @@ class Flush:
         self._event(message, ticket_id, actor, "created", after=subject)
         if decision.linked_to is not None:
             self._event(message, ticket_id, actor, "linked", "linked_to", decision.linked_to)
+        self.ticket_of[message.index], self.entry_of[message.index] = ticket_id, entry_id
+        if message.emits:
+            return  # the listeners (confirmation, SLA) and the notes come in `_emit`
         self.out.created.append((message.index, ticket_id))
         self._touch(message, ticket_id)
         self._notes(message, ticket_id, requester, entry_ids)
-        self.ticket_of[message.index], self.entry_of[message.index] = ticket_id, entry_id
+
+    def _emit(self, message: Pending) -> None:
+        """After the rows: the new ticket's change to every listener (SLA, the rules that
+        fire on it, notifications), then the notes, as `tickets.create_ticket` and
+        `inbound._note` do one by one."""
+        from deskterm.services import signals, tickets
+
+        ticket_id, entry_id = self.ticket_of[message.index], self.entry_of[message.index]
+        assert ticket_id is not None
+        person = self.people[directory.normalise_email(message.mail.from_email)]
+        actor = Actor("customer", person.email, contact_id=person.id)
+        signals.emit(signals.Change("created", ticket_id, actor, entry_id=entry_id))
+        for note in message.decision.notes:
+            tickets.add_system_line(actor, ticket_id, f"Mail: {note}")
 
     def _thread(self, message: Pending, entry_ids) -> None:
         """What `tickets.add_customer_message` and its listeners write."""
