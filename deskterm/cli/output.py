@@ -100,16 +100,15 @@ def print_json(value: Any) -> None:
 
 
 def print_json_list(head: dict[str, Any], key: str, items: Iterable[Any]) -> None:
-    """`print_json({**head, key: list(items)})` written item by item, so a long list
-    (an import's messages) never sits in memory a second time as one text."""
+    """`print_json({**head, key: list(items)})` written item by item, one line each, so
+    a long list (an import's messages) never sits in memory a second time as one text."""
     text = json.dumps(plain({**head, key: []}), ensure_ascii=False, indent=2)
     opening, closing = text.rsplit("[]", 1)
     write = sys.stdout.write
     write(opening)
     first = True
     for item in items:
-        body = json.dumps(plain(item), ensure_ascii=False, indent=2).replace("\n", "\n    ")
-        write(("[\n    " if first else ",\n    ") + body)
+        write(("[\n    " if first else ",\n    ") + json.dumps(plain(item), ensure_ascii=False))
         first = False
     write(("[]" if first else "\n  ]") + closing + "\n")
 

@@ -34,6 +34,7 @@ def normalise_email(email: str) -> str:
     return cleaned
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _QUOTED_LOCAL = re.compile(r'^"(?:[^"\\\r\n]|\\.)+"$')
 _DOT_ATOM = re.compile(r"^[^\s@\"(),:;<>\[\]\\]+$")
 _DOMAIN = re.compile(r"^(\[[^\]\s]+\]|[^\s@\"(),:;<>\[\]\\]+)$")
@@ -43,7 +44,7 @@ def _is_address(address: str) -> bool:
     local, at, domain = address.rpartition("@")
     if not at or not local or not domain or len(address) > 320:
         return False
-    if any(ord(c) < 32 or ord(c) == 127 for c in address):
+    if _CONTROL.search(address):
         return False
     if _QUOTED_LOCAL.match(local):
         local_ok = True

@@ -607,7 +607,7 @@ def sync_tickets(ticket_ids: Sequence[int], now: datetime | None = None) -> int:
 
 @dataclass(frozen=True)
 class NewBreach:
-    """A breach `sync_tickets` would record now (see `new_breaches`)."""
+    """A breach `sync_tickets` would record now (see `plan_sync`)."""
 
     ticket_id: int
     target: str
@@ -628,23 +628,40 @@ class NewBreach:
         return (self.ticket_id, self.target, self.due_at, self.recorded_at)
 
 
-def new_breaches(ticket_ids: Sequence[int], now: datetime | None = None) -> list[NewBreach]:
-    """The breaches `sync_tickets` would record for these tickets now, in its order,
+@dataclass(frozen=True)
+class SyncPlan:
+    """What `sync_tickets` would write for some tickets now (see `plan_sync`)."""
+
+    updates: list[tuple]  # parameters of the clock columns' update, the ticket id last
+    breaches: list[NewBreach]
+
+
+def plan_sync(ticket_ids: Sequence[int], now: datetime | None = None) -> SyncPlan:
+    """What `sync_tickets` would write for these tickets now, breaches in its order,
     without writing: a caller that writes many tickets' events at once puts each breach's
-    event where one ticket's sync would have written it (`record_breaches`)."""
+    event where one ticket's sync would have written it, then writes the breach log
+    (`record_breaches`) and the columns (`write_columns`)."""
     now = now or clock.now()
+    updates: list[tuple] = []
     found: list[NewBreach] = []
     for start in range(0, len(ticket_ids), 500):
-        _, breaches, events = _plan(list(ticket_ids[start : start + 500]), now)
+        chunk_updates, breaches, events = _plan(list(ticket_ids[start : start + 500]), now)
+        updates += chunk_updates
         found += [NewBreach(tid, target, due, at, datetime.fromisoformat(event[4]))
                   for (tid, target, due, at), event in zip(breaches, events, strict=True)]
     position = {tid: n for n, tid in enumerate(ticket_ids)}
-    return sorted(found, key=lambda b: position[b.ticket_id])  # the rows came in any order
+    found.sort(key=lambda b: position[b.ticket_id])  # the rows came in any order
+    return SyncPlan(updates, found)
 
 
 def record_breaches(breaches: Sequence[NewBreach]) -> None:
-    """Write the breach log rows of `new_breaches` (their events are the caller's)."""
+    """Write the breach log rows of a plan (their events are the caller's)."""
     execute_many(_BREACH_SQL, [b.row for b in breaches])
+
+
+def write_columns(updates: Sequence[tuple]) -> None:
+    """Write the clock columns of a plan."""
+    execute_many(_UPDATE_SQL, updates)
 
 
 def _plan(chunk: list[int], now: datetime) -> tuple[list, list, list]:

@@ -66,6 +66,7 @@ def _now_db() -> datetime:
 
 
 _TICKET_SQL = 'SELECT "requester_id", "status" FROM "ticket" WHERE "id" = ?'
+_PEOPLE_SQL = 'SELECT "id", "email", "name", "language" FROM "contact" WHERE "email" IN ({marks})'
 _FOLLOWERS_SQL = 'SELECT "contact_id" FROM "follower" WHERE "ticket_id" = ?'
 _CONTACT_SQL = 'UPDATE "contact" SET "name" = ?, "language" = ? WHERE "id" = ?'
 _BUMP_SQL = 'UPDATE "ticket" SET "version" = "version" + 1, "updated_at" = ? WHERE "id" = ?'
@@ -89,6 +90,7 @@ class Flush:
         self.out = _Writes()
         self.ticket_of: dict[int, int | None] = {}
         self.entry_of: dict[int, int | None] = {}
+        self.clocks: list[tuple] = []  # the SLA columns planned before the events
 
     def run(self) -> None:
         claimed = [m for m in self.messages if self._claim(m)]
@@ -143,9 +145,10 @@ class Flush:
                   for a in (m.mail.from_email, *m.decision.followers)}
         if not wanted:
             return
-        query = Contact.select(Contact.id, Contact.email, Contact.name, Contact.language).where(
-            Contact.email.in_(sorted(wanted)))
-        for contact_id, email, name, language in query.tuples():
+        emails = sorted(wanted)
+        marks = ", ".join("?" * len(emails))
+        for contact_id, email, name, language in db.execute_sql(_PEOPLE_SQL.format(marks=marks),
+                                                               emails):
             self.people[email] = _Person(contact_id, email, name, language)
 
     def _person(self, email: str, name: str | None = None) -> _Person:
@@ -334,7 +337,11 @@ class Flush:
         events = [e for index in sorted(out.events) for e in out.events[index]]
         if events:
             insert_rows(Event, events)
-        sla.sync_tickets(list(dict.fromkeys(out.touched)))
+        # the clocks planned before the events stand, but where this flush wrote a status
+        # change (a reopened ticket) they are computed again with it
+        reopened = {bump[-1] for bump in out.bumps if len(bump) == 5}
+        sla.write_columns([u for u in self.clocks if u[-1] not in reopened])
+        sla.sync_tickets([t for t in dict.fromkeys(out.touched) if t in reopened])
         if rows:
             insert_rows(OutboxMessage, rows)
         execute_many(mailbox.SETTLE_SQL, out.settled)
@@ -342,7 +349,8 @@ class Flush:
     def _breaches(self) -> None:
         """The SLA breaches the messages' changes record, each with its event right after
         the change that found it (where one-by-one import's SLA listener writes it)."""
-        found = sla.new_breaches(list(dict.fromkeys(self.out.touched)))
+        plan = sla.plan_sync(list(dict.fromkeys(self.out.touched)))
+        self.clocks, found = plan.updates, plan.breaches
         if not found:
             return
         sla.record_breaches(found)
