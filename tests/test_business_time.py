@@ -16,6 +16,7 @@ from deskterm.services.automation.business_time import (
     always_open,
     business_between,
     business_minutes_between,
+    day_intervals,
     is_holiday,
     is_open,
     make_calendar,
@@ -84,6 +85,28 @@ def test_due_time_never_lands_in_closed_hours(cal, start, n):
     local = due.astimezone(cal.tzinfo)
     edge = local - timedelta(seconds=1)
     assert not is_holiday(cal, edge.date())
+
+
+def _walked(cal, start, end) -> timedelta:
+    """Working time from start to end, every local day's intervals walked and clipped."""
+    day, last = start.astimezone(cal.tzinfo).date(), end.astimezone(cal.tzinfo).date()
+    total = timedelta(0)
+    day -= timedelta(days=1)
+    while day <= last + timedelta(days=1):
+        for a, b in day_intervals(cal, day):
+            total += max(timedelta(0), min(b, end) - max(a, start))
+        day += timedelta(days=1)
+    return total
+
+
+@settings(max_examples=200, deadline=None)
+@given(cal=calendars, a=instants, b=instants)
+def test_counting_far_apart_sums_whole_days_as_walking_them(cal, a, b):
+    """The whole days between two instants are summed once per calendar, not walked."""
+    lo, hi = min(a, b), max(a, b)
+    assert business_between(cal, lo, hi) == _walked(cal, lo, hi)
+    assert business_between(cal, lo, lo + timedelta(days=5, hours=3)) == _walked(
+        cal, lo, lo + timedelta(days=5, hours=3))
 
 
 @settings(max_examples=200, deadline=None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -181,6 +181,57 @@ def _no_working_time(cal: Calendar) -> BadInput:
     return BadInput(f"calendar {cal.name!r} has no working time within {MAX_SEARCH_DAYS} days")
 
 
+@lru_cache(maxsize=64)
+def _interval_table(cal: Calendar) -> Callable[[date], tuple[tuple[datetime, datetime], ...]]:
+    """`day_intervals` of one calendar by date: a calendar is hashed once per call of the
+    arithmetic below, not once per day it walks (the SLA clocks of a batch walk millions)."""
+    table: dict[date, tuple[tuple[datetime, datetime], ...]] = {}
+
+    def intervals(day: date) -> tuple[tuple[datetime, datetime], ...]:
+        found = table.get(day)
+        if found is None:
+            found = table[day] = day_intervals(cal, day)
+        return found
+
+    return intervals
+
+
+class _DayTotals:
+    """Working time of a calendar's whole days, summed once over a span of days, so the
+    time between two instants far apart costs two edge days and a subtraction."""
+
+    def __init__(self, cal: Calendar) -> None:
+        self.cal = cal
+        # (the ordinal of the day before the first summed, cum): cum[i] sums the days
+        # base+1 .. base+i; replaced as one value, so threads never see half of it
+        self.table: tuple[int, list[timedelta]] = (0, [])
+
+    def whole_days(self, first: date, last: date) -> timedelta:
+        """Working time of the days `first` to `last` (local dates, both included)."""
+        lo, hi = first.toordinal(), last.toordinal()
+        base, cum = self.table
+        if not cum or lo <= base or hi >= base + len(cum):
+            base, cum = self.table = self._build(lo - 366, hi + 366, base, cum)
+        return cum[hi - base] - cum[lo - 1 - base]
+
+    def _build(self, lo: int, hi: int, base: int, cum: list[timedelta]
+               ) -> tuple[int, list[timedelta]]:
+        if cum:
+            lo, hi = min(lo, base + 1), max(hi, base + len(cum) - 1)
+        intervals = _interval_table(self.cal)
+        total, sums = timedelta(0), [timedelta(0)]
+        for ordinal in range(lo, hi + 1):
+            for a, b in intervals(date.fromordinal(ordinal)):
+                total += b - a
+            sums.append(total)
+        return lo - 1, sums
+
+
+@lru_cache(maxsize=64)
+def _day_totals(cal: Calendar) -> _DayTotals:
+    return _DayTotals(cal)
+
+
 def _days_from(cal: Calendar, instant: datetime) -> Iterator[date]:
     # Start a day early: a local day's intervals may begin before `instant` in UTC terms.
     day = instant.astimezone(cal.tzinfo).date() - timedelta(days=1)
@@ -218,10 +269,11 @@ def add_business(cal: Calendar, start: datetime, amount: timedelta) -> datetime:
     if amount == timedelta(0):
         return start
     left = amount
+    intervals = _interval_table(cal)
     for count, day in enumerate(_days_from(cal, start)):
         if count > MAX_SEARCH_DAYS:
             raise _no_working_time(cal)
-        for a, b in day_intervals(cal, day):
+        for a, b in intervals(day):
             if b <= start:
                 continue
             begin = max(a, start)
@@ -237,14 +289,18 @@ def business_between(cal: Calendar, start: datetime, end: datetime) -> timedelta
     if end < start:
         return -business_between(cal, end, start)
     total = timedelta(0)
-    last_day = end.astimezone(cal.tzinfo).date() + timedelta(days=1)
-    for day in _days_from(cal, start):
-        if day > last_day:
-            break
-        for a, b in day_intervals(cal, day):
-            lo, hi = max(a, start), min(b, end)
-            if hi > lo:
-                total += hi - lo
+    intervals = _interval_table(cal)
+    one_day = timedelta(days=1)
+    first, last = start.astimezone(cal.tzinfo).date(), end.astimezone(cal.tzinfo).date()
+    edges = [first - one_day, first, first + one_day, last - one_day, last, last + one_day]
+    if (last - first).days > 4:  # the days between lie wholly inside (start, end)
+        total += _day_totals(cal).whole_days(first + 2 * one_day, last - 2 * one_day)
+    else:
+        edges = [first - one_day + one_day * n for n in range((last - first).days + 3)]
+    for day in edges:
+        for a, b in intervals(day):
+            if b > start and a < end:
+                total += min(b, end) - max(a, start)
     return total
 
 
@@ -262,10 +318,11 @@ def business_minutes_between(cal: Calendar, start: datetime, end: datetime) -> i
 def next_open(cal: Calendar, instant: datetime) -> datetime:
     """The first working instant at or after `instant`."""
     instant = _aware(instant)
+    intervals = _interval_table(cal)
     for count, day in enumerate(_days_from(cal, instant)):
         if count > MAX_SEARCH_DAYS:
             raise _no_working_time(cal)
-        for a, b in day_intervals(cal, day):
+        for a, b in intervals(day):
             if b > instant:
                 return max(a, instant)
     raise AssertionError("unreachable")  # pragma: no cover
