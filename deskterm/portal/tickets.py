@@ -7,8 +7,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from deskterm import i18n
 from deskterm.domain import CustomerScope, FormInvalid, Priority, Status
-from deskterm.portal import i18n
 from deskterm.portal.web import (
     N_,
     call,

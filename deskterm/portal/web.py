@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from deskterm import i18n
 from deskterm.domain import (
     BadInput,
     Conflict,
@@ -33,7 +34,6 @@ from deskterm.domain import (
     RateLimited,
     Refused,
 )
-from deskterm.portal import i18n
 from deskterm.services.portal import customers, tracking
 from deskterm.services.portal.portal_settings import PortalSettings
 

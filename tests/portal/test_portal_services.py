@@ -13,11 +13,10 @@ from babel.messages.pofile import read_po
 from portal_helpers import open_ticket
 from typer.testing import CliRunner
 
-from deskterm import clock
+from deskterm import clock, i18n
 from deskterm.cli import app as cli_app
 from deskterm.config import Config
 from deskterm.domain import BadInput, CustomerScope, NotFound
-from deskterm.portal import i18n
 from deskterm.services import directory, tickets
 from deskterm.services.portal import customer_access, tracking
 from deskterm.services.portal.portal_settings import portal_settings
@@ -99,7 +98,7 @@ def test_catalogues_complete_and_compiled_mo_matches_po():
                 sorted(re.findall(r"%\(\w+\)[sd]", text)), (language, msgid)
         compiled = gettext.GNUTranslations((folder / "messages.mo").open("rb"))
         stale = [m for m, t in strings.items() if compiled.gettext(m) != t]
-        assert not stale, f"{language}: .mo is stale; run python -m deskterm.portal.catalogues"
+        assert not stale, f"{language}: .mo is stale; run python -m deskterm.i18n.catalogues"
 
 
 def test_accept_language_negotiation():

@@ -18,7 +18,7 @@ from email.utils import make_msgid
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from deskterm import clock
+from deskterm import clock, i18n
 from deskterm.domain import (
     Actor,
     BadInput,
@@ -29,7 +29,6 @@ from deskterm.domain import (
     RateLimited,
     Refused,
 )
-from deskterm.portal import i18n
 from deskterm.services import directory
 from deskterm.services.trust import audit
 from deskterm.store.db import retry_when_busy, write_transaction

@@ -171,8 +171,8 @@ def follow_linker(config) -> FollowLinker:
     """`with_follow_link` for many mails: the portal settings and the signing key are
     read once. The returned function takes (body, ticket id, requester id or None to
     look it up, language, body token)."""
+    from deskterm import i18n
     from deskterm.domain import BadInput
-    from deskterm.portal import i18n
     from deskterm.services.portal.portal_settings import portal_settings
 
     try:

@@ -1,8 +1,8 @@
 """Rebuild the portal's message catalogues with Babel: extract the strings, merge them into
 every language's `.po`, compile the `.mo` files (committed, so a clean clone needs no step).
 
-    python -m deskterm.portal.catalogues          # extract + update + compile
-    python -m deskterm.portal.catalogues compile  # only compile
+    python -m deskterm.i18n.catalogues          # extract + update + compile
+    python -m deskterm.i18n.catalogues compile  # only compile
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from deskterm.portal.i18n import CATALOGUE_DIR, LANGUAGES
+from deskterm.i18n import CATALOGUE_DIR, LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 POT = CATALOGUE_DIR / "messages.pot"

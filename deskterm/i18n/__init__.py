@@ -1,8 +1,11 @@
-"""Portal languages: gettext catalogues (built with Babel), negotiation, dates.
+"""Customer languages: gettext catalogues (built with Babel), negotiation, dates.
+
+Below the services (customer mail is translated too) and the portal (its pages): both
+import it from here, never from a face.
 
 Catalogues live in `translations/<lang>/LC_MESSAGES/messages.po`; the compiled `.mo` files
 are committed beside them, so a clean clone works without a build step
-(`python -m deskterm.portal.catalogues` re-extracts and recompiles them).
+(`python -m deskterm.i18n.catalogues` re-extracts and recompiles them).
 """
 
 from __future__ import annotations
