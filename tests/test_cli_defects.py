@@ -70,3 +70,25 @@ def test_an_empty_tag_and_an_unknown_channel_are_refused(run):
                  "--body", "b", "--channel", "pigeon")
     assert result.exit_code == 2
     assert "bad channel 'pigeon': expected one of email, web, sms, phone, agent" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["Ana\nKovač", "Ana\x1b[2J", "Ana\rKovač", "Ana\x85Kovač"])
+def test_ticket_new_refuses_a_requester_name_with_a_line_break_or_control(run, name):
+    from deskterm.store.models import Contact, Ticket
+
+    result = run("ticket", "new", "--subject", "Printer", "--requester", "kupac@example.ba",
+                 "--name", name)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (f"deskterm: error: requester name {name!r} has a line break or "
+                             "control character\n")
+    assert Ticket.select().count() == 0
+    assert Contact.select().where(Contact.email == "kupac@example.ba").count() == 0
+
+
+def test_ticket_new_keeps_a_requester_name_as_typed(run):
+    from deskterm.services import directory
+
+    result = run("ticket", "new", "--subject", "Printer", "--requester", "kupac@example.ba",
+                 "--name", "  Ana Kovač-Šimić  ", "--json")
+    assert result.exit_code == 0, result.output
+    assert directory.find_contact("kupac@example.ba").name == "Ana Kovač-Šimić"

@@ -32,7 +32,13 @@ from deskterm.services import attachments, directory, signals
 from deskterm.services.finding.ticket_view import detail
 from deskterm.services.trust import access, audit
 from deskterm.services.trust.access import Action
-from deskterm.services.values import clean_tags, parse_priority, parse_status, resolve_ref
+from deskterm.services.values import (
+    check_name,
+    clean_tags,
+    parse_priority,
+    parse_status,
+    resolve_ref,
+)
 from deskterm.store import search
 from deskterm.store.db import retry_when_busy, write_transaction
 from deskterm.store.models import Agent, Entry, Follower, Mention, Ticket, TicketTag, TimeEntry
@@ -219,6 +225,10 @@ def create_ticket(
         )
     start_status = parse_status(status)
     tag_names = clean_tags(tags)
+    if requester_name and requester_name.strip() and channel != Channel.EMAIL:
+        # a name someone typed (console, CLI, portal) follows the set-up commands' rule;
+        # a sender's name from a mail header is the parser's to clean
+        requester_name = check_name(requester_name, "requester name")
     at = clock.to_db(created_at) if created_at else _now_db()
     with write_transaction():
         requester = directory.ensure_contact_row(requester_email, requester_name)
