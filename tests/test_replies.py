@@ -12,7 +12,8 @@ from test_mail_smtp import config_for, customer_mail, smtp, wired  # noqa: F401 
 from deskterm import clock
 from deskterm.domain import BadInput, Refused, Status
 from deskterm.mail.outbound import send_due
-from deskterm.services import directory, tickets
+from deskterm.services import attachments, directory, tickets
+from deskterm.services.finding import listing
 from deskterm.services.messaging import notifications, replies
 from deskterm.services.messaging.inbound import Importer
 from deskterm.store.models import Entry, Event, OutboxMessage
@@ -91,6 +92,27 @@ def test_only_the_sender_may_undo_and_only_once(opened):
     replies.undo_send(directory.actor_for("ana"), sent.entry_id)
     with pytest.raises(Exception, match="no reply"):
         replies.undo_send(directory.actor_for("ana"), sent.entry_id)
+
+
+def test_an_undone_reply_leaves_no_words_in_search_and_no_files_on_disk(opened, tmp_path):
+    ticket_id, _, _ = opened
+    ana = directory.actor_for("ana")
+    (tmp_path / "ugovor.pdf").write_bytes(b"%PDF-1.4 ugovor 2026\n")
+    (tmp_path / "logo.png").write_bytes(b"\x89PNG shared logo")
+    kept = tickets.add_note(ana, ticket_id, "Naš logo.", attachments=[
+        attachments.from_path(tmp_path / "logo.png")]).entries[-1].attachments[0]
+    sent = replies.send(ana, ticket_id, "reply", "Ugovor Zlatokosa u privitku.",
+                        files=(str(tmp_path / "ugovor.pdf"), str(tmp_path / "logo.png")))
+    files = {a.filename: attachments.storage_dir() / a.path
+             for a in sent.detail.entries[-1].attachments}
+    assert all(path.is_file() for path in files.values())
+    assert [t.id for t in listing.list_tickets("zlatokosa", actor=ana)] == [ticket_id]
+    replies.undo_send(ana, sent.entry_id)
+    assert listing.list_tickets("zlatokosa", actor=ana) == []
+    assert [t.id for t in listing.list_tickets("logo", actor=ana)] == [ticket_id]  # the note
+    assert not files["ugovor.pdf"].exists()
+    assert files["logo.png"] == attachments.storage_dir() / kept.path  # the note's, same bytes
+    assert files["logo.png"].read_bytes() == b"\x89PNG shared logo"
 
 
 def test_to_cc_and_files_reach_the_smtp_server(opened, tmp_path):

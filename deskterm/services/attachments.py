@@ -44,6 +44,17 @@ def store(entry_id: int, new: NewAttachment) -> Attachment:
     )
 
 
+def remove_unused(relative_paths: set[str]) -> None:
+    """Delete the files no attachment row names any more (after their rows were deleted
+    and committed; content shared with another attachment stays)."""
+    if not relative_paths:
+        return
+    still = {p for (p,) in Attachment.select(Attachment.path)
+             .where(Attachment.path.in_(sorted(relative_paths))).tuples()}
+    for relative in relative_paths - still:
+        (storage_dir() / relative).unlink(missing_ok=True)
+
+
 def info(row: Attachment) -> AttachmentInfo:
     """The read model of an attachment row."""
     return AttachmentInfo(

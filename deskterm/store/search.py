@@ -28,6 +28,11 @@ def index_entries(items: list[tuple[int, int, str]]) -> None:
         backend().index_entries(db, items)
 
 
+def unindex_entry(ticket_id: int, entry_id: int) -> None:
+    """Take an entry's words out of the index (call before deleting the entry)."""
+    backend().unindex_entry(db, ticket_id, entry_id)
+
+
 def move_ticket(source_id: int, target_id: int) -> None:
     """Point the entries of a merged ticket at the surviving one (subject row dropped)."""
     backend().move_ticket(db, source_id, target_id)

@@ -4,8 +4,9 @@ undo-send window.
 A reply is written at once (thread entry, status, SLA, rules), but the mail it causes is
 held in the outbox (`outbox_message.hold_until`) for a few seconds; the sender skips held
 messages (`mailbox.due_outbox`). Within the window `undo_send` withdraws the reply: its
-mail is dropped, the entry removed, the first-response time and the status it set put
-back, and the text handed back to the composer. The audit trail keeps both the reply and
+mail is dropped, the entry removed (its words leave the search index, its files the disk),
+the first-response time and the status it set put back, and the text handed back to the
+composer. The audit trail keeps both the reply and
 its withdrawal.
 """
 
@@ -31,6 +32,7 @@ from deskterm.domain import (
 from deskterm.services import attachments, directory, tickets
 from deskterm.services.trust import access, audit
 from deskterm.services.trust.access import Action
+from deskterm.store import search
 from deskterm.store.db import backend, db, retry_when_busy, write_transaction
 from deskterm.store.models import Attachment, Entry, Event, OutboxMessage, Ticket
 
@@ -216,8 +218,11 @@ def undo_send(actor: Actor, entry_id: int) -> Withdrawn:
         cc = tuple(a for m in held if m.channel == "email" for a in _split(m.cc_addrs))
         status = _status_before(row.id, entry_id)
         OutboxMessage.delete().where(OutboxMessage.id.in_([m.id for m in dropped])).execute()
+        files = {a.path for a in Attachment.select(Attachment.path)
+                 .where(Attachment.entry == entry_id)}
         Attachment.delete().where(Attachment.entry == entry_id).execute()
         body = entry.body
+        search.unindex_entry(row.id, entry_id)
         Entry.delete().where(Entry.id == entry_id).execute()
         changes: dict[str, object] = {"version": Ticket.version + 1, "updated_at": now}
         if row.first_response_at == entry.created_at:
@@ -230,6 +235,7 @@ def undo_send(actor: Actor, entry_id: int) -> Withdrawn:
         if "status" in changes:
             audit.record(row.id, actor, "status", "status", status[1], status[0])
         _resync_sla(row.id)
+    attachments.remove_unused(files)
     detail = tickets.get_ticket(row.id)
     return Withdrawn(row.id, body, to, cc, detail.status, detail)
 

@@ -164,6 +164,11 @@ class Backend:
         for ticket_id, entry_id, body in items:
             self.index_entry(db, ticket_id, entry_id, body)
 
+    def unindex_entry(self, db: Database, ticket_id: int, entry_id: int) -> None:
+        """Take one entry's words out of its ticket's document (the entry row still
+        exists; it is deleted next)."""
+        raise NotImplementedError
+
     def move_ticket(self, db: Database, source_id: int, target_id: int) -> None:
         raise NotImplementedError
 

@@ -200,6 +200,9 @@ _UPSERT_DOC = (
     + _ENTRIES_DOC
     + " FROM ticket t WHERE t.id = ? ON CONFLICT (ticket_id) DO UPDATE SET doc = EXCLUDED.doc"
 )
+#: The same without one entry (a parameter before the ticket's id): one being withdrawn.
+_UPSERT_DOC_WITHOUT = _UPSERT_DOC.replace("AND e.kind != 'system'",
+                                          "AND e.kind != 'system' AND e.id != ?")
 
 
 class PostgresBackend(Backend):
@@ -321,6 +324,9 @@ class PostgresBackend(Backend):
             "ON CONFLICT (ticket_id) DO UPDATE SET doc = search_index.doc || EXCLUDED.doc",
             (ticket_id, body),
         )
+
+    def unindex_entry(self, db: Database, ticket_id: int, entry_id: int) -> None:
+        db.execute_sql(_UPSERT_DOC_WITHOUT.format(subject="t.subject"), (entry_id, ticket_id))
 
     def move_ticket(self, db: Database, source_id: int, target_id: int) -> None:
         # The entries already belong to the target: index it again, drop the source.

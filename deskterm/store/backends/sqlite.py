@@ -225,6 +225,13 @@ class SqliteBackend(Backend):
         cursor.executemany(self._DELETE_SQL, deletes)
         cursor.executemany(self._INSERT_SQL, inserts)
 
+    def unindex_entry(self, db: Database, ticket_id: int, entry_id: int) -> None:
+        rows = db.execute_sql(self._BODIES_SQL, (ticket_id,)).fetchall()
+        subject = self._subject(db, ticket_id)
+        before = "\n".join(b for _, b, _ in rows)
+        after = "\n".join(b for eid, b, _ in rows if eid != entry_id)
+        self._replace(db, ticket_id, (subject, before), (subject, after))
+
     def move_ticket(self, db: Database, source_id: int, target_id: int) -> None:
         rows = db.execute_sql(self._BODIES_SQL, (target_id,)).fetchall()
         moved = "\n".join(b for _, b, origin in rows if origin == source_id)
