@@ -206,6 +206,8 @@ class ThreadEntry:
     attachments: tuple[AttachmentInfo, ...] = ()
     delivery: Delivery | None = None
     source_ticket_id: int | None = None
+    #: UTC: the reply's mail waits in the undo-send window until then (None: not held)
+    held_until: datetime | None = None
 
     @property
     def is_public(self) -> bool:

@@ -26,6 +26,7 @@ from deskterm.services import tickets
 from deskterm.store.models import Event, OutboxMessage, TimeEntry
 from deskterm.widgets.composer import Composer
 from deskterm.widgets.path_suggester import complete_path
+from deskterm.widgets.thread_view import EntryView, ThreadView
 from deskterm.widgets.ticket_table import TicketTable
 
 SIZE = (120, 40)
@@ -128,6 +129,11 @@ async def test_u_takes_the_reply_back_within_the_window_and_not_after(demo_db, s
         await settle(pilot)
         sent = newest_reply(ticket_id)
         assert tickets.get_ticket(ticket_id).status is Status.PENDING
+        (held,) = reply_mails(sent.id)
+        until = clock.to_utc(held.hold_until).astimezone(app.tz)
+        shown = app.screen.query_one("#thread", ThreadView).query(EntryView).last()
+        header = str(shown.render()).splitlines()[0]
+        assert header.endswith(f"mail held until {until:%H:%M:%S} (undo-send window)")
         await pilot.press("u")
         await settle(pilot)
         composer = app.screen.query_one(Composer)

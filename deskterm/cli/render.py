@@ -73,7 +73,10 @@ def render_ticket(ticket: TicketDetail) -> None:
     for entry in ticket.entries:
         label, colour = _STYLE[entry.kind]
         title = dot.join((label, entry.author, times.when(entry.created_at)))
-        if entry.delivery:
+        if entry.held_until:
+            title += f"{dot}mail held until {times.when(entry.held_until, seconds=True)}"
+            title += " (undo-send window)"
+        elif entry.delivery:
             title += f"{dot}mail {entry.delivery.value}"
         body = Text(clean(entry.body))
         for att in entry.attachments:

@@ -74,7 +74,11 @@ def entry_text(entry: ThreadEntry, zone: tzinfo | None, width: int | None = None
     if who:
         text.append(f"  ·  {visual(who)}")
     text.append(f"  ·  {local_time(entry.created_at, zone)}", style="dim")
-    if entry.delivery is not None:
+    if entry.held_until is not None:
+        until = entry.held_until.astimezone(zone) if zone else entry.held_until
+        text.append(f"  ·  mail held until {until:%H:%M:%S} (undo-send window)",
+                    style="italic")
+    elif entry.delivery is not None:
         text.append(f"  ·  mail {entry.delivery.value}", style="italic")
     if entry.source_ticket_id:
         text.append(f"  ·  from #{entry.source_ticket_id}", style="dim")
@@ -144,6 +148,10 @@ class ThreadView(VerticalScroll, can_focus=True):
         ids = [e.id for e in wanted]
         if ids[: len(self.shown)] == self.shown and self.shown:
             fresh = wanted[len(self.shown) :]
+            for view, entry in zip(self.query_children(EntryView), wanted, strict=False):
+                if view.entry != entry:  # e.g. its mail left the undo-send window
+                    view.entry = entry
+                    view.refresh(layout=True)
         else:
             self.remove_children()
             fresh = wanted

@@ -83,7 +83,8 @@ _FILES_SQL = """
 SELECT a.entry_id, a.id, a.filename, a.content_type, a.size, a.sha256, a.path
 FROM attachment a JOIN entry e ON e.id = a.entry_id WHERE e.ticket_id = ? ORDER BY a.id"""
 _DELIVERY_SQL = """
-SELECT entry_id, status FROM outbox_message WHERE ticket_id = ? AND entry_id IS NOT NULL"""
+SELECT entry_id, status, hold_until FROM outbox_message
+WHERE ticket_id = ? AND entry_id IS NOT NULL"""
 
 
 def detail(row: Ticket) -> TicketDetail:
@@ -95,8 +96,13 @@ def detail(row: Ticket) -> TicketDetail:
     for entry_id, *fields in run(_FILES_SQL, (row.id,)):
         files.setdefault(entry_id, []).append(AttachmentInfo(*fields))
     delivery: dict[int, Delivery] = {}
-    for entry_id, status in run(_DELIVERY_SQL, (row.id,)):
+    held: dict[int, datetime] = {}
+    now = clock.now()
+    for entry_id, status, hold_until in run(_DELIVERY_SQL, (row.id,)):
         delivery[entry_id] = _worst(delivery.get(entry_id), Delivery(status))
+        until = _when(hold_until)
+        if status == Delivery.QUEUED.value and until is not None and until > now:
+            held[entry_id] = max(until, held.get(entry_id, until))
     thread = tuple(
         ThreadEntry(
             id=eid,
@@ -108,6 +114,7 @@ def detail(row: Ticket) -> TicketDetail:
             attachments=tuple(files.get(eid, ())),
             delivery=delivery.get(eid) if kind == EntryKind.REPLY else None,
             source_ticket_id=source,
+            held_until=held.get(eid) if kind == EntryKind.REPLY else None,
         )
         for eid, kind, author, body, created, source, contact_name, contact_email in run(
             _ENTRIES_SQL, (row.id,)
