@@ -47,8 +47,12 @@ SETUP = Actor.system("test")
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path, monkeypatch):
-    """Keep every test away from the real per-user data and config directories."""
+    """Keep every test away from the real per-user data and config directories (and
+    away from another suite's run at the same time: Chromium keeps its crash database under
+    XDG_CONFIG_HOME)."""
     monkeypatch.setenv("DESKTERM_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("DESKTERM_CONFIG", str(tmp_path / "home" / "config.toml"))
     monkeypatch.delenv("DESKTERM_DB", raising=False)
     monkeypatch.setenv("DESKTERM_AGENT", "ana")
