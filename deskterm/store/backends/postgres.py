@@ -17,7 +17,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from peewee import Database, PostgresqlDatabase, SelectQuery
 
+from deskterm import drivers
 from deskterm.store.backends.base import Backend, MigrationHandle, search_terms
+
+drivers.attach_psycopg()  # this backend is imported only for a PostgreSQL desk
 
 #: The NOTIFY channel every committed change to what screens show is announced on.
 CHANNEL = "deskterm_changes"
