@@ -30,6 +30,8 @@ from deskterm.widgets import display, glyphs
 
 #: How often the console hands queued notifications to SMTP (or the demo Maildir).
 MAIL_EVERY_SECONDS = 30.0
+#: Background jobs start with the first rows on screen, or after this at the latest.
+BACKGROUND_AFTER_SECONDS = 5.0
 
 
 class DbChanged(Message):
@@ -102,6 +104,7 @@ class DesktermApp(App[None]):
             self.tz = ZoneInfo(agent.timezone or "UTC")
         except (ZoneInfoNotFoundError, ValueError):
             self.tz = ZoneInfo("UTC")
+        self._background_started = False
         self._data_version: int | None = None
         self._last_fingerprint: tuple = ()
         self._file_id = _file_id(self.db_path)
@@ -136,13 +139,23 @@ class DesktermApp(App[None]):
             self._data_version = changes.data_version()
             self._last_fingerprint = changes.fingerprint()
             self.set_interval(self.watch_interval, self._poll_database)
-        if self.background:
-            self._start_background_jobs()
+        if self.background:  # after the first rows (or a few seconds at most)
+            self.set_timer(BACKGROUND_AFTER_SECONDS, self._start_background_jobs)
         if os.environ.get(CRASH_FOR_TESTS):
             self.call_after_refresh(_crash_for_tests, os.environ[CRASH_FOR_TESTS])
 
+    def on_ticket_table_first_rows(self) -> None:
+        """The first screen's rows are in: the background jobs start soon after."""
+        if self.background and not self._background_started:
+            self.set_timer(1.0, self._start_background_jobs)
+
     def _start_background_jobs(self) -> None:
-        """Time rules (SLA sweep, snooze wake-ups) every minute; outbox delivery every 30 s."""
+        """Time rules (SLA sweep, snooze wake-ups) every minute; outbox delivery every 30 s.
+
+        Started once, when the first rows are on screen: not to compete with them."""
+        if self._background_started:
+            return
+        self._background_started = True
         from deskterm.screens.rules import start_rule_timer
 
         start_rule_timer(self)
@@ -377,6 +390,15 @@ def _console_settings() -> dict:
     return section if isinstance(section, dict) else {}
 
 
+def _open(db_path: Path | str) -> None:
+    """Open the desk, unless this process has it open already (the CLI opened it)."""
+    from deskterm.store.db import db_target
+
+    if db.obj is not None and not db.is_closed() and str(db_target()) == str(db_path):
+        return
+    open_db(db_path)
+
+
 def make_app(
     db_path: Path | str,
     agent: str | None = None,
@@ -392,7 +414,7 @@ def make_app(
     from deskterm.services.directory import get_agent
     from deskterm.services.trust import identity
 
-    open_db(db_path)
+    _open(db_path)
     actor = identity.resolve(agent)
     return DesktermApp(
         db_path,

@@ -205,11 +205,13 @@ def root(
 
 
 def _launch_console(ctx: typer.Context, ref: str | None = None) -> None:
-    from deskterm.services import demo, maintenance
+    from deskterm.services import maintenance
 
     st = state(ctx)
     st.open(create=st.db is None)  # the first run makes the default desk; a typo'd --db no
     if maintenance.is_empty():
+        from deskterm.services import demo  # only on a first run: it imports most services
+
         out.print(f"first run: filling a demo database at {st.db_path} …")
         demo.seed_demo()
     st.actor()  # who you are (services.identity): refuse here, in one line, before Textual

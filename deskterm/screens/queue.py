@@ -15,7 +15,7 @@ from deskterm.screens.dialogs import ConfirmDialog, PickerDialog, PromptDialog
 from deskterm.screens.dialogs.picker import STATUS_OPTIONS
 from deskterm.screens.queue_views import VIEW_BINDINGS, ViewActions
 from deskterm.services import directory, mentions
-from deskterm.services.finding import bulk, listing, views
+from deskterm.services.finding import listing, views
 from deskterm.widgets import display, glyphs
 from deskterm.widgets.display import plain
 from deskterm.widgets.footer import DeskFooter
@@ -59,6 +59,9 @@ class MentionsSource(QuerySource):
             return []
         return listing.list_tickets(query, actor=self.actor, limit=limit, offset=offset)
 
+
+#: The view the queue opens on.
+DEFAULT_VIEW = "All open"
 
 SORTABLE = [
     ("updated", "Updated"),
@@ -196,6 +199,8 @@ class QueueScreen(ViewActions, Screen[None]):
         self.view_list: list[ViewInfo] = []
         #: The agent's own choice for the sidebar (V); None follows the terminal width.
         self._sidebar_choice: bool | None = None
+        #: The table has shown its first rows once (the views' counts wait for that).
+        self._rows_shown = False
 
     @property
     def me(self) -> str:
@@ -222,7 +227,9 @@ class QueueScreen(ViewActions, Screen[None]):
         yield DeskFooter()
 
     def on_mount(self) -> None:
-        self.load_views(select_first=True)
+        # The first rows do not wait for the sidebar: the default view is built in.
+        self.apply_view(next(v for v in views.BUILTIN_VIEWS if v.name == DEFAULT_VIEW))
+        self.load_views()
         self.query_one(TicketTable).focus()
         self._fit_sidebar()
 
@@ -246,7 +253,7 @@ class QueueScreen(ViewActions, Screen[None]):
 
     # --- views and filter -------------------------------------------------------
 
-    def load_views(self, *, select_first: bool = False, select_name: str | None = None) -> None:
+    def load_views(self, *, select_name: str | None = None) -> None:
         """(Re)load the sidebar from the views service."""
 
         def fill(result: tuple[list[ViewInfo], int]) -> None:
@@ -259,11 +266,9 @@ class QueueScreen(ViewActions, Screen[None]):
                 options.add_option(Option(plain(view.name), id=str(view.id)))
             known = {v.id: self.view_counts[v.id] for v in found if v.id in self.view_counts}
             self.paint_views(found, {**known, views.MENTIONS_VIEW_ID: unseen})
-            self.count_views()
-            if select_first:
-                default = next((v for v in found if v.name == "All open"), found[0])
-                self.apply_view(default)
-            elif select_name:
+            if self._rows_shown:  # counts come after the first rows (see on_..._first_rows)
+                self.count_views()
+            if select_name:
                 for view in found:
                     if view.name == select_name:
                         self.view = view
@@ -374,6 +379,10 @@ class QueueScreen(ViewActions, Screen[None]):
 
     def on_ticket_table_first_rows(self, event: TicketTable.FirstRows) -> None:
         self._update_status()
+        if not self._rows_shown:
+            self._rows_shown = True
+            if self.view_list:
+                self.count_views()
 
     def on_ticket_table_cursor_moved(self, event: TicketTable.CursorMoved) -> None:
         self._update_status()
@@ -538,6 +547,8 @@ class QueueScreen(ViewActions, Screen[None]):
             self.app.announce_change()
 
         def run(yes: bool | None) -> None:
+            from deskterm.services.finding import bulk  # its listeners: not for the first screen
+
             if yes:
                 self.app.call(
                     bulk.bulk_set, self.app.actor, None, me=self.me, ids=ids, done=finish, **changes
