@@ -14,17 +14,24 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from deskterm.app import CRASH_FOR_TESTS
 
 
-def _console(db, env_extra: dict[str, str], keys: bytes = b"", wait: float = 40.0):
-    """Run `deskterm --db DB console` on a pty; type `keys` once it has drawn; return the
-    exit code and everything it wrote."""
+def _console(db, env_extra: dict[str, str], keys: bytes = b"", wait: float = 40.0,
+             bare: bool = False):
+    """Run `deskterm --db DB console` (or bare `deskterm` with DESKTERM_DB=DB: its own start,
+    `deskterm.entry`) on a pty; type `keys` once it has drawn; return the exit code and
+    everything it wrote."""
     main, child = pty.openpty()
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40",
            **env_extra}
+    args = [] if bare else ["--db", str(db), "console"]
+    if bare:
+        env["DESKTERM_DB"] = str(db)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "deskterm", "--db", str(db), "console"],
+        [sys.executable, "-m", "deskterm", *args],
         stdin=child, stdout=child, stderr=child, env=env, close_fds=True,
     )
     os.close(child)
@@ -55,13 +62,16 @@ def _console(db, env_extra: dict[str, str], keys: bytes = b"", wait: float = 40.
     return code, output.decode("utf-8", "replace")
 
 
-def test_a_crash_in_the_console_exits_non_zero(desk):
-    code, output = _console(desk, {CRASH_FOR_TESTS: "injected crash for the exit-code test"})
+@pytest.mark.parametrize("bare", [False, True], ids=["console", "bare"])
+def test_a_crash_in_the_console_exits_non_zero(desk, bare):
+    code, output = _console(desk, {CRASH_FOR_TESTS: "injected crash for the exit-code test"},
+                            bare=bare)
     assert code == 1, output[-2000:]
     assert "injected crash for the exit-code test" in output
     assert "the console stopped on an unexpected error (exit 1" in output
 
 
-def test_quitting_the_console_exits_zero(desk):
-    code, output = _console(desk, {}, keys=b"\x11")  # ctrl+q
+@pytest.mark.parametrize("bare", [False, True], ids=["console", "bare"])
+def test_quitting_the_console_exits_zero(desk, bare):
+    code, output = _console(desk, {}, keys=b"\x11", bare=bare)  # ctrl+q
     assert code == 0, output[-2000:]

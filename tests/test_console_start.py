@@ -1,0 +1,106 @@
+"""Bare `deskterm` opens the console without the CLI's start-up, and a SQLite desk never
+loads a PostgreSQL driver (`deskterm.entry`, `deskterm.drivers`).
+
+Each check runs in a fresh interpreter: what a process imports is the point.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+
+from conftest import _sqlite_demo_template
+
+#: Packages the console's first screen must not need (the CLI, its validation, drivers).
+NOT_FOR_THE_FIRST_ROWS = ("typer", "pydantic", "psycopg", "psycopg_binary", "pymysql")
+
+_FIRST_ROWS = """
+import asyncio, json, os, sys
+from deskterm import entry
+
+found = {}
+
+async def until_rows(app):
+    from deskterm.widgets.ticket_table import TicketTable
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(3000):
+            await pilot.pause(0.01)
+            tables = app.screen.query(TicketTable)
+            table = tables.first() if tables else None
+            if table is not None and table.loaded and table.row_at(0):
+                found["first"] = table.row_at(0).ref
+                found["screen"] = type(app.screen).__name__
+                found["modules"] = sorted(
+                    m for m in sys.modules if m.split(".")[0] in NOT_FOR_THE_FIRST_ROWS
+                )
+                return
+
+def run(app):
+    asyncio.run(until_rows(app))
+    return 0
+
+found["opened"] = entry.open_console(run=run)
+print(json.dumps(found))
+"""
+
+
+def _python(code: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, **env}, timeout=120)
+
+
+def test_bare_deskterm_shows_the_open_queue_without_the_cli_or_a_postgresql_driver(
+    tmp_path, tmp_path_factory
+):
+    desk = tmp_path / "desk.db"
+    shutil.copy(_sqlite_demo_template(tmp_path_factory), desk)
+    with sqlite3.connect(desk) as raw:  # the newest active ticket heads "All open"
+        (newest,) = raw.execute(
+            "SELECT id FROM ticket WHERE status IN ('new','open','pending','on_hold',"
+            "'postponed') ORDER BY updated_at DESC, id DESC LIMIT 1"
+        ).fetchone()
+    code = f"NOT_FOR_THE_FIRST_ROWS = {NOT_FOR_THE_FIRST_ROWS!r}\n" + _FIRST_ROWS
+    result = _python(code, DESKTERM_DB=str(desk))
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found == {"opened": True, "first": f"#{newest}", "screen": "QueueScreen",
+                     "modules": []}
+
+
+def test_bare_deskterm_without_a_desk_says_so_through_the_cli(tmp_path):
+    missing = tmp_path / "nowhere.db"
+    result = subprocess.run([sys.executable, "-m", "deskterm"], capture_output=True,
+                            text=True, env={**os.environ, "DESKTERM_DB": str(missing)},
+                            timeout=60)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"deskterm: error: no desk at {missing}; create one with `deskterm init` (empty) "
+        "or `deskterm demo` (sample data)"
+    ]
+    assert not missing.exists()
+
+
+def test_peewee_gets_psycopg_only_with_the_postgresql_backend():
+    result = _python(
+        "import sys\n"
+        "import deskterm.store.db, peewee\n"
+        "before = ['psycopg' in sys.modules, 'pymysql' in sys.modules, peewee.psycopg]\n"
+        "from deskterm.store.backends import postgres\n"
+        "from psycopg.pq import TransactionStatus\n"
+        "adapter = postgres.DeskPostgresqlDatabase('postgresql://x/y', prefer_psycopg3=True)"
+        "._adapter\n"
+        "print(before, peewee.psycopg is sys.modules['psycopg'], type(adapter).__name__,\n"
+        "      adapter.txn_idle is TransactionStatus.IDLE,\n"
+        "      adapter.txn_inerror is TransactionStatus.INERROR,\n"
+        "      adapter.json_type is sys.modules['psycopg.types.json'].Json)\n"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split() == [
+        "[False,", "False,", "None]", "True", "Psycopg3Adapter", "True", "True", "True"
+    ]
