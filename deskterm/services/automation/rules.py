@@ -37,7 +37,7 @@ from deskterm.services.finding import listing
 from deskterm.services.finding.query import parse_query
 from deskterm.services.messaging import language
 from deskterm.services.signals import Change
-from deskterm.store.db import exclusive_job, retry_when_busy, write_transaction
+from deskterm.store.db import db, exclusive_job, retry_when_busy, write_transaction
 from deskterm.store.models import (
     Agent,
     CannedReply,
@@ -260,6 +260,14 @@ def export_rules() -> str:
 # --- conditions -----------------------------------------------------------------------------
 
 
+# prepared text, not the ORM: every rule condition of every change asks these
+_LANGUAGE_SQL = 'SELECT "language" FROM "ticket" WHERE "id" = ?'
+_QUEUE_TEAM_SQL = 'SELECT "queue_id", "team_id" FROM "ticket" WHERE "id" = ?'
+_STATUS_SQL = 'SELECT "status" FROM "ticket" WHERE "id" = ?'
+_VERSION_SQL = 'SELECT "version" FROM "ticket" WHERE "id" = ?'
+_SET_VERSION_SQL = 'UPDATE "ticket" SET "version" = ? WHERE "id" = ?'
+
+
 class _Facts:
     """What conditions look at, read lazily from one ticket."""
 
@@ -294,11 +302,11 @@ class _Facts:
         return body if name == "body" else f"{self.ticket.subject}\n{body}"
 
     def stored_language(self) -> str | None:
-        return Ticket.get_by_id(self.ticket.id).language
+        return db.execute_sql(_LANGUAGE_SQL, (self.ticket.id,)).fetchone()[0]
 
     def queue_and_team(self) -> tuple[int, int | None]:
-        row = Ticket.get_by_id(self.ticket.id)
-        return row.queue_id, row.team_id
+        queue_id, team_id = db.execute_sql(_QUEUE_TEAM_SQL, (self.ticket.id,)).fetchone()
+        return queue_id, team_id
 
     @property
     def language(self) -> str | None:
@@ -628,17 +636,17 @@ def on_change(change: Change) -> None:
         candidates = [(r, s) for r, s in candidates if s.name != change.actor.name]
     if not candidates:
         return
-    version = Ticket.select(Ticket.version).where(Ticket.id == change.ticket_id).scalar()
+    version = db.execute_sql(_VERSION_SQL, (change.ticket_id,)).fetchone()[0]
     now = clock.now()
     for row, spec in candidates:
         if _still_open(change.ticket_id) and matches(spec, change.ticket_id, now):
             fire(row, spec, change.ticket_id, now)
-    Ticket.update(version=version).where(Ticket.id == change.ticket_id).execute()
+    db.execute_sql(_SET_VERSION_SQL, (version, change.ticket_id))
 
 
 def _still_open(ticket_id: int) -> bool:
-    status = Ticket.select(Ticket.status).where(Ticket.id == ticket_id).scalar()
-    return status != Status.CLOSED.value
+    row = db.execute_sql(_STATUS_SQL, (ticket_id,)).fetchone()
+    return row is None or row[0] != Status.CLOSED.value
 
 
 # --- time rules -----------------------------------------------------------------------------

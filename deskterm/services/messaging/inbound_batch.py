@@ -111,6 +111,7 @@ class Batch:
         self._creates = 0
         self._rules = rules.event_rules(_TRIGGERS)
         self._queues: dict[str | None, tuple[str, int, str | None, int | None]] = {}
+        self._flush_queues: dict[str | None, tuple[int, int | None]] = {}  # for every flush
 
     # --- deciding ---------------------------------------------------------------------
 
@@ -217,7 +218,7 @@ class Batch:
             return
         try:
             with write_transaction():
-                Flush(messages, self.results).run()
+                Flush(messages, self.results, self._flush_queues).run()
         except OperationalError as error:
             if is_busy(error):
                 raise

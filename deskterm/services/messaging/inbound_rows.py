@@ -80,13 +80,14 @@ _REOPEN_SQL = (
 class Flush:
     """One flush: the claims, then every table's rows for all the messages at once."""
 
-    def __init__(self, messages: list[Pending], results: list) -> None:
+    def __init__(self, messages: list[Pending], results: list,
+                 queues: dict[str | None, tuple[int, int | None]] | None = None) -> None:
         self.messages = messages
         self.results = results
         self.now = _now_db()
         self.people: dict[str, _Person] = {}
         self.new_people: list[_Person] = []
-        self.queues: dict[str | None, tuple[int, int | None]] = {}
+        self.queues = {} if queues is None else queues  # (id, team) by slug, kept by the batch
         self.out = _Writes()
         self.ticket_of: dict[int, int | None] = {}
         self.entry_of: dict[int, int | None] = {}
