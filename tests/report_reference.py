@@ -14,8 +14,8 @@ from deskterm.domain import ACTIVE_STATUSES
 from deskterm.services import directory
 from deskterm.services.automation import sla
 from deskterm.services.reporting.dashboard import _ACTIVE, _days
-from deskterm.services.reporting.reports import Durations
-from deskterm.store.models import Event, Queue, Ticket
+from deskterm.services.reporting.reports import AgentFigures, Durations
+from deskterm.store.models import Agent, Entry, Event, Queue, Ticket, TimeEntry
 
 _AGE_BUCKETS = ((1, "< 1 day"), (3, "1-3 days"), (7, "3-7 days"), (30, "7-30 days"))
 
@@ -78,7 +78,32 @@ def reference_figures(start: datetime, end: datetime, queue: str | None = None) 
         resolution=Durations.of([_minutes(t.created_at, t.resolved_at) for t in resolved]),
         sla_tickets=judged,
         sla_met=met,
+        agents=_agents(lo, hi, queue_id),
     )
+
+
+def _agents(lo: datetime, hi: datetime, queue_id: int | None) -> tuple[AgentFigures, ...]:
+    """Replies, notes, resolutions and logged minutes per agent: every entry, event and
+    time entry of the period looked at one by one."""
+    names = {a.id: a.username for a in Agent.select()}
+    queue_of = {t.id: t.queue_id for t in Ticket.select(Ticket.id, Ticket.queue)}
+    counts: dict[str, Counter] = {}
+
+    def mine(ticket_id: int) -> bool:
+        return not queue_id or queue_of[ticket_id] == queue_id
+
+    for e in Entry.select().where((Entry.created_at >= lo) & (Entry.created_at < hi)):
+        if e.agent_id is not None and e.kind in ("reply", "note") and mine(e.ticket_id):
+            counts.setdefault(names[e.agent_id], Counter())[e.kind] += 1
+    for ev in Event.select().where((Event.at >= lo) & (Event.at < hi)):
+        if (ev.field == "status" and ev.after == "resolved" and ev.actor.startswith("agent:")
+                and ev.ticket_id is not None and mine(ev.ticket_id)):
+            counts.setdefault(ev.actor.split(":", 1)[1], Counter())["resolved"] += 1
+    for te in TimeEntry.select().where((TimeEntry.at >= lo) & (TimeEntry.at < hi)):
+        if te.agent_id is not None and mine(te.ticket_id):
+            counts.setdefault(names[te.agent_id], Counter())["minutes"] += te.minutes or 0
+    return tuple(AgentFigures(agent, c["reply"], c["note"], c["resolved"], c["minutes"])
+                 for agent, c in sorted(counts.items()))
 
 
 def reference_backlog_by_day(start: datetime, end: datetime, queue: str | None = None) -> dict:

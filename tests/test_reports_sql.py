@@ -66,6 +66,7 @@ def test_sql_report_equals_reference_on_the_demo(demo_db):
     assert 0 < full.sla_met < full.sla_tickets, "both met and missed targets are compared"
     assert made[-1].sla_met < made[0].sla_met, "3 days later, unswept clocks ran out"
     assert full.first_response.count > 50 and full.resolution.median is not None
+    assert sum(a.resolved for a in full.agents) > 10 and sum(a.replies for a in full.agents) > 50
 
 
 @pytest.mark.sqlite_only  # the generator writes a SQLite file

@@ -21,7 +21,7 @@ from peewee import fn
 from deskterm import clock
 from deskterm.domain import ACTIVE_STATUSES, EntryKind, Priority, Status
 from deskterm.store.db import backend, db
-from deskterm.store.models import Entry, Event, Queue, Ticket, TimeEntry
+from deskterm.store.models import Entry, Queue, Ticket, TimeEntry
 
 
 @dataclass(frozen=True)
@@ -219,16 +219,22 @@ def build_report(start: datetime, end: datetime, queue: str | None = None) -> Re
     active = [s.value for s in ACTIVE_STATUSES]
     bounds = [clock.to_db(now - timedelta(days=days)) for days, _ in _AGE_BUCKETS]
     bucket = " ".join(f"WHEN t.\"created_at\" > ? THEN {i}" for i in range(len(bounds)))
-    backlog_status: Counter = Counter()
-    backlog_age: Counter = Counter()
     labels = [label for _, label in _AGE_BUCKETS] + [_OLDEST]
-    for status, age, count in db.execute_sql(
-        f'SELECT t."status", CASE {bucket} ELSE {len(bounds)} END, COUNT(*) FROM "ticket" t '
-        f'WHERE t."status" IN ({", ".join("?" * len(active))}){in_queue} GROUP BY 1, 2',
-        (*bounds, *active, *queue_params),
+    in_active = f't."status" IN ({", ".join("?" * len(active))}){in_queue}'
+    # Totals per status from the (status, queue, created, team) index alone, then the
+    # ages of the few created within the last bucket's bound; the rest are the oldest.
+    backlog_status: Counter = Counter(dict(db.execute_sql(
+        f'SELECT t."status", COUNT(*) FROM "ticket" t WHERE {in_active} GROUP BY 1',
+        (*active, *queue_params),
+    ).fetchall()))
+    backlog_age: Counter = Counter({_OLDEST: sum(backlog_status.values())})
+    for age, count in db.execute_sql(
+        f'SELECT CASE {bucket} END, COUNT(*) FROM "ticket" t '
+        f'WHERE {in_active} AND t."created_at" > ? GROUP BY 1',
+        (*bounds, *active, *queue_params, bounds[-1]),
     ):
-        backlog_status[status] += count
         backlog_age[labels[age]] += count
+        backlog_age[_OLDEST] -= count
 
     judged, met = _sla_compliance(created_where, created_params, min(now, clock.to_utc(end)))
     return Report(
@@ -278,19 +284,16 @@ def _agent_figures(lo: datetime, hi: datetime, queue_id: int | None) -> tuple[Ag
     counts: dict[str, Counter] = {}
     for agent_id, kind, count in _in_queue(entries, queue_id).tuples():
         counts.setdefault(names.get(agent_id, "?"), Counter())[kind] += count
-    resolved = (
-        Event.select(Event.actor, fn.COUNT(Event.id))
-        .join(Ticket, on=(Event.ticket == Ticket.id))
-        .where(
-            (Event.at >= lo)
-            & (Event.at < hi)
-            & (Event.field == "status")
-            & (Event.after == Status.RESOLVED.value)
-            & Event.actor.startswith("agent:")
-        )
-        .group_by(Event.actor)
+    # Status events from their own partial index (m0021); the ticket only for its queue.
+    in_queue, queue_params = _queue_filter(queue_id)
+    join = ' JOIN "ticket" t ON t."id" = e."ticket_id"' if queue_id else ""
+    resolved = db.execute_sql(
+        f'SELECT e."actor", COUNT(*) FROM "event" e{join} WHERE e."field" = \'status\' '
+        'AND e."after" = ? AND e."at" >= ? AND e."at" < ? AND e."ticket_id" IS NOT NULL '
+        f'AND substr(e."actor", 1, 6) = \'agent:\'{in_queue} GROUP BY e."actor"',
+        (Status.RESOLVED.value, lo, hi, *queue_params),
     )
-    for actor, count in _in_queue(resolved, queue_id).tuples():
+    for actor, count in resolved:
         counts.setdefault(actor.split(":", 1)[1], Counter())["resolved"] += count
     logged = (
         TimeEntry.select(TimeEntry.agent, fn.SUM(TimeEntry.minutes))

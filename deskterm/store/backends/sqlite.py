@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from peewee import Database, SqliteDatabase
+from peewee import sqlite3 as driver  # the module peewee connects with
 
 from deskterm.store import stats
 from deskterm.store.backends.base import Backend, search_terms
@@ -22,6 +23,9 @@ PRAGMAS = {
     "synchronous": "normal",
     "cache_size": -32_000,
 }
+
+#: `unixepoch()` exists (SQLite 3.38 and later).
+UNIXEPOCH = driver.sqlite_version_info >= (3, 38, 0)
 
 #: entry_id used for the row that holds a ticket's subject.
 SUBJECT_ROW = 0
@@ -138,6 +142,8 @@ class SqliteBackend(Backend):
         # whole seconds (the first 19 characters) and the fraction apart: SQLite's date
         # functions round to milliseconds, which can carry into the second
         def seconds(col: str) -> str:
+            if UNIXEPOCH:  # the same integer as strftime('%s'), at a third of the cost
+                return f"unixepoch(substr({col}, 1, 19))"
             return f"CAST(strftime('%s', substr({col}, 1, 19)) AS INTEGER)"
 
         def fraction(col: str) -> str:
