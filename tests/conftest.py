@@ -22,6 +22,26 @@ from deskterm.store.db import close_db, db, open_db
 ON_POSTGRES = pg.enabled()
 
 
+def _build_each_cli_once() -> None:
+    """`CliRunner().invoke(app, ...)` rebuilds the whole Click command tree from the type
+    hints on every call: most of what a test's CLI call costs. Build it once per app, as the
+    installed `deskterm` script does once per process (the tree holds no per-call state)."""
+    import typer.testing
+
+    build = typer.testing._get_command
+    built: dict[int, tuple[object, object]] = {}
+
+    def once(app):
+        if id(app) not in built:
+            built[id(app)] = (app, build(app))  # the app kept alive: its id stays its own
+        return built[id(app)][1]
+
+    typer.testing._get_command = once
+
+
+_build_each_cli_once()
+
+
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "sqlite_only: the test is about SQLite itself (skipped on PostgreSQL)"
