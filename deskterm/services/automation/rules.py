@@ -609,15 +609,6 @@ def may_fire(kind: str, prospect: Prospect, actor: Actor,
     return False
 
 
-def has_event_rules(triggers: tuple[str, ...]) -> bool:
-    """Whether an enabled rule fires on one of these triggers (`created`, ...)."""
-    return (
-        Rule.select(Rule.id)
-        .where((Rule.enabled == True) & Rule.trigger.in_(list(triggers)))  # noqa: E712
-        .exists()
-    )
-
-
 def on_change(change: Change) -> None:
     """Signal listener: run the enabled event rules that this change triggers.
 

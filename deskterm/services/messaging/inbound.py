@@ -38,6 +38,7 @@ from deskterm.mail.parse_ahead import ParseAhead, Parsed, default_workers
 from deskterm.mail.sources import NotMail
 from deskterm.services import directory, tickets
 from deskterm.services.messaging import inbound_batch, mailbox, notifications
+from deskterm.services.messaging.inbound_rows import entry_body
 from deskterm.services.messaging.mail_decision import Decision, Desk
 from deskterm.services.trust import access
 from deskterm.store.db import backend, db, is_busy, write_transaction
@@ -132,7 +133,7 @@ class Importer:
                                         decision.comment)
             return decision.ticket_id, None, ""
         files = [NewAttachment(a.filename, a.content_type, a.data) for a in mail.attachments]
-        body = ids.strip_tokens(mail.body).strip() or ("(no text)" if files else "(empty message)")
+        body = entry_body(mail)
         if decision.action == "thread":
             try:
                 detail = tickets.add_customer_message(

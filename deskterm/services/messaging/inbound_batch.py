@@ -35,12 +35,11 @@ from dataclasses import dataclass, replace
 from peewee import OperationalError
 
 from deskterm.domain import REOPENED_BY_CUSTOMER, Actor, Priority, Status
-from deskterm.mail import ids
 from deskterm.mail.parse import ParsedMail
 from deskterm.services import directory, signals
 from deskterm.services.automation import rules
 from deskterm.services.messaging import mailbox
-from deskterm.services.messaging.inbound_rows import Flush
+from deskterm.services.messaging.inbound_rows import Flush, entry_body
 from deskterm.services.messaging.mail_decision import Decision, Desk
 from deskterm.store.db import db, is_busy, write_transaction
 
@@ -158,8 +157,7 @@ class Batch:
 
     def _fires_rules(self, mail: ParsedMail, decision: Decision) -> bool:
         """Whether importing the message one by one fires an event rule."""
-        body = ids.strip_tokens(mail.body).strip() or (
-            "(no text)" if mail.attachments else "(empty message)")
+        body = entry_body(mail)
         actor = Actor("customer", directory.normalise_email(mail.from_email))
         if decision.action == "create":
             prospect = self._new_ticket(mail, decision.queue, body)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from deskterm import clock
 from deskterm.domain import REOPENED_BY_CUSTOMER, Actor, NewAttachment, Priority, Status
 from deskterm.mail import ids
+from deskterm.mail.parse import ParsedMail
 from deskterm.services import attachments, directory
 from deskterm.services.automation import sla
 from deskterm.services.messaging import mailbox, notifications
@@ -59,6 +60,12 @@ class _Writes:
     #: per message index: (its ticket, how many of its events come before the SLA sync
     #: that its change makes one by one: a breach found there is written at that place)
     synced: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+
+def entry_body(mail: ParsedMail) -> str:
+    """The text of the customer entry a message becomes (never empty)."""
+    return ids.strip_tokens(mail.body).strip() or (
+        "(no text)" if mail.attachments else "(empty message)")
 
 
 def _now_db() -> datetime:
@@ -206,8 +213,7 @@ class Flush:
         """The customer's entry, its files and its search row (`tickets._add_entry`)."""
         mail = message.mail
         files = [NewAttachment(a.filename, a.content_type, a.data) for a in mail.attachments]
-        body = ids.strip_tokens(mail.body).strip() or ("(no text)" if files else
-                                                       "(empty message)")
+        body = entry_body(mail)
         entry_id = next(entry_ids)
         self._entry(entry_id, ticket_id, "customer", person, body, mail.message_id)
         self.out.files += [(entry_id, f) for f in files]
