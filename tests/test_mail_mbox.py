@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from deskterm.mail import mbox
 from deskterm.mail.parse import parse_message
 from deskterm.mail.sources import read_path
@@ -81,3 +83,30 @@ def test_import_reads_both_samples_exactly(mail_desk):
     bodies = {t.subject: Entry.get(Entry.ticket == t.id).body for t in Ticket.select()}
     assert bodies == {"Empty invoice PDF": AMRA, "Login after the update": IVAN,
                       "Wrong VAT on invoices": LEJLA, "Close my account": TOM}
+
+
+@pytest.mark.sqlite_only
+def test_import_caps_the_page_cache_and_gives_it_back(mail_desk, monkeypatch):
+    """SQLite's page cache would grow with the database during a big import (it was most
+    of the importer's peak memory): 8 MB while importing, the desk's own size after."""
+    from deskterm.services.messaging.inbound import IMPORT_CACHE_KIB
+    from deskterm.store.db import backend, db
+
+    def cache_size() -> int:
+        return db.execute_sql("PRAGMA cache_size").fetchone()[0]
+
+    before = cache_size()
+    seen = []
+    original = Importer._batch
+
+    def watched(self, batch, parsed=None):
+        seen.append(cache_size())
+        return original(self, batch, parsed)
+
+    monkeypatch.setattr(Importer, "_batch", watched)
+    summary = Importer(mail_desk).import_many(read_path(MBOXRD))
+    assert summary.counts == {"created": 2}
+    assert seen == [-IMPORT_CACHE_KIB] and before == -32_000 and cache_size() == before
+    with backend().capped_cache(db, 1000):
+        assert cache_size() == -1000
+    assert cache_size() == before
