@@ -721,7 +721,9 @@ def time_candidates(row: Rule, spec: RuleSpec, now: datetime) -> list[tuple[int,
         .join(Queue, on=(Ticket.queue == Queue.id))
         .switch(Ticket)
         .join(SlaBreach, on=(SlaBreach.ticket == Ticket.id))
-        .where(active & SlaBreach.target.in_(targets) & _unfired(row, anchor))
+        # a breach due later is not one yet (a catch-up run as of an earlier moment)
+        .where(active & SlaBreach.target.in_(targets) & (SlaBreach.due_at <= at)
+               & _unfired(row, anchor))
     )
     return [(i, str(a)) for i, a in _sql_filters(spec, select).tuples()]
 
