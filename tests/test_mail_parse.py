@@ -138,6 +138,24 @@ def test_charset_labels_mail_clients_use(label, codec, text):
     assert parse_message(bytes(msg)).body == text
 
 
+@pytest.mark.parametrize(("headers", "requester"), [
+    ({"Reply-To": "Helpdesk Bot <bot@intranet>"}, ("Helpdesk Bot", "bot@intranet")),
+    ({"Return-Path": "<bounce@example.net>", "Reply-To": "answers@example.net"},
+     ("", "answers@example.net")),
+    ({"Reply-To": "r@example.net", "Sender": "Sekretarica <s@example.ba>"},
+     ("Sekretarica", "s@example.ba")),
+    ({"From": "undisclosed-recipients:;", "Sender": "s@example.ba"}, ("", "s@example.ba")),
+])
+def test_requester_from_sender_then_reply_to_then_return_path(headers, requester):
+    msg = EmailMessage()
+    for name, value in headers.items():
+        msg[name] = value
+    msg["Subject"] = "No usable From"
+    msg.set_content("Hello.")
+    mail = parse_message(bytes(msg))
+    assert (mail.from_name, mail.from_email) == requester
+
+
 def test_subject_ref_and_clean_subject():
     mail = corpus("10")
     assert mail.subject_ref == 1
