@@ -1,7 +1,7 @@
 """Set-based changes: a few statements per batch of tickets instead of N service calls.
 
 Used by bulk actions (`apply`) and by time rules (`services.automation.rule_sets`: `apply`,
-`change_tags`, `add_notes`).
+`change_tags`, `add_notes`, `add_replies`).
 
 For a batch, the before-values are read in one query, the rows change in one UPDATE, the
 audit events are one INSERT ... SELECT, and the listeners run on the set: SLA clocks stop
