@@ -7,8 +7,10 @@ survey) are capped per address (`mail.auto_cap` per `mail.auto_cap_hours`) so tw
 auto-responders cannot ping-pong. Mail is written in the customer's language (see
 `mail_text.choose`); templates are editable: a file `<config dir>/templates/mail-<kind>.<lang>.txt`
 overrides the packaged one (and `mail-layout.html` the HTML part's layout).
-The portal's "follow your ticket here" link is added by `tracking.with_follow_link`, in the
-same language.
+The portal's "follow your ticket here" link is added by `tracking.follow_linker`, in the
+same language. An admin's template file is read again only when its mtime changes.
+Reply and status mail is queued by `notification_sets`, for one change here and for many
+in bulk changes and time rules, so both follow the same rules.
 """
 
 from __future__ import annotations

@@ -157,20 +157,15 @@ def _surviving(ticket_id: int, contact_id: int) -> int:
     return ticket_id
 
 
-def with_follow_link(body: str, ticket_id: int, config, language: str,
-                     token: str | None = None) -> str:
-    """A notification body with the "follow your ticket here" link added (before the body
-    token), when the desk has a portal URL; unchanged otherwise or if it has the link."""
-    return follow_linker(config)(body, ticket_id, None, language, token)
-
-
 FollowLinker = Callable[[str, int, "int | None", str, "str | None"], str]
 
 
 def follow_linker(config) -> FollowLinker:
-    """`with_follow_link` for many mails: the portal settings and the signing key are
-    read once. The returned function takes (body, ticket id, requester id or None to
-    look it up, language, body token)."""
+    """What adds the "follow your ticket here" link to notification bodies (before the
+    body token) when the desk has a portal URL, leaving a body as it is otherwise or if it
+    has the link. The portal settings and the signing key are read once, for many mails.
+    The returned function takes (body, ticket id, requester id or None to look it up,
+    language, body token)."""
     from deskterm import i18n
     from deskterm.domain import BadInput
     from deskterm.services.portal.portal_settings import portal_settings
