@@ -678,7 +678,9 @@ def _unfired(row: Rule, anchor):
 
 
 def time_candidates(row: Rule, spec: RuleSpec, now: datetime) -> list[tuple[int, str]]:
-    """(ticket id, anchor) pairs a time rule may fire on now, chosen in SQL."""
+    """(ticket id, anchor) pairs a time rule may fire on now, chosen in SQL, by ticket and
+    anchor (the firing order: without it an engine may return rows in the order earlier
+    updates left them, and entries would get their ids in another order)."""
     trig = spec.trigger
     at = clock.to_db(now)
     if trig.kind == "status_for":
@@ -692,7 +694,8 @@ def time_candidates(row: Rule, spec: RuleSpec, now: datetime) -> list[tuple[int,
                 & _unfired(row, anchor)
             )
         )
-        return [(i, str(a)) for i, a in _sql_filters(spec, select).tuples()]
+        return [(i, str(a)) for i, a in
+                _sql_filters(spec, select).order_by(Ticket.id, anchor).tuples()]
     active = Ticket.status.in_([s.value for s in ACTIVE_STATUSES])
     if trig.kind == "sla_due":
         found: list[tuple[int, str]] = []
@@ -712,7 +715,8 @@ def time_candidates(row: Rule, spec: RuleSpec, now: datetime) -> list[tuple[int,
                     & _unfired(row, column.cast("TEXT"))
                 )
             )
-            found += [(i, str(a)) for i, a in _sql_filters(spec, select).tuples()]
+            ordered = _sql_filters(spec, select).order_by(Ticket.id, column)
+            found += [(i, str(a)) for i, a in ordered.tuples()]
         return found
     targets = [trig.target] if trig.target else list(sla.TARGETS)
     anchor = SlaBreach.target.concat("@").concat(SlaBreach.due_at.cast("TEXT"))
@@ -725,7 +729,8 @@ def time_candidates(row: Rule, spec: RuleSpec, now: datetime) -> list[tuple[int,
         .where(active & SlaBreach.target.in_(targets) & (SlaBreach.due_at <= at)
                & _unfired(row, anchor))
     )
-    return [(i, str(a)) for i, a in _sql_filters(spec, select).tuples()]
+    return [(i, str(a)) for i, a in
+            _sql_filters(spec, select).order_by(Ticket.id, anchor).tuples()]
 
 
 def run_time_rules(
