@@ -110,13 +110,14 @@ class DesktermApp(App[None]):
         self._file_id = _file_id(self.db_path)
         #: Unexpected exceptions from services run by `call` (each also shown as a toast).
         self.unexpected_errors: list[str] = []
-        display.set_bidi_mode(display.bidi_mode_from(_console_settings()))
+        section = _console_settings()  # the config file, read once
+        display.set_bidi_mode(display.bidi_mode_from(section))
         from deskterm.config import ConsoleSettings, console_settings
 
         self._startup_warning = ""
         try:
             #: The `[console]` switches: undo-send window, time-spent prompt.
-            self.settings = console_settings(_console_settings())
+            self.settings = console_settings(section)
         except DomainError as error:
             self.settings = ConsoleSettings()
             self._startup_warning = f"{error} (using the default)"
