@@ -148,6 +148,13 @@ def _sqlite_demo_template(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
+def demo_sqlite_template(tmp_path_factory) -> Path:
+    """The seed-7 demo's SQLite file (shared: copy it before changing it), on any backend.
+    A fixture, since `from conftest import ...` may find tests/portal/conftest.py."""
+    return _sqlite_demo_template(tmp_path_factory)
+
+
+@pytest.fixture
 def demo_db(tmp_path, tmp_path_factory) -> Path | str:
     """A copy of the seed-7 demo database (seeded once per test session).
 

@@ -13,8 +13,6 @@ import sqlite3
 import subprocess
 import sys
 
-from conftest import _sqlite_demo_template
-
 #: Packages the console's first screen must not need (the CLI, its validation, drivers).
 NOT_FOR_THE_FIRST_ROWS = ("typer", "pydantic", "psycopg", "psycopg_binary", "pymysql")
 
@@ -55,10 +53,10 @@ def _python(code: str, **env: str) -> subprocess.CompletedProcess:
 
 
 def test_bare_deskterm_shows_the_open_queue_without_the_cli_or_a_postgresql_driver(
-    tmp_path, tmp_path_factory
+    tmp_path, demo_sqlite_template
 ):
     desk = tmp_path / "desk.db"
-    shutil.copy(_sqlite_demo_template(tmp_path_factory), desk)
+    shutil.copy(demo_sqlite_template, desk)
     with sqlite3.connect(desk) as raw:  # the newest active ticket heads "All open"
         (newest,) = raw.execute(
             "SELECT id FROM ticket WHERE status IN ('new','open','pending','on_hold',"
