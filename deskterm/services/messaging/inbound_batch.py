@@ -32,7 +32,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from peewee import OperationalError
+from peewee import DatabaseError, OperationalError
 
 from deskterm.domain import REOPENED_BY_CUSTOMER, Actor, Priority, Status
 from deskterm.mail.parse import ParsedMail
@@ -146,7 +146,7 @@ class Batch:
         at once, its change emitted to the listeners after the batch's rows."""
         if not batchable(mail, decision):
             return False
-        fires = bool(self._rules) and decision.action != "ignore" and self._fires_rules(
+        fires = bool(self._rules) and decision.action != "ignore" and self._may_fire(
             mail, decision)
         if fires and decision.action != "create":
             return False
@@ -154,6 +154,16 @@ class Batch:
         if fires:
             self.flush()
         return True
+
+    def _may_fire(self, mail: ParsedMail, decision: Decision) -> bool:
+        """`_fires_rules`; a rule it cannot judge counts as firing (the exact path)."""
+        try:
+            return self._fires_rules(mail, decision)
+        except DatabaseError:
+            raise
+        except Exception:
+            log.exception("cannot tell whether rules fire on %s", mail.message_id)
+            return True
 
     def _fires_rules(self, mail: ParsedMail, decision: Decision) -> bool:
         """Whether importing the message one by one fires an event rule."""
