@@ -347,3 +347,22 @@ def test_parsing_ahead_in_a_worker_changes_nothing(tmp_path, two_desks, monkeypa
     assert dumps[0] == dumps[1]
     assert ("threaded", "thread into #2 (by message-id)", 2) in dumps[1][0]
     assert sum(1 for r in dumps[1][0] if r[0] == "threaded") == 26
+
+
+def test_a_rule_the_batch_cannot_judge_fires_as_one_by_one(tmp_path, two_desks, monkeypatch,
+                                                           caplog):
+    two_desks("rules", with_rules=True)
+
+    def broken(*args, **kwargs):
+        raise ValueError("a condition the prospect does not know")
+
+    monkeypatch.setattr(rules, "may_fire", broken)
+    config = mail_config(auto_cap=3)
+    notifications.use_config(config)
+    with clock.frozen_at(AT), caplog.at_level(logging.ERROR, "deskterm.mail"):
+        summary = inbound.Importer(config).import_many(read_path(CORPUS))
+    assert "cannot tell whether rules fire" in caplog.text
+    assert summary.counts == {"created": 31, "threaded": 2, "ignored": 3, "skipped": 1}
+    fired = {row[0] for row in db.execute_sql(
+        'SELECT "actor" FROM "event" WHERE "actor" LIKE \'rule:%\'')}
+    assert fired == {"rule:billing by subject", "rule:russian auto-reply"}
