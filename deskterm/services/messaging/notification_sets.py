@@ -128,9 +128,7 @@ class _Batch:
 
     def sms(self, ticket: mail._TicketFacts, kind: str, text: str,
             entry_id: int | None = None) -> None:
-        """The same news by SMS to a requester who opted in with a phone number."""
-        if not (ticket.wants_sms and ticket.requester_phone):
-            return
+        """The same news by SMS (to a requester who `_texted`)."""
         message_id = f"<sms.{ticket.id}.{uuid.uuid4().hex}@{self.config.mail.domain}>"
         self.rows.append((ticket.id, entry_id, kind, ticket.requester_phone, "", "", text,
                           message_id, "{}", Delivery.QUEUED.value, clock.to_db(clock.now()),
@@ -141,6 +139,11 @@ class _Batch:
         execute_many(audit.EVENT_SQL, self.events)
         execute_many(_FOLD_SQL, self.folds)
         self.rows, self.events, self.folds = [], [], []
+
+
+def _texted(ticket: mail._TicketFacts) -> bool:
+    """Whether the requester opted in to SMS with a phone number."""
+    return bool(ticket.wants_sms and ticket.requester_phone)
 
 
 def _recent_replies(ids: Sequence[int]) -> dict[int, tuple[int, str]]:
@@ -175,7 +178,9 @@ def status_mails(actor: Actor, changes: Sequence[tuple[int, Status]], after: Sta
             values = mail._values(ticket, batch.config, batch.secret)
             language = values["language"]
             status = mail_text.status_name(after.value, language)
-            batch.sms(ticket, "status_changed", mail._sms(ticket, values, "status", status=status))
+            if _texted(ticket):
+                batch.sms(ticket, "status_changed",
+                          mail._sms(ticket, values, "status", status=status))
             if after is Status.RESOLVED:
                 batch.queue(ticket, "survey", values)
                 continue
@@ -214,6 +219,7 @@ def reply_mails(replies: Sequence[tuple[int, int, str, str]]) -> None:
                       "reply.body": body, "agent.name": author}
             batch.queue(ticket, "reply", values, entry_id=entry_id,
                         cc=followers.get(ticket_id, []), in_reply_to=targets.get(ticket_id))
-            batch.sms(ticket, "reply", mail._sms(ticket, values, "reply", snippet=body),
-                      entry_id)
+            if _texted(ticket):
+                batch.sms(ticket, "reply", mail._sms(ticket, values, "reply", snippet=body),
+                          entry_id)
         batch.write()
