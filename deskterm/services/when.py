@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, tzinfo
-
-from dateutil import parser as date_parser
-from dateutil import tz
-from dateutil.relativedelta import relativedelta
+from typing import TYPE_CHECKING
 
 from deskterm import clock
 from deskterm.domain import BadInput
+
+if TYPE_CHECKING:  # dateutil is imported where a date is parsed (not for the first screen)
+    from dateutil.relativedelta import relativedelta
 
 _UNITS = {
     "m": "minutes",
@@ -54,6 +54,8 @@ def _delta(amount: str, unit: str, original: str) -> relativedelta:
         raise BadInput(f"bad duration {original!r}: unknown unit {unit!r} (use m, h, d, w, mo, y)")
     if len(amount) > 9:
         raise BadInput(f"bad duration {original!r}: at most {LONGEST.days} days")
+    from dateutil.relativedelta import relativedelta
+
     return relativedelta(**{name: int(amount)})
 
 
@@ -97,6 +99,10 @@ def parse_when(text: str, *, zone: tzinfo | None = None, now: datetime | None = 
 
 
 def _parse_when(text: str, zone: tzinfo | None, now: datetime | None) -> datetime:
+    from dateutil import parser as date_parser
+    from dateutil import tz
+    from dateutil.relativedelta import relativedelta
+
     zone = zone or tz.tzlocal()
     now_local = (now or clock.now()).astimezone(zone)
     cleaned = " ".join(text.strip().lower().split())
