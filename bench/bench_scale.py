@@ -297,6 +297,8 @@ class Bench:
 
 
 GROUPS = ("queues", "search", "report", "console", "rules", "bulk")
+#: bench/results/*.md appended to RESULTS.md in this order (kept by hand).
+HAND_KEPT = ("this-round.md", "before-after.md", "mail-import.md", "concurrent-writers.md")
 
 
 def run(path: Path | str, runs: int, *, bulk_sizes: list[int], per_ticket: int, rules: bool,
@@ -376,10 +378,13 @@ def markdown(results: list[dict]) -> str:
 NOTES = """
 ## Reading the figures
 
-- The machine was shared with other sessions (load average above), so p95 values
-  carry other processes' bursts; medians are the figures to compare. Each desk size's
-  column comes from its own run (date above): the 1M column was measured before the
-  set-based rules, SQL reports and the middle search plan landed, the 100k one after.
+- The machine was shared with other sessions all along (load average above and in
+  "This round" below), so p95 values carry other processes' bursts; medians are the
+  figures to compare, and a wall-clock figure of a whole process (console, bulk, rules)
+  includes waiting for a core. The benchmark itself ran at normal priority.
+- Each column comes from its own runs (dates above; a column's read-only figures and its
+  bulk and rules figures may come from two runs on two fresh copies of the same desk: see
+  "This round"). The two PostgreSQL columns are the previous session's (not re-measured).
 - Statistics: the generated desks got theirs from the product's own `PRAGMA optimize`
   when the generator closed the file (`deskterm.store.stats`); the benchmark runs no
   `ANALYZE`, so "first page, no ANALYZE" and "after ANALYZE" are the same figure here.
@@ -388,20 +393,25 @@ NOTES = """
   into a set while the sort index is walked in growing chunks; a common one probed
   ticket by ticket along the sort index. The middle/probe choice follows a cost model
   (about 1 us to collect a hit, ~45 us a probe; `listing.PROBE_COST`).
-- Count: the uncached count of 300,000 open tickets reads that many index entries (at
-  the bound); it is shown after the first rows and cached until the data changes.
-- Reports: GROUP BY and window functions over covering indexes (m0018); SLA compliance
-  from the breach log and due columns (equal to recomputing every clock: a test).
-- Bulk and `rules run`: rows, events, SLA clocks, tags and notes change as sets; what
-  is still per ticket is the customer mail of each status change (language, caps, SMS,
-  threading per ticket: `notifications.on_change`) and a rule's reply. Those are the
-  measured gap to the raw-SQL bound.
-- Search labels carry the hit counts of the desk they ran on.
+- Count: the uncached count of the open tickets reads that many index entries (at the
+  bound); it is shown after the first rows and cached until the data changes.
+- Reports: GROUP BY over covering indexes (m0018, m0021); durations are one integer per
+  ticket computed in SQL, their median and p90 taken in Python; SLA compliance from the
+  breach log and due columns (equal to recomputing every clock: a test).
+- Console: a warm start (bytecode cached; one start before the five timed is not
+  counted) of the real start-up (`deskterm.entry`, as bare `deskterm` runs it with
+  `DESKTERM_DB`), Textual headless at 120x40, until the queue's first rows are in the
+  table. The bound is the engine's own CLI (`sqlite3`) running the first-page query as a
+  process. The CPU row is the console process's CPU seconds by then (all threads).
+- Bulk and `rules run`: rows, events, SLA clocks, tags, notes and now the status mail and
+  rule replies change as sets (`notification_sets`, `bulk_sets.add_replies`).
+- A row's label comes from the last column's desk (search hit counts, the page number):
+  the 100k desk has about a tenth of the 1M desk's hits, and its deepest page is 624.
 """
 
 
 POSTGRES_NOTES = """
-## PostgreSQL beside SQLite (issue 12)
+## PostgreSQL beside SQLite (issue 12, previous session)
 
 - "100k beside-pg" and "100k PostgreSQL" are one desk: the 100k file above (after its own
   bulk figures) copied with `deskterm db copy` (1,383,335 rows, 19.5 min niced on the loaded
@@ -452,9 +462,10 @@ def main() -> None:
         found = sorted((json.loads(p.read_text()) for p in RESULTS.glob("scale-*.json")),
                        key=lambda r: (r["tickets"], r.get("backend", "sqlite") != "sqlite",
                                       r.get("tag", "")))
-        extra = RESULTS / "before-after.md"  # hand-kept: old code vs new on one desk copy
-        text = markdown(found) + ("\n" + extra.read_text(encoding="utf-8") if extra.exists()
-                                  else "")
+        text = markdown(found)
+        for extra in HAND_KEPT:  # sections written by hand beside the measured tables
+            if (RESULTS / extra).exists():
+                text += "\n" + (RESULTS / extra).read_text(encoding="utf-8")
         (ROOT / "bench" / "RESULTS.md").write_text(text, encoding="utf-8")
         return
     if args.smoke:
