@@ -201,6 +201,19 @@ def _listeners(actor, now, status, status_changed, prio_changed, before) -> None
             actor, [(t, Status(before[t][0])) for t in status_changed], status)
 
 
+_UNLOGGED = (
+    '({col} <= ? AND NOT EXISTS (SELECT 1 FROM "sla_breach" b WHERE b."ticket_id" = t.id '
+    'AND b."target" IN ({targets}) AND b."due_at" = {col}))'
+)
+#: A ticket (`t`) with a clock past due (two parameters: now, now) whose breach is not
+#: logged yet: the columns hold every running clock's due time, the log every breach
+#: of the clocks that stopped, so only such a ticket can gain a breach by a change now.
+_CAN_GAIN_BREACH = "({} OR {})".format(
+    _UNLOGGED.format(col='t."first_response_due"', targets="'first_response', 'next_response'"),
+    _UNLOGGED.format(col='t."resolution_due"', targets="'resolution'"),
+)
+
+
 def _stop_clocks(ids: Sequence[int], now: datetime) -> list[int]:
     """Closing or resolving stops every clock: NULL the due columns as a set.
 
@@ -211,17 +224,10 @@ def _stop_clocks(ids: Sequence[int], now: datetime) -> list[int]:
         return []
     limit = clock.to_db(now)
     marks = _placeholders(ids)
-    unlogged = (
-        '({col} <= ? AND NOT EXISTS (SELECT 1 FROM "sla_breach" b WHERE b."ticket_id" = t.id '
-        'AND b."target" IN ({targets}) AND b."due_at" = {col}))'
-    )
-    reply = unlogged.format(col='t."first_response_due"',
-                            targets="'first_response', 'next_response'")
-    resolution = unlogged.format(col='t."resolution_due"', targets="'resolution'")
     overdue = [
         row[0]
         for row in db.execute_sql(
-            f'SELECT t.id FROM "ticket" t WHERE t.id IN ({marks}) AND ({reply} OR {resolution})',
+            f'SELECT t.id FROM "ticket" t WHERE t.id IN ({marks}) AND {_CAN_GAIN_BREACH}',
             (*ids, limit, limit),
         )
     ]
@@ -359,7 +365,7 @@ def add_replies(actor: Actor, replies: Sequence[tuple[int, str]]) -> list[int]:
         execute_many(audit.EVENT_SQL, [(t, actor.label, at, "reply", None, None,
                                         str(entry_of[t]), actor.via) for t in ids])
         if live:
-            sla.sync_tickets(ids, now)
+            sla.sync_tickets(_reply_clocks(ids, at), now)
             notification_sets.reply_mails([(t, entry_of[t], body, actor.name)
                                            for t, body in group])
         new = [row[0] for row in db.execute_sql(
@@ -368,3 +374,33 @@ def add_replies(actor: Actor, replies: Sequence[tuple[int, str]]) -> list[int]:
         apply(actor, new, status=Status.OPEN, assignee=_KEEP, keep=_KEEP)
         made += [entry_of[t] for t in ids]
     return made
+
+
+_ANSWERED_SQL = (
+    f'SELECT t.id FROM "ticket" t WHERE t.id IN ({{marks}}) AND NOT COALESCE('
+    f'{_CAN_GAIN_BREACH}, 1 = 0) AND EXISTS (SELECT 1 FROM "entry" e WHERE '
+    'e."ticket_id" = t.id AND e."kind" = \'reply\' AND e."created_at" < ?)'
+)
+
+
+def _reply_clocks(ids: Sequence[int], at: datetime) -> list[int]:
+    """What a public reply at `at` does to these tickets' SLA clocks, on the set; returns
+    the tickets that need the full recomputation (`sla.sync_tickets`), in order.
+
+    A ticket answered before, with no clock past due and unlogged, only has its running
+    response clock (a next response: the first stopped at the first reply) stopped in
+    time by this reply: no breach, the resolution clock as it was (a reply is no status
+    change), no response due any more. Those get the two response columns cleared here;
+    every other ticket (a first reply, a clock past due) is recomputed in full.
+    """
+    sql = _ANSWERED_SQL.format(marks=_placeholders(ids))
+    answered = {row[0] for row in db.execute_sql(sql, (*ids, at, at, at))}
+    if answered:
+        group = sorted(answered)
+        db.execute_sql(
+            'UPDATE "ticket" SET "first_response_due" = NULL, "next_response_due" = NULL '
+            f'WHERE id IN ({_placeholders(group)}) AND ("first_response_due" IS NOT NULL OR '
+            '"next_response_due" IS NOT NULL)',
+            group,
+        )
+    return [i for i in ids if i not in answered]
