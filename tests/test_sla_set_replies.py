@@ -3,9 +3,9 @@ breach log exactly as the full recomputation leaves them, although only the tick
 clocks the reply can change in a way the columns do not show are recomputed: a ticket
 answered before and with no clock past due only has its next-response clock stopped in time.
 
-On the demo desk (its clocks kept by the product), every ticket not closed gets a reply at
-one frozen instant (six answered tickets have just had a customer message); afterwards a full recomputation (`sla.plan_sync`) finds nothing to
-write, and the tickets that were waiting for a next response have no response due any more.
+On the demo desk (its clocks kept by the product), six answered tickets get a customer
+message, then every ticket not closed gets a reply at one frozen instant; afterwards a full
+recomputation (`sla.plan_sync`) finds nothing to write, and the six have no response due.
 """
 
 from __future__ import annotations

@@ -105,8 +105,8 @@ def _condition_sql(cond: Condition) -> Expression:
         )
     if key == "channel":
         return _in(Ticket.channel, values)
-    if key == "id":
-        return _in(Ticket.id, [int(v) for v in values])
+    if key == "id":  # a bulk action's ids: thousands, as literals (see `_hits_in`)
+        return _hits_in([int(v) for v in values])
     if key == "has":
         expr = None
         for value in values:
@@ -157,8 +157,8 @@ def _probe(text: str) -> Expression:
 
 
 def _hits_in(ids: list[int]) -> Expression:
-    """`id IN (...)` with the hits written as integer literals (ids from the index, never
-    user text): thousands of parameters cost the ORM more than the query."""
+    """`id IN (...)` with the ids written as integer literals (from the index or parsed as
+    integers, never user text): thousands of parameters cost the ORM more than the query."""
     if not ids:
         return SQL("0 = 1")
     return SQL(f'"t1"."id" IN ({",".join(str(int(i)) for i in ids)})')

@@ -287,6 +287,10 @@ OUTBOX_SQL = (
 )
 
 
+#: `json.dumps(headers, ensure_ascii=False)` with the encoder built once, not per mail.
+_HEADERS_JSON = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def outbox_params(row: dict) -> tuple:
     """An outbox row's values in `OUTBOX_SQL`'s order."""
     return tuple(row[name] for name in OUTBOX_COLUMNS)
@@ -338,7 +342,7 @@ def _outbox_row(
         subject=subject,
         body=body,
         message_id=message_id,
-        headers=json.dumps(headers, ensure_ascii=False),
+        headers=_HEADERS_JSON(headers),
         status=Delivery.QUEUED.value,
         created_at=clock.to_db(clock.now()),
         channel="email",
