@@ -67,6 +67,9 @@ def test_team_backlog_mine_and_sla_today(desk):
         # midnight in Zagreb is 23:00 UTC the day before
         for at in (datetime(2026, 11, 3, 22, 59), datetime(2026, 11, 3, 23, 0)):
             SlaBreach.create(ticket=c, target="resolution", due_at=at, recorded_at=at)
+        # due yesterday, found only today (a catch-up): yesterday's breach, not today's
+        SlaBreach.create(ticket=a, target="first_response", due_at=datetime(2026, 11, 3, 9, 0),
+                         recorded_at=datetime(2026, 11, 4, 8, 0))
         Ticket.update(first_response_due=clock.to_db(NOW + timedelta(hours=10))).where(
             Ticket.id == a
         ).execute()  # 22:00 UTC = 23:00 in Zagreb: due today

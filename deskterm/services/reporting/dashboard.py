@@ -169,8 +169,9 @@ def mine(username: str, queue: str | None = None) -> Mine | None:
 
 
 def sla_today(zone: tzinfo, queue: str | None = None) -> SlaToday:
-    """Breaches recorded since local midnight; open tickets with a target due before the
-    next midnight."""
+    """Targets missed since local midnight (by when they fell due, so a breach found late, as
+    after a catch-up, counts on its own day); open tickets with a target due before the next
+    midnight."""
     now = clock.now()
     since = start_of_day(now, zone)
     until = since + timedelta(days=1)
@@ -178,7 +179,10 @@ def sla_today(zone: tzinfo, queue: str | None = None) -> SlaToday:
     breaches = _in_queue(
         SlaBreach.select(fn.COUNT(SlaBreach.id))
         .join(Ticket, on=(SlaBreach.ticket == Ticket.id))
-        .where(SlaBreach.recorded_at >= clock.to_db(since)),
+        .where(
+            # recorded after due: the recorded_at index narrows, due_at decides
+            (SlaBreach.recorded_at >= clock.to_db(since)) & (SlaBreach.due_at >= clock.to_db(since))
+        ),
         queue_id,
     ).scalar()
     lo, hi = clock.to_db(now), clock.to_db(until)
