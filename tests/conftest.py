@@ -7,6 +7,7 @@ PostgreSQL database copied from a migrated template, and tests marked `sqlite_on
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
@@ -79,6 +80,14 @@ def _isolated_home(tmp_path, monkeypatch):
     from deskterm.services.messaging import notifications
 
     notifications.use_config(None)  # no test inherits another's mail settings
+    # nor the mail log a CLI mail command set up in-process (its own file, not propagated:
+    # caplog would see nothing)
+    mail_log = logging.getLogger("deskterm.mail")
+    for handler in list(mail_log.handlers):
+        mail_log.removeHandler(handler)
+        handler.close()
+    mail_log.propagate = True
+    mail_log.setLevel(logging.NOTSET)
     yield
     notifications.use_config(None)
     close_db()
