@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, replace
-from datetime import datetime
 
 from peewee import JOIN, SQL, Expression, Tuple, fn
 
@@ -14,12 +12,12 @@ from deskterm.domain import (
     Actor,
     BadInput,
     NotFound,
-    Priority,
     Status,
     TicketRow,
 )
 from deskterm.services import changes
 from deskterm.services.finding import ticket_view
+from deskterm.services.finding.list_rows import rows_for
 from deskterm.services.finding.query import Condition, TicketQuery, parse_query
 from deskterm.store import search
 from deskterm.store.db import db
@@ -31,7 +29,6 @@ from deskterm.store.models import (
     Follower,
     Organisation,
     Queue,
-    Team,
     Ticket,
     TicketTag,
 )
@@ -54,29 +51,66 @@ def _in(column, values) -> Expression:
     return column.in_(list(values))
 
 
-def _ids(model, column, values) -> list[int]:
+_STATUS_ORDER = {s.value: n for n, s in enumerate(Status)}
+
+
+def _statuses(values) -> list[str]:
+    """The statuses a status condition names, in the order of `Status` (`active` stands
+    for the ACTIVE_STATUSES): one spelling for one set."""
+    wanted = set(values)
+    if "active" in wanted:
+        wanted.discard("active")
+        wanted.update(s.value for s in ACTIVE_STATUSES)
+    return sorted(wanted, key=lambda v: (_STATUS_ORDER.get(v, len(_STATUS_ORDER)), v))
+
+
+def _literals(values: list[str]) -> SQL:
+    """`('new', 'open', ...)` as SQL literals. The m0025 partial indexes hold the active
+    statuses so; SQLite uses one only for a query that spells its condition the same way
+    (bound parameters would not match it)."""
+    return SQL("(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")")
+
+
+#: The table and name column each named condition looks its ids up in.
+_NAMES = {"queue": ("queue", "slug"), "team": ("team", "slug"), "assignee": ("agent", "username")}
+_NOBODY = ("none", "unassigned", "disabled")
+
+
+def _ids(key: str, values) -> tuple[int, ...]:
     """Names to ids first (a tiny lookup), so the planner sees `queue_id IN (3, 5)`."""
-    return [row[0] for row in model.select(model.id).where(_in(column, values)).tuples()]
+    if not values:
+        return ()
+    table, column = _NAMES[key]
+    sql = f'SELECT "id" FROM "{table}" WHERE "{column}" IN ({",".join("?" * len(values))})'
+    return tuple(row[0] for row in db.execute_sql(sql, list(values)))
 
 
-def _condition_sql(cond: Condition) -> Expression:
-    """The WHERE expression for one condition (before negation)."""
+def _lookup(cond: Condition) -> tuple[int, ...] | None:
+    """The ids a queue, team or assignee condition names (None for other conditions)."""
+    if cond.key == "assignee":
+        return _ids("assignee", [v for v in cond.values if v not in _NOBODY])
+    if cond.key in _NAMES:
+        return _ids(cond.key, cond.values)
+    return None
+
+
+def _condition_sql(cond: Condition, ids: tuple[int, ...] | None = None) -> Expression:
+    """The WHERE expression for one condition (before negation); `ids` are its names
+    looked up (`_lookup`), when the caller has them already."""
     key, values = cond.key, cond.values
+    if ids is None:
+        ids = _lookup(cond)
     if key == "status":
-        statuses = set(values)
-        if "active" in statuses:
-            statuses.discard("active")
-            statuses.update(s.value for s in ACTIVE_STATUSES)
-        return _in(Ticket.status, statuses)
+        return Ticket.status.in_(_literals(_statuses(values)))
     if key == "priority":
         return _in(Ticket.priority, values)
     if key == "queue":
-        return Ticket.queue.in_(_ids(Queue, Queue.slug, values))
+        return Ticket.queue.in_(list(ids))
     if key == "team":
-        return Ticket.team.in_(_ids(Team, Team.slug, values))
+        return Ticket.team.in_(list(ids))
     if key == "assignee":
-        named = [v for v in values if v not in ("none", "unassigned", "disabled")]
-        expr = Ticket.assignee.in_(_ids(Agent, Agent.username, named)) if named else None
+        named = [v for v in values if v not in _NOBODY]
+        expr = Ticket.assignee.in_(list(ids)) if named else None
         extra = []
         if "none" in values or "unassigned" in values:
             extra.append(Ticket.assignee.is_null())
@@ -200,12 +234,16 @@ def _text_filter(query: TicketQuery, *, counting: bool) -> list[Expression]:
     return exprs
 
 
-def _where(query: TicketQuery, select, *, counting: bool = False):
-    """Add the query's conditions: every one is a predicate on the ticket row (no joins)."""
+def _where(query: TicketQuery, select, *, counting: bool = False,
+           resolved: tuple | None = None):
+    """Add the query's conditions: every one is a predicate on the ticket row (no joins).
+    `resolved`: the conditions' names already looked up (`_lookup`, one per condition)."""
     if query.ticket_id is not None:
         select = select.where(Ticket.id == query.ticket_id)
-    for cond in query.conditions:
-        expr = _condition_sql(cond)
+    if resolved is None:
+        resolved = (None,) * len(query.conditions)
+    for cond, ids in zip(query.conditions, resolved, strict=True):
+        expr = _condition_sql(cond, ids)
         select = select.where(~expr if cond.negate else expr)
     for expr in _text_filter(query, counting=counting):
         select = select.where(expr)
@@ -380,12 +418,66 @@ def page_ids(
             every = search.first_hits(expression, MIDDLE_HITS)
             if len(every) < MIDDLE_HITS:
                 return _middle_page(query, set(every), limit, offset, after, from_end, scope)
-    select = _narrow(query, scope=scope)
-    if after is not None:
-        select = select.where(_seek(query, after, reverse=from_end))
-    select = select.order_by(*_order(query, reverse=from_end)).limit(_limit(limit)).offset(offset)
-    ids = [row[0] for row in select.tuples()]
+    sql, params = _page_statement(query, scope, seek=after is not None, reverse=from_end)
+    params = [*params, *_seek_values(query, after), _ALL if limit < 0 else limit, offset]
+    ids = [row[0] for row in db.execute_sql(sql, params)]
     return list(reversed(ids)) if from_end else ids
+
+
+#: Page statements by shape: SQL text and the WHERE's parameters (the seek values, LIMIT
+#: and OFFSET follow them), so a queue's pages are not rewritten by the ORM every time.
+_statements: dict[tuple, tuple[str, tuple]] = {}
+#: The LIMIT of "every row", a parameter both engines take.
+_ALL = 2**62
+
+
+def _page_statement(query: TicketQuery, scope: Expression | None, *, seek: bool,
+                    reverse: bool) -> tuple[str, tuple]:
+    """The page query of this shape: (view, names looked up, scope, sort, direction,
+    seeking or not), written once. Text search, `id:` lists and anything else that is
+    not worth keeping is written each time."""
+    resolved = tuple(_lookup(c) for c in query.conditions)
+    key = None
+    if not (query.text or query.excluded_text or any(c.key == "id" for c in query.conditions)):
+        scoped = None if scope is None else tuple(_rendered(scope))
+        key = (type(db.obj), query.conditions, resolved, query.ticket_id, query.sort, seek,
+               reverse, scoped)
+        if (found := _statements.get(key)) is not None:
+            return found
+    select = _narrow(query, scope=scope, resolved=resolved)
+    if seek:
+        select = select.where(_seek_marks(query, reverse=reverse))
+    select = select.order_by(*_order(query, reverse=reverse)).limit(SQL("?")).offset(SQL("?"))
+    sql, params = select.sql()
+    found = (sql, tuple(params))
+    if key is not None:
+        if len(_statements) > 512:
+            _statements.clear()
+        _statements[key] = found
+    return found
+
+
+def _rendered(expr: Expression) -> tuple[str, tuple]:
+    sql, params = db.get_sql_context().sql(expr).query()
+    return sql, tuple(params)
+
+
+def _seek_marks(query: TicketQuery, *, reverse: bool) -> Expression:
+    """`_seek` with placeholders for the cursor (its values: `_seek_values`)."""
+    descending = query.sort.startswith("-") != reverse
+    column = _SORT_COLUMNS[query.sort.lstrip("-")]
+    if column is Ticket.id:
+        return Ticket.id < SQL("?") if descending else Ticket.id > SQL("?")
+    left, right = Tuple(column, Ticket.id), SQL("(?, ?)")
+    return left < right if descending else left > right
+
+
+def _seek_values(query: TicketQuery, cursor: Cursor | None) -> tuple:
+    if cursor is None:
+        return ()
+    if _SORT_COLUMNS[query.sort.lstrip("-")] is Ticket.id:
+        return (int(cursor.id),)
+    return (cursor.value, cursor.id)
 
 
 def _middle_wins(first: list[int], wanted: int) -> bool:
@@ -436,54 +528,11 @@ def _rare_page(query, hits, limit, offset, after, from_end, scope) -> list[int]:
     return list(reversed(page)) if from_end else page
 
 
-_ROWS_SQL = (
-    'SELECT t."id", t."subject", t."status", t."priority", q."slug", c."name", c."email", '
-    'a."username", tm."slug", t."created_at", t."updated_at", t."version", '
-    't."first_response_due", t."resolution_due", t."sla_breached" FROM "ticket" t '
-    'JOIN "queue" q ON q."id" = t."queue_id" JOIN "contact" c ON c."id" = t."requester_id" '
-    'LEFT JOIN "agent" a ON a."id" = t."assignee_id" LEFT JOIN "team" tm ON tm."id" = t."team_id" '
-    'WHERE t."id" IN ({marks})'
-)
-_TAGS_SQL = 'SELECT "ticket_id", "name" FROM "ticket_tag" WHERE "ticket_id" IN ({marks})'
-
-
-@functools.lru_cache(maxsize=128)
-def _prepared(template: str, count: int) -> str:
-    """SQL text for `count` ids, built once per page size (not per call, not by the ORM)."""
-    return template.format(marks=",".join("?" * count))
-
-
-def _at(value) -> datetime | None:
-    if value is None:
-        return None
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    return clock.to_utc(moment)
-
-
-def rows_for(ids: list[int]) -> list[TicketRow]:
-    """TicketRows for these ids, in this order (two prepared queries by primary key)."""
-    if not ids:
-        return []
-    run = db.execute_sql
-    tags: dict[int, list[str]] = {}
-    for ticket_id, name in run(_prepared(_TAGS_SQL, len(ids)), ids):
-        tags.setdefault(ticket_id, []).append(name)
-    found = {}
-    for (tid, subject, status, priority, queue, name, email, assignee, team, created, updated,
-         version, first_due, res_due, breached) in run(_prepared(_ROWS_SQL, len(ids)), ids):
-        found[tid] = TicketRow(
-            id=tid, subject=subject, status=Status(status), priority=Priority(priority),
-            queue=queue, requester=name or email, requester_email=email, assignee=assignee,
-            team=team, created_at=_at(created), updated_at=_at(updated), version=version,
-            tags=tuple(sorted(tags.get(tid, ()))), first_response_due=_at(first_due),
-            resolution_due=_at(res_due), sla_breached=bool(breached),
-        )
-    return [found[i] for i in ids if i in found]
-
-
-def _narrow(query: TicketQuery, *, counting: bool = False, scope: Expression | None = None):
+def _narrow(query: TicketQuery, *, counting: bool = False, scope: Expression | None = None,
+            resolved: tuple | None = None):
     """The matching ticket ids, with no join: every condition is a predicate on `ticket`."""
-    return _scoped(_where(query, Ticket.select(Ticket.id), counting=counting), scope)
+    select = _where(query, Ticket.select(Ticket.id), counting=counting, resolved=resolved)
+    return _scoped(select, scope)
 
 
 _counts: dict[tuple, tuple[object, int]] = {}
