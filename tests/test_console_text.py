@@ -29,6 +29,14 @@ def test_persian_is_drawn_in_visual_order_and_latin_is_left_alone():
     assert display.visual("Не работает VPN") == "Не работает VPN"
 
 
+def test_brackets_in_right_to_left_text_are_mirrored():
+    # "invoice (November)": drawn left to right, each bracket still opens towards the
+    # words it encloses, as a terminal without bidi of its own cannot mirror them.
+    assert display.visual("فاکتور (نوامبر) ماه") == "هام (ربماون) روتکاف"
+    assert display.visual("سلام [/] تست") == "تست [/] مالس"
+    assert display.visual("Račun (novembar)") == "Račun (novembar)"
+
+
 def test_the_terminal_bidi_setting_keeps_logical_order():
     display.set_bidi_mode("terminal")
     assert display.visual(PERSIAN) == PERSIAN

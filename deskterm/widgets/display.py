@@ -8,7 +8,9 @@ passes it through these helpers just before drawing.
   so each one could shift a column or a border by a cell, and an override could reorder
   the rest of the line.
 - Right-to-left runs (Persian, Arabic, Hebrew) are put in visual order with python-bidi,
-  because most terminals draw cells strictly left to right. Terminals that reorder bidi
+  because most terminals draw cells strictly left to right. Its `bidi.algorithm` is used,
+  not the faster Rust `bidi.get_display`: that one skips rule L4 (mirrored glyphs), so
+  `(فاکتور)` would be drawn with its brackets facing outwards, `)روتکاف(`. Terminals that reorder bidi
   text themselves (mlterm, Konsole, VTE with bidi on) set `[console] bidi = "terminal"` in
   the config (or `DESKTERM_BIDI=terminal`) and get logical order.
 - Text is cut in logical order, so a long Persian subject keeps its beginning and its `…`
@@ -79,7 +81,7 @@ def visual_line(line: str) -> str:
     """One clean line in the order its cells are drawn."""
     if _mode == "terminal" or not has_rtl(line):
         return line
-    from bidi import get_display
+    from bidi.algorithm import get_display
 
     return get_display(line)
 
