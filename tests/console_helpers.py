@@ -15,3 +15,8 @@ async def settle(pilot, rounds: int = 3) -> None:
         except WorkerCancelled:  # superseded by a newer exclusive worker (live refresh)
             pass
     await pilot.pause()
+
+
+def screen_lines(app) -> list[str]:
+    """The characters the terminal gets for the screen on top, one string a row."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]

@@ -14,6 +14,7 @@ from textual.widgets import Input, Label, OptionList, Static
 
 from deskterm import clock
 from deskterm.app import make_app
+from deskterm.commands import all_entries
 from deskterm.screens.dialogs import ConfirmDialog, PickerDialog, PromptDialog
 from deskterm.screens.help import HelpScreen
 from deskterm.screens.queue import QueueScreen
@@ -74,6 +75,20 @@ async def test_palette_opens_on_the_queue_and_lists_every_entry_once(demo_db):
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
+
+
+async def test_palette_keeps_opening_a_ticket_apart_from_the_open_chip(demo_db):
+    # "Open" once listed `o, alt+2`: alt+2 is the Open status chip, not "open the ticket".
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        entries = {e.title: e for e in all_entries(app.screen)}
+        assert entries["Open"].help == "o"
+        assert entries["Show closed"].help == "alt+3  ·  the Closed chip: resolved and closed"
+        assert {"Show all", "Show open"} <= set(entries)
+        await entries["Show closed"].run()
+        await settle(pilot)
+        assert "status:resolved,closed" in app.screen.query_text
 
 
 async def test_palette_go_to_ticket_by_number(demo_db):

@@ -35,6 +35,15 @@ def test_brackets_in_right_to_left_text_are_mirrored():
     assert display.visual("فاکتور (نوامبر) ماه") == "هام (ربماون) روتکاف"
     assert display.visual("سلام [/] تست") == "تست [/] مالس"
     assert display.visual("Račun (novembar)") == "Račun (novembar)"
+    # in a left-to-right line the pair around Persian words is one right-to-left unit (N0)
+    assert display.visual("Re: فاکتور (نوامبر)") == "Re: (ربماون) روتکاف"
+
+
+def test_without_brackets_the_order_is_python_bidis_own():
+    from bidi import get_display
+
+    for text in (PERSIAN, "Petra Иванов سلام", "ایمیلها 12.5% abc", "רשימה 1, 2, 3 שלום  "):
+        assert display.visual(text) == get_display(text)
 
 
 def test_the_terminal_bidi_setting_keeps_logical_order():
@@ -67,9 +76,9 @@ def test_a_long_persian_subject_keeps_its_beginning_and_the_ellipsis_is_on_the_l
 
 
 def test_thread_text_wraps_first_then_reorders_each_line():
-    from deskterm.widgets.thread_view import _wrapped
+    from deskterm.widgets.thread_view import wrapped_lines
 
-    lines = _wrapped(PERSIAN, 12)
+    lines = wrapped_lines(PERSIAN, 12)
     # Each wrapped row holds consecutive words of the logical text, reordered on its own.
     assert lines[0] == display.visual("فاکتور این")
     assert all(cell_len(line) <= 12 for line in lines)

@@ -118,22 +118,23 @@ class QueueScreen(ViewActions, Screen[None]):
             id="queue.delete_view",
         ),
         Binding(
-            "alt+1", "chip('all')", "All", show=False, tooltip="any status", id="queue.chip_all"
+            "alt+1", "chip('all')", "Show all", show=False, tooltip="the All chip: any status",
+            id="queue.chip_all",
         ),
         Binding(
             "alt+2",
             "chip('open')",
-            "Open",
+            "Show open",
             show=False,
-            tooltip="active tickets",
+            tooltip="the Open chip: active tickets",
             id="queue.chip_open",
         ),
         Binding(
             "alt+3",
             "chip('closed')",
-            "Closed",
+            "Show closed",
             show=False,
-            tooltip="resolved and closed",
+            tooltip="the Closed chip: resolved and closed",
             id="queue.chip_closed",
         ),
         Binding(

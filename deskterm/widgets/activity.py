@@ -9,25 +9,32 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from deskterm.domain import EventRecord
+from deskterm.widgets.display import one_line, visual
 from deskterm.widgets.thread_view import local_time
 
 
 def activity_line(event: EventRecord, zone: tzinfo | None) -> Text:
     """One event as a line: `2026-12-01 09:12  admin ana as agent:mirza  status  open → pending`.
 
-    Built from Text parts, so names and values are never read as markup.
+    Built from Text parts, so names and values are never read as markup; values (a
+    subject, a tag: customer text) are cleaned of control characters and drawn in visual
+    order like every other text of the console.
     """
+
+    def shown(value: str | None) -> str:
+        return "—" if value is None else visual(one_line(value))
+
     line = Text()
     line.append(local_time(event.at, zone), style="dim")
     line.append("  ")
-    line.append(event.who, style="bold")
+    line.append(shown(event.who), style="bold")
     line.append("  ")
-    line.append(event.action)
+    line.append(shown(event.action))
     if event.before is not None or event.after is not None:
         line.append("  ")
-        line.append(event.before if event.before is not None else "—", style="red")
+        line.append(shown(event.before), style="red")
         line.append(" → ")
-        line.append(event.after if event.after is not None else "—", style="green")
+        line.append(shown(event.after), style="green")
     return line
 
 

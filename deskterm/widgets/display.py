@@ -8,9 +8,11 @@ passes it through these helpers just before drawing.
   so each one could shift a column or a border by a cell, and an override could reorder
   the rest of the line.
 - Right-to-left runs (Persian, Arabic, Hebrew) are put in visual order with python-bidi,
-  because most terminals draw cells strictly left to right. Its `bidi.algorithm` is used,
-  not the faster Rust `bidi.get_display`: that one skips rule L4 (mirrored glyphs), so
-  `(فاکتور)` would be drawn with its brackets facing outwards, `)روتکاف(`. Terminals that reorder bidi
+  because most terminals draw cells strictly left to right. Its Rust algorithm resolves the
+  levels (with bracket pairs, rule N0) but skips rule L4, mirrored glyphs: `(فاکتور)` would
+  be drawn with its brackets facing outwards, `)روتکاف(`. So the levels are taken from it
+  and the line reordered (L2) and mirrored (L4) here; python-bidi's older pure-Python
+  algorithm (mirrors, but has no N0) is the fallback. Terminals that reorder bidi
   text themselves (mlterm, Konsole, VTE with bidi on) set `[console] bidi = "terminal"` in
   the config (or `DESKTERM_BIDI=terminal`) and get logical order.
 - Text is cut in logical order, so a long Persian subject keeps its beginning and its `…`
@@ -21,6 +23,7 @@ passes it through these helpers just before drawing.
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from functools import lru_cache
 from typing import Literal
@@ -76,14 +79,59 @@ def has_rtl(text: str) -> bool:
     return any(unicodedata.bidirectional(c) in _RTL for c in text if not c.isascii())
 
 
+_LEVELS = re.compile(r"levels: \[(.*?)\n    \]", re.S)
+_LEVEL = re.compile(r"Level\(\s*(\d+),?\s*\)")
+
+
+def _levels(line: str) -> list[int] | None:
+    """The resolved bidi level of each character of `line`, from python-bidi's Rust
+    algorithm (its debug dump lists one level per UTF-8 byte); None if it cannot be read."""
+    from bidi import get_display
+
+    found = _LEVELS.search(str(get_display(line, debug=True)))
+    per_byte = [int(level) for level in _LEVEL.findall(found.group(1))] if found else []
+    if len(per_byte) != len(line.encode()):
+        return None
+    levels, offset = [], 0
+    for char in line:
+        levels.append(per_byte[offset])
+        offset += len(char.encode())
+    return levels
+
+
+def _reordered(line: str, levels: list[int]) -> str:
+    """Rules L4 (mirror each mirrored character at an odd level) and L2 (from the highest
+    level down to the lowest odd one, reverse every run at that level or higher)."""
+    from bidi.mirror import MIRRORED
+
+    chars = [MIRRORED.get(c, c) if level % 2 else c for c, level in zip(line, levels, strict=True)]
+    order = list(range(len(chars)))
+    odd = [level for level in levels if level % 2]
+    for level in range(max(levels), min(odd, default=max(levels) + 1) - 1, -1):
+        start = 0
+        while start < len(order):
+            if levels[order[start]] < level:
+                start += 1
+                continue
+            end = start
+            while end < len(order) and levels[order[end]] >= level:
+                end += 1
+            order[start:end] = order[start:end][::-1]
+            start = end
+    return "".join(chars[i] for i in order)
+
+
 @lru_cache(maxsize=4096)
 def visual_line(line: str) -> str:
     """One clean line in the order its cells are drawn."""
     if _mode == "terminal" or not has_rtl(line):
         return line
-    from bidi.algorithm import get_display
+    levels = _levels(line)
+    if levels is None:
+        from bidi.algorithm import get_display
 
-    return get_display(line)
+        return get_display(line)
+    return _reordered(line, levels)
 
 
 def visual(text: str) -> str:

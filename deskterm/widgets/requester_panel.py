@@ -14,21 +14,28 @@ from textual.widgets.option_list import Option
 
 from deskterm.services import requester
 from deskterm.services.requester import RequesterSummary
+from deskterm.widgets.display import one_line, visual
+from deskterm.widgets.thread_view import wrapped_lines
+
+
+def _shown(value: str) -> str:
+    """Customer text as the console draws it: one line, no controls, visual order."""
+    return visual(one_line(value))
 
 
 def details_text(summary: RequesterSummary) -> Text:
     """Contact details as plain data (names and addresses never become markup)."""
     c = summary.contact
     text = Text()
-    text.append(f"{c.name or c.email}\n", style="bold")
-    text.append(f"{c.email}\n")
+    text.append(f"{_shown(c.name or c.email)}\n", style="bold")
+    text.append(f"{_shown(c.email)}\n")
     for label, value in (("phone", c.phone), ("contract", c.contract_no)):
         if value:
             text.append(f"{label} ", style="dim")
-            text.append(f"{value}\n")
+            text.append(f"{_shown(value)}\n")
     text.append("org ", style="dim")
     if c.organisation:
-        text.append(c.organisation)
+        text.append(_shown(c.organisation))
         text.append(
             f"\n  {summary.org_contacts} people · {summary.org_open} open tickets\n", style="dim"
         )
@@ -39,11 +46,15 @@ def details_text(summary: RequesterSummary) -> Text:
     return text
 
 
-def ticket_option(row) -> Text:
-    text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f"{row.ref} ", style="bold")
-    text.append(f"{row.status.value.replace('_', ' ')} ", style="dim")
-    text.append(row.subject)
+def ticket_option(row, width: int | None = None) -> Text:
+    """`#21 on hold subject`, wrapped at `width` before each row is put in visual order (the
+    option list would wrap the reordered text and show a Persian subject's end first)."""
+    status = row.status.value.replace("_", " ")
+    rows = wrapped_lines(f"{row.ref} {status} {one_line(row.subject)}", width)
+    text = Text("\n".join(rows))
+    if rows[0].startswith(f"{row.ref} {status} "):
+        text.stylize("bold", 0, len(row.ref))
+        text.stylize("dim", len(row.ref) + 1, len(row.ref) + 1 + len(status))
     return text
 
 
@@ -95,7 +106,12 @@ class RequesterPanel(Vertical):
         highlighted = options.highlighted
         options.clear_options()
         if summary.others:
-            options.add_options(Option(ticket_option(r), id=str(r.id)) for r in summary.others)
+            # the options' own padding is one cell on each side
+            width = options.scrollable_content_region.width - 2
+            options.add_options(
+                Option(ticket_option(r, width if width >= 8 else None), id=str(r.id))
+                for r in summary.others
+            )
             options.highlighted = min(highlighted or 0, len(summary.others) - 1)
         else:
             options.add_option(Option(Text("(none)", style="dim"), disabled=True))

@@ -48,7 +48,7 @@ def local_time(moment: datetime | None, zone: tzinfo | None) -> str:
     return local.strftime("%Y-%m-%d %H:%M")
 
 
-def _wrapped(text: str, width: int | None) -> list[str]:
+def wrapped_lines(text: str, width: int | None) -> list[str]:
     """Logical lines of clean text, wrapped at `width` cells, each then put in display order
     (wrapping first keeps a long right-to-left paragraph reading top to bottom)."""
     lines = clean(text).split("\n")
@@ -85,7 +85,7 @@ def entry_text(entry: ThreadEntry, zone: tzinfo | None, width: int | None = None
     if entry.kind is EntryKind.SYSTEM:
         text.append(f"  {visual(one_line(entry.body))}", style="dim")
         return text
-    for line in _wrapped(entry.body.rstrip(), width):
+    for line in wrapped_lines(entry.body.rstrip(), width):
         text.append("\n" + line)
     for att in entry.attachments:
         name, kind = visual(one_line(att.filename)), one_line(att.content_type)
