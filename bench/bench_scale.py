@@ -229,6 +229,15 @@ class Bench:
         now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
         marks = ",".join("?" * len(ids))
         with self.raw.transaction():
+            # the customer status mails as intents (what the product queues; the sender
+            # writes them out later): one INSERT ... SELECT, before the status changes
+            self.raw.execute(
+                "INSERT INTO outbox_message (ticket_id, kind, to_addrs, cc_addrs, subject, "
+                "body, message_id, headers, status, created_at, channel, attempts, render) "
+                "SELECT t.id, 'status_changed', c.email, '', '', '', '', '{}', 'queued', ?, "
+                "'email', 0, '{\"before\":\"' || t.status || '\",\"after\":\"closed\",\"upto\":' "
+                "|| (SELECT COALESCE(MAX(id), 0) FROM entry) || '}' FROM ticket t JOIN contact c "
+                f"ON c.id = t.requester_id WHERE t.id IN ({marks}) ORDER BY t.id", (now, *ids))
             self.raw.execute(
                 "INSERT INTO event (ticket_id, actor, at, action, field, before, after) "
                 f"SELECT id, 'agent:bench', ?, 'status', 'status', status, 'closed' "
@@ -242,6 +251,7 @@ class Bench:
     def bulk(self, sizes: list[int], per_ticket: int) -> None:
         from deskterm.services import directory
         from deskterm.services.finding import bulk
+        from deskterm.services.messaging import outbox_render
 
         admin = directory.actor_for(
             next(a.username for a in directory.list_agents() if a.role == "admin")
@@ -253,9 +263,17 @@ class Bench:
                 print(f"not enough open tickets for a {size:,} close", flush=True)
                 continue
             product = once(lambda ids=chosen: bulk.bulk_close(admin, ids=ids))
+            queued = outbox_render.pending_count()
+            written = once(outbox_render.render_pending)
+            bound = once(lambda ids=other: self._raw_close(ids))
             self.add(f"bulk_close_{size}", f"bulk close {size:,} tickets with events", product,
-                     once(lambda ids=other: self._raw_close(ids)),
-                     note="bound: one UPDATE + one INSERT ... SELECT of events")
+                     bound, note="bound: one UPDATE + one INSERT ... SELECT of events + one "
+                     "INSERT ... SELECT of the status mails as intents (as the product queues "
+                     "them; the sender writes them out)")
+            rate = queued / (written["median_ms"] / 1000) if written["median_ms"] else 0
+            self.add(f"render_{size}", f"write out the {queued:,} status mails it queued",
+                     written, None, note=f"outbox_render.render_pending: {rate:,.0f} mails/s "
+                     "(template, Message-ID, threading, headers, follow link)")
         if per_ticket:
             chosen = self._active_ids(per_ticket)
             product = once(lambda: bulk.bulk_set(admin, ids=chosen, status="closed",

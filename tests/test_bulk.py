@@ -80,25 +80,23 @@ def test_failure_in_the_middle_rolls_back_everything(old_billing, monkeypatch):
 
 
 def test_set_based_failure_in_a_listener_rolls_back_everything(old_billing, monkeypatch):
-    """The set path writes rows and events first; a mail failure on ticket 3 undoes all."""
-    from deskterm.services.messaging import notifications
+    """The set path writes rows and events first, the customer mail (queued as intents by
+    one INSERT ... SELECT) last; when that INSERT fails, everything is undone."""
+    from peewee import DatabaseError
+
+    from deskterm.services.messaging import notification_sets, outbox_render
 
     made, _ = old_billing
-    real = notifications._outbox_row
-    calls = []
-
-    def flaky(ticket, *args, **kwargs):
-        calls.append(ticket.id)
-        if len(calls) == 3:
-            raise RuntimeError("disk full")
-        return real(ticket, *args, **kwargs)
-
-    monkeypatch.setattr(notifications, "_outbox_row", flaky)
-    with pytest.raises(RuntimeError):
+    broken = notification_sets._QUEUE_INTENTS.replace(
+        'INSERT INTO "outbox_message"', 'INSERT INTO "no_outbox_here"')
+    assert broken != notification_sets._QUEUE_INTENTS
+    monkeypatch.setattr(notification_sets, "_QUEUE_INTENTS", broken)
+    queued = outbox_render.pending_count()
+    with pytest.raises(DatabaseError, match="no_outbox_here"):
         bulk.bulk_close(directory.actor_for("ana"), "queue:billing older:30d")
-    assert len(calls) == 3
     assert listing.count_tickets("status:closed") == 0
     assert all(len(audit.events_for(t)) == 1 for t in made)
+    assert outbox_render.pending_count() == queued
 
 
 def test_bulk_set_on_explicit_refs(old_billing):

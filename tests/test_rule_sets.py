@@ -6,7 +6,8 @@ rules have work: the example rules (close resolved tickets, reply to and close s
 pending ones, escalate breaches, warn before due) plus rules that tag, re-prioritise,
 assign, note and notify, with conditions on tags, queues and assignees. Then every row of
 every table is compared (surrogate ids of events, outbox mail and breaches and the nonces
-in Message-IDs aside, as in test_bulk_sets), on SQLite and on PostgreSQL. The requesters
+in Message-IDs aside, as in test_bulk_sets), on SQLite and on PostgreSQL, after the mail
+the set path queued as intents is written out as the sender would (`render_pending`). The requesters
 carry every case of the customer mail (`test_bulk_sets.prepare_mail_cases`: languages,
 SMS, the automatic-mail cap), so the rules' replies and status mails are compared with
 them. The search index's pages depend on the order it was written in, so it is compared
@@ -25,6 +26,7 @@ from deskterm import clock
 from deskterm.domain import Actor
 from deskterm.services.automation import rule_sets, rules
 from deskterm.services.automation.rules_file import parse_rules
+from deskterm.services.messaging import outbox_render
 from deskterm.store import search
 from deskterm.store.db import db
 
@@ -96,9 +98,13 @@ def test_set_based_time_rules_equal_per_ticket(demo_db, tmp_path, days_later):
         _load_rules()
         prepare_mail_cases(at)
     results = {}
+    written: dict[str, int] = {}
+    demo_unwritten = outbox_render.pending_count()  # the demo's own rules run left some
     for path_kind, open_copy in desk_copies(demo_db, tmp_path):
         open_copy()
         result = rules.run_time_rules(at, per_ticket=path_kind == "per_ticket")
+        with clock.frozen_at(at):  # the set path's mail is queued as intents: write them out
+            written[path_kind] = outbox_render.render_pending()  # as the sender would
         tables = {k: v for k, v in snapshot().items() if not k.startswith("search_index")}
         results[path_kind] = (result, tables, _found(), _rule_mail(at))
         db.close()
@@ -111,6 +117,8 @@ def test_set_based_time_rules_equal_per_ticket(demo_db, tmp_path, days_later):
     assert a.errors["Greet organisations"].endswith(": reply is empty"), "some fail, in turn"
     assert a.total > 20, f"the demo gives the rules work {days_later} days later: {a.fired}"
     assert sum(1 for n in a.fired.values() if n) >= 4, a.fired
+    assert written["per_ticket"] == demo_unwritten, "ticket by ticket, mail is written at once"
+    assert written["set_based"] > demo_unwritten, "the set path left its mail to the sender"
     for table in rows_a:
         assert rows_a[table] == rows_b[table], f"table {table} differs"
     # the set path queues one action's mail for every ticket, then the next action's: so

@@ -249,6 +249,7 @@ class OutboxMessage(BaseModel):
     sent_at = DateTimeField(null=True)
     hold_until = DateTimeField(null=True)  # m0010: not sent before (undo-send window)
     channel = CharField(default="email")  # m0007: email | sms
+    render = TextField(null=True)  # m0024: what a row queued as an intent still needs (JSON)
 
 
 class InboundMessage(BaseModel):

@@ -7,8 +7,9 @@ For a batch, the before-values are read in one query, the rows change in one UPD
 audit events are one INSERT ... SELECT, and the listeners run on the set: SLA clocks stop
 as a set on close/resolve (only tickets with a clock already past due get the full
 recomputation), other clock moves are recomputed in batches, and the customer mail of the
-status changes is queued as a set by `notification_sets` (language, SMS, threading and
-caps as the mail listener decides them ticket by ticket, in the per-ticket order).
+status changes is queued as a set by `notification_sets` (SMS, caps and folds as the
+mail listener decides them ticket by ticket, in the per-ticket order), as intents the
+sender writes out (`outbox_render`: language, threading, text).
 Event rules that listen to the change keep the per-ticket path (`supports` says so), so
 the result is identical row for row (a test compares both paths on the same desk).
 """
@@ -198,7 +199,7 @@ def _listeners(actor, now, status, status_changed, prio_changed, before) -> None
         sla.sync_tickets(moved, now)
     if status is not None:  # the mail listener's work, on the set in the same order
         notification_sets.status_mails(
-            actor, [(t, Status(before[t][0])) for t in status_changed], status)
+            actor, [(t, Status(before[t][0])) for t in status_changed], status, write=False)
 
 
 _UNLOGGED = (

@@ -325,6 +325,8 @@ def _first(sql: str, params: tuple) -> tuple | None:
 def ticket_for_message_ids(message_ids: Sequence[str]) -> int | None:
     """The ticket that sent or received one of these Message-IDs (first match wins)."""
     for mid in message_ids:
+        if not mid:
+            continue  # '' is the Message-ID of mail not written yet, never a reference
         for sql in (_BY_ENTRY_SQL, _BY_OUTBOX_SQL, _BY_INBOUND_SQL):
             row = _first(sql, (mid,))
             if row is not None and (row[0] or sql is _BY_ENTRY_SQL):
@@ -334,10 +336,11 @@ def ticket_for_message_ids(message_ids: Sequence[str]) -> int | None:
 
 def survey_ticket(message_ids: Sequence[str]) -> int | None:
     """The ticket whose satisfaction survey one of these Message-IDs is, if any."""
+    message_ids = [m for m in message_ids if m]
     if not message_ids:
         return None
     row = OutboxMessage.get_or_none(
-        OutboxMessage.message_id.in_(list(message_ids)) & (OutboxMessage.kind == "survey")
+        OutboxMessage.message_id.in_(message_ids) & (OutboxMessage.kind == "survey")
     )
     return row.ticket_id if row else None
 
@@ -396,8 +399,10 @@ def list_outbox(
 ) -> list[OutboxItem]:
     """Outgoing messages, newest first (a negative `limit`: all)."""
     query = _outbox_where(OutboxMessage.select(), status, ticket_id)
+    from deskterm.services.messaging import outbox_render
+
     query = query.order_by(OutboxMessage.id.desc()).limit(limit if limit >= 0 else None)
-    return [outbox_item(row) for row in query]
+    return [outbox_item(row) for row in outbox_render.for_display(list(query))]
 
 
 def count_outbox(status: str | None = None, ticket_id: int | None = None) -> int:
@@ -426,8 +431,13 @@ def due_outbox(limit: int = 100, *, lease: timedelta = SEND_LEASE) -> list[Outbo
     second sender (another process or host) never gets it while this one delivers it; on
     PostgreSQL rows another sender is claiming are skipped (FOR UPDATE SKIP LOCKED), on
     SQLite the write lock lets one sender claim at a time. A sender that dies leaves its
-    messages to be taken again when the lease ends.
+    messages to be taken again when the lease ends. Mail queued as an intent (a bulk
+    change's) is written out first, oldest first (`outbox_render`); a row still unwritten
+    is never claimed.
     """
+    from deskterm.services.messaging import outbox_render
+
+    outbox_render.render_pending(limit=limit)
     now = _now_db()
     waiting = (OutboxMessage.status == Delivery.QUEUED.value) | (
         OutboxMessage.status == Delivery.DEFERRED.value
@@ -435,10 +445,11 @@ def due_outbox(limit: int = 100, *, lease: timedelta = SEND_LEASE) -> list[Outbo
     due = OutboxMessage.next_attempt_at.is_null() | (OutboxMessage.next_attempt_at <= now)
     # a reply still in its undo-send window (`replies.send`) is not sent yet
     released = OutboxMessage.hold_until.is_null() | (OutboxMessage.hold_until <= now)
+    written = OutboxMessage.render.is_null()
     with write_transaction():
         query = (
             OutboxMessage.select()
-            .where(waiting & due & released)
+            .where(waiting & due & released & written)
             .order_by(OutboxMessage.id)
             .limit(limit)
         )

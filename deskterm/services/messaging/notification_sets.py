@@ -20,7 +20,7 @@ from datetime import timedelta
 
 from deskterm import clock
 from deskterm.domain import Actor, Delivery, Status
-from deskterm.services.messaging import mail_text, mailbox
+from deskterm.services.messaging import mailbox
 from deskterm.services.messaging import notifications as mail
 from deskterm.services.portal import tracking
 from deskterm.services.trust import audit
@@ -28,12 +28,15 @@ from deskterm.store.db import db, execute_many
 
 #: Tickets per batch (one IN list per query).
 BATCH = 500
+#: Status changes per INSERT ... SELECT of intents (three parameters each).
+INTENT_BATCH = 2_000
 
 _KNOWN_IDS_SQL = (
     'SELECT "ticket_id", "created_at", 0, "id", "message_id" FROM "entry" '
     'WHERE "ticket_id" IN ({marks}) AND "message_id" IS NOT NULL UNION ALL '
     'SELECT "ticket_id", "created_at", 1, "id", "message_id" FROM "outbox_message" '
-    'WHERE "ticket_id" IN ({marks}) AND "channel" = \'email\' ORDER BY 1, 2, 3, 4'
+    'WHERE "ticket_id" IN ({marks}) AND "channel" = \'email\' AND "message_id" != \'\' '
+    'ORDER BY 1, 2, 3, 4'
 )
 _REPLY_TARGETS_SQL = (
     'SELECT "ticket_id", "message_id" FROM "entry" WHERE "ticket_id" IN ({marks}) AND '
@@ -156,50 +159,114 @@ def _recent_replies(ids: Sequence[int]) -> dict[int, tuple[int, str]]:
             db.execute_sql(sql, (*ids, Delivery.QUEUED.value, since))}
 
 
-def status_mails(actor: Actor, changes: Sequence[tuple[int, Status]], after: Status) -> None:
+#: The requesters of changed tickets (`c`: position, ticket, intent) who get mail: an
+#: address, not merged (a merge tells its own); `sms` > 0 when they opted in. `q`: the
+#: automatic mails, the n-th to its address in this batch after `k` in the cap window,
+#: `sent` while k + n <= cap (once capped, every later one is).
+_TARGETS = (
+    'WITH "c"("pos", "tid", "spec") AS (VALUES {values}), '
+    '"m" AS (SELECT c."pos", c."tid", c."spec", ct."email" AS "addr", ct."phone" AS "phone", '
+    'ct."sms_opt_in" + COALESCE(a."sms_opt_in", 0) AS "sms" FROM "c" '
+    'JOIN "ticket" t ON t."id" = c."tid" JOIN "contact" ct ON ct."id" = t."requester_id" '
+    'LEFT JOIN "customer_account" a ON a."contact_id" = ct."id" '
+    'WHERE ct."email" IS NOT NULL AND ct."email" != \'\' AND '
+    'COALESCE(t."merged_into_id", 0) = 0), '
+    '"r" AS (SELECT m.*, ROW_NUMBER() OVER (PARTITION BY m."addr" ORDER BY m."pos") AS "n" '
+    'FROM "m" WHERE {unfolded}), '
+    '"p" AS (SELECT "to_addrs", COUNT(*) AS "k" FROM "outbox_message" WHERE "to_addrs" IN '
+    '(SELECT "addr" FROM "r") AND "created_at" >= ? AND "kind" IN ({kinds}) '
+    'GROUP BY "to_addrs"), '
+    '"q" AS (SELECT r.*, COALESCE(p."k", 0) + r."n" <= ? AS "sent" FROM "r" '
+    'LEFT JOIN "p" ON p."to_addrs" = r."addr") '
+)
+#: After `_TARGETS`: the intents, per ticket in order the SMS first, then the mail.
+_QUEUE_INTENTS = (
+    'INSERT INTO "outbox_message" ("ticket_id", "entry_id", "kind", "to_addrs", "cc_addrs", '
+    '"subject", "body", "message_id", "headers", "status", "created_at", "channel", '
+    '"attempts", "render") SELECT x."tid", NULL, x."kind", x."addr", \'\', \'\', \'\', \'\', '
+    '\'{}\', ?, ?, x."channel", 0, x."spec" FROM ('
+    'SELECT m."pos", 0 AS "seq", m."tid", ? AS "kind", m."phone" AS "addr", '
+    '\'sms\' AS "channel", ? AS "spec" FROM "m" '
+    'WHERE m."sms" > 0 AND COALESCE(m."phone", \'\') != \'\' UNION ALL '
+    'SELECT q."pos", 1, q."tid", ?, q."addr", \'email\', q."spec" FROM "q" WHERE q."sent"'
+    ') x ORDER BY x."pos", x."seq"'
+)
+#: After `_TARGETS`: the `mail_capped` event of each automatic mail the cap holds.
+_CAPPED_EVENTS = (
+    'INSERT INTO "event" ("ticket_id", "actor", "at", "action", "field", "before", "after", '
+    '"via") SELECT q."tid", ?, ?, \'mail_capped\', \'mail\', NULL, ? || q."addr" || ?, ? '
+    'FROM "q" WHERE NOT q."sent" ORDER BY q."pos"'
+)
+_LAST_ENTRY_SQL = 'SELECT COALESCE(MAX("id"), 0) FROM "entry"'
+_VALUE = "(CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS TEXT))"
+
+
+def status_mails(actor: Actor, changes: Sequence[tuple[int, Status]], after: Status, *,
+                 write: bool = True) -> None:
     """What each status change (ticket, status before) to `after` by `actor` tells the
-    customer, in this order (inside the change's transaction)."""
+    customer, in this order (inside the change's transaction).
+
+    Queued as intents by one INSERT ... SELECT per batch (with the cap decided in SQL:
+    an address's n-th automatic mail of the batch after the `k` it got in the window is
+    sent while k + n <= cap, else a `mail_capped` event); the folded status of a reply
+    queued moments ago is appended to it. `write`: the intents are written out at once
+    (one change); a set change leaves them to the sender (`outbox_render`)."""
+    from deskterm.services.messaging import outbox_render
+
     wanted = [(t, b) for t, b in changes if mail.status_mail_wanted(actor, b, after)]
     if not wanted:
         return
-    batch = _Batch()
-    for group in _chunks(wanted):
-        facts = batch.facts([t for t, _ in group])
-        facts = {t: f for t, f in facts.items() if not f.merged_into}  # a merge tells its own
-        if after is Status.RESOLVED:
-            recent: dict[int, tuple[int, str]] = {}
-        else:
-            recent = _recent_replies(list(facts))
-        batch.count_automatic([f.requester_email for f in facts.values()])
-        for ticket_id, before in group:
-            ticket = facts.get(ticket_id)
-            if ticket is None:
-                continue
-            values = mail._values(ticket, batch.config, batch.secret)
-            language = values["language"]
-            status = mail_text.status_name(after.value, language)
-            if _texted(ticket):
-                batch.sms(ticket, "status_changed",
-                          mail._sms(ticket, values, "status", status=status))
-            if after is Status.RESOLVED:
-                batch.queue(ticket, "survey", values)
-                continue
-            if ticket_id in recent:  # "reply and set pending": one mail, with the status
-                message_id, body = recent[ticket_id]
-                body = body.rstrip("\n") + f"\n\n(Status: {after.value})\n"
-                recent[ticket_id] = (message_id, body)
-                batch.folds.append((body, message_id))
-                continue
-            values = {**values,
-                      "status.before": mail_text.status_name(before.value, language),
-                      "status.after": status}
-            batch.queue(ticket, "status_changed", values)
-        batch.write()
+    config = mail.current_config()
+    now = clock.to_db(clock.now())
+    since = clock.to_db(clock.now() - timedelta(hours=config.mail.auto_cap_hours))
+    (upto,) = db.execute_sql(_LAST_ENTRY_SQL).fetchone()
+    kind = "survey" if after is Status.RESOLVED else "status_changed"
+    specs: dict[str, str] = {}
+    sms_spec = outbox_render.intent(after=after.value)
+    kinds = mail.AUTOMATIC_KINDS
+    for start in range(0, len(wanted), INTENT_BATCH):
+        group = wanted[start : start + INTENT_BATCH]
+        folded: list[int] = []
+        if after is not Status.RESOLVED:
+            folded = _fold(list(dict.fromkeys(t for t, _ in group)), after)
+        values = []
+        for pos, (ticket_id, before) in enumerate(group, start):
+            if before.value not in specs:
+                specs[before.value] = (outbox_render.intent(after=after.value, upto=upto)
+                                       if kind == "survey" else outbox_render.intent(
+                                           before=before.value, after=after.value, upto=upto))
+            values += [pos, ticket_id, specs[before.value]]
+        unfolded = f'm."tid" NOT IN ({_marks(len(folded))})' if folded else "1 = 1"
+        head = _TARGETS.format(values=",".join([_VALUE] * len(group)), unfolded=unfolded,
+                               kinds=_marks(len(kinds)))
+        params = (*values, *folded, since, *kinds, config.mail.auto_cap)
+        prefix, suffix = mail.capped_note(kind, "\0", config).split("\0")
+        db.execute_sql(head + _CAPPED_EVENTS, (*params, mail.CAP_ACTOR.label, now, prefix,
+                                               suffix, mail.CAP_ACTOR.via))
+        db.execute_sql(head + _QUEUE_INTENTS, (*params, Delivery.QUEUED.value, now,
+                                               "status_changed", sms_spec, kind))
+    if write:
+        outbox_render.render_pending(ticket_ids=[t for t, _ in wanted])
+
+
+def _fold(ids: Sequence[int], after: Status) -> list[int]:
+    """"Reply and set pending": the status is appended to each ticket's reply mail queued
+    moments ago (one mail, with the status); returns the tickets whose status is told so."""
+    recent = _recent_replies(ids)
+    folds = []
+    for message_id, body in recent.values():
+        folds.append((body.rstrip("\n") + f"\n\n(Status: {after.value})\n", message_id))
+    execute_many(_FOLD_SQL, folds)
+    return list(recent)
 
 
 def reply_mails(replies: Sequence[tuple[int, int, str, str]]) -> None:
     """The mail (followers in Cc) and SMS of each public reply (ticket, entry id, body,
-    author), in this order (inside the reply's transaction)."""
+    author), in this order (inside the reply's transaction). Intents queued before on
+    these tickets are written first: a reply's References name them."""
+    from deskterm.services.messaging import outbox_render
+
+    outbox_render.render_pending(ticket_ids=[t for t, *_ in replies])
     batch = _Batch()
     for group in _chunks(replies):
         facts = batch.facts([t for t, *_ in group])

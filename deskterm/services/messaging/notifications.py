@@ -186,7 +186,8 @@ _FACTS_SQL = FACTS_SELECT + 'WHERE t."id" = ?'
 _KNOWN_IDS_SQL = (
     'SELECT "created_at", "message_id" FROM "entry" WHERE "ticket_id" = ? AND '
     '"message_id" IS NOT NULL UNION ALL SELECT "created_at", "message_id" FROM '
-    '"outbox_message" WHERE "ticket_id" = ? AND "channel" = \'email\' ORDER BY 1'
+    '"outbox_message" WHERE "ticket_id" = ? AND "channel" = \'email\' AND "message_id" != \'\' '
+    'ORDER BY 1'
 )
 
 

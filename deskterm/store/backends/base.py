@@ -140,6 +140,11 @@ class Backend:
         """Lock the selected rows for this transaction, skipping rows others hold."""
         return query
 
+    def lock_rows_sql(self) -> str:
+        """What ends a SELECT to lock its rows for this transaction, waiting for others
+        that hold them (nothing on SQLite: a write transaction holds the whole file)."""
+        return ""
+
     # --- SQL expressions that differ (reports aggregate in SQL) --------------------------
 
     def microseconds_between(self, start: str, end: str) -> str:

@@ -312,6 +312,9 @@ class PostgresBackend(Backend):
     def claim(self, query: SelectQuery) -> SelectQuery:
         return query.for_update(skip_locked=True)
 
+    def lock_rows_sql(self) -> str:
+        return " FOR UPDATE"
+
     # --- SQL expressions ----------------------------------------------------------------
 
     def microseconds_between(self, start: str, end: str) -> str:

@@ -1,0 +1,177 @@
+"""Customer mail queued as an intent, written out before it is sent or shown.
+
+A bulk change or a time rule queues its customer mail by one INSERT ... SELECT
+(`notification_sets`): each row has its ticket, kind, channel, address and time (so the
+automatic-mail cap counts it at once), an empty subject, body and Message-ID, and in
+`render` (JSON) what writing it still needs: the status change (`before`, `after`) and
+`upto`, the highest entry id when it was queued. `render_pending` writes such rows in
+outbox-id order with the code a single change uses (`notifications._outbox_row`,
+`_values`, `_sms`), threaded on the Message-IDs the ticket had when the row was queued:
+its entries up to `upto` and its outbox mail queued before it. The sender
+(`mailbox.due_outbox`) and the outbox readers call it first; one agent's change calls it
+for its ticket in its own transaction, so its mail is complete when it commits.
+
+Facts that are not part of the change (the requester's name, language and the ticket's
+subject) are read when the row is written, as a mail a moment later would show them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+
+from deskterm.domain import Delivery
+from deskterm.services.messaging import mail_text, mailbox
+from deskterm.services.messaging import notifications as mail
+from deskterm.services.portal import tracking
+from deskterm.store.db import backend, db, execute_many, write_transaction
+from deskterm.store.models import OutboxMessage
+
+#: Rows written per transaction (and tickets per IN list).
+CHUNK = 2_000
+_FACTS_CHUNK = 500
+
+_KNOWN_SQL = (
+    'SELECT "ticket_id", "created_at", 0, "id", "message_id" FROM "entry" '
+    'WHERE "ticket_id" IN ({marks}) AND "message_id" IS NOT NULL UNION ALL '
+    'SELECT "ticket_id", "created_at", 1, "id", "message_id" FROM "outbox_message" '
+    'WHERE "ticket_id" IN ({marks}) AND "channel" = \'email\' AND "message_id" != \'\' '
+    "ORDER BY 1, 2, 3, 4"
+)
+_WRITE_SQL = (
+    'UPDATE "outbox_message" SET "subject" = ?, "body" = ?, "message_id" = ?, "headers" = ?, '
+    '"render" = NULL WHERE "id" = ? AND "render" IS NOT NULL'
+)
+_GONE_SQL = (
+    'UPDATE "outbox_message" SET "status" = ?, "last_error" = ?, "render" = NULL '
+    'WHERE "id" = ? AND "render" IS NOT NULL'
+)
+_GONE = "not written: its ticket or requester was deleted first"
+
+
+def intent(**fields: object) -> str:
+    """The `render` text of a queued intent (compact JSON)."""
+    return json.dumps(fields, separators=(",", ":"))
+
+
+def _marks(count: int) -> str:
+    return ",".join("?" * count)
+
+
+_PENDING_SQL = (
+    'SELECT "id", "ticket_id", "kind", "channel", "created_at", "render" FROM "outbox_message" '
+    'WHERE "render" IS NOT NULL{tickets} ORDER BY "id" LIMIT ?{lock}'
+)
+
+
+def _pending(ticket_ids: Sequence[int] | None, limit: int) -> list[tuple]:
+    """The oldest `limit` rows still to be written (of these tickets), locked for this
+    transaction on PostgreSQL (a second writer waits, then skips the rows written)."""
+    tickets = "" if ticket_ids is None else f' AND "ticket_id" IN ({_marks(len(ticket_ids))})'
+    sql = _PENDING_SQL.format(tickets=tickets, lock=backend().lock_rows_sql())
+    return [tuple(r) for r in db.execute_sql(sql, (*(ticket_ids or ()), limit))]
+
+
+def render_pending(ticket_ids: Iterable[int] | None = None, limit: int | None = None) -> int:
+    """Write the queued intents (of these tickets; at most `limit`, oldest first), each
+    batch in a short transaction of its own (or inside the caller's). Returns how many."""
+    wanted = None if ticket_ids is None else list(dict.fromkeys(ticket_ids))
+    if wanted is not None and not wanted:
+        return 0
+    done = 0
+    groups = [None] if wanted is None else [
+        wanted[i : i + CHUNK] for i in range(0, len(wanted), CHUNK)]
+    for group in groups:
+        while limit is None or done < limit:
+            size = CHUNK if limit is None else min(CHUNK, limit - done)
+            with write_transaction():
+                rows = _pending(group, size)
+                if rows:
+                    _Writer().write(rows)
+            done += len(rows)
+            if len(rows) < size:
+                break
+    return done
+
+
+def pending_count() -> int:
+    """How many queued intents are not written yet."""
+    (count,) = db.execute_sql(
+        'SELECT COUNT(*) FROM "outbox_message" WHERE "render" IS NOT NULL').fetchone()
+    return count
+
+
+class _Writer:
+    """What one batch reads once (config, secrets, templates, portal link key)."""
+
+    def __init__(self) -> None:
+        self.config = mail.current_config()
+        self.secret = mailbox.secret(self.config.mail.secret)
+        self.follow = tracking.follow_linker(self.config)
+        self.templates: dict = {}
+
+    def write(self, rows: list[tuple]) -> None:
+        tickets = list(dict.fromkeys(r[1] for r in rows if r[1] is not None))
+        facts: dict[int, mail._TicketFacts] = {}
+        known: dict[int, list[tuple]] = {t: [] for t in tickets}
+        for start in range(0, len(tickets), _FACTS_CHUNK):
+            group = tickets[start : start + _FACTS_CHUNK]
+            marks = _marks(len(group))
+            for row in db.execute_sql(mail.FACTS_SELECT + f'WHERE t."id" IN ({marks})', group):
+                if row[0] not in facts and row[9]:
+                    facts[row[0]] = mail.facts_of(row)
+            for ticket_id, *key in db.execute_sql(_KNOWN_SQL.format(marks=marks),
+                                                  (*group, *group)):
+                known[ticket_id].append(tuple(key))
+        written, gone = [], []
+        for outbox_id, ticket_id, kind, channel, created_at, render in rows:
+            ticket = facts.get(ticket_id) if ticket_id is not None else None
+            if ticket is None:
+                gone.append((Delivery.FAILED.value, _GONE, outbox_id))
+                continue
+            spec = json.loads(render)
+            ticket = dataclasses.replace(ticket, status=spec.get("after", ticket.status))
+            values = mail._values(ticket, self.config, self.secret)
+            if channel == "sms":
+                written.append(self._sms(ticket, values, spec, outbox_id))
+                continue
+            thread = known[ticket_id]
+            upto = spec.get("upto", 0)
+            ids = [mid for _, source, row_id, mid in thread
+                   if (row_id <= upto if source == 0 else row_id < outbox_id)]
+            if kind == "status_changed":
+                language = values["language"]
+                values = {**values,
+                          "status.before": mail_text.status_name(spec["before"], language),
+                          "status.after": mail_text.status_name(spec["after"], language)}
+            row = mail._outbox_row(ticket, kind, values, ids, None, self.config, self.secret,
+                                   templates=self.templates, follow=self.follow)
+            bisect.insort(thread, (created_at, 1, outbox_id, row["message_id"]))
+            written.append((row["subject"], row["body"], row["message_id"], row["headers"],
+                            outbox_id))
+        execute_many(_WRITE_SQL, written)
+        execute_many(_GONE_SQL, gone)
+
+    def _sms(self, ticket: mail._TicketFacts, values: dict[str, str], spec: dict,
+             outbox_id: int) -> tuple:
+        status = mail_text.status_name(spec["after"], values["language"])
+        text = mail._sms(ticket, values, "status", status=status)
+        message_id = f"<sms.{ticket.id}.{uuid.uuid4().hex}@{self.config.mail.domain}>"
+        return ("", text, message_id, "{}", outbox_id)
+
+
+def for_display(rows: list[OutboxMessage]) -> list[OutboxMessage]:
+    """`rows` with every queued intent among them written first (read again)."""
+    pending = [r for r in rows if r.render is not None]
+    if not pending:
+        return rows
+    render_pending(ticket_ids={r.ticket_id for r in pending if r.ticket_id is not None})
+    if any(r.ticket_id is None for r in pending):
+        render_pending(limit=len(pending))  # rows of deleted tickets are marked failed
+    fresh = {r.id: r for r in OutboxMessage.select().where(
+        OutboxMessage.id.in_([r.id for r in pending]))}
+    return [fresh.get(r.id, r) if r.render is not None else r for r in rows]
+
