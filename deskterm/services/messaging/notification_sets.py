@@ -14,6 +14,7 @@ per-ticket order) and the cap events are written with executemany.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
@@ -24,7 +25,7 @@ from deskterm.services.messaging import mailbox
 from deskterm.services.messaging import notifications as mail
 from deskterm.services.portal import tracking
 from deskterm.services.trust import audit
-from deskterm.store.db import db, execute_many
+from deskterm.store.db import backend, db, execute_many
 
 #: Tickets per batch (one IN list per query).
 BATCH = 500
@@ -159,12 +160,13 @@ def _recent_replies(ids: Sequence[int]) -> dict[int, tuple[int, str]]:
             db.execute_sql(sql, (*ids, Delivery.QUEUED.value, since))}
 
 
-#: The requesters of changed tickets (`c`: position, ticket, intent) who get mail: an
-#: address, not merged (a merge tells its own); `sms` > 0 when they opted in. `q`: the
-#: automatic mails, the n-th to its address in this batch after `k` in the cap window,
-#: `sent` while k + n <= cap (once capped, every later one is).
+#: The requesters of changed tickets (`c`: position, ticket, intent; one JSON parameter)
+#: who get mail: an address, not merged (a merge tells its own); `sms` > 0 when they
+#: opted in. `q`: the automatic mails, the n-th to its address in this batch after the
+#: k it got in the cap window (this call's earlier batches too), `sent` while k + n <= cap
+#: (once capped, every later one is).
 _TARGETS = (
-    'WITH "c"("pos", "tid", "spec") AS (VALUES {values}), '
+    'WITH "c"("pos", "tid", "spec") AS ({rows}), '
     '"m" AS (SELECT c."pos", c."tid", c."spec", ct."email" AS "addr", ct."phone" AS "phone", '
     'ct."sms_opt_in" + COALESCE(a."sms_opt_in", 0) AS "sms" FROM "c" '
     'JOIN "ticket" t ON t."id" = c."tid" JOIN "contact" ct ON ct."id" = t."requester_id" '
@@ -173,11 +175,9 @@ _TARGETS = (
     'COALESCE(t."merged_into_id", 0) = 0), '
     '"r" AS (SELECT m.*, ROW_NUMBER() OVER (PARTITION BY m."addr" ORDER BY m."pos") AS "n" '
     'FROM "m" WHERE {unfolded}), '
-    '"p" AS (SELECT "to_addrs", COUNT(*) AS "k" FROM "outbox_message" WHERE "to_addrs" IN '
-    '(SELECT "addr" FROM "r") AND "created_at" >= ? AND "kind" IN ({kinds}) '
-    'GROUP BY "to_addrs"), '
-    '"q" AS (SELECT r.*, COALESCE(p."k", 0) + r."n" <= ? AS "sent" FROM "r" '
-    'LEFT JOIN "p" ON p."to_addrs" = r."addr") '
+    '"q" AS (SELECT r.*, (SELECT COUNT(*) FROM "outbox_message" o WHERE o."to_addrs" = '
+    'r."addr" AND o."created_at" >= ? AND o."kind" IN ({kinds})) + r."n" <= ? AS "sent" '
+    'FROM "r") '
 )
 #: After `_TARGETS`: the intents, per ticket in order the SMS first, then the mail.
 _QUEUE_INTENTS = (
@@ -198,7 +198,6 @@ _CAPPED_EVENTS = (
     'FROM "q" WHERE NOT q."sent" ORDER BY q."pos"'
 )
 _LAST_ENTRY_SQL = 'SELECT COALESCE(MAX("id"), 0) FROM "entry"'
-_VALUE = "(CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS TEXT))"
 
 
 def status_mails(actor: Actor, changes: Sequence[tuple[int, Status]], after: Status, *,
@@ -229,17 +228,16 @@ def status_mails(actor: Actor, changes: Sequence[tuple[int, Status]], after: Sta
         folded: list[int] = []
         if after is not Status.RESOLVED:
             folded = _fold(list(dict.fromkeys(t for t, _ in group)), after)
-        values = []
-        for pos, (ticket_id, before) in enumerate(group, start):
+        for _, before in group:
             if before.value not in specs:
                 specs[before.value] = (outbox_render.intent(after=after.value, upto=upto)
                                        if kind == "survey" else outbox_render.intent(
                                            before=before.value, after=after.value, upto=upto))
-            values += [pos, ticket_id, specs[before.value]]
+        rows = json.dumps([[ticket_id, specs[before.value]] for ticket_id, before in group])
         unfolded = f'm."tid" NOT IN ({_marks(len(folded))})' if folded else "1 = 1"
-        head = _TARGETS.format(values=",".join([_VALUE] * len(group)), unfolded=unfolded,
+        head = _TARGETS.format(rows=backend().array_rows("integer", "text"), unfolded=unfolded,
                                kinds=_marks(len(kinds)))
-        params = (*values, *folded, since, *kinds, config.mail.auto_cap)
+        params = (rows, *folded, since, *kinds, config.mail.auto_cap)
         prefix, suffix = mail.capped_note(kind, "\0", config).split("\0")
         db.execute_sql(head + _CAPPED_EVENTS, (*params, mail.CAP_ACTOR.label, now, prefix,
                                                suffix, mail.CAP_ACTOR.via))

@@ -155,6 +155,12 @@ class Backend:
         """SQL for a timestamp column's UTC date as `YYYY-MM-DD` text."""
         raise NotImplementedError
 
+    def array_rows(self, *types: str) -> str:
+        """A SELECT of the rows of one parameter, a JSON array of arrays, in order: column
+        "pos" (0-based) then "c0", "c1"... of these SQL types ("integer", "text"). One
+        parameter instead of thousands in a VALUES list (which SQLite compiles row by row)."""
+        raise NotImplementedError
+
     # --- full-text search ---------------------------------------------------------------
 
     def index_subject(self, db: Database, ticket_id: int, subject: str) -> None:

@@ -323,6 +323,12 @@ class PostgresBackend(Backend):
     def day_of(self, column: str) -> str:
         return f"to_char({column}, 'YYYY-MM-DD')"
 
+    def array_rows(self, *types: str) -> str:
+        columns = "".join(f", CAST(e.value->>{n} AS {kind}) AS c{n}"
+                          for n, kind in enumerate(types))
+        return (f"SELECT e.ord - 1 AS pos{columns} FROM jsonb_array_elements(CAST(? AS jsonb)) "
+                "WITH ORDINALITY AS e(value, ord)")
+
     # --- search: one tsvector per ticket -----------------------------------------------
 
     def index_subject(self, db: Database, ticket_id: int, subject: str) -> None:

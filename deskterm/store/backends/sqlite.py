@@ -157,6 +157,10 @@ class SqliteBackend(Backend):
     def day_of(self, column: str) -> str:
         return f"substr({column}, 1, 10)"
 
+    def array_rows(self, *types: str) -> str:
+        columns = "".join(f", json_extract(e.value, '$[{n}]') AS c{n}" for n in range(len(types)))
+        return f"SELECT e.key AS pos{columns} FROM json_each(?) e"
+
     # --- search: a contentless FTS5 table, one row per ticket, rowid = ticket id ---------
     # A ticket's document is its subject and its non-system entries' bodies (entry order);
     # the index keeps no copy of the text, so a hit is the ticket id itself. A row is
