@@ -20,10 +20,14 @@ def fingerprint() -> tuple:
     Every ticket change writes an event, thread entries and canned replies have their own
     ids and times, and mail delivery stamps the outbox. Presence heartbeats and drafts
     change the file but not this, so they do not make screens reload.
+
+    Every part is one index probe (a MAX over an indexed column, each in its own
+    subquery: `MAX(id), MAX(sent_at)` in one SELECT read every outbox row, 70 ms each
+    poll once a bulk close had queued 100,000 status mails).
     """
     return db.execute_sql(
         "SELECT (SELECT MAX(id) FROM event), (SELECT MAX(updated_at) FROM ticket),"
         " (SELECT MAX(id) FROM entry), (SELECT COUNT(*) FROM canned_reply),"
         " (SELECT MAX(updated_at) FROM canned_reply),"
-        " (SELECT MAX(id) || ':' || COALESCE(CAST(MAX(sent_at) AS TEXT), '') FROM outbox_message)"
+        " (SELECT MAX(id) FROM outbox_message), (SELECT MAX(sent_at) FROM outbox_message)"
     ).fetchone()
