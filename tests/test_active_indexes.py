@@ -81,7 +81,7 @@ def bulk_closed(generated, tmp_path):
 
 def _plan(text: str, *, seek: bool = False) -> str:
     query = listing.parse_for(text, None)
-    sql, params = listing._page_statement(query, None, seek=seek, reverse=False)
+    sql, params = listing._page_statement(query, None, None, seek=seek, reverse=False)
     extra = (["2026-01-01 00:00:00", 1] if seek and query.sort.lstrip("-") != "id" else
              [1] if seek else [])
     rows = db.execute_sql("EXPLAIN QUERY PLAN " + sql, [*params, *extra, 50, 0]).fetchall()

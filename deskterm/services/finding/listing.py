@@ -351,11 +351,17 @@ def parse_for(text: str | None, actor: Actor | None, *, me: str | None = None) -
 def _scope(actor: Actor | None) -> Expression | None:
     """What `actor` may read, as a predicate on the ticket row (faces always pass their
     actor; services reading for themselves pass None: everything)."""
+    return _scope_keyed(actor)[1]
+
+
+def _scope_keyed(actor: Actor | None) -> tuple[tuple | None, Expression | None]:
+    """`_scope` with the plain value that decides it (`access.ticket_scope_key`)."""
     if actor is None:
-        return None
+        return None, None
     from deskterm.services.trust import access
 
-    return access.ticket_scope(actor)  # refuses a disabled agent
+    key = access.ticket_scope_key(actor)  # refuses a disabled agent
+    return key, access.scope_for(key)
 
 
 def _scoped(select, scope: Expression | None):
@@ -380,7 +386,7 @@ def list_tickets(
     backwards. `offset` remains for random jumps and for sorts on joined columns.
     """
     parsed = _as_query(query, me, actor)
-    scope = _scope(actor)
+    scope_key, scope = _scope_keyed(actor)
     if parsed.sort.lstrip("-") not in _KEYSET:  # a joined column: sort on the join
         select = _scoped(_where(parsed, ticket_view.row_select()), scope)
         if after is not None:
@@ -389,9 +395,8 @@ def list_tickets(
         select = select.limit(_limit(limit)).offset(offset)
         found = ticket_view.rows(select)
         return list(reversed(found)) if from_end else found
-    ids = page_ids(
-        parsed, limit=limit, offset=offset, after=after, from_end=from_end, scope=scope
-    )
+    ids = page_ids(parsed, limit=limit, offset=offset, after=after, from_end=from_end,
+                   scope=scope, scope_key=scope_key)
     return rows_for(ids)
 
 
@@ -408,8 +413,10 @@ def page_ids(
     after: Cursor | None = None,
     from_end: bool = False,
     scope: Expression | None = None,
+    scope_key: tuple | None = None,
 ) -> list[int]:
-    """The ids of one page, from the ticket table alone (its sort index, no joins)."""
+    """The ids of one page, from the ticket table alone (its sort index, no joins).
+    `scope_key`: what decided `scope` (`access.ticket_scope_key`), if the caller has it."""
     if (expression := _match(query.text)) is not None:
         hits = search.first_hits(expression, RARE_HITS)
         if len(hits) < RARE_HITS:
@@ -418,7 +425,8 @@ def page_ids(
             every = search.first_hits(expression, MIDDLE_HITS)
             if len(every) < MIDDLE_HITS:
                 return _middle_page(query, set(every), limit, offset, after, from_end, scope)
-    sql, params = _page_statement(query, scope, seek=after is not None, reverse=from_end)
+    sql, params = _page_statement(query, scope, scope_key, seek=after is not None,
+                                  reverse=from_end)
     params = [*params, *_seek_values(query, after), _ALL if limit < 0 else limit, offset]
     ids = [row[0] for row in db.execute_sql(sql, params)]
     return list(reversed(ids)) if from_end else ids
@@ -431,15 +439,15 @@ _statements: dict[tuple, tuple[str, tuple]] = {}
 _ALL = 2**62
 
 
-def _page_statement(query: TicketQuery, scope: Expression | None, *, seek: bool,
-                    reverse: bool) -> tuple[str, tuple]:
+def _page_statement(query: TicketQuery, scope: Expression | None, scope_key: tuple | None,
+                    *, seek: bool, reverse: bool) -> tuple[str, tuple]:
     """The page query of this shape: (view, names looked up, scope, sort, direction,
     seeking or not), written once. Text search, `id:` lists and anything else that is
     not worth keeping is written each time."""
     resolved = tuple(_lookup(c) for c in query.conditions)
     key = None
     if not (query.text or query.excluded_text or any(c.key == "id" for c in query.conditions)):
-        scoped = None if scope is None else tuple(_rendered(scope))
+        scoped = None if scope is None else scope_key or ("sql", _rendered(scope))
         key = (type(db.obj), query.conditions, resolved, query.ticket_id, query.sort, seek,
                reverse, scoped)
         if (found := _statements.get(key)) is not None:

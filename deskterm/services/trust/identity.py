@@ -14,6 +14,7 @@ from datetime import UTC, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from deskterm.domain import Actor, NotFound, Refused, Role
+from deskterm.store.db import db
 from deskterm.store.models import Agent, Setting
 
 
@@ -106,8 +107,10 @@ def zone_of(actor: Actor | None) -> tzinfo:
     """
     if actor is None or not actor.is_agent:
         return UTC
-    row = Agent.get_or_none(Agent.id == actor.agent_id)
-    return zone_named(row.timezone if row is not None else None)
+    # Read with every filter a face parses: one column by prepared SQL, not the ORM's row.
+    row = db.execute_sql('SELECT "timezone" FROM "agent" WHERE "id" = ?',
+                         (actor.agent_id,)).fetchone()
+    return zone_named(row[0] if row is not None else None)
 
 
 def zone_named(name: str | None) -> tzinfo:
