@@ -10,6 +10,7 @@ the automatic-mail cap holds, against closing the same tickets one by one.
 from __future__ import annotations
 
 import email
+from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
 
@@ -17,12 +18,15 @@ import pytest
 from mail_setup import SECRET, mail_config
 from test_bulk_sets import desk_copies
 
+from deskterm import clock
 from deskterm.domain import Actor
 from deskterm.mail import ids
 from deskterm.mail.outbound import local_outbox_dir, send_due
 from deskterm.services import directory, tickets
+from deskterm.services.automation import rules
+from deskterm.services.automation.rules_file import parse_rules
 from deskterm.services.finding import bulk
-from deskterm.services.messaging import mailbox, notifications, outbox_render
+from deskterm.services.messaging import mail_text, mailbox, notifications, outbox_render
 from deskterm.services.messaging.inbound import Importer
 from deskterm.store.db import db
 
@@ -129,6 +133,37 @@ def test_outbox_listing_shows_an_intent_written(mail_desk):
     assert (item.kind, item.subject) == ("status_changed", f"[#{opened.id}] Laptop is now closed")
     assert item.headers["In-Reply-To"] == confirmation.message_id
     assert "Hello Lea," in item.body and outbox_render.pending_count() == 0
+
+
+RULE = '''
+[[rule]]
+name = "Ask about new tickets"
+when = "new for 2d"
+[rule.then]
+reply = { body = "Hello {requester.first_name}, which printer is it?", status = "pending" }
+add_tags = ["asked"]
+'''
+
+
+def test_a_rule_reply_is_queued_as_an_intent_and_sent_to_requester_and_follower(mail_desk):
+    importer = Importer(mail_desk)
+    raw = customer_mail("ivo@example.com", "Printer", "<c1@example.com>")
+    raw = raw.replace(b"Subject:", b"Cc: boss@example.com\nSubject:", 1)
+    opened = importer.import_raw(raw)
+    (confirmation,) = sent_mail(mail_desk)["ivo@example.com"]
+    rules.load_rules(SETUP, parse_rules(RULE))
+    result = rules.run_time_rules(clock.now() + timedelta(days=3))
+    assert result.fired["Ask about new tickets"] == 1
+    assert outbox_render.pending_count() == 1, "the reply, its status folded into it"
+    _, reply = sent_mail(mail_desk)["ivo@example.com"]
+    assert reply["Subject"] == f"Re: [#{opened.ticket_id}] Printer"
+    assert reply["Cc"] == "boss@example.com"
+    body = text_of(reply)
+    assert body.startswith(mail_text.MARKERS["en"] + "\n\nHello ivo, which printer is it?\n")
+    assert body.endswith("\n\n(Status: pending)\n")
+    assert reply["In-Reply-To"] == "<c1@example.com>", "it answers the customer's mail"
+    assert reply["References"] == f"<c1@example.com> {confirmation['Message-ID']}"
+    assert tickets.get_ticket(opened.ticket_id).status.value == "pending"
 
 
 #: Requesters in the order their tickets are made (and closed): X has 5, Y has 2.

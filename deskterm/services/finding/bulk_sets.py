@@ -367,8 +367,7 @@ def add_replies(actor: Actor, replies: Sequence[tuple[int, str]]) -> list[int]:
                                         str(entry_of[t]), actor.via) for t in ids])
         if live:
             sla.sync_tickets(_reply_clocks(ids, at), now)
-            notification_sets.reply_mails([(t, entry_of[t], body, actor.name)
-                                           for t, body in group])
+            notification_sets.reply_mails([(t, entry_of[t]) for t in ids], write=False)
         new = [row[0] for row in db.execute_sql(
             f'SELECT id FROM "ticket" WHERE id IN ({_placeholders(ids)}) AND status = ? '
             "ORDER BY id", (*ids, Status.NEW.value))]

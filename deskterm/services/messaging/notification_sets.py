@@ -1,162 +1,52 @@
-"""Customer mail for many changes at once, exactly as `notifications.on_change` writes it
+"""Customer mail for many changes at once, exactly as `notifications.on_change` queues it
 one change after the other (which calls these functions with its one change).
 
 `status_mails` queues what status changes tell customers (the status mail, the survey on
 resolve, the status folded into a reply queued moments ago, the SMS); `reply_mails` the
-mail and SMS of public replies. Per batch of tickets, in a few queries: the ticket facts
-(requester, language choice, phone and SMS opt-in, queue address), the Message-IDs each
-thread knows, the followers, the last customer Message-ID, the latest untried reply mail,
-and the automatic mails each address got in the cap's window, counted on as the batch
-queues more (so a cap falls where it falls one by one). Config, signing secret, portal
-link key and templates are read once per call; the outbox rows (mail and SMS, in the
-per-ticket order) and the cap events are written with executemany.
+mail and SMS of public replies. Both queue intents: per batch of changes one
+INSERT ... SELECT writes each message's ticket, kind, channel, address and time, and what
+writing it needs (`render`: the status change, the entry-id high-water mark for
+threading); the automatic-mail cap is decided in the same SQL (an address's n-th mail of
+the batch after those it got in the window, `ROW_NUMBER`), and its `mail_capped` events
+are one INSERT ... SELECT too. `outbox_render` writes the text later, in outbox order: at
+once for one change (`write=True`), before sending for a set change.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 
 from deskterm import clock
 from deskterm.domain import Actor, Delivery, Status
-from deskterm.services.messaging import mailbox
 from deskterm.services.messaging import notifications as mail
-from deskterm.services.portal import tracking
-from deskterm.services.trust import audit
+from deskterm.services.messaging import outbox_render
 from deskterm.store.db import backend, db, execute_many
 
-#: Tickets per batch (one IN list per query).
-BATCH = 500
-#: Status changes per INSERT ... SELECT of intents (three parameters each).
-INTENT_BATCH = 2_000
+#: Changes per INSERT ... SELECT of intents (one JSON parameter).
+BATCH = 2_000
 
-_KNOWN_IDS_SQL = (
-    'SELECT "ticket_id", "created_at", 0, "id", "message_id" FROM "entry" '
-    'WHERE "ticket_id" IN ({marks}) AND "message_id" IS NOT NULL UNION ALL '
-    'SELECT "ticket_id", "created_at", 1, "id", "message_id" FROM "outbox_message" '
-    'WHERE "ticket_id" IN ({marks}) AND "channel" = \'email\' AND "message_id" != \'\' '
-    'ORDER BY 1, 2, 3, 4'
-)
-_REPLY_TARGETS_SQL = (
-    'SELECT "ticket_id", "message_id" FROM "entry" WHERE "ticket_id" IN ({marks}) AND '
-    '"kind" = \'customer\' AND "message_id" IS NOT NULL ORDER BY "ticket_id", "created_at", "id"'
-)
-_FOLLOWERS_SQL = (
-    'SELECT f."ticket_id", c."email" FROM "follower" f JOIN "contact" c ON c."id" = '
-    'f."contact_id" WHERE f."ticket_id" IN ({marks}) ORDER BY f."ticket_id", f."id"'
-)
 _RECENT_REPLIES_SQL = (
-    'SELECT "ticket_id", "id", "body" FROM "outbox_message" WHERE "ticket_id" IN ({marks}) '
-    'AND "kind" = \'reply\' AND "channel" = \'email\' AND "status" = ? AND "attempts" = 0 '
-    'AND "created_at" >= ? ORDER BY "id"'
+    'SELECT "ticket_id", "id", "body", "render" FROM "outbox_message" WHERE "ticket_id" IN '
+    '({marks}) AND "kind" = \'reply\' AND "channel" = \'email\' AND "status" = ? AND '
+    '"attempts" = 0 AND "created_at" >= ? ORDER BY "id"'
 )
-_AUTOMATIC_SQL = (
-    'SELECT "to_addrs", COUNT(*) FROM "outbox_message" WHERE "to_addrs" IN ({marks}) AND '
-    '"created_at" >= ? AND "kind" IN ({kinds}) GROUP BY "to_addrs"'
-)
-_FOLD_SQL = 'UPDATE "outbox_message" SET "body" = ? WHERE "id" = ?'
+_FOLD_SQL = 'UPDATE "outbox_message" SET "body" = ?, "render" = ? WHERE "id" = ?'
+_LAST_ENTRY_SQL = 'SELECT COALESCE(MAX("id"), 0) FROM "entry"'
 
 
 def _marks(count: int) -> str:
     return ",".join("?" * count)
 
 
-def _chunks(items: Sequence, size: int = BATCH) -> Iterator[Sequence]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-class _Batch:
-    """What one call reads once (config, secrets, templates) and the rows it writes."""
-
-    def __init__(self) -> None:
-        self.config = mail.current_config()
-        self.secret = mailbox.secret(self.config.mail.secret)
-        self.follow = tracking.follow_linker(self.config)
-        self.templates: dict = {}
-        self.sent: dict[str, int] = {}  # automatic mails per address in the cap's window
-        self.known: dict[int, list[str]] = {}
-        self.rows: list[tuple] = []
-        self.events: list[tuple] = []
-        self.folds: list[tuple[str, int]] = []
-
-    def facts(self, ids: Sequence[int]) -> dict[int, mail._TicketFacts]:
-        """The facts of the tickets that get mail (a requester with an address)."""
-        unique = list(dict.fromkeys(ids))
-        found: dict[int, mail._TicketFacts] = {}
-        sql = mail.FACTS_SELECT + f'WHERE t."id" IN ({_marks(len(unique))})'
-        for row in db.execute_sql(sql, unique):
-            if row[0] not in found and row[9]:
-                found[row[0]] = mail.facts_of(row)
-        ids = list(found)
-        if ids:
-            sql = _KNOWN_IDS_SQL.format(marks=_marks(len(ids)))
-            known: dict[int, list[str]] = {i: [] for i in ids}
-            for ticket_id, *_, message_id in db.execute_sql(sql, (*ids, *ids)):
-                known[ticket_id].append(message_id)
-            self.known.update(known)
-        return found
-
-    def count_automatic(self, addresses: Sequence[str]) -> None:
-        """Load the cap counts of addresses not seen yet in this call."""
-        new = [a for a in dict.fromkeys(addresses) if a not in self.sent]
-        if not new:
-            return
-        since = clock.to_db(clock.now() - timedelta(hours=self.config.mail.auto_cap_hours))
-        kinds = mail.AUTOMATIC_KINDS
-        sql = _AUTOMATIC_SQL.format(marks=_marks(len(new)), kinds=_marks(len(kinds)))
-        self.sent.update(dict.fromkeys(new, 0))
-        self.sent.update(db.execute_sql(sql, (*new, since.isoformat(sep=" "), *kinds)))
-
-    def queue(self, ticket: mail._TicketFacts, kind: str, values: dict[str, str], *,
-              entry_id: int | None = None, cc: list[str] | None = None,
-              in_reply_to: str | None = None) -> None:
-        """One mail to the requester, unless it is automatic and the cap holds it."""
-        to = ticket.requester_email
-        if kind in mail.AUTOMATIC_KINDS:
-            if self.sent[to] >= self.config.mail.auto_cap:
-                actor = mail.CAP_ACTOR
-                self.events.append((ticket.id, actor.label, clock.to_db(clock.now()),
-                                    "mail_capped", "mail", None,
-                                    mail.capped_note(kind, to, self.config), actor.via))
-                return
-            self.sent[to] += 1
-        known = self.known[ticket.id]
-        row = mail._outbox_row(ticket, kind, values, known, in_reply_to, self.config,
-                               self.secret, entry_id=entry_id, cc=cc, templates=self.templates,
-                               follow=self.follow)
-        self.rows.append(mail.outbox_params(row))
-        known.append(row["message_id"])
-
-    def sms(self, ticket: mail._TicketFacts, kind: str, text: str,
-            entry_id: int | None = None) -> None:
-        """The same news by SMS (to a requester who `_texted`)."""
-        message_id = f"<sms.{ticket.id}.{uuid.uuid4().hex}@{self.config.mail.domain}>"
-        self.rows.append((ticket.id, entry_id, kind, ticket.requester_phone, "", "", text,
-                          message_id, "{}", Delivery.QUEUED.value, clock.to_db(clock.now()),
-                          "sms"))
-
-    def write(self) -> None:
-        execute_many(mail.OUTBOX_SQL, self.rows)
-        execute_many(audit.EVENT_SQL, self.events)
-        execute_many(_FOLD_SQL, self.folds)
-        self.rows, self.events, self.folds = [], [], []
-
-
-def _texted(ticket: mail._TicketFacts) -> bool:
-    """Whether the requester opted in to SMS with a phone number."""
-    return bool(ticket.wants_sms and ticket.requester_phone)
-
-
-def _recent_replies(ids: Sequence[int]) -> dict[int, tuple[int, str]]:
-    """(id, body) of each ticket's reply mail queued moments ago and not tried yet."""
+def _recent_replies(ids: Sequence[int]) -> dict[int, tuple[int, str, str | None]]:
+    """(id, body, render) of each ticket's reply mail queued moments ago, not tried yet."""
     if not ids:
         return {}
     since = clock.to_db(clock.now() - mail._SAME_ACTION)
     sql = _RECENT_REPLIES_SQL.format(marks=_marks(len(ids)))
-    return {t: (i, body) for t, i, body in
+    return {t: (i, body, render) for t, i, body, render in
             db.execute_sql(sql, (*ids, Delivery.QUEUED.value, since))}
 
 
@@ -197,7 +87,6 @@ _CAPPED_EVENTS = (
     '"via") SELECT q."tid", ?, ?, \'mail_capped\', \'mail\', NULL, ? || q."addr" || ?, ? '
     'FROM "q" WHERE NOT q."sent" ORDER BY q."pos"'
 )
-_LAST_ENTRY_SQL = 'SELECT COALESCE(MAX("id"), 0) FROM "entry"'
 
 
 def status_mails(actor: Actor, changes: Sequence[tuple[int, Status]], after: Status, *,
@@ -210,8 +99,6 @@ def status_mails(actor: Actor, changes: Sequence[tuple[int, Status]], after: Sta
     sent while k + n <= cap, else a `mail_capped` event); the folded status of a reply
     queued moments ago is appended to it. `write`: the intents are written out at once
     (one change); a set change leaves them to the sender (`outbox_render`)."""
-    from deskterm.services.messaging import outbox_render
-
     wanted = [(t, b) for t, b in changes if mail.status_mail_wanted(actor, b, after)]
     if not wanted:
         return
@@ -223,8 +110,8 @@ def status_mails(actor: Actor, changes: Sequence[tuple[int, Status]], after: Sta
     specs: dict[str, str] = {}
     sms_spec = outbox_render.intent(after=after.value)
     kinds = mail.AUTOMATIC_KINDS
-    for start in range(0, len(wanted), INTENT_BATCH):
-        group = wanted[start : start + INTENT_BATCH]
+    for start in range(0, len(wanted), BATCH):
+        group = wanted[start : start + BATCH]
         folded: list[int] = []
         if after is not Status.RESOLVED:
             folded = _fold(list(dict.fromkeys(t for t, _ in group)), after)
@@ -249,42 +136,57 @@ def status_mails(actor: Actor, changes: Sequence[tuple[int, Status]], after: Sta
 
 def _fold(ids: Sequence[int], after: Status) -> list[int]:
     """"Reply and set pending": the status is appended to each ticket's reply mail queued
-    moments ago (one mail, with the status); returns the tickets whose status is told so."""
+    moments ago (one mail, with the status; to its intent when it is not written yet);
+    returns the tickets whose status is told so."""
     recent = _recent_replies(ids)
     folds = []
-    for message_id, body in recent.values():
-        folds.append((body.rstrip("\n") + f"\n\n(Status: {after.value})\n", message_id))
+    for message_id, body, render in recent.values():
+        if render is None:
+            folds.append((body.rstrip("\n") + f"\n\n(Status: {after.value})\n", None, message_id))
+        else:
+            spec = json.loads(render)
+            spec["fold"] = [*spec.get("fold", ()), after.value]
+            folds.append((body, outbox_render.intent(**spec), message_id))
     execute_many(_FOLD_SQL, folds)
     return list(recent)
 
 
-def reply_mails(replies: Sequence[tuple[int, int, str, str]]) -> None:
-    """The mail (followers in Cc) and SMS of each public reply (ticket, entry id, body,
-    author), in this order (inside the reply's transaction). Intents queued before on
-    these tickets are written first: a reply's References name them."""
-    from deskterm.services.messaging import outbox_render
+#: The requesters of replied tickets (`c`: position, ticket, entry; one JSON parameter)
+#: with an address, the mail then (opted in) the SMS of each reply, in order; `render`
+#: keeps the ticket's status then and the entry-id high-water mark for threading.
+_QUEUE_REPLIES_SQL = (
+    'WITH "c"("pos", "tid", "entry") AS ({rows}), '
+    '"m" AS (SELECT c."pos", c."tid", c."entry", ct."email" AS "addr", ct."phone" AS "phone", '
+    'ct."sms_opt_in" + COALESCE(a."sms_opt_in", 0) AS "sms", t."status" AS "status" FROM "c" '
+    'JOIN "ticket" t ON t."id" = c."tid" JOIN "contact" ct ON ct."id" = t."requester_id" '
+    'LEFT JOIN "customer_account" a ON a."contact_id" = ct."id" '
+    'WHERE ct."email" IS NOT NULL AND ct."email" != \'\') '
+    'INSERT INTO "outbox_message" ("ticket_id", "entry_id", "kind", "to_addrs", "cc_addrs", '
+    '"subject", "body", "message_id", "headers", "status", "created_at", "channel", '
+    '"attempts", "render") SELECT x."tid", x."entry", \'reply\', x."addr", \'\', \'\', \'\', '
+    '\'\', \'{{}}\', ?, ?, x."channel", 0, x."spec" FROM ('
+    'SELECT m."pos", 0 AS "seq", m."tid", m."entry", m."addr", \'email\' AS "channel", '
+    '? || m."status" || ? AS "spec" FROM "m" UNION ALL '
+    'SELECT m."pos", 1, m."tid", m."entry", m."phone", \'sms\', ? || m."status" || ? FROM "m" '
+    'WHERE m."sms" > 0 AND COALESCE(m."phone", \'\') != \'\''
+    ') x ORDER BY x."pos", x."seq"'
+)
 
-    outbox_render.render_pending(ticket_ids=[t for t, *_ in replies])
-    batch = _Batch()
-    for group in _chunks(replies):
-        facts = batch.facts([t for t, *_ in group])
-        ids = list(facts)
-        followers: dict[int, list[str]] = {}
-        targets: dict[int, str] = {}
-        if ids:
-            marks = _marks(len(ids))
-            for ticket_id, email in db.execute_sql(_FOLLOWERS_SQL.format(marks=marks), ids):
-                followers.setdefault(ticket_id, []).append(email)
-            targets = dict(db.execute_sql(_REPLY_TARGETS_SQL.format(marks=marks), ids).fetchall())
-        for ticket_id, entry_id, body, author in group:
-            ticket = facts.get(ticket_id)
-            if ticket is None:
-                continue
-            values = {**mail._values(ticket, batch.config, batch.secret),
-                      "reply.body": body, "agent.name": author}
-            batch.queue(ticket, "reply", values, entry_id=entry_id,
-                        cc=followers.get(ticket_id, []), in_reply_to=targets.get(ticket_id))
-            if _texted(ticket):
-                batch.sms(ticket, "reply", mail._sms(ticket, values, "reply", snippet=body),
-                          entry_id)
-        batch.write()
+
+def reply_mails(replies: Sequence[tuple[int, int]], *, write: bool = True) -> None:
+    """The mail (followers in Cc) and SMS of each public reply (ticket, entry id), in this
+    order (inside the reply's transaction), queued as intents by one INSERT ... SELECT
+    per batch; `write` as for `status_mails`."""
+    if not replies:
+        return
+    now = clock.to_db(clock.now())
+    (upto,) = db.execute_sql(_LAST_ENTRY_SQL).fetchone()
+    # the intent's JSON around the ticket's status (a status value: no quoting needed)
+    mail_spec = outbox_render.intent(upto=upto, status="~").split("~")
+    sms_spec = outbox_render.intent(status="~").split("~")
+    sql = _QUEUE_REPLIES_SQL.format(rows=backend().array_rows("integer", "integer"))
+    for start in range(0, len(replies), BATCH):
+        rows = json.dumps([list(r) for r in replies[start : start + BATCH]])
+        db.execute_sql(sql, (rows, Delivery.QUEUED.value, now, *mail_spec, *sms_spec))
+    if write:
+        outbox_render.render_pending(ticket_ids=[t for t, _ in replies])

@@ -33,7 +33,7 @@ from deskterm.services.messaging import mail_text, mailbox
 from deskterm.services.portal import tracking
 from deskterm.services.trust import audit
 from deskterm.store.db import db, retry_when_busy, write_transaction
-from deskterm.store.models import Contact, Entry, Follower, Ticket
+from deskterm.store.models import Contact, Follower, Ticket
 
 AUTOMATIC_KINDS = ("ticket_opened", "status_changed", "survey")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+\.[a-z_]+|marker|token)\}")
@@ -433,8 +433,7 @@ def on_change(change: signals.Change) -> None:
         notification_sets.status_mails(
             change.actor, [(change.ticket_id, Status(change.before))], Status(change.after))
     elif change.kind == "reply" and change.entry_id is not None:
-        entry = Entry.get_by_id(change.entry_id)
-        notification_sets.reply_mails([(change.ticket_id, entry.id, entry.body, entry.author)])
+        notification_sets.reply_mails([(change.ticket_id, change.entry_id)])
     elif change.kind == "created":
         ticket = _facts(change.ticket_id)
         if ticket is None or not ticket.requester_email:

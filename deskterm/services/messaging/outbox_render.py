@@ -35,15 +35,20 @@ CHUNK = 2_000
 _FACTS_CHUNK = 500
 
 _KNOWN_SQL = (
-    'SELECT "ticket_id", "created_at", 0, "id", "message_id" FROM "entry" '
+    'SELECT "ticket_id", "created_at", 0, "id", "message_id", "kind" FROM "entry" '
     'WHERE "ticket_id" IN ({marks}) AND "message_id" IS NOT NULL UNION ALL '
-    'SELECT "ticket_id", "created_at", 1, "id", "message_id" FROM "outbox_message" '
+    'SELECT "ticket_id", "created_at", 1, "id", "message_id", NULL FROM "outbox_message" '
     'WHERE "ticket_id" IN ({marks}) AND "channel" = \'email\' AND "message_id" != \'\' '
     "ORDER BY 1, 2, 3, 4"
 )
+_FOLLOWERS_SQL = (
+    'SELECT f."ticket_id", c."email" FROM "follower" f JOIN "contact" c ON c."id" = '
+    'f."contact_id" WHERE f."ticket_id" IN ({marks}) ORDER BY f."ticket_id", f."id"'
+)
+_ENTRIES_SQL = 'SELECT "id", "body", "author" FROM "entry" WHERE "id" IN ({marks})'
 _WRITE_SQL = (
     'UPDATE "outbox_message" SET "subject" = ?, "body" = ?, "message_id" = ?, "headers" = ?, '
-    '"render" = NULL WHERE "id" = ? AND "render" IS NOT NULL'
+    '"cc_addrs" = ?, "render" = NULL WHERE "id" = ? AND "render" IS NOT NULL'
 )
 _GONE_SQL = (
     'UPDATE "outbox_message" SET "status" = ?, "last_error" = ?, "render" = NULL '
@@ -62,7 +67,8 @@ def _marks(count: int) -> str:
 
 
 _PENDING_SQL = (
-    'SELECT "id", "ticket_id", "kind", "channel", "created_at", "render" FROM "outbox_message" '
+    'SELECT "id", "ticket_id", "entry_id", "kind", "channel", "created_at", "render" '
+    'FROM "outbox_message" '
     'WHERE "render" IS NOT NULL{tickets} ORDER BY "id" LIMIT ?{lock}'
 )
 
@@ -112,55 +118,97 @@ class _Writer:
         self.secret = mailbox.secret(self.config.mail.secret)
         self.follow = tracking.follow_linker(self.config)
         self.templates: dict = {}
+        self.facts: dict[int, mail._TicketFacts] = {}
+        self.threads: dict[int, list[tuple]] = {}
+        self.followers: dict[int, list[str]] = {}
+        self.entries: dict[int, tuple[str, str]] = {}
 
-    def write(self, rows: list[tuple]) -> None:
+    def _read(self, rows: list[tuple]) -> None:
+        """The facts, threads and followers of the rows' tickets, their replies' entries."""
         tickets = list(dict.fromkeys(r[1] for r in rows if r[1] is not None))
-        facts: dict[int, mail._TicketFacts] = {}
-        known: dict[int, list[tuple]] = {t: [] for t in tickets}
+        self.threads = {t: [] for t in tickets}
         for start in range(0, len(tickets), _FACTS_CHUNK):
             group = tickets[start : start + _FACTS_CHUNK]
             marks = _marks(len(group))
             for row in db.execute_sql(mail.FACTS_SELECT + f'WHERE t."id" IN ({marks})', group):
-                if row[0] not in facts and row[9]:
-                    facts[row[0]] = mail.facts_of(row)
+                if row[0] not in self.facts and row[9]:
+                    self.facts[row[0]] = mail.facts_of(row)
             for ticket_id, *key in db.execute_sql(_KNOWN_SQL.format(marks=marks),
                                                   (*group, *group)):
-                known[ticket_id].append(tuple(key))
+                self.threads[ticket_id].append(tuple(key))
+            for ticket_id, address in db.execute_sql(_FOLLOWERS_SQL.format(marks=marks), group):
+                self.followers.setdefault(ticket_id, []).append(address)
+        entries = list(dict.fromkeys(r[2] for r in rows if r[2] is not None))
+        for start in range(0, len(entries), _FACTS_CHUNK):
+            group = entries[start : start + _FACTS_CHUNK]
+            for entry_id, body, author in db.execute_sql(
+                    _ENTRIES_SQL.format(marks=_marks(len(group))), group):
+                self.entries[entry_id] = (body, author)
+
+    def write(self, rows: list[tuple]) -> None:
+        self._read(rows)
         written, gone = [], []
-        for outbox_id, ticket_id, kind, channel, created_at, render in rows:
-            ticket = facts.get(ticket_id) if ticket_id is not None else None
-            if ticket is None:
+        for outbox_id, ticket_id, entry_id, kind, channel, created_at, render in rows:
+            ticket = self.facts.get(ticket_id) if ticket_id is not None else None
+            entry = self.entries.get(entry_id) if kind == "reply" else ("", "")
+            if ticket is None or entry is None:
                 gone.append((Delivery.FAILED.value, _GONE, outbox_id))
                 continue
             spec = json.loads(render)
-            ticket = dataclasses.replace(ticket, status=spec.get("after", ticket.status))
+            status = spec.get("after", spec.get("status", ticket.status))
+            if status != ticket.status:  # the mail tells the status of its change
+                ticket = dataclasses.replace(ticket, status=status)
             values = mail._values(ticket, self.config, self.secret)
+            if kind == "reply":
+                values["reply.body"], values["agent.name"] = entry
             if channel == "sms":
-                written.append(self._sms(ticket, values, spec, outbox_id))
-                continue
-            thread = known[ticket_id]
-            upto = spec.get("upto", 0)
-            ids = [mid for _, source, row_id, mid in thread
-                   if (row_id <= upto if source == 0 else row_id < outbox_id)]
-            if kind == "status_changed":
-                language = values["language"]
-                values = {**values,
-                          "status.before": mail_text.status_name(spec["before"], language),
-                          "status.after": mail_text.status_name(spec["after"], language)}
-            row = mail._outbox_row(ticket, kind, values, ids, None, self.config, self.secret,
-                                   templates=self.templates, follow=self.follow)
-            bisect.insort(thread, (created_at, 1, outbox_id, row["message_id"]))
-            written.append((row["subject"], row["body"], row["message_id"], row["headers"],
-                            outbox_id))
+                written.append(self._sms(ticket, kind, values, spec, entry, outbox_id))
+            else:
+                written.append(self._mail(ticket, kind, values, spec, outbox_id, created_at))
         execute_many(_WRITE_SQL, written)
         execute_many(_GONE_SQL, gone)
 
-    def _sms(self, ticket: mail._TicketFacts, values: dict[str, str], spec: dict,
-             outbox_id: int) -> tuple:
-        status = mail_text.status_name(spec["after"], values["language"])
-        text = mail._sms(ticket, values, "status", status=status)
+    def _mail(self, ticket: mail._TicketFacts, kind: str, values: dict[str, str], spec: dict,
+              outbox_id: int, created_at: object) -> tuple:
+        """One mail, threaded on the ticket's mail as it was when the intent was queued:
+        its entries up to `upto` and its outbox mail before this row."""
+        thread = self.threads[ticket.id]
+        upto = spec.get("upto", 0)
+        known, target = [], None
+        for _, source, row_id, message_id, entry_kind in thread:
+            if row_id <= upto if source == 0 else row_id < outbox_id:
+                known.append(message_id)
+                if source == 0 and entry_kind == "customer":
+                    target = message_id  # a reply answers the customer's last mail
+        cc = None
+        if kind == "reply":
+            cc = self.followers.get(ticket.id, [])
+        else:
+            target = None
+        if kind == "status_changed":
+            language = values["language"]
+            values = {**values,
+                      "status.before": mail_text.status_name(spec["before"], language),
+                      "status.after": mail_text.status_name(spec["after"], language)}
+        row = mail._outbox_row(ticket, kind, values, known, target, self.config, self.secret,
+                               cc=cc, templates=self.templates, follow=self.follow)
+        bisect.insort(thread, (created_at, 1, outbox_id, row["message_id"], None),
+                      key=lambda item: item[:3])
+        body = row["body"]
+        for status in spec.get("fold", ()):  # "reply and set pending": one mail
+            body = body.rstrip("\n") + f"\n\n(Status: {status})\n"
+        return (row["subject"], body, row["message_id"], row["headers"], row["cc_addrs"],
+                outbox_id)
+
+    def _sms(self, ticket: mail._TicketFacts, kind: str, values: dict[str, str], spec: dict,
+             entry: tuple[str, str], outbox_id: int) -> tuple:
+        if kind == "reply":
+            text = mail._sms(ticket, values, "reply", snippet=entry[0])
+        else:
+            status = mail_text.status_name(spec["after"], values["language"])
+            text = mail._sms(ticket, values, "status", status=status)
         message_id = f"<sms.{ticket.id}.{uuid.uuid4().hex}@{self.config.mail.domain}>"
-        return ("", text, message_id, "{}", outbox_id)
+        return ("", text, message_id, "{}", "", outbox_id)
 
 
 def for_display(rows: list[OutboxMessage]) -> list[OutboxMessage]:
