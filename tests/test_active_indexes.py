@@ -10,10 +10,12 @@ from __future__ import annotations
 import pytest
 
 from bench import generate
-from deskterm.services import directory, tickets
+from deskterm import clock
+from deskterm.services import changes, directory, tickets
 from deskterm.services.finding import bulk, listing
 from deskterm.store import stats
 from deskterm.store.db import db, open_db
+from deskterm.store.models import OutboxMessage
 
 ACTIVE = "status:new,open,pending,on_hold,postponed"
 ACTIVE_SQL = "status IN ('new', 'open', 'pending', 'on_hold', 'postponed')"
@@ -110,3 +112,24 @@ def test_open_queue_plans_walk_the_active_indexes(bulk_closed, statistics):
     for sort in INDEX:
         assert [r.id for r in listing.list_tickets(f"{ACTIVE} sort:{sort}")] == by_hand(sort)[:50]
     assert not set(bulk_closed) & set(listing.ticket_ids(ACTIVE))
+
+
+def test_the_change_fingerprint_notices_mail_queued_and_sent(desk):
+    """Screens reload when the fingerprint moves: a queued and a delivered message move
+    it; on SQLite each outbox part is an index probe (not a read of every outbox row)."""
+    ana = directory.actor_for("ana")
+    made = tickets.create_ticket(ana, subject="Printer", body="It jams.",
+                                 requester_email="c@example.com", queue="general")
+    seen = changes.fingerprint()
+    message = OutboxMessage.create(ticket=made.id, kind="reply", to_addrs="c@example.com",
+                                   subject="Re: Printer", body="Fixed.", message_id="<m@x>",
+                                   created_at=clock.to_db(clock.now()))
+    queued = changes.fingerprint()
+    assert queued != seen
+    assert changes.fingerprint() == queued  # nothing changed: the same value
+    OutboxMessage.update(status="sent", sent_at=clock.to_db(clock.now())).where(
+        OutboxMessage.id == message.id).execute()
+    assert changes.fingerprint() != queued
+    if stats.is_sqlite(db):
+        plan = [row[-1] for row in db.execute_sql("EXPLAIN QUERY PLAN " + changes.FINGERPRINT_SQL)]
+        assert not [step for step in plan if "SCAN outbox_message" in step], plan

@@ -14,6 +14,14 @@ def data_version() -> int:
     return backend().data_version(db)
 
 
+FINGERPRINT_SQL = (
+    "SELECT (SELECT MAX(id) FROM event), (SELECT MAX(updated_at) FROM ticket),"
+    " (SELECT MAX(id) FROM entry), (SELECT COUNT(*) FROM canned_reply),"
+    " (SELECT MAX(updated_at) FROM canned_reply),"
+    " (SELECT MAX(id) FROM outbox_message), (SELECT MAX(sent_at) FROM outbox_message)"
+)
+
+
 def fingerprint() -> tuple:
     """A value that changes when anything a screen shows changes.
 
@@ -21,13 +29,8 @@ def fingerprint() -> tuple:
     ids and times, and mail delivery stamps the outbox. Presence heartbeats and drafts
     change the file but not this, so they do not make screens reload.
 
-    Every part is one index probe (a MAX over an indexed column, each in its own
+    Every part over a big table is one index probe (a MAX over an indexed column, in its own
     subquery: `MAX(id), MAX(sent_at)` in one SELECT read every outbox row, 70 ms each
     poll once a bulk close had queued 100,000 status mails).
     """
-    return db.execute_sql(
-        "SELECT (SELECT MAX(id) FROM event), (SELECT MAX(updated_at) FROM ticket),"
-        " (SELECT MAX(id) FROM entry), (SELECT COUNT(*) FROM canned_reply),"
-        " (SELECT MAX(updated_at) FROM canned_reply),"
-        " (SELECT MAX(id) FROM outbox_message), (SELECT MAX(sent_at) FROM outbox_message)"
-    ).fetchone()
+    return db.execute_sql(FINGERPRINT_SQL).fetchone()
