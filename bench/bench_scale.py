@@ -181,8 +181,10 @@ class Bench:
 
         self.add("report", "deskterm report, default period (30 days)", product, timed(bound, 3))
 
-    def console(self) -> None:
-        script = ROOT / "bench" / "console_first_rows.py"
+    @staticmethod
+    def _starts(*args: str) -> tuple[list[float], list[float], list[float]]:
+        """Wall seconds from process start, CPU seconds and RSS (MB) of five warm starts of
+        a child script (bench/console_first_rows.py, bench/textual_first_paint.py)."""
         # A warm start, as every start after the first: bytecode may be cached (a shell
         # with PYTHONDONTWRITEBYTECODE would compile deskterm's modules on every start).
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -190,7 +192,7 @@ class Bench:
         samples, rss, cpu = [], [], []
         for run in range(6):
             started = time.perf_counter()
-            out = subprocess.run([sys.executable, str(script), str(self.path)], env=env,
+            out = subprocess.run([sys.executable, *args], env=env,
                                  capture_output=True, text=True, check=True).stdout
             data = json.loads(out.strip().splitlines()[-1])
             if run == 0:
@@ -198,8 +200,19 @@ class Bench:
             samples.append(data["first_rows_s"] + (data["started_at"] - started))
             rss.append(data["rss_mb"])
             cpu.append(data["cpu_s"])
-        product = {"median_ms": round(statistics.median(samples) * 1000, 1),
-                   "p95_ms": round(max(samples) * 1000, 1), "runs": len(samples)}
+        return samples, cpu, rss
+
+    @staticmethod
+    def _ms(values: list[float], scale: float = 1000) -> dict:
+        return {"median_ms": round(statistics.median(values) * scale, 1),
+                "p95_ms": round(max(values) * scale, 1), "runs": len(values)}
+
+    def console(self) -> None:
+        # The floor first, then the console, back to back: the same load for both.
+        floor, floor_cpu, _ = self._starts(str(ROOT / "bench" / "textual_first_paint.py"))
+        samples, cpu, rss = self._starts(str(ROOT / "bench" / "console_first_rows.py"),
+                                         str(self.path))
+        product = self._ms(samples)
         sql = (f"{ROW_SQL} WHERE t.{IN_ACTIVE} ORDER BY t.updated_at DESC, t.id DESC LIMIT 50;")
         bound_samples = []
         for _ in range(3):
@@ -211,9 +224,13 @@ class Bench:
         self.add("console_first_rows", "console, process start to first rows", product, bound,
                  note="bound: the engine's CLI (sqlite3, psql) running the first-page query")
         self.add("console_cpu", "console CPU time to first rows (ms, all threads)",
-                 {"median_ms": round(statistics.median(cpu) * 1000, 1),
-                  "p95_ms": round(max(cpu) * 1000, 1), "runs": len(cpu)}, None,
+                 self._ms(cpu), None,
                  note="CPU seconds of the console process, start to first rows")
+        self.add("textual_first_paint", "trivial Textual app, start to first paint",
+                 self._ms(floor), None,
+                 note="the floor: Header, Static, Footer, headless 120x40 like the console")
+        self.add("textual_cpu", "trivial Textual app CPU time to first paint (ms)",
+                 self._ms(floor_cpu), None, note="CPU seconds of the trivial app's process")
         self.add("console_rss", "console RSS after first rows (MB)",
                  {"median_ms": statistics.median(rss), "p95_ms": max(rss), "runs": len(rss)},
                  None, note="value in MB, not ms")

@@ -19,6 +19,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.worker import Worker
 
 from deskterm.commands import DeskCommands
@@ -105,6 +106,7 @@ class DesktermApp(App[None]):
         except (ZoneInfoNotFoundError, ValueError):
             self.tz = ZoneInfo("UTC")
         self._background_started = False
+        self._timer_loaded = False
         self._data_version: int | None = None
         self._last_fingerprint: tuple = ()
         self._file_id = _file_id(self.db_path)
@@ -124,14 +126,16 @@ class DesktermApp(App[None]):
 
     # --- lifecycle ----------------------------------------------------------
 
-    def on_mount(self) -> None:
+    def get_default_screen(self) -> Screen:
+        """The queue is the first screen (Textual's blank default one is never built)."""
         from deskterm.screens.queue import QueueScreen
 
+        return QueueScreen()
+
+    def on_mount(self) -> None:
         self.sub_title = f"{self.agent.name} ({self.agent.username})"
         if self._startup_warning:
             self.notify(self._startup_warning, severity="warning", timeout=8)
-        self.push_screen(QueueScreen())
-        self.load_timer()
         if self.open_ticket is not None:
             from deskterm.screens.goto import open_ticket
 
@@ -146,9 +150,16 @@ class DesktermApp(App[None]):
             self.call_after_refresh(_crash_for_tests, os.environ[CRASH_FOR_TESTS])
 
     def on_ticket_table_first_rows(self) -> None:
-        """The first screen's rows are in: the background jobs start soon after."""
+        """The first screen's rows are in: the running timer is read now (the header shows
+        it a moment later), the background jobs start soon after."""
+        if not self._timer_loaded:
+            self.load_timer()
         if self.background and not self._background_started:
             self.set_timer(1.0, self._start_background_jobs)
+
+    def on_ticket_table_load_failed(self) -> None:
+        if not self._timer_loaded:
+            self.load_timer()
 
     def _start_background_jobs(self) -> None:
         """Time rules (SLA sweep, snooze wake-ups) every minute; outbox delivery every 30 s.
@@ -212,6 +223,8 @@ class DesktermApp(App[None]):
     def load_timer(self) -> None:
         """Re-read the agent's running timer (another console or the CLI may change it)."""
         from deskterm.services import timers
+
+        self._timer_loaded = True
 
         def keep(timer: TimerInfo | None) -> None:
             self.running_timer = timer

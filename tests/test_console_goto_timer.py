@@ -45,7 +45,7 @@ async def test_colon_and_hash_open_a_ticket_by_number_from_queue_and_ticket(demo
         await pilot.press(*"30", "enter")
         await settle(pilot)
         # the old ticket screen is replaced, not stacked
-        assert [type(s).__name__ for s in app.screen_stack[1:]] == ["QueueScreen", "TicketScreen"]
+        assert [type(s).__name__ for s in app.screen_stack] == ["QueueScreen", "TicketScreen"]
         assert app.screen.ticket_id == 30 and app.screen.detail.id == 30
         assert [r.id for r in recent.recent_tickets("ana")] == [30, 12]
         # the recent list: enter on an empty input opens the first recent ticket

@@ -36,6 +36,18 @@ def test_v1_database_upgrades_and_keeps_tickets(tmp_path):
     assert new.id == 42
 
 
+def test_every_migration_is_numbered_like_its_file():
+    """Opening a desk reads the numbers from the file names (importing no migration)."""
+    import importlib
+
+    names = migrations._names()
+    assert names and min(names) == 1
+    for version, name in names.items():
+        assert name == f"m{version:04d}_{name[6:]}"
+        assert importlib.import_module(f"deskterm.store.migrations.{name}").VERSION == version
+    assert migrations.latest_version() == max(m.VERSION for m in migrations._migrations())
+
+
 def test_upgrade_is_idempotent_and_automatic_on_open(tmp_path):
     path = tmp_path / "old.db"
     shutil.copy(FIXTURE, path)

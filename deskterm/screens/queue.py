@@ -228,9 +228,9 @@ class QueueScreen(ViewActions, Screen[None]):
         yield DeskFooter()
 
     def on_mount(self) -> None:
-        # The first rows do not wait for the sidebar: the default view is built in.
+        # The first rows do not wait for the sidebar: the default view is built in, and the
+        # sidebar loads once they are in (`_after_first_rows`).
         self.apply_view(next(v for v in views.BUILTIN_VIEWS if v.name == DEFAULT_VIEW))
-        self.load_views()
         self.query_one(TicketTable).focus()
         self._fit_sidebar()
 
@@ -371,6 +371,7 @@ class QueueScreen(ViewActions, Screen[None]):
         self.notify(event.error, severity="error", title="Filter")
         self._update_status()
         self.query_one("#filter", Input).focus()
+        self._after_first_rows()
 
     def on_ticket_table_selection_changed(self, event: TicketTable.SelectionChanged) -> None:
         self._update_status()
@@ -380,10 +381,13 @@ class QueueScreen(ViewActions, Screen[None]):
 
     def on_ticket_table_first_rows(self, event: TicketTable.FirstRows) -> None:
         self._update_status()
+        self._after_first_rows()
+
+    def _after_first_rows(self) -> None:
+        """Once, when the first list is in (or failed): the sidebar and its counts."""
         if not self._rows_shown:
             self._rows_shown = True
-            if self.view_list:
-                self.count_views()
+            self.load_views()  # `fill` counts the views, the rows being shown
 
     def on_ticket_table_cursor_moved(self, event: TicketTable.CursorMoved) -> None:
         self._update_status()

@@ -57,7 +57,8 @@ class DeskFooter(Footer):
                 binding.action,
                 disabled=not enabled,
                 tooltip=tooltip or binding.tooltip or binding.description,
-            ).data_bind(compact=Footer.compact)
+                classes="-compact",  # always compact: no data_bind, no restyle on mount
+            )
         if palette is not None:
             _, binding, enabled, tooltip = palette
             yield FooterKey(
@@ -65,7 +66,7 @@ class DeskFooter(Footer):
                 self.app.get_key_display(binding),
                 binding.description,
                 binding.action,
-                classes="-command-palette",
+                classes="-command-palette -compact",
                 disabled=not enabled,
                 tooltip=binding.tooltip or binding.description,
             )

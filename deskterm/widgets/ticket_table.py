@@ -52,9 +52,9 @@ class Column:
 
 
 def _sla_describe() -> Callable[[TicketRow], tuple[str, str]] | None:
-    """`services.automation.sla.describe_clock(row, now)` -> (text, state) when it exists."""
+    """`services.automation.sla_clock.describe_clock(row, now)` -> (text, state) when it exists."""
     try:
-        from deskterm.services.automation.sla import describe_clock
+        from deskterm.services.automation.sla_clock import describe_clock
     except ImportError:
         return None
     return describe_clock

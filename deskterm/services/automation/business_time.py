@@ -15,10 +15,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-
-from dateutil import rrule, tz
+from typing import TYPE_CHECKING
 
 from deskterm.domain import BadInput
+
+if TYPE_CHECKING:  # dateutil loads when a calendar is first used (not for the console's start)
+    from dateutil import tz
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: How far ahead `add_business` searches before declaring a calendar without working time.
@@ -53,6 +55,8 @@ def always_open(name: str = "24/7", timezone: str = "UTC") -> Calendar:
 
 @lru_cache(maxsize=64)
 def _zone(name: str) -> tz.tzfile:
+    from dateutil import tz
+
     zone = tz.gettz(name)
     if zone is None:
         raise BadInput(f"unknown time zone {name!r} (expected e.g. Europe/Sarajevo)")
@@ -98,6 +102,8 @@ def parse_holidays(items: Iterable[str]) -> tuple[frozenset[date], tuple[str, ..
     for item in items:
         item = item.strip()
         if "RRULE" in item.upper():
+            from dateutil import rrule
+
             try:
                 rrule.rrulestr(item, dtstart=datetime(2000, 1, 1))
             except (ValueError, TypeError) as exc:
@@ -142,6 +148,8 @@ def calendar_from_json(name: str, timezone: str, hours_json: str, holidays_json:
 
 @lru_cache(maxsize=256)
 def _recurring_dates(rule: str, year: int) -> frozenset[date]:
+    from dateutil import rrule
+
     parsed = rrule.rrulestr(rule, dtstart=datetime(year - 1, 1, 1))
     found = parsed.between(datetime(year, 1, 1), datetime(year, 12, 31, 23, 59), inc=True)
     return frozenset(d.date() for d in found)
@@ -155,6 +163,8 @@ def is_holiday(cal: Calendar, day: date) -> bool:
 
 
 def _local_to_utc(day: date, minute: int, zone: tz.tzfile) -> datetime:
+    from dateutil import tz
+
     naive = datetime.combine(day, time()) + timedelta(minutes=minute)
     local = naive.replace(tzinfo=zone)
     if not tz.datetime_exists(local):  # in a spring-forward gap: the wall clock skips it

@@ -34,9 +34,13 @@ from deskterm.services.automation.business_time import (
     always_open,
     business_between,
     calendar_from_json,
-    format_duration,
     is_open,
     make_calendar,
+)
+from deskterm.services.automation.sla_clock import STOPPED as _STOPPED
+from deskterm.services.automation.sla_clock import (  # noqa: F401 - re-exported
+    WARN_WITHIN,
+    describe_clock,
 )
 from deskterm.services.signals import Change
 from deskterm.services.trust import access, audit
@@ -53,7 +57,6 @@ from deskterm.store.models import (
 
 TARGETS = ("first_response", "next_response", "resolution")
 SLA_ACTOR = Actor.system("sla")
-_STOPPED = (Status.RESOLVED.value, Status.CLOSED.value)
 _PAUSED = tuple(s.value for s in PAUSED_STATUSES)
 _CLOCK_KINDS = {"created", "customer_message", "reply", "status", "priority", "queue", "merged"}
 
@@ -779,31 +782,5 @@ def breaching(limit: int = 200) -> list[tuple[int, str, datetime]]:
 
 # --- for the faces ----------------------------------------------------------------------------
 
-#: Below this much time left a clock is shown as a warning.
-WARN_WITHIN = timedelta(hours=1)
+# describe_clock and WARN_WITHIN live in sla_clock (the console's first rows need only them).
 
-
-def describe_clock(ticket: object, now: datetime | None = None) -> tuple[str, str]:
-    """Text and level for a TicketRow or TicketDetail's nearest SLA due time.
-
-    Levels: "none" (no clock), "ok", "warning" (due within an hour), "breached" (past
-    due). A ticket that missed a target earlier but is on time now gets a leading "!".
-    """
-    now = clock.to_utc(now or clock.now())
-    dues = [
-        clock.to_utc(d)
-        for d in (
-            getattr(ticket, "first_response_due", None),
-            getattr(ticket, "resolution_due", None),
-        )
-        if d is not None
-    ]
-    status = str(getattr(ticket, "status", ""))
-    missed = bool(getattr(ticket, "sla_breached", False))
-    if not dues or status in _STOPPED:
-        return ("missed" if missed else "", "breached" if missed else "none")
-    left = min(dues) - now
-    if left < timedelta(0):
-        return (f"-{format_duration(-left)}", "breached")
-    mark = "!" if missed else ""
-    return (f"{mark}{format_duration(left)}", "warning" if left <= WARN_WITHIN or missed else "ok")
