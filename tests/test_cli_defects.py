@@ -92,3 +92,21 @@ def test_ticket_new_keeps_a_requester_name_as_typed(run):
                  "--name", "  Ana Kovač-Šimić  ", "--json")
     assert result.exit_code == 0, result.output
     assert directory.find_contact("kupac@example.ba").name == "Ana Kovač-Šimić"
+
+
+def test_portal_on_a_port_in_use_or_an_unknown_host_is_one_line(run):
+    # uvicorn printed its start-up log, an ERROR line and exited 3 (a real socket holds
+    # the port here, the way another server would).
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = run("portal", "--host", "127.0.0.1", "--port", str(port))
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"deskterm: error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    )
+    result = run("portal", "--host", "no-such-host.invalid", "--port", "8000")
+    assert result.exit_code == 2
+    assert result.output.startswith("deskterm: error: cannot listen on no-such-host.invalid:")
+    assert len(result.output.strip().splitlines()) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from typing import Annotated
 
 import typer
@@ -33,12 +35,20 @@ def serve(
     st.open()
     portal_settings(current_config())  # a bad [portal] section fails here, in one line
     try:
+        from deskterm.portal.app import listen
         from deskterm.portal.app import serve as run
     except ImportError as error:
         raise fail(f"the portal needs its web packages: {error.name} is missing "
                    "(pip install -e .)") from None
+    try:
+        sock = listen(host, port)
+    except socket.gaierror as error:
+        raise fail(f"cannot listen on {host}:{port}: {error.strerror}", 2) from None
+    except OSError as error:
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        raise fail(f"cannot listen on {host}:{port}: {reason}") from None
     out.print(f"portal for {st.db_path} on http://{host}:{port}/ (Ctrl+C stops)")
-    run(host, port, proxy=proxy)
+    run(sock, proxy=proxy)
 
 
 @app.command("rotate-key")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -30,11 +31,21 @@ def make_app(config: Config | None = None) -> Starlette:
     return app
 
 
-def serve(host: str, port: int, *, proxy: bool = False) -> None:
-    """Run the portal with uvicorn (`proxy`: trust X-Forwarded-* from a local proxy)."""
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on `host`:`port` (OSError, e.g. socket.gaierror for an unknown
+    host, or EADDRINUSE, before anything is served)."""
+    family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    return socket.create_server(address[:2], family=family)
+
+
+def serve(sock: socket.socket, *, proxy: bool = False) -> None:
+    """Run the portal with uvicorn on `sock` (`proxy`: trust X-Forwarded-* from a local
+    proxy)."""
     import uvicorn
 
+    host, port = sock.getsockname()[:2]
     # No access log: tracking links carry their token in the path.
-    uvicorn.run(make_app(), host=host, port=port, proxy_headers=proxy,
-                forwarded_allow_ips="127.0.0.1" if proxy else None, log_level="info",
-                access_log=False, server_header=False)
+    config = uvicorn.Config(make_app(), host=host, port=port, proxy_headers=proxy,
+                            forwarded_allow_ips="127.0.0.1" if proxy else None,
+                            log_level="info", access_log=False, server_header=False)
+    uvicorn.Server(config).run(sockets=[sock])
