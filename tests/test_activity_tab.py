@@ -39,5 +39,5 @@ def test_an_activity_line_keeps_markup_like_text_as_data():
     event = EventRecord(1, 7, "agent:ana", datetime(2026, 12, 1, 9, 5, tzinfo=UTC), "created",
                         None, None, "[/link] [bold]help", via="boss")
     assert activity_line(event, UTC).plain == (
-        "2026-12-01 09:05  admin boss as agent:ana  created  — → [/link] [bold]help"
+        "2026-12-01 09:05 +00:00  admin boss as agent:ana  created  — → [/link] [bold]help"
     )

@@ -106,3 +106,23 @@ async def test_the_console_filter_bar_reads_times_in_the_agents_zone(desk, zoned
                 await app.workers.wait_for_complete()
             totals.append(app.screen.query_one("TicketTable").total)
     assert totals == [1, 0]
+
+
+async def test_the_console_shows_times_in_the_agents_zone_with_its_offset(desk, zoned):
+    # The header, the thread and the activity once said `2026-12-01 13:00`: a colleague in
+    # another zone could not tell which zone that was. Now as the CLI writes it.
+    from console_helpers import screen_lines, settle
+
+    zone, ticket_id = zoned
+    local = {"Europe/Zagreb": "2026-12-01 13:00 +01:00",
+             "Asia/Tehran": "2026-12-01 15:30 +03:30"}[zone]
+    assert f"created {local}" in _cli(desk, "ticket", "show", str(ticket_id)).stdout
+    app = make_app(desk, "ana", watch_interval=None, open_ticket=ticket_id)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        shown = "\n".join(screen_lines(app))
+        assert f"created {local}  ·  updated {local}" in shown  # the header
+        assert f"Customer  ·  tea@example.hr  ·  {local}" in shown  # the thread entry
+        await pilot.press("e")
+        await settle(pilot)
+        assert any(line.strip().startswith(f"{local}  ") for line in screen_lines(app))

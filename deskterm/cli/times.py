@@ -45,18 +45,13 @@ def local(moment: datetime) -> datetime:
     return aware.astimezone(zone())
 
 
-def offset(moment: datetime) -> str:
-    """`+01:00`, `+03:30`, `+00:00`: the output zone's offset at `moment`."""
-    text = local(moment).strftime("%z")
-    return f"{text[:3]}:{text[3:]}"
-
-
 def when(moment: datetime | None, *, seconds: bool = False, empty: str = "-") -> str:
     """`2026-12-01 14:05 +01:00` (with `seconds`: `14:05:09`); `empty` for None."""
     if moment is None:
         return empty
-    pattern = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
-    return f"{local(moment).strftime(pattern)} {offset(moment)}"
+    from deskterm.services.when import written
+
+    return written(moment, zone(), seconds=seconds)
 
 
 def day(moment: datetime | None, *, empty: str = "-") -> str:

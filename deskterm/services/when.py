@@ -59,6 +59,16 @@ def _delta(amount: str, unit: str, original: str) -> relativedelta:
     return relativedelta(**{name: int(amount)})
 
 
+def written(moment: datetime, zone: tzinfo | None, *, seconds: bool = False) -> str:
+    """`moment` as every face writes it for a person: in their `zone` with its UTC offset,
+    `2026-12-01 14:05 +01:00` (naive moments are UTC; no zone: UTC)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    local = aware.astimezone(zone or UTC)
+    offset = local.strftime("%z")
+    pattern = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
+    return f"{local.strftime(pattern)} {offset[:3]}:{offset[3:5]}"
+
+
 def parse_duration(text: str) -> timedelta:
     """`30d`, `2h`, `15m`, `1w`, `3 days` -> timedelta (months count as 30 days)."""
     match = _DURATION.match(text.strip().lower())

@@ -15,6 +15,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from deskterm.domain import EntryKind, ThreadEntry
+from deskterm.services.when import written
 from deskterm.widgets import glyphs
 from deskterm.widgets.display import clean, one_line, visual, visual_line
 
@@ -41,11 +42,11 @@ def human_size(size: int) -> str:
 
 
 def local_time(moment: datetime | None, zone: tzinfo | None) -> str:
-    """A timestamp in the agent's own time zone."""
+    """A timestamp in the agent's own time zone with its offset, `2026-12-01 14:05 +01:00`,
+    as the CLI writes it (an agent elsewhere can tell which zone a time is in)."""
     if moment is None:
         return "—"
-    local = moment.astimezone(zone) if zone else moment
-    return local.strftime("%Y-%m-%d %H:%M")
+    return written(moment, zone)
 
 
 def wrapped_lines(text: str, width: int | None) -> list[str]:
