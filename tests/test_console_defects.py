@@ -22,6 +22,7 @@ from deskterm.screens.ticket import TicketScreen
 from deskterm.services import directory, mentions, tickets
 from deskterm.services.finding import listing, views
 from deskterm.store.db import db
+from deskterm.widgets import display
 from deskterm.widgets.composer import Composer
 from deskterm.widgets.display import one_line
 from deskterm.widgets.footer import DeskFooter
@@ -473,3 +474,50 @@ async def _within(pilot, limit: float, condition) -> float | None:
         await asyncio.sleep(0.05)
     return None
 
+
+
+async def test_bulk_status_toast_names_the_skipped_tickets_and_why(desk):
+    # The toast said "2 of 3 tickets changed" and nothing of the third; the CLI names it.
+    ana = directory.actor_for("ana")
+    made = [tickets.create_ticket(ana, subject=s, body="b", requester_email="t@example.hr",
+                                  queue="general").id for s in ("Prvi", "Drugi", "Treći")]
+    tickets.set_status(ana, made[1], "pending")
+    app = make_app(desk, "ana", watch_interval=None)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("x", "x", "x")
+        assert table(app).selected == set(made)
+        await pilot.press("S")
+        await settle(pilot)
+        await pilot.press(*"pending", "enter")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert toasts(app)[-1] == (
+            f"Set status pending on: 2 of 3 tickets changed; #{made[1]} already pending"
+        )
+
+
+async def test_bulk_confirmation_keeps_each_ref_left_of_a_persian_subject(desk):
+    # "#7  فاکتور ..." was reordered as one right-to-left line: the ref went to the far right.
+    display.set_bidi_mode("reorder")
+    ana = directory.actor_for("ana")
+    for subject in ("Račun", "فاکتور (نوامبر)"):
+        tickets.create_ticket(ana, subject=subject, body="b", requester_email="t@example.hr",
+                              queue="general")
+    app = make_app(desk, "ana", watch_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("x", "x", "e")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        details = [str(label.content) for label in app.screen.query(".dialog-detail")]
+        assert sorted(details) == ["#1  Račun", "#2  (ربماون) روتکاف"]
+        await pilot.press("n")
+        await pilot.press("k", "x", "k", "x")  # one ticket: its subject in the question
+        await settle(pilot)
+        table(app).selected.clear()
+        table(app).selected.add(2)
+        await pilot.press("e")
+        await settle(pilot)
+        assert str(app.screen.query_one("#question").content) == "Close #2 “(ربماون) روتکاف”?"

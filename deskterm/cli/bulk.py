@@ -65,8 +65,10 @@ def _report(result: BulkResult, verb: str, as_json: bool, listing) -> None:
             {"ticket_id": s.ticket_id, "ref": s.ref, "reason": s.reason} for s in result.skipped
         ]})
         return
+    from deskterm.services.finding import bulk_skips
+
     skipped = result.skipped
-    why = "; " + ", ".join(f"{s.ref} {s.reason}" for s in skipped) if skipped else ""
+    why = "; " + bulk_skips.named(skipped) if skipped else ""
     if len(skipped) > INLINE_SKIPS:
         why = f"; {len(skipped)} skipped:"
     if result.dry_run:

@@ -537,18 +537,28 @@ class QueueScreen(ViewActions, Screen[None]):
         count = len(ids)
         noun = "ticket" if count == 1 else "tickets"
         rows = [r for r in (table.loaded_row(i) for i in ids[:5]) if r is not None]
+        shown = None
         if count == 1 and rows:
             subject = display.one_line(rows[0].subject)[:60]
             question = f"{verb} {rows[0].ref} “{subject}”?"
+            shown = display.fields(f"{verb} {rows[0].ref} “", subject, "”?")
         else:
             question = f"{verb} {count} {noun}?"
-        details = tuple(f"{r.ref}  {display.one_line(r.subject)[:60]}" for r in rows)
+        details: tuple = tuple(
+            display.fields(f"{r.ref}  ", display.one_line(r.subject)[:60]) for r in rows
+        )
         if count > len(rows):
             details += (f"… and {count - len(rows)} more",)
 
         def finish(result) -> None:
+            from deskterm.services.finding.bulk_skips import named
+
             table.clear_selection()
-            self.notify(f"{verb}: {result.changed} of {result.matched} {noun} changed")
+            # as the CLI says it: which were left as they were, and why
+            why = f"; {named(result.skipped, limit=5)}" if result.skipped else ""
+            total = result.changed + len(result.skipped)
+            self.notify(f"{verb}: {result.changed} of {total} {noun} changed{why}",
+                        timeout=8 if result.skipped else None)
             self.app.announce_change()
 
         def run(yes: bool | None) -> None:
@@ -560,7 +570,9 @@ class QueueScreen(ViewActions, Screen[None]):
                 )
 
         self.app.push_screen(
-            ConfirmDialog(question, yes=verb.split()[0], details=details if count > 1 else ()), run
+            ConfirmDialog(question, yes=verb.split()[0], details=details if count > 1 else (),
+                          shown=shown),
+            run,
         )
 
     def action_bulk_close(self) -> None:

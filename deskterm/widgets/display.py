@@ -158,6 +158,13 @@ def fit(text: str, width: int) -> str:
     return set_cell_size(visual_line(line), width)
 
 
+def fields(*parts: str) -> Content:
+    """One line of several fields (`#42`, a subject, `?`), each cleaned and put in visual
+    order on its own, as if isolated: a Persian subject cannot carry the ref beside it to
+    the other end of the line."""
+    return Content("".join(visual(one_line(part)) for part in parts))
+
+
 def plain(text: str) -> Content:
     """Display text as Content that is never parsed as markup."""
     return Content(visual(text))

@@ -30,6 +30,14 @@ class Changes:
     tags_remove: tuple[str, ...] = ()
 
 
+def named(skips: Sequence[BulkSkip], limit: int | None = None) -> str:
+    """`#12 closed, #14 already pending` (the CLI's and the console's summary), the first
+    `limit` of them then `and 3 more`."""
+    shown = skips if limit is None else skips[:limit]
+    text = ", ".join(f"{s.ref} {s.reason}" for s in shown)
+    return text + (f" and {len(skips) - len(shown)} more" if len(skips) > len(shown) else "")
+
+
 def already(row: TicketRow, changes: Changes) -> str | None:
     """`already pending, high` when every change asked for is already so on `row`;
     None when the action would change something."""
