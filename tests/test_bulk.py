@@ -87,10 +87,10 @@ def test_set_based_failure_in_a_listener_rolls_back_everything(old_billing, monk
     from deskterm.services.messaging import notification_sets, outbox_render
 
     made, _ = old_billing
-    broken = notification_sets._QUEUE_INTENTS.replace(
+    broken = notification_sets._QUEUE_INTENTS_SQL.replace(
         'INSERT INTO "outbox_message"', 'INSERT INTO "no_outbox_here"')
-    assert broken != notification_sets._QUEUE_INTENTS
-    monkeypatch.setattr(notification_sets, "_QUEUE_INTENTS", broken)
+    assert broken != notification_sets._QUEUE_INTENTS_SQL
+    monkeypatch.setattr(notification_sets, "_QUEUE_INTENTS_SQL", broken)
     queued = outbox_render.pending_count()
     with pytest.raises(DatabaseError, match="no_outbox_here"):
         bulk.bulk_close(directory.actor_for("ana"), "queue:billing older:30d")

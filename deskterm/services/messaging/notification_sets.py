@@ -50,43 +50,52 @@ def _recent_replies(ids: Sequence[int]) -> dict[int, tuple[int, str, str | None]
             db.execute_sql(sql, (*ids, Delivery.QUEUED.value, since))}
 
 
-#: The requesters of changed tickets (`c`: position, ticket, intent; one JSON parameter)
-#: who get mail: an address, not merged (a merge tells its own); `sms` > 0 when they
-#: opted in. `q`: the automatic mails, the n-th to its address in this batch after the
-#: k it got in the cap window (this call's earlier batches too), `sent` while k + n <= cap
-#: (once capped, every later one is).
-_TARGETS = (
-    'WITH "c"("pos", "tid", "spec") AS ({rows}), '
-    '"m" AS (SELECT c."pos", c."tid", c."spec", ct."email" AS "addr", ct."phone" AS "phone", '
-    'ct."sms_opt_in" + COALESCE(a."sms_opt_in", 0) AS "sms" FROM "c" '
+#: Where a batch's decisions are kept between the statements that read them (a
+#: connection's own table, emptied after each batch; the same SQL on both engines).
+_STAGE_SQL = (
+    'CREATE TEMP TABLE IF NOT EXISTS "outbox_stage" ("pos" INTEGER, "tid" INTEGER, '
+    '"spec" TEXT, "addr" TEXT, "phone" TEXT, "sms" INTEGER, "mail" INTEGER, "sent" INTEGER)'
+)
+#: The requesters of changed tickets (`c`: position, ticket, status before; one JSON
+#: parameter) who get news: an address, not merged (a merge tells its own); `sms` > 0
+#: when they opted in; `mail` 0 when the status is folded into a reply instead. An
+#: automatic mail is the n-th to its address in this batch after the k it got in the cap
+#: window (this call's earlier batches too): `sent` while k + n <= cap (once capped,
+#: every later one is).
+_DECIDE_SQL = (
+    'INSERT INTO "outbox_stage" ("pos", "tid", "spec", "addr", "phone", "sms", "mail", "sent") '
+    'WITH "c"("pos", "tid", "before") AS ({rows}), '
+    '"m" AS (SELECT c."pos", c."tid", ? || c."before" || ? AS "spec", ct."email" AS "addr", '
+    'ct."phone" AS "phone", ct."sms_opt_in" + COALESCE(a."sms_opt_in", 0) AS "sms", '
+    'CASE WHEN {unfolded} THEN 1 ELSE 0 END AS "mail" FROM "c" '
     'JOIN "ticket" t ON t."id" = c."tid" JOIN "contact" ct ON ct."id" = t."requester_id" '
     'LEFT JOIN "customer_account" a ON a."contact_id" = ct."id" '
     'WHERE ct."email" IS NOT NULL AND ct."email" != \'\' AND '
-    'COALESCE(t."merged_into_id", 0) = 0), '
-    '"r" AS (SELECT m.*, ROW_NUMBER() OVER (PARTITION BY m."addr" ORDER BY m."pos") AS "n" '
-    'FROM "m" WHERE {unfolded}), '
-    '"q" AS (SELECT r.*, (SELECT COUNT(*) FROM "outbox_message" o WHERE o."to_addrs" = '
-    'r."addr" AND o."created_at" >= ? AND o."kind" IN ({kinds})) + r."n" <= ? AS "sent" '
-    'FROM "r") '
+    'COALESCE(t."merged_into_id", 0) = 0) '
+    'SELECT m.*, CASE WHEN m."mail" = 1 AND (SELECT COUNT(*) FROM "outbox_message" o WHERE '
+    'o."to_addrs" = m."addr" AND o."created_at" >= ? AND o."kind" IN ({kinds})) + '
+    'ROW_NUMBER() OVER (PARTITION BY m."addr", m."mail" ORDER BY m."pos") <= ? '
+    'THEN 1 ELSE 0 END FROM "m"'
 )
-#: After `_TARGETS`: the intents, per ticket in order the SMS first, then the mail.
-_QUEUE_INTENTS = (
+#: The `mail_capped` event of each automatic mail the cap holds, in order.
+_CAPPED_EVENTS_SQL = (
+    'INSERT INTO "event" ("ticket_id", "actor", "at", "action", "field", "before", "after", '
+    '"via") SELECT s."tid", ?, ?, \'mail_capped\', \'mail\', NULL, ? || s."addr" || ?, ? '
+    'FROM "outbox_stage" s WHERE s."mail" = 1 AND s."sent" = 0 ORDER BY s."pos"'
+)
+#: The intents, per ticket in order the SMS first, then the mail.
+_QUEUE_INTENTS_SQL = (
     'INSERT INTO "outbox_message" ("ticket_id", "entry_id", "kind", "to_addrs", "cc_addrs", '
     '"subject", "body", "message_id", "headers", "status", "created_at", "channel", '
     '"attempts", "render") SELECT x."tid", NULL, x."kind", x."addr", \'\', \'\', \'\', \'\', '
     '\'{}\', ?, ?, x."channel", 0, x."spec" FROM ('
-    'SELECT m."pos", 0 AS "seq", m."tid", ? AS "kind", m."phone" AS "addr", '
-    '\'sms\' AS "channel", ? AS "spec" FROM "m" '
-    'WHERE m."sms" > 0 AND COALESCE(m."phone", \'\') != \'\' UNION ALL '
-    'SELECT q."pos", 1, q."tid", ?, q."addr", \'email\', q."spec" FROM "q" WHERE q."sent"'
-    ') x ORDER BY x."pos", x."seq"'
+    'SELECT s."pos", 0 AS "seq", s."tid", ? AS "kind", s."phone" AS "addr", '
+    '\'sms\' AS "channel", ? AS "spec" FROM "outbox_stage" s '
+    'WHERE s."sms" > 0 AND COALESCE(s."phone", \'\') != \'\' UNION ALL '
+    'SELECT s."pos", 1, s."tid", ?, s."addr", \'email\', s."spec" FROM "outbox_stage" s '
+    'WHERE s."sent" = 1) x ORDER BY x."pos", x."seq"'
 )
-#: After `_TARGETS`: the `mail_capped` event of each automatic mail the cap holds.
-_CAPPED_EVENTS = (
-    'INSERT INTO "event" ("ticket_id", "actor", "at", "action", "field", "before", "after", '
-    '"via") SELECT q."tid", ?, ?, \'mail_capped\', \'mail\', NULL, ? || q."addr" || ?, ? '
-    'FROM "q" WHERE NOT q."sent" ORDER BY q."pos"'
-)
+_CLEAR_STAGE_SQL = 'DELETE FROM "outbox_stage"'
 
 
 def status_mails(actor: Actor, changes: Sequence[tuple[int, Status]], after: Status, *,
@@ -94,11 +103,11 @@ def status_mails(actor: Actor, changes: Sequence[tuple[int, Status]], after: Sta
     """What each status change (ticket, status before) to `after` by `actor` tells the
     customer, in this order (inside the change's transaction).
 
-    Queued as intents by one INSERT ... SELECT per batch (with the cap decided in SQL:
-    an address's n-th automatic mail of the batch after the `k` it got in the window is
-    sent while k + n <= cap, else a `mail_capped` event); the folded status of a reply
-    queued moments ago is appended to it. `write`: the intents are written out at once
-    (one change); a set change leaves them to the sender (`outbox_render`)."""
+    Queued as intents, per batch: the decisions (who gets mail and SMS, what the cap
+    holds) by one INSERT ... SELECT, then the `mail_capped` events and the outbox rows
+    from them by one INSERT ... SELECT each; the folded status of a reply queued moments
+    ago is appended to it. `write`: the intents are written out at once (one change); a
+    set change leaves them to the sender (`outbox_render`)."""
     wanted = [(t, b) for t, b in changes if mail.status_mail_wanted(actor, b, after)]
     if not wanted:
         return
@@ -107,29 +116,27 @@ def status_mails(actor: Actor, changes: Sequence[tuple[int, Status]], after: Sta
     since = clock.to_db(clock.now() - timedelta(hours=config.mail.auto_cap_hours))
     (upto,) = db.execute_sql(_LAST_ENTRY_SQL).fetchone()
     kind = "survey" if after is Status.RESOLVED else "status_changed"
-    specs: dict[str, str] = {}
+    # the intent's JSON around the status before (a status value: no quoting needed)
+    spec = outbox_render.intent(before="~", after=after.value, upto=upto).split("~")
     sms_spec = outbox_render.intent(after=after.value)
+    note = mail.capped_note(kind, "~", config).split("~", 1)
     kinds = mail.AUTOMATIC_KINDS
+    cap = mail.CAP_ACTOR
+    db.execute_sql(_STAGE_SQL)
     for start in range(0, len(wanted), BATCH):
         group = wanted[start : start + BATCH]
         folded: list[int] = []
         if after is not Status.RESOLVED:
             folded = _fold(list(dict.fromkeys(t for t, _ in group)), after)
-        for _, before in group:
-            if before.value not in specs:
-                specs[before.value] = (outbox_render.intent(after=after.value, upto=upto)
-                                       if kind == "survey" else outbox_render.intent(
-                                           before=before.value, after=after.value, upto=upto))
-        rows = json.dumps([[ticket_id, specs[before.value]] for ticket_id, before in group])
-        unfolded = f'm."tid" NOT IN ({_marks(len(folded))})' if folded else "1 = 1"
-        head = _TARGETS.format(rows=backend().array_rows("integer", "text"), unfolded=unfolded,
-                               kinds=_marks(len(kinds)))
-        params = (rows, *folded, since, *kinds, config.mail.auto_cap)
-        prefix, suffix = mail.capped_note(kind, "\0", config).split("\0")
-        db.execute_sql(head + _CAPPED_EVENTS, (*params, mail.CAP_ACTOR.label, now, prefix,
-                                               suffix, mail.CAP_ACTOR.via))
-        db.execute_sql(head + _QUEUE_INTENTS, (*params, Delivery.QUEUED.value, now,
-                                               "status_changed", sms_spec, kind))
+        rows = json.dumps([[ticket_id, before.value] for ticket_id, before in group])
+        unfolded = f'c."tid" NOT IN ({_marks(len(folded))})' if folded else "1 = 1"
+        decide = _DECIDE_SQL.format(rows=backend().array_rows("integer", "text"),
+                                    unfolded=unfolded, kinds=_marks(len(kinds)))
+        db.execute_sql(decide, (rows, *spec, *folded, since, *kinds, config.mail.auto_cap))
+        db.execute_sql(_CAPPED_EVENTS_SQL, (cap.label, now, *note, cap.via))
+        db.execute_sql(_QUEUE_INTENTS_SQL, (Delivery.QUEUED.value, now, "status_changed",
+                                            sms_spec, kind))
+        db.execute_sql(_CLEAR_STAGE_SQL)
     if write:
         outbox_render.render_pending(ticket_ids=[t for t, _ in wanted])
 
