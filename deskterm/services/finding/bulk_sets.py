@@ -140,15 +140,21 @@ def _batch(actor, ids, status, priority, assignee, keep) -> list[int]:
     if status_changed:
         _events(status_changed, actor, at, "status", "t.status", status.value, "1 = 1")
     live = not signals.is_muted()
-    _update_rows(steps, at, status, priority, new_agent, assignee is not keep, live)
+    # closing or resolving stops every clock: in the same UPDATE, except where it can
+    # record a breach (those get the SLA listener's full recomputation)
+    overdue = None
+    if live and status in _STOPPED and not prio_changed:
+        overdue = _overdue(status_changed, now)
+    _update_rows(steps, at, status, priority, new_agent, assignee is not keep, live, overdue)
     if live:
-        _listeners(actor, now, status, status_changed, prio_changed, before)
+        _listeners(actor, now, status, status_changed, prio_changed, before, overdue)
     return sorted(steps)
 
 
-def _update_rows(steps, at, status, priority, new_agent, set_agent, live) -> None:
+def _update_rows(steps, at, status, priority, new_agent, set_agent, live, overdue) -> None:
     """One UPDATE per distinct version step (1, 2 or 3 fields changed); `live`: the SLA
-    listener's status time is set too, as the per-ticket path's listener would."""
+    listener's status time is set too, as the per-ticket path's listener would; `overdue`
+    (a list): the status stops the clocks, due columns cleared but on these tickets."""
     by_step: dict[int, list[int]] = {}
     for ticket_id, step in steps.items():
         by_step.setdefault(step, []).append(ticket_id)
@@ -184,17 +190,24 @@ def _update_rows(steps, at, status, priority, new_agent, set_agent, live) -> Non
                 'THEN NULL ELSE "snoozed_until" END'
             )
             params.append(status.value)
+            if overdue is not None:
+                kept = f' AND id NOT IN ({_placeholders(overdue)})' if overdue else ""
+                for column in ("first_response_due", "next_response_due", "resolution_due"):
+                    sets.append(f'"{column}" = CASE WHEN "status" != ?{kept} THEN NULL '
+                                f'ELSE "{column}" END')
+                    params += [status.value, *overdue]
         db.execute_sql(
             f'UPDATE "ticket" SET {", ".join(sets)} WHERE id IN ({_placeholders(group)})',
             (*params, *group),
         )
 
 
-def _listeners(actor, now, status, status_changed, prio_changed, before) -> None:
-    """What the SLA and mail listeners do for these changes, on the set."""
+def _listeners(actor, now, status, status_changed, prio_changed, before, overdue) -> None:
+    """What the SLA and mail listeners do for these changes, on the set (clocks stopped
+    by the UPDATE already but on the `overdue` tickets, when not None)."""
     moved = sorted(set(prio_changed) | set(status_changed))
-    if status in _STOPPED and not prio_changed:
-        moved = _stop_clocks(status_changed, now)
+    if overdue is not None:
+        moved = overdue
     if moved:
         sla.sync_tickets(moved, now)
     if status is not None:  # the mail listener's work, on the set in the same order
@@ -215,31 +228,21 @@ _CAN_GAIN_BREACH = "({} OR {})".format(
 )
 
 
-def _stop_clocks(ids: Sequence[int], now: datetime) -> list[int]:
-    """Closing or resolving stops every clock: NULL the due columns as a set.
-
-    Only a ticket with a clock past due whose breach is not logged yet can gain a breach;
-    those get the full recomputation (returned), exactly as the per-ticket path does.
-    """
+def _overdue(ids: Sequence[int], now: datetime) -> list[int]:
+    """The tickets among `ids` that closing or resolving now can give a breach: a clock
+    past due whose breach is not logged yet. Every other one has its clocks stopped by
+    clearing the due columns; these get the full recomputation, as the per-ticket path."""
     if not ids:
         return []
     limit = clock.to_db(now)
-    marks = _placeholders(ids)
-    overdue = [
+    return [
         row[0]
         for row in db.execute_sql(
-            f'SELECT t.id FROM "ticket" t WHERE t.id IN ({marks}) AND {_CAN_GAIN_BREACH}',
+            f'SELECT t.id FROM "ticket" t WHERE t.id IN ({_placeholders(ids)}) AND '
+            f"{_CAN_GAIN_BREACH} ORDER BY t.id",
             (*ids, limit, limit),
         )
     ]
-    rest = sorted(set(ids) - set(overdue))
-    if rest:
-        db.execute_sql(
-            'UPDATE "ticket" SET "first_response_due" = NULL, "next_response_due" = NULL, '
-            f'"resolution_due" = NULL WHERE id IN ({_placeholders(rest)})',
-            rest,
-        )
-    return overdue
 
 
 # --- tags and notes as sets (time rules) --------------------------------------------------
