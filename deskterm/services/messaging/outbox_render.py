@@ -148,13 +148,16 @@ class _Writer:
     def write(self, rows: list[tuple]) -> None:
         self._read(rows)
         written, gone = [], []
+        specs: dict[str, dict] = {}
         for outbox_id, ticket_id, entry_id, kind, channel, created_at, render in rows:
             ticket = self.facts.get(ticket_id) if ticket_id is not None else None
             entry = self.entries.get(entry_id) if kind == "reply" else ("", "")
             if ticket is None or entry is None:
                 gone.append((Delivery.FAILED.value, _GONE, outbox_id))
                 continue
-            spec = json.loads(render)
+            spec = specs.get(render)
+            if spec is None:  # a batch's intents mostly share their text
+                spec = specs[render] = json.loads(render)
             status = spec.get("after", spec.get("status", ticket.status))
             if status != ticket.status:  # the mail tells the status of its change
                 ticket = dataclasses.replace(ticket, status=status)
