@@ -23,12 +23,14 @@ class DeskFooter(Footer):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(compact=True, **kwargs)
-        self._laid_out_for = -1
+        #: The width laid out for and the keys shown (FooterKey arguments): a recompose that
+        #: would show the same keys at the same width is skipped (bindings-changed signals
+        #: come several times per focus change, each one rebuilt every key).
+        self._shown: tuple[int, tuple[tuple, ...]] | None = None
 
-    def compose(self) -> ComposeResult:
-        if not self._bindings_ready:
-            return
-        self._laid_out_for = self.size.width
+    def _plan(self) -> tuple[tuple, ...]:
+        """(key, display, description, action, disabled, tooltip, classes) of each key
+        that fits, in binding order; the palette key last."""
         active = self.screen.active_bindings
         by_action: dict[str, tuple] = {}
         for _, binding, enabled, tooltip in active.values():
@@ -48,36 +50,50 @@ class DeskFooter(Footer):
             elif size + needed <= room:
                 keep.append(action)
                 needed += size
+        plan = []
         for action in keep:
             binding, enabled, tooltip = by_action[action]
-            yield FooterKey(
-                binding.key,
-                self.app.get_key_display(binding),
-                binding.description,
-                binding.action,
-                disabled=not enabled,
-                tooltip=tooltip or binding.tooltip or binding.description,
-                classes="-compact",  # always compact: no data_bind, no restyle on mount
-            )
+            plan.append((
+                binding.key, self.app.get_key_display(binding), binding.description,
+                binding.action, not enabled, tooltip or binding.tooltip or binding.description,
+                "-compact",  # always compact: no data_bind, no restyle on mount
+            ))
         if palette is not None:
             _, binding, enabled, tooltip = palette
+            plan.append((
+                binding.key, self.app.get_key_display(binding), binding.description,
+                binding.action, not enabled, binding.tooltip or binding.description,
+                "-command-palette -compact",
+            ))
+        return tuple(plan)
+
+    def compose(self) -> ComposeResult:
+        if not self._bindings_ready:
+            return
+        plan = self._plan()
+        self._shown = (self.size.width, plan)
+        for key, display, description, action, disabled, tooltip, classes in plan:
             yield FooterKey(
-                binding.key,
-                self.app.get_key_display(binding),
-                binding.description,
-                binding.action,
-                classes="-command-palette -compact",
-                disabled=not enabled,
-                tooltip=binding.tooltip or binding.description,
+                key, display, description, action,
+                disabled=disabled, tooltip=tooltip, classes=classes,
             )
 
     def _key_width(self, binding) -> int:
         """Cells a compact footer key takes: key, space, description, right margin."""
         return cell_len(self.app.get_key_display(binding)) + 1 + cell_len(binding.description) + 1
 
+    def _recompose_if_changed(self) -> None:
+        if self.is_attached and (self.size.width, self._plan()) != self._shown:
+            self.refresh(recompose=True)
+
+    def bindings_changed(self, screen) -> None:  # noqa: ANN001 - a Screen
+        self._bindings_ready = True
+        if screen.app.app_focus and self.is_attached and screen is self.screen:
+            self.call_after_refresh(self._recompose_if_changed)
+
     def on_resize(self) -> None:
-        if self._bindings_ready and self.size.width != self._laid_out_for:
-            self.call_after_refresh(self.recompose)
+        if self._bindings_ready:
+            self.call_after_refresh(self._recompose_if_changed)
 
     def shown_keys(self) -> list[str]:
         """The key displays now in the footer (for tests and help)."""
