@@ -53,12 +53,29 @@ start() {
     echo "postgresql://deskterm@127.0.0.1:$port/postgres"
 }
 
+postmaster_of() {  # postmaster_of DATA: PIDs of the postgres started with `-D DATA` exactly
+    local data=$1 cmdline pid
+    for cmdline in /proc/[0-9]*/cmdline; do
+        pid=${cmdline#/proc/}; pid=${pid%/cmdline}
+        [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = postgres ] || continue
+        # its arguments one a line: `-D` then DATA (backends rewrite theirs: never match)
+        tr '\0' '\n' <"$cmdline" 2>/dev/null | grep -qxF -- "$data" && echo "$pid"
+    done
+    return 0
+}
+
 stop() {
-    local dir=$1 bin user
-    [ -d "$dir/data" ] || return 0
-    bin=$(pg_bindir)
-    user=$(server_user)
-    run_as "$user" "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
+    local dir=$1 bin user pid
+    if [ -d "$dir/data" ]; then
+        bin=$(pg_bindir)
+        user=$(server_user)
+        run_as "$user" "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
+    fi
+    # A server whose folder was removed under it keeps running (pg_ctl cannot find it
+    # without its postmaster.pid): SIGQUIT, an immediate shutdown, to that postmaster.
+    for pid in $(postmaster_of "$dir/data"); do
+        kill -QUIT "$pid" 2>/dev/null || true
+    done
     rm -rf "$dir"
 }
 
