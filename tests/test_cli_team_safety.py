@@ -302,3 +302,21 @@ def test_the_disabled_agent_message_names_a_command_that_works(desk):
     command = re.search(r"`deskterm (.+?)`", refused.stderr).group(1)
     assert cli(desk, *shlex.split(command)).stdout == "agent mirza: agent, available\n"
     assert cli(desk, "--as", "mirza", "ticket", "list").exit_code == 0
+
+
+def test_portal_events_are_named_area_dot_verb_and_old_names_read_the_same(desk):
+    # Desk events are `agent.added`, `view.saved`...; the portal's were `portal_key_rotated`.
+    # Stored events cannot be renamed (the database refuses UPDATE), so an event written
+    # under an old name reads under the new one.
+    assert cli(desk, "portal", "rotate-key", "--retire").exit_code == 0
+    db.execute_sql(
+        'INSERT INTO "event" ("ticket_id", "actor", "at", "action", "field", "before", "after",'
+        ' "via") VALUES (NULL, ?, ?, ?, ?, NULL, ?, NULL)',
+        ("agent:ana", "2026-11-30 10:00:00", "portal_key_rotated", "portal.keys", "k-old"),
+    )
+    stored = [e.action for e in Event.select().where(Event.field == "portal.keys")
+              .order_by(Event.id)]
+    assert stored == ["portal.key_rotated", "portal.keys_retired", "portal_key_rotated"]
+    trail = json.loads(cli(desk, "audit", "--since", "30d", "--json").stdout)
+    assert [e["action"] for e in trail if e["field"] == "portal.keys"] == [
+        "portal.key_rotated", "portal.key_rotated", "portal.keys_retired"]

@@ -100,7 +100,7 @@ def test_sms_setting_is_saved_checked_and_honoured_by_notifications(
     send_due(config)
     assert len(_sms_rows()) == 1 and len(gateway.requests) == 1
     assert [m.status for m in _reply_mails()] == ["sent", "sent"]
-    changes = [e.after for e in Event.select().where(Event.action == "portal_sms")
+    changes = [e.after for e in Event.select().where(Event.action == "portal.sms")
                .order_by(Event.id)]
     assert changes == [f"on {PHONE}", f"off {PHONE}"]
 

@@ -174,7 +174,7 @@ def register(email: str, name: str, *, language: str, base_url: str,
             account = CustomerAccount.create(contact=contact.id, language=language,
                                              created_at=_now())
             audit.record(None, Actor("customer", address, contact_id=contact.id),
-                         "portal_registered", "customer_account", None, address)
+                         "portal.registered", "customer_account", None, address)
         language = account.language or language
         if account.confirmed_at and account.password_hash:
             _send_link(account, address, "reset", base_url, language)
@@ -244,7 +244,7 @@ def use_link(purpose: str, token: str, password: str) -> CustomerScope:
         ).execute()
         PortalSession.delete().where(PortalSession.account == account.id).execute()
         scope = _scope(account)
-        audit.record(None, scope.actor, f"portal_{purpose}", "password", None, "set")
+        audit.record(None, scope.actor, f"portal.{purpose}", "password", None, "set")
     return scope
 
 
@@ -397,7 +397,7 @@ def update_settings(scope: CustomerScope, *, timezone: str, language: str | None
         before = (row.timezone, row.language, row.page_size)
         row.timezone, row.language, row.page_size = timezone, language, page_size
         row.save()
-        audit.record(None, scope.actor, "portal_settings", "customer_account",
+        audit.record(None, scope.actor, "portal.settings", "customer_account",
                      "/".join(map(str, before)), f"{timezone}/{language}/{page_size}")
         if sms is not None:
             contact = Contact.get_by_id(row.contact_id)
@@ -405,7 +405,7 @@ def update_settings(scope: CustomerScope, *, timezone: str, language: str | None
             contact.sms_opt_in, contact.phone = sms, phone or None
             contact.save()
             if _sms_state(sms, phone or None) != old:
-                audit.record(None, scope.actor, "portal_sms", "sms", old,
+                audit.record(None, scope.actor, "portal.sms", "sms", old,
                              _sms_state(sms, phone or None))
     return account(scope)
 
@@ -427,7 +427,7 @@ def change_password(scope: CustomerScope, current: str, new: str, keep_token: st
         PortalSession.delete().where(
             (PortalSession.account == row.id) & (PortalSession.token_hash != _digest(keep_token))
         ).execute()
-        audit.record(None, scope.actor, "portal_password", "password", None, "changed")
+        audit.record(None, scope.actor, "portal.password", "password", None, "changed")
 
 
 def time_zones() -> frozenset[str]:

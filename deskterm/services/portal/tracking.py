@@ -68,7 +68,7 @@ def rotate(actor: Actor) -> str:
         ring = _load_ring() or [_new_key()]
         new = _new_key()
         _save_ring([*ring, new])
-        audit.record(None, actor, "portal_key_rotated", "portal.keys", ring[-1]["id"], new["id"])
+        audit.record(None, actor, "portal.key_rotated", "portal.keys", ring[-1]["id"], new["id"])
     return new["id"]
 
 
@@ -82,7 +82,7 @@ def retire_old(actor: Actor) -> int:
         if len(ring) <= 1:
             return 0
         _save_ring(ring[-1:])
-        audit.record(None, actor, "portal_keys_retired", "portal.keys",
+        audit.record(None, actor, "portal.keys_retired", "portal.keys",
                      ",".join(k["id"] for k in ring[:-1]), ring[-1]["id"])
     return len(ring) - 1
 
