@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Annotated
 
@@ -324,64 +325,42 @@ def assign(
     )
 
 
-@app.command("status")
-def status(
-    ctx: typer.Context,
-    ref: Ref,
-    value: Annotated[str, typer.Argument(help=STATUS_HELP)],
-    if_version: Version = None,
-    as_json: Json = False,
-) -> None:
-    """Change a ticket's status."""
-    from deskterm.services import tickets
+def _set_one_field(name: str, argument: str, value_help: str, doc: str, done: str,
+                   setter: str) -> None:
+    """Register `ticket NAME REF ARGUMENT`: one field of a ticket set to one value by
+    `services.tickets.<setter>` (status, priority, move), with `--if-version` and `--json`."""
 
-    ticket_id = _ref(ref)
-    _change(
-        ctx,
-        as_json,
-        "{ref} is now {status}",
-        lambda actor: tickets.set_status(actor, ticket_id, value, expected_version=if_version),
-    )
+    def command(ctx: typer.Context, ref: str, if_version: int | None = None,
+                as_json: bool = False, **value: str) -> None:
+        from deskterm.services import tickets
 
+        ticket_id = _ref(ref)
+        set_field = getattr(tickets, setter)
+        (new_value,) = value.values()
+        _change(ctx, as_json, done, lambda actor: set_field(
+            actor, ticket_id, new_value, expected_version=if_version))
 
-@app.command("priority")
-def priority(
-    ctx: typer.Context,
-    ref: Ref,
-    value: Annotated[str, typer.Argument(help="low, normal, high, urgent")],
-    if_version: Version = None,
-    as_json: Json = False,
-) -> None:
-    """Change a ticket's priority."""
-    from deskterm.services import tickets
-
-    ticket_id = _ref(ref)
-    _change(
-        ctx,
-        as_json,
-        "priority of {ref} changed",
-        lambda actor: tickets.set_priority(actor, ticket_id, value, expected_version=if_version),
-    )
+    keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    command.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
+        inspect.Parameter("ctx", keyword, annotation=typer.Context),
+        inspect.Parameter("ref", keyword, annotation=Ref),
+        inspect.Parameter(argument, keyword,
+                          annotation=Annotated[str, typer.Argument(help=value_help)]),
+        inspect.Parameter("if_version", keyword, default=None, annotation=Version),
+        inspect.Parameter("as_json", keyword, default=False, annotation=Json),
+    ])
+    command.__annotations__ = {}
+    command.__doc__ = doc
+    command.__name__ = command.__qualname__ = name
+    app.command(name)(command)
 
 
-@app.command("move")
-def move(
-    ctx: typer.Context,
-    ref: Ref,
-    queue: Annotated[str, typer.Argument(help="Queue slug")],
-    if_version: Version = None,
-    as_json: Json = False,
-) -> None:
-    """Move a ticket to another queue."""
-    from deskterm.services import tickets
-
-    ticket_id = _ref(ref)
-    _change(
-        ctx,
-        as_json,
-        "moved {ref}",
-        lambda actor: tickets.set_queue(actor, ticket_id, queue, expected_version=if_version),
-    )
+_set_one_field("status", "value", STATUS_HELP, "Change a ticket's status.",
+               "{ref} is now {status}", "set_status")
+_set_one_field("priority", "value", "low, normal, high, urgent", "Change a ticket's priority.",
+               "priority of {ref} changed", "set_priority")
+_set_one_field("move", "queue", "Queue slug", "Move a ticket to another queue.",
+               "moved {ref}", "set_queue")
 
 
 @app.command("tag")
