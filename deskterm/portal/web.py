@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 from python_multipart.multipart import create_form_parser
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -44,7 +45,24 @@ LANG_COOKIE = "dt_lang"
 MAX_FIELDS = 60
 TEMPLATES = Path(__file__).parent / "templates"
 
+#: Bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) in a subject, a
+#: name or a message would reorder what the page shows (`\u202eevil` drawn as "live"):
+#: pages print every value without them, as the console and the CLI do. Marks (LRM, RLM)
+#: and ZWNJ stay; they only guide the order and the joining of Persian letters.
+_BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def _shown(value: Any) -> Any:
+    """Every `{{ value }}` of a template, bidi controls left out (escaping stays Jinja's)."""
+    if not isinstance(value, str):
+        return value
+    if isinstance(value, Markup):
+        return Markup(str.translate(value, _BIDI_CONTROLS))
+    return value.translate(_BIDI_CONTROLS)
+
+
 _env = jinja2.Environment(
+    finalize=_shown,
     loader=jinja2.FileSystemLoader(str(TEMPLATES)),
     autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
     undefined=jinja2.StrictUndefined,

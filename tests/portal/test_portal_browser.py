@@ -201,3 +201,40 @@ def test_register_choose_sms_in_settings_and_open_a_ticket_in_chromium(server, t
     contact = Contact.get(Contact.email == "nermin@example.ba")
     assert (contact.sms_opt_in, contact.phone) == (True, "+387 62 111 222")
     assert (shots / "portal-settings.png").stat().st_size > 10_000
+
+
+def test_a_long_word_and_a_bidi_override_in_a_subject_keep_the_page_whole(server, tmp_path):
+    # A 120-letter word in the subject ran out of the card and made the whole page scroll
+    # sideways; a right-to-left override in it turned "evil" into "live" on the page.
+    chromium = _chromium()
+    if chromium is None:
+        pytest.skip("no Chromium on this machine: `apt-get install chromium` (.ci/run does)")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    word = "W" * 120
+    subject = f"Račun \u202eevil\u202c فاکتور (نوامبر) {word}"
+    with playwright_api.sync_playwright() as play:
+        browser = play.chromium.launch(executable_path=chromium, headless=True,
+                                       args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 900, "height": 1100}, locale="en-GB")
+        page.goto(f"{server}/new?queue=general")
+        page.get_by_label("E-mail address").fill("amra@example.ba")
+        page.get_by_label("Full name").fill(f"Amra {word}")
+        page.get_by_label("Subject").fill(subject)
+        page.get_by_label("Describe the problem").fill("The router shows a red light.")
+        page.get_by_role("button", name="Send").click()
+        page.wait_for_url("**/t/**")
+        ticket_page = page.url
+        for language, width in (("en", 900), ("fa", 900), ("fa", 390), ("en", 390)):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto(ticket_page)
+            if page.locator("html").get_attribute("lang") != language:
+                page.select_option("#language-menu", language)
+                page.wait_for_function(f"document.documentElement.lang === '{language}'")
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow == 0, (language, width)
+            title = page.locator("h1").inner_text()
+            assert title == f"#1 Račun evil فاکتور (نوامبر) {word}", (language, width)
+            assert "\u202e" not in page.content()
+        browser.close()
+    assert tickets.get_ticket(1).subject == subject  # stored as the customer wrote it
