@@ -289,15 +289,15 @@ class Bench:
                 print(f"not enough open tickets for a {size:,} close", flush=True)
                 continue
             product = once(lambda ids=chosen: bulk.bulk_close(admin, ids=ids))
-            queued = outbox_render.pending_count()
-            written = once(outbox_render.render_pending)
             bound = once(lambda ids=other: self._raw_close(ids))
+            queued = outbox_render.pending_count()  # the product's intents and the bound's
+            written = once(outbox_render.render_pending)
             self.add(f"bulk_close_{size}", f"bulk close {size:,} tickets with events", product,
                      bound, note="bound: one UPDATE + one INSERT ... SELECT of events + one "
                      "INSERT ... SELECT of the status mails as intents (as the product queues "
                      "them; the sender writes them out)")
             rate = queued / (written["median_ms"] / 1000) if written["median_ms"] else 0
-            self.add(f"render_{size}", f"write out the {queued:,} status mails it queued",
+            self.add(f"render_{size}", f"write out {queued:,} queued status mails",
                      written, None, note=f"outbox_render.render_pending: {rate:,.0f} mails/s "
                      "(template, Message-ID, threading, headers, follow link)")
         if per_ticket:
