@@ -166,6 +166,34 @@ def test_a_rule_reply_is_queued_as_an_intent_and_sent_to_requester_and_follower(
     assert tickets.get_ticket(opened.ticket_id).status.value == "pending"
 
 
+def test_a_mail_that_cannot_be_written_fails_alone_and_is_sent_after_a_retry(mail_desk,
+                                                                             monkeypatch):
+    made = [tickets.create_ticket(SETUP, subject=subject, body="It does not start.",
+                                  requester_email=email).id
+            for subject, email in (("Laptop", "lea@example.com"), ("Phone", "ivo@example.com"))]
+    sent_mail(mail_desk)  # the confirmations
+    bulk.bulk_close(directory.actor_for("ana"), ids=made)
+    real = notifications._outbox_row
+
+    def broken_for_lea(ticket, *args, **kwargs):
+        if ticket.requester_email == "lea@example.com":
+            raise KeyError("status.after")
+        return real(ticket, *args, **kwargs)
+
+    monkeypatch.setattr(notifications, "_outbox_row", broken_for_lea)
+    inbox = sent_mail(mail_desk)
+    assert inbox["ivo@example.com"][-1]["Subject"] == f"[#{made[1]}] Phone is now closed"
+    assert len(inbox["lea@example.com"]) == 1, "only the confirmation"
+    (failed,) = mailbox.list_outbox(status="failed")
+    assert (failed.ticket_id, failed.subject) == (made[0], "")
+    assert failed.last_error == "cannot write the message: KeyError('status.after')"
+    monkeypatch.setattr(notifications, "_outbox_row", real)
+    mailbox.retry_outbox(directory.actor_for("ana"), failed.id)
+    lea = sent_mail(mail_desk)["lea@example.com"]
+    assert [m["Subject"] for m in lea] == [f"[#{made[0]}] Laptop",
+                                           f"[#{made[0]}] Laptop is now closed"]
+
+
 #: Requesters in the order their tickets are made (and closed): X has 5, Y has 2.
 ORDER = ["x", "y", "x", "x", "y", "x", "x"]
 

@@ -50,11 +50,13 @@ _WRITE_SQL = (
     'UPDATE "outbox_message" SET "subject" = ?, "body" = ?, "message_id" = ?, "headers" = ?, '
     '"cc_addrs" = ?, "render" = NULL WHERE "id" = ? AND "render" IS NOT NULL'
 )
-_GONE_SQL = (
-    'UPDATE "outbox_message" SET "status" = ?, "last_error" = ?, "render" = NULL '
+#: A row that cannot be written is failed with the reason and keeps its intent: `mail
+#: outbox retry` queues it again and the next pass writes it (a failed row is skipped).
+_FAILED_SQL = (
+    'UPDATE "outbox_message" SET "status" = ?, "last_error" = ? '
     'WHERE "id" = ? AND "render" IS NOT NULL'
 )
-_GONE = "not written: its ticket or requester was deleted first"
+_GONE = "cannot write the message: its ticket or requester is gone"
 
 
 def intent(**fields: object) -> str:
@@ -69,7 +71,7 @@ def _marks(count: int) -> str:
 _PENDING_SQL = (
     'SELECT "id", "ticket_id", "entry_id", "kind", "channel", "created_at", "render" '
     'FROM "outbox_message" '
-    'WHERE "render" IS NOT NULL{tickets} ORDER BY "id" LIMIT ?{lock}'
+    'WHERE "render" IS NOT NULL AND "status" = \'queued\'{tickets} ORDER BY "id" LIMIT ?{lock}'
 )
 
 
@@ -147,29 +149,37 @@ class _Writer:
 
     def write(self, rows: list[tuple]) -> None:
         self._read(rows)
-        written, gone = [], []
+        written, failed = [], []
         specs: dict[str, dict] = {}
         for outbox_id, ticket_id, entry_id, kind, channel, created_at, render in rows:
             ticket = self.facts.get(ticket_id) if ticket_id is not None else None
             entry = self.entries.get(entry_id) if kind == "reply" else ("", "")
             if ticket is None or entry is None:
-                gone.append((Delivery.FAILED.value, _GONE, outbox_id))
+                failed.append((Delivery.FAILED.value, _GONE, outbox_id))
                 continue
             spec = specs.get(render)
             if spec is None:  # a batch's intents mostly share their text
                 spec = specs[render] = json.loads(render)
-            status = spec.get("after", spec.get("status", ticket.status))
-            if status != ticket.status:  # the mail tells the status of its change
-                ticket = dataclasses.replace(ticket, status=status)
-            values = mail._values(ticket, self.config, self.secret)
-            if kind == "reply":
-                values["reply.body"], values["agent.name"] = entry
-            if channel == "sms":
-                written.append(self._sms(ticket, kind, values, spec, entry, outbox_id))
-            else:
-                written.append(self._mail(ticket, kind, values, spec, outbox_id, created_at))
+            try:
+                written.append(self._one(ticket, kind, channel, spec, entry, outbox_id,
+                                         created_at))
+            except Exception as error:  # a broken row must not hold up the rest
+                failed.append((Delivery.FAILED.value,
+                               f"cannot write the message: {error!r}"[:2000], outbox_id))
         execute_many(_WRITE_SQL, written)
-        execute_many(_GONE_SQL, gone)
+        execute_many(_FAILED_SQL, failed)
+
+    def _one(self, ticket: mail._TicketFacts, kind: str, channel: str, spec: dict,
+             entry: tuple[str, str], outbox_id: int, created_at: object) -> tuple:
+        status = spec.get("after", spec.get("status", ticket.status))
+        if status != ticket.status:  # the mail tells the status of its change
+            ticket = dataclasses.replace(ticket, status=status)
+        values = mail._values(ticket, self.config, self.secret)
+        if kind == "reply":
+            values["reply.body"], values["agent.name"] = entry
+        if channel == "sms":
+            return self._sms(ticket, kind, values, spec, entry, outbox_id)
+        return self._mail(ticket, kind, values, spec, outbox_id, created_at)
 
     def _mail(self, ticket: mail._TicketFacts, kind: str, values: dict[str, str], spec: dict,
               outbox_id: int, created_at: object) -> tuple:
@@ -216,12 +226,10 @@ class _Writer:
 
 def for_display(rows: list[OutboxMessage]) -> list[OutboxMessage]:
     """`rows` with every queued intent among them written first (read again)."""
-    pending = [r for r in rows if r.render is not None]
+    pending = [r for r in rows if r.render is not None and r.status == Delivery.QUEUED.value]
     if not pending:
         return rows
     render_pending(ticket_ids={r.ticket_id for r in pending if r.ticket_id is not None})
-    if any(r.ticket_id is None for r in pending):
-        render_pending(limit=len(pending))  # rows of deleted tickets are marked failed
     fresh = {r.id: r for r in OutboxMessage.select().where(
         OutboxMessage.id.in_([r.id for r in pending]))}
     return [fresh.get(r.id, r) if r.render is not None else r for r in rows]
