@@ -233,12 +233,19 @@ class TicketTable(ScrollView, can_focus=True):
         first_page = int(self.scroll_y) // PAGE_SIZE
         cursor_page = self.cursor // PAGE_SIZE
         wanted = sorted({first_page, first_page + 1, cursor_page})
+        # A new list shows its first page before the one after it is read; a reload reads
+        # all of them first (the kept ticket may have moved to any of them).
+        now = sorted({first_page, cursor_page}) if keep_ticket is None else wanted
+        later = [p for p in wanted if p not in now]
 
         def job() -> None:
             try:
                 with db.connection_context():
-                    pages = {p: source.page(p * PAGE_SIZE, PAGE_SIZE) for p in wanted}
+                    pages = {p: source.page(p * PAGE_SIZE, PAGE_SIZE) for p in now}
                     self.app.call_from_thread(self._reloaded, generation, pages, keep_ticket)
+                    for p in later:
+                        rows = source.page(p * PAGE_SIZE, PAGE_SIZE)
+                        self.app.call_from_thread(self._page_loaded, generation, p, rows)
                     total = source.count()
             except Exception as error:  # noqa: BLE001 - shown to the agent
                 self.app.call_from_thread(self._failed, generation, str(error))
@@ -317,6 +324,11 @@ class TicketTable(ScrollView, can_focus=True):
         if generation != self.generation:
             return
         self.pages[page] = rows
+        if not self.counted and rows:  # a longer provisional length until the count
+            seen = page * PAGE_SIZE + len(rows) + (1 if len(rows) == PAGE_SIZE else 0)
+            if seen > self.total:
+                self.total = seen
+                self.virtual_size = Size(self.size.width, self.total)
         if len(self.pages) > MAX_PAGES:
             here = self.cursor // PAGE_SIZE
             far = sorted(self.pages, key=lambda p: abs(p - here), reverse=True)
