@@ -19,16 +19,16 @@ from mail_setup import SECRET, mail_config
 from test_bulk_sets import desk_copies
 
 from deskterm import clock
-from deskterm.domain import Actor
+from deskterm.domain import Actor, Status
 from deskterm.mail import ids
 from deskterm.mail.outbound import local_outbox_dir, send_due
 from deskterm.services import directory, tickets
 from deskterm.services.automation import rules
 from deskterm.services.automation.rules_file import parse_rules
-from deskterm.services.finding import bulk
+from deskterm.services.finding import bulk, bulk_sets
 from deskterm.services.messaging import mail_text, mailbox, notifications, outbox_render
 from deskterm.services.messaging.inbound import Importer
-from deskterm.store.db import db
+from deskterm.store.db import db, write_transaction
 
 SETUP = Actor.system("test")
 
@@ -192,6 +192,29 @@ def test_a_mail_that_cannot_be_written_fails_alone_and_is_sent_after_a_retry(mai
     lea = sent_mail(mail_desk)["lea@example.com"]
     assert [m["Subject"] for m in lea] == [f"[#{made[0]}] Laptop",
                                            f"[#{made[0]}] Laptop is now closed"]
+
+
+def test_statuses_folded_into_a_reply_not_written_yet_read_as_one_by_one(mail_desk):
+    """A rule's reply, then two status changes moments later: one mail with both, as when
+    an agent does the same ticket by ticket."""
+    made = [tickets.create_ticket(SETUP, subject="Laptop", body="It does not start.",
+                                  requester_email=f"{who}@example.com").id
+            for who in ("set", "one")]
+    rule = Actor("rule", "Follow-up")
+    with write_transaction():  # the set path, as `rules run` takes it
+        bulk_sets.add_replies(rule, [(made[0], "Did the update help?")])
+        for status in (Status.PENDING, Status.ON_HOLD):
+            bulk_sets.apply(rule, [made[0]], status=status, keep=tickets.KEEP,
+                            assignee=tickets.KEEP)
+    assert outbox_render.pending_count() == 1
+    ana = directory.actor_for("ana")
+    tickets.reply(ana, made[1], "Did the update help?")
+    for status in (Status.PENDING, Status.ON_HOLD):
+        tickets.update_fields(ana, made[1], status=status)
+    inbox = sent_mail(mail_desk)
+    (_, by_rule), (_, by_agent) = inbox["set@example.com"], inbox["one@example.com"]
+    tail = "\n\n(Status: pending)\n\n(Status: on_hold)\n"
+    assert text_of(by_rule).endswith(tail) and text_of(by_agent).endswith(tail)
 
 
 #: Requesters in the order their tickets are made (and closed): X has 5, Y has 2.

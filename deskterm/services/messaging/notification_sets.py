@@ -32,7 +32,13 @@ _RECENT_REPLIES_SQL = (
     '({marks}) AND "kind" = \'reply\' AND "channel" = \'email\' AND "status" = ? AND '
     '"attempts" = 0 AND "created_at" >= ? ORDER BY "id"'
 )
-_FOLD_SQL = 'UPDATE "outbox_message" SET "body" = ?, "render" = ? WHERE "id" = ?'
+_FOLD_SQL = 'UPDATE "outbox_message" SET "body" = ? WHERE "id" = ?'
+_FOLD_INTENTS_SQL = (
+    'UPDATE "outbox_message" SET "render" = CASE WHEN "render" LIKE ? '
+    'THEN substr("render", 1, length("render") - 2) || ? '
+    'ELSE substr("render", 1, length("render") - 1) || ? END '
+    'WHERE "id" IN ({marks}) AND "render" IS NOT NULL'
+)
 _LAST_ENTRY_SQL = 'SELECT COALESCE(MAX("id"), 0) FROM "entry"'
 
 
@@ -143,18 +149,18 @@ def status_mails(actor: Actor, changes: Sequence[tuple[int, Status]], after: Sta
 
 def _fold(ids: Sequence[int], after: Status) -> list[int]:
     """"Reply and set pending": the status is appended to each ticket's reply mail queued
-    moments ago (one mail, with the status; to its intent when it is not written yet);
-    returns the tickets whose status is told so."""
+    moments ago (one mail, with the status); returns the tickets whose status is told so.
+    A reply not written yet keeps it in its intent: one UPDATE appends it to the intent's
+    `fold` list (the JSON's last key, as `outbox_render.intent` writes it)."""
     recent = _recent_replies(ids)
-    folds = []
-    for message_id, body, render in recent.values():
-        if render is None:
-            folds.append((body.rstrip("\n") + f"\n\n(Status: {after.value})\n", None, message_id))
-        else:
-            spec = json.loads(render)
-            spec["fold"] = [*spec.get("fold", ()), after.value]
-            folds.append((body, outbox_render.intent(**spec), message_id))
-    execute_many(_FOLD_SQL, folds)
+    written = [(body.rstrip("\n") + f"\n\n(Status: {after.value})\n", message_id)
+               for message_id, body, render in recent.values() if render is None]
+    execute_many(_FOLD_SQL, written)
+    pending = [message_id for message_id, _, render in recent.values() if render is not None]
+    if pending:
+        db.execute_sql(_FOLD_INTENTS_SQL.format(marks=_marks(len(pending))),
+                       ('%"fold":[%', f',"{after.value}"]}}', f',"fold":["{after.value}"]}}',
+                        *pending))
     return list(recent)
 
 
