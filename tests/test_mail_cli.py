@@ -162,3 +162,19 @@ def test_import_from_stdin_speaks_mail_server_exit_codes(desk, tmp_path):
                              timeout=60)
     assert garbage.returncode == 0 and b"Traceback" not in garbage.stderr
     assert json.loads(garbage.stdout)["counts"] == {"quarantined": 1}
+
+
+def test_parse_says_what_import_does_with_a_sender_that_is_no_address(run, tmp_path):
+    # From: Boss <"boss@evil.example"> (a quoted local part, no domain): `mail parse` said
+    # "new ticket" while `mail import` quarantined the message.
+    message = tmp_path / "no-address.eml"
+    message.write_bytes(
+        b'From: Boss <"boss@evil.example">\r\nTo: support@desk.example\r\n'
+        b"Subject: Invoice\r\nMessage-ID: <no-address-1@evil.example>\r\n\r\nHello\r\n")
+    reason = """quarantine: not an email address: '"boss@evil.example"'"""
+    report = _json(run("mail", "parse", str(message), "--json"))
+    assert (report["action"], report["result"]) == (reason, "quarantined")
+    imported = _json(run("mail", "import", str(message), "--json"))
+    assert imported["counts"] == {"quarantined": 1}
+    assert imported["messages"][0]["reason"] == reason.removeprefix("quarantine: ")
+    assert Ticket.select().count() == 0

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from deskterm.config import Config
-from deskterm.domain import Status
+from deskterm.domain import BadInput, Status
 from deskterm.mail import ids
 from deskterm.mail.parse import ParsedMail
 from deskterm.services import directory
@@ -126,6 +126,9 @@ class Desk:
         if not mail.from_email:
             return Decision("quarantine", "no sender address (no From, Sender, Reply-To or "
                                           "Return-Path)")
+        unusable = _unusable_address(mail.from_email)
+        if unusable is not None:  # what import would refuse when it makes the contact
+            return Decision("quarantine", unusable)
         notes = self._reuse_note(mail)
         rated = self._survey_answer(mail)
         if rated is not None:
@@ -219,3 +222,15 @@ def _surviving(ticket_id: int) -> tuple[int, str] | None:
             return current, status
         seen.add(current)
         current = merged_into
+
+
+def _unusable_address(address: str) -> str | None:
+    """Why a requester address cannot become a contact (`not an email address: …`), as
+    the contact's own check says it; None when it can."""
+    from deskterm.services.directory import normalise_email
+
+    try:
+        normalise_email(address)
+    except BadInput as error:
+        return str(error)
+    return None
