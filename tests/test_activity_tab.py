@@ -24,8 +24,12 @@ async def test_e_switches_between_thread_and_activity(demo_db):
         expected = audit.events_for(ticket_id)
         assert [e.id for e in activity.shown] == [e.id for e in expected]
         lines = str(activity.query_one("#activity-lines").render()).splitlines()
-        assert lines == [activity_line(e, app.tz).plain for e in expected]
-        assert lines[-1].endswith("follower  — → x@example.ba")
+        width = activity.scrollable_content_region.width
+        assert lines == "\n".join(activity_line(e, app.tz, width).plain
+                                  for e in expected).splitlines()
+        # too wide for the thread's column (~50 cells at 120): the values go below
+        assert lines[-3].endswith("agent:ana  follower") and lines[-2:] == [
+            "  —", "  → x@example.ba"]
         assert any(line.endswith(" → vip") or ",vip" in line for line in lines)
         await pilot.press("e")
         assert (activity.display, thread.display) == (False, True)
@@ -41,3 +45,22 @@ def test_an_activity_line_keeps_markup_like_text_as_data():
     assert activity_line(event, UTC).plain == (
         "2026-12-01 09:05 +00:00  admin boss as agent:ana  created  — → [/link] [bold]help"
     )
+
+
+def test_a_long_persian_value_wraps_before_it_is_reordered():
+    from datetime import UTC, datetime
+
+    from deskterm.domain import EventRecord
+    from deskterm.widgets import display
+
+    display.set_bidi_mode("reorder")
+    # "the invoice of this month is wrong" as a new subject, at 40 cells
+    event = EventRecord(1, 7, "agent:ana", datetime(2026, 12, 1, 9, 5, tzinfo=UTC), "subject",
+                        None, "Račun", "فاکتور این ماه اشتباه است و مبلغ دو برابر شده")
+    assert activity_line(event, UTC, 40).plain.splitlines() == [
+        "2026-12-01 09:05 +00:00  agent:ana  subject",
+        "  Račun",
+        # the sentence's start (فاکتور این ماه...) on the upper row, drawn right to left
+        "  → ود غلبم و تسا هابتشا هام نیا روتکاف",
+        "    هدش ربارب",
+    ]

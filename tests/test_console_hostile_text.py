@@ -16,7 +16,7 @@ from deskterm.services import directory, tickets
 from deskterm.widgets import display
 
 SUBJECT = "[bold red]x[/] \x1b[31mred\x1b[0m \u202eevil\u202c فاکتور (نوامبر)"
-NAME = "[link=file:///etc/passwd]n[/link] \x1b[2J رضا (مدیر)"
+NAME = "[link=file:///etc/passwd]n[/link] \x1b[2J Иван رضا (مدیر) کریمی از دفتر مرکزی"
 
 
 def _hostile_ticket() -> int:
@@ -39,13 +39,21 @@ async def test_requester_panel_and_activity_draw_customer_text_safely(desk):
         await settle(pilot)
         lines = screen_lines(app)
         panel = "\n".join(line[-40:] for line in lines)
-        # the requester panel: the name drawn right to left, brackets facing the words
-        assert "(ریدم) اضر" in panel
+        # the requester panel: the name wrapped first, then each row drawn right to left
+        # with its brackets facing the words: "رضا (مدیر)" (its start) on the upper row,
+        # "مرکزی" (its last word) alone below
+        rows = [line[-35:].strip() for line in lines]
+        name = rows.index("[2J Иван رتفد زا یمیرک (ریدم) اضر")
+        assert rows[name - 1] == "[link=file:///etc/passwd]n[/link]"
+        assert rows[name + 1] == "یزکرم"
         assert "فاکتور" not in panel and "رضا" not in panel  # nothing in logical order
         assert _controls(lines) == set()
         await pilot.press("e")  # the activity: the subject as the 'created' event's value
         await settle(pilot)
         lines = screen_lines(app)
-        created = next(line for line in lines if "  created  " in line)
-        assert "[bold red]x[/] [31mred[0m evil (ربماون) روتکاف" in created
+        # too long for one line: the values go below, each wrapped then reordered
+        created = next(n for n, line in enumerate(lines) if "agent:ana  created" in line)
+        activity = [line.split("▏")[0].strip() for line in lines]
+        assert activity[created + 1] == "—"
+        assert activity[created + 2] == "→ [bold red]x[/] [31mred[0m evil (ربماون) روتکاف"
         assert _controls(lines) == set()

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from datetime import tzinfo
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from deskterm.domain import EventRecord
 from deskterm.widgets.display import one_line, visual
-from deskterm.widgets.thread_view import local_time
+from deskterm.widgets.thread_view import local_time, wrapped_lines
 
 
-def activity_line(event: EventRecord, zone: tzinfo | None) -> Text:
-    """One event as a line: `2026-12-01 09:12  admin ana as agent:mirza  status  open → pending`.
+def activity_line(event: EventRecord, zone: tzinfo | None, width: int | None = None) -> Text:
+    """One event as a line: `2026-12-01 09:12 +01:00  admin ana as agent:mirza  status
+    open → pending`.
 
     Built from Text parts, so names and values are never read as markup; values (a
     subject, a tag: customer text) are cleaned of control characters and drawn in visual
-    order like every other text of the console.
+    order like every other text of the console. When the line is wider than `width`, the
+    values go below it, each wrapped before it is reordered (a right-to-left subject cut
+    after reordering would show its end first).
     """
 
     def shown(value: str | None) -> str:
@@ -30,11 +34,22 @@ def activity_line(event: EventRecord, zone: tzinfo | None) -> Text:
     line.append(shown(event.who), style="bold")
     line.append("  ")
     line.append(shown(event.action))
-    if event.before is not None or event.after is not None:
+    if event.before is None and event.after is None:
+        return line
+    values = ((event.before, "red", ""), (event.after, "green", "→ "))
+    if width is None or line.cell_len + 5 + sum(
+        cell_len(shown(v)) for v, _, _ in values
+    ) <= width:
         line.append("  ")
         line.append(shown(event.before), style="red")
         line.append(" → ")
         line.append(shown(event.after), style="green")
+        return line
+    for value, style, lead in values:
+        rows = wrapped_lines(one_line(value), width - 4) if value is not None else ["—"]
+        for number, row in enumerate(rows):
+            line.append("\n  " + (lead if number == 0 else " " * len(lead)))
+            line.append(row, style=style)
     return line
 
 
@@ -55,9 +70,16 @@ class ActivityView(VerticalScroll):
         yield Static("Activity (audit trail, oldest first)", classes="activity-title")
         yield Static("", id="activity-lines")
 
+    def on_resize(self) -> None:
+        """Lines are wrapped to the width: again when it changes (or first becomes known)."""
+        if self.shown:
+            self.show(self.shown)
+
     def show(self, events: list[EventRecord]) -> None:
         """Replace the lines with `events`."""
         self.shown = list(events)
-        text = Text("\n").join(activity_line(e, self.zone) for e in events)
+        width = self.scrollable_content_region.width
+        fitted = width if width >= 20 else None
+        text = Text("\n").join(activity_line(e, self.zone, fitted) for e in events)
         self.query_one("#activity-lines", Static).update(text or Text("no events yet"))
         self.scroll_end(animate=False)

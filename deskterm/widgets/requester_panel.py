@@ -18,16 +18,20 @@ from deskterm.widgets.display import one_line, visual
 from deskterm.widgets.thread_view import wrapped_lines
 
 
-def _shown(value: str) -> str:
-    """Customer text as the console draws it: one line, no controls, visual order."""
-    return visual(one_line(value))
+def _shown(value: str, width: int | None = None) -> str:
+    """Customer text as the console draws it: no controls, wrapped at `width` (logical
+    order), then each row in visual order."""
+    if width is None:
+        return visual(one_line(value))
+    return "\n".join(wrapped_lines(one_line(value), width))
 
 
-def details_text(summary: RequesterSummary) -> Text:
-    """Contact details as plain data (names and addresses never become markup)."""
+def details_text(summary: RequesterSummary, width: int | None = None) -> Text:
+    """Contact details as plain data (names and addresses never become markup); the name
+    wrapped at `width` before it is reordered, so a Persian name reads top to bottom."""
     c = summary.contact
     text = Text()
-    text.append(f"{_shown(c.name or c.email)}\n", style="bold")
+    text.append(f"{_shown(c.name or c.email, width)}\n", style="bold")
     text.append(f"{_shown(c.email)}\n")
     for label, value in (("phone", c.phone), ("contract", c.contract_no)):
         if value:
@@ -101,7 +105,9 @@ class RequesterPanel(Vertical):
         if ticket_id != self.ticket_id:
             return
         self.summary = summary
-        self.query_one("#requester-details", Static).update(details_text(summary))
+        details = self.query_one("#requester-details", Static)
+        width = details.content_region.width  # the panel less its padding
+        details.update(details_text(summary, width if width >= 8 else None))
         options = self.query_one(OptionList)
         highlighted = options.highlighted
         options.clear_options()
