@@ -199,7 +199,7 @@ class Bench:
             if run == 0:
                 continue  # the warm-up start
             samples.append(data["first_rows_s"] + (data["started_at"] - started))
-            drawn.append(data["drawn_s"] + (data["started_at"] - started))
+            drawn.append((data["drawn_s"] or data["first_rows_s"]) + (data["started_at"] - started))
             rss.append(data["rss_mb"])
             cpu.append(data["cpu_s"])
         return samples, drawn, cpu, rss

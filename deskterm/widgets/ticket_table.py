@@ -7,6 +7,7 @@ Refreshing keeps the cursor on the same ticket when it is still in the list.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -30,6 +31,8 @@ from deskterm.widgets import glyphs
 from deskterm.widgets.display import fit
 
 PAGE_SIZE = 100
+#: A reload reads the next page and the count once its first rows are drawn, or after this.
+DRAW_WAIT_SECONDS = 0.5
 #: Pages kept in memory; others are dropped and fetched again when scrolled back to.
 MAX_PAGES = 12
 
@@ -238,11 +241,17 @@ class TicketTable(ScrollView, can_focus=True):
         now = sorted({first_page, cursor_page}) if keep_ticket is None else wanted
         later = [p for p in wanted if p not in now]
 
+        drawn = threading.Event()
+
         def job() -> None:
             try:
                 with db.connection_context():
                     pages = {p: source.page(p * PAGE_SIZE, PAGE_SIZE) for p in now}
                     self.app.call_from_thread(self._reloaded, generation, pages, keep_ticket)
+                    # The rest (next page, count) waits until those rows are drawn: on two
+                    # busy cores it would otherwise compete with drawing them.
+                    self.app.call_from_thread(self.call_after_refresh, drawn.set)
+                    drawn.wait(DRAW_WAIT_SECONDS)
                     for p in later:
                         rows = source.page(p * PAGE_SIZE, PAGE_SIZE)
                         self.app.call_from_thread(self._page_loaded, generation, p, rows)
