@@ -264,3 +264,18 @@ def test_the_cap_holds_the_same_mails_as_closing_one_by_one(capped_desk, tmp_pat
     note = "status_changed to x@example.com not sent: 7 automatic mails in 3h"
     assert outcomes["set_based"] == (expected_mails, [(t, note) for t in x[2:]])
     assert outcomes["per_ticket"] == outcomes["set_based"]
+
+
+@pytest.mark.sqlite_only
+def test_a_read_only_desk_lists_an_intent_as_queued_without_writing_it(mail_desk, db_path):
+    from deskterm.store.db import open_db
+
+    opened = tickets.create_ticket(SETUP, subject="Laptop", body="It does not start.",
+                                   requester_email="lea@example.com")
+    bulk.bulk_close(directory.actor_for("ana"), ids=[opened.id])
+    open_db(db_path, read_only=True)
+    intent, confirmation = mailbox.list_outbox(ticket_id=opened.id)
+    assert (intent.kind, intent.subject, intent.status.value) == ("status_changed", "", "queued")
+    assert confirmation.subject == f"[#{opened.id}] Laptop"
+    open_db(db_path)
+    assert mailbox.list_outbox(ticket_id=opened.id)[0].subject.endswith("Laptop is now closed")

@@ -27,7 +27,7 @@ from deskterm.domain import Delivery
 from deskterm.services.messaging import mail_text, mailbox
 from deskterm.services.messaging import notifications as mail
 from deskterm.services.portal import tracking
-from deskterm.store.db import backend, db, execute_many, write_transaction
+from deskterm.store.db import backend, db, execute_many, is_read_only, write_transaction
 from deskterm.store.models import OutboxMessage
 
 #: Rows written per transaction (and tickets per IN list).
@@ -225,9 +225,10 @@ class _Writer:
 
 
 def for_display(rows: list[OutboxMessage]) -> list[OutboxMessage]:
-    """`rows` with every queued intent among them written first (read again)."""
+    """`rows` with every queued intent among them written first (read again); on a desk
+    opened read-only they are shown as queued, not written yet."""
     pending = [r for r in rows if r.render is not None and r.status == Delivery.QUEUED.value]
-    if not pending:
+    if not pending or is_read_only():
         return rows
     render_pending(ticket_ids={r.ticket_id for r in pending if r.ticket_id is not None})
     fresh = {r.id: r for r in OutboxMessage.select().where(
