@@ -114,7 +114,7 @@ class DesktermApp(App[None]):
         self.unexpected_errors: list[str] = []
         section = _console_settings()  # the config file, read once
         display.set_bidi_mode(display.bidi_mode_from(section))
-        from deskterm.config import ConsoleSettings, console_settings
+        from deskterm.console_settings import ConsoleSettings, console_settings
 
         self._startup_warning = ""
         try:
@@ -395,6 +395,10 @@ def _goto_provider() -> type:
 
 def _console_settings() -> dict:
     """The `[console]` section of the config file (empty when missing or unreadable)."""
+    from deskterm import paths
+
+    if not paths.config_path().is_file():
+        return {}  # the environment sets no console switch: nothing to read
     from deskterm.config import load_config
 
     try:

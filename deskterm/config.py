@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from deskterm import paths
+from deskterm.console_settings import ConsoleSettings, console_settings  # noqa: F401 - re-exported
 from deskterm.domain import BadInput
 
 
@@ -175,27 +176,3 @@ def load_config(path: Path | None = None) -> Config:
         sms=sms,
         raw=data,
     )
-
-
-@dataclass(frozen=True)
-class ConsoleSettings:
-    """`[console]`: the agent console's own switches (`bidi` is read by the display)."""
-
-    #: How long a sent reply waits in the outbox so `u` can take it back (0: no window).
-    undo_send_seconds: float = 10.0
-    #: Ask "time spent?" after each send (what `deskterm ticket time` records).
-    ask_time_spent: bool = False
-
-
-def console_settings(section: dict[str, Any]) -> ConsoleSettings:
-    """The `[console]` section's switches; BadInput names a bad value."""
-    values: dict[str, Any] = {}
-    seconds = section.get("undo_send_seconds", ConsoleSettings.undo_send_seconds)
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 <= seconds <= 600:
-        raise BadInput("config [console] undo_send_seconds: expected 0 to 600 seconds")
-    values["undo_send_seconds"] = float(seconds)
-    ask = section.get("ask_time_spent", ConsoleSettings.ask_time_spent)
-    if not isinstance(ask, bool):
-        raise BadInput("config [console] ask_time_spent: expected true or false")
-    values["ask_time_spent"] = ask
-    return ConsoleSettings(**values)

@@ -39,6 +39,8 @@ LAZY_MODULES = (
     "dateutil.tz",
     "dateutil.rrule",
     "dateutil.parser",
+    "deskterm.config",  # no config file here: the console reads none
+    "tomllib",
 )
 
 _FIRST_ROWS = """
