@@ -163,3 +163,26 @@ async def test_timer_started_elsewhere_shows_after_restart(demo_db):
         badge = app.screen.query_one(TimerBadge)
         badge.tick()
         assert str(badge.render()).startswith("● #5 ")
+
+
+def test_a_recent_ticket_is_one_row_whatever_its_subject():
+    # A 2,000-letter subject made one recent ticket fill the whole "Go to ticket" list.
+    from datetime import UTC, datetime
+
+    from deskterm.domain import Priority, Status, TicketRow
+    from deskterm.screens.goto import row_label
+    from deskterm.widgets import display
+
+    display.set_bidi_mode("reorder")
+    moment = datetime(2026, 12, 1, tzinfo=UTC)
+
+    def row(subject: str, requester: str) -> TicketRow:
+        return TicketRow(id=7, subject=subject, status=Status.NEW, priority=Priority.NORMAL,
+                         queue="general", requester=requester, requester_email="r@x.ba",
+                         assignee=None, team=None, version=1,
+                         created_at=moment, updated_at=moment)
+
+    long = row("Z" * 2000 + "\x1b[2J", "Иван " * 100)
+    assert row_label(long).plain == f"     #7 new       {'Z' * 49}…  {'Иван ' * 4}Ива…"
+    persian = row("فاکتور (نوامبر)", "Reza")
+    assert row_label(persian).plain == "     #7 new       (ربماون) روتکاف  Reza"

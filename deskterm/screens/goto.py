@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,7 +22,7 @@ from textual.widgets.option_list import Option
 from deskterm.domain import TicketRow
 from deskterm.services.finding import recent
 from deskterm.store.db import db
-from deskterm.widgets.display import one_line, visual
+from deskterm.widgets.display import fit, one_line
 
 _REF = re.compile(r"^\s*#?\s*(\d+)\s*$")
 
@@ -32,13 +33,23 @@ def ref_number(text: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+#: Cells of a recent ticket's subject and requester at most: one row each, whatever the
+#: customer wrote (a 2,000-letter subject filled the whole list).
+SUBJECT_CELLS, REQUESTER_CELLS = 50, 24
+
+
+def _cut(text: str, cells: int) -> str:
+    line = one_line(text)
+    return fit(line, min(cells, cell_len(line)))
+
+
 def row_label(row: TicketRow) -> Text:
-    """One recent ticket as plain text (subjects are data, never markup)."""
+    """One recent ticket as plain text on one row (subjects are data, never markup)."""
     return Text.assemble(
         (f"{row.ref:>7} ", "bold"),
         (f"{row.status.value.replace('_', ' '):<9} ", "dim"),
-        visual(one_line(row.subject)),
-        (f"  {visual(one_line(row.requester))}", "dim"),
+        _cut(row.subject, SUBJECT_CELLS),
+        (f"  {_cut(row.requester, REQUESTER_CELLS)}", "dim"),
     )
 
 
