@@ -49,12 +49,13 @@ def own_actions(node: Any) -> set[str]:
 
 
 def binding_entries(screen: Screen) -> list[Entry]:
-    """One entry per described deskterm binding active on `screen`; bindings with the same
-    title (home and `g g` both go to the top) are one entry listing both keys."""
+    """One entry per described deskterm binding active on `screen`, in the order `?` lists
+    them; bindings with the same title (home and `g g` both go to the top) are one entry
+    listing both keys."""
     app = screen.app
     seen: set[tuple[int, str]] = set()
     own: dict[int, set[str]] = {}
-    by_title: dict[str, tuple[list[str], str, Callable[[], Any]]] = {}
+    by_title: dict[str, tuple[list[str], str, Callable[[], Any], int]] = {}
     for active in screen.active_bindings.values():
         binding = active.binding
         slot = (id(active.node), binding.action)
@@ -68,10 +69,15 @@ def binding_entries(screen: Screen) -> list[Entry]:
         if binding.description in by_title:
             by_title[binding.description][0].append(keys)
             continue
-        by_title[binding.description] = ([keys], what, _runner(active.node, binding.action))
+        # as `?` lists them: the screen's own actions, then its widgets' (scrolling, rows),
+        # then the desk-wide ones
+        rank = 0 if active.node is screen else (2 if active.node is app else 1)
+        by_title[binding.description] = ([keys], what, _runner(active.node, binding.action),
+                                         rank)
+    ordered = sorted(by_title.items(), key=lambda item: item[1][3])
     return [
         Entry(title, f"{', '.join(keys)}  ·  {what}" if what else ", ".join(keys), run)
-        for title, (keys, what, run) in by_title.items()
+        for title, (keys, what, run, _) in ordered
     ]
 
 

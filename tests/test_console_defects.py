@@ -521,3 +521,17 @@ async def test_bulk_confirmation_keeps_each_ref_left_of_a_persian_subject(desk):
         await pilot.press("e")
         await settle(pilot)
         assert str(app.screen.query_one("#question").content) == "Close #2 “(ربماون) روتکاف”?"
+
+
+async def test_palette_lists_the_screens_own_actions_before_scrolling(demo_db):
+    # On a ticket the palette opened on "Scroll Up, Scroll Down, Scroll End" (the thread's
+    # keys) while `?` lists the screen's own actions first.
+    from deskterm.screens.help import binding_rows
+
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first(pilot)
+        titles = [e.title for e in all_entries(app.screen)]
+        assert titles[:3] == ["Back", "Reply", "Comment"]
+        helped = [text for _, text in binding_rows(app.screen)]
+        assert [t for t in titles if t in helped] == [t for t in helped if t in titles]
