@@ -535,3 +535,23 @@ async def test_palette_lists_the_screens_own_actions_before_scrolling(demo_db):
         assert titles[:3] == ["Back", "Reply", "Comment"]
         helped = [text for _, text in binding_rows(app.screen)]
         assert [t for t in titles if t in helped] == [t for t in helped if t in titles]
+
+
+async def test_a_long_snooze_error_is_shown_whole_at_80_columns(demo_db):
+    # "bad date 'in 99999999 years': expected a time between 1970 and 8" ended at the
+    # dialog's edge: the feedback line was one row as wide as its text, cut by the box.
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=SMALL) as pilot:
+        await open_first(pilot)
+        await pilot.press("z")
+        await settle(pilot)
+        await pilot.press(*"in 99999999 years", "enter")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, PromptDialog)
+        feedback = dialog.query_one("#prompt-feedback", Label)
+        message = str(feedback.render())
+        assert message.startswith("bad date 'in 99999999 years': expected a time between 1970")
+        box = dialog.query_one(".dialog-box").content_region
+        assert feedback.region.right <= box.right
+        assert feedback.size.height * feedback.size.width >= len(message)  # wrapped, whole
