@@ -253,3 +253,15 @@ def test_attachment_round_trip_and_canned_delete_json(run, tmp_path):
     gone = _json(run("canned", "delete", "Pozdrav", "--json"))
     assert gone["deleted"]["title"] == "Pozdrav"
     assert run("canned", "delete", "Pozdrav").exit_code == 1
+
+
+def test_command_lists_in_help_show_each_summary_as_running_text():
+    # Typer's rich help kept the docstrings' line breaks in a group's list of commands:
+    # "(anyone who may" / "read the ticket)" on two rows even on a wide terminal.
+    wide = {"COLUMNS": "220", "TERMINAL_WIDTH": "220"}
+    top = CliRunner().invoke(app, ["--help"], env=wide).stdout
+    assert ("Show audit events, oldest first: a ticket's trail (anyone who may read the "
+            "ticket) or the desk's, by agent or time") in top
+    agent = CliRunner().invoke(app, ["agent", "--help"], env=wide).stdout
+    assert ("Disable an agent (admins only): they can do nothing; their open tickets show in "
+            "the built-in view \"Needs reassignment\".") in agent

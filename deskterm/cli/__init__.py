@@ -5,6 +5,7 @@ This package never imports textual: the console is imported only when it launche
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 from collections.abc import Sequence
@@ -127,11 +128,16 @@ _NO_IDENTITY = {
 _SERVERS = {"portal"}
 
 def _tidy_help(command: click.Command, seen: set[int] | None = None) -> None:
-    """Flags show no `<bool>` type in --help (they take no value)."""
+    """Flags show no `<bool>` type in --help (they take no value); a group's list of
+    commands shows each one's first paragraph as one run of text (Typer's rich mode kept
+    the docstring's line breaks there: `(anyone who may` / `read the ticket)`)."""
     seen = set() if seen is None else seen
     if id(command) in seen:
         return
     seen.add(id(command))
+    if command.help and not command.short_help:
+        first = inspect.cleandoc(command.help).split("\n\n")[0]
+        command.short_help = " ".join(first.split())
     ctx = click.Context(command, help_option_names=["-h", "--help"])
     for param in [*command.params, command.get_help_option(ctx)]:
         if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
