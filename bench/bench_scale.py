@@ -422,13 +422,13 @@ def markdown(results: list[dict]) -> str:
 NOTES = """
 ## Reading the figures
 
-- The machine was shared with other sessions all along (load average above and in
-  "This round" below), so p95 values carry other processes' bursts; medians are the
-  figures to compare, and a wall-clock figure of a whole process (console, bulk, rules)
-  includes waiting for a core. The benchmark itself ran at normal priority.
-- Each column comes from its own runs (dates above; a column's read-only figures and its
-  bulk and rules figures may come from two runs on two fresh copies of the same desk: see
-  "This round"). The two PostgreSQL columns are the previous session's (not re-measured).
+- The SQLite 100k and 1000k columns ran on a nearly quiet machine (load average above;
+  "This round" below has the commands); p95 values still carry other processes' bursts,
+  so medians are the figures to compare, and a wall-clock figure of a whole process
+  (console, bulk, rules) includes waiting for a core. The benchmark ran at normal priority.
+- Each column comes from one run of every group on a fresh copy of its desk, opened once
+  by the product first (its migrations applied) and then measured. The two PostgreSQL
+  columns are an earlier session's (not re-measured).
 - Statistics: the generated desks got theirs from the product's own `PRAGMA optimize`
   when the generator closed the file (`deskterm.store.stats`); the benchmark runs no
   `ANALYZE`, so "first page, no ANALYZE" and "after ANALYZE" are the same figure here.
@@ -447,8 +447,11 @@ NOTES = """
   `DESKTERM_DB`), Textual headless at 120x40, until the queue's first rows are in the
   table. The bound is the engine's own CLI (`sqlite3`) running the first-page query as a
   process. The CPU row is the console process's CPU seconds by then (all threads).
-- Bulk and `rules run`: rows, events, SLA clocks, tags, notes and now the status mail and
-  rule replies change as sets (`notification_sets`, `bulk_sets.add_replies`).
+- Bulk and `rules run`: rows, events, SLA clocks, tags, notes, replies and the customer
+  mail they cause change as sets. The mail is queued as intents by one INSERT ... SELECT
+  (`notification_sets`, m0024) and written out in outbox order by the sender
+  (`outbox_render`); "write out N queued status mails" times that write-out of every
+  intent on the desk after the close. The bulk-close bound queues the same intents.
 - A row's label comes from the last column's desk (search hit counts, the page number):
   the 100k desk has about a tenth of the 1M desk's hits, and its deepest page is 624.
 """
