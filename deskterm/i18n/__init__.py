@@ -11,7 +11,6 @@ are committed beside them, so a clean clone works without a build step
 from __future__ import annotations
 
 import gettext
-from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -74,15 +73,3 @@ def zone(name: str | None) -> ZoneInfo:
         return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
-
-
-def format_when(value: datetime | None, language: str, timezone: str | None) -> str:
-    """A date and time in the customer's zone and language, e.g. `1. pro 2026. 10:15`."""
-    if value is None:
-        return ""
-    from babel.dates import format_date, format_time
-
-    local = value.astimezone(zone(timezone))
-    locale = LOCALES.get(language, "en")
-    return f"{format_date(local, 'medium', locale=locale)} " \
-           f"{format_time(local, 'short', tzinfo=local.tzinfo, locale=locale)}"

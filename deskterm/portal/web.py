@@ -13,6 +13,7 @@ import secrets
 import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from deskterm import i18n
+from deskterm import clock, i18n
 from deskterm.domain import (
     BadInput,
     Conflict,
@@ -37,6 +38,7 @@ from deskterm.domain import (
 )
 from deskterm.services.portal import customers, tracking
 from deskterm.services.portal.portal_settings import PortalSettings
+from deskterm.services.when import written
 
 log = logging.getLogger("deskterm.portal")
 SESSION_COOKIE = "dt_session"
@@ -260,6 +262,17 @@ def uploads(files: list[tuple[str, str, bytes]]) -> list[NewAttachment]:
 # --- rendering ------------------------------------------------------------------------------
 
 
+def time_element(moment: datetime | None, timezone: str) -> Markup:
+    """A stored instant as the customer reads it: in their zone with its offset, written as
+    every face writes times (`2026-12-01 14:05 +01:00`), isolated left to right so a Persian
+    page does not reorder it; the `datetime` attribute is UTC. "" for None."""
+    if moment is None:
+        return Markup("")
+    instant = clock.to_utc(moment).replace(microsecond=0)
+    return Markup('<time dir="ltr" datetime="{}">{}</time>').format(
+        instant.isoformat(), written(instant, i18n.zone(timezone)))
+
+
 async def render(request: Request, template: str, context: dict[str, Any] | None = None,
                  status: int = 200) -> HTMLResponse:
     """A page in the visitor's language, direction and time zone."""
@@ -274,7 +287,7 @@ async def render(request: Request, template: str, context: dict[str, Any] | None
         "languages": i18n.LANGUAGES,
         "visitor": who,
         "csrf": csrf_token(request),
-        "when": lambda value: i18n.format_when(value, who.language, who.timezone),
+        "when": lambda value: time_element(value, who.timezone),
         "desk_name": request.app.state.desk_name,
         "path": request.url.path,
         **(context or {}),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gettext
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from babel.messages.pofile import read_po
@@ -110,13 +110,16 @@ def test_accept_language_negotiation():
     assert i18n.negotiate("x" * 5000 + ";q=zz") == "en"
 
 
-def test_dates_in_the_customers_zone_and_language():
-    moment = datetime(2026, 12, 1, 9, 15, tzinfo=UTC)
-    assert i18n.format_when(moment, "en", "Europe/Sarajevo") == "Dec 1, 2026 10:15\u202fAM" \
-        or i18n.format_when(moment, "en", "Europe/Sarajevo") == "Dec 1, 2026 10:15 AM"
-    assert i18n.format_when(moment, "hr", "Europe/Zagreb") == "1. pro 2026. 10:15"
-    assert i18n.format_when(moment, "ru", "Asia/Tehran").endswith("12:45")
-    assert i18n.format_when(moment, "sr", "Not/AZone").endswith("09:15")
+def test_dates_in_the_customers_zone_with_offset_the_same_in_every_language():
+    from deskterm.portal.web import time_element
+
+    stored = datetime(2026, 12, 1, 9, 15, 42, 123456)  # as the store returns it: naive UTC
+    assert time_element(stored, "Europe/Sarajevo") == (
+        '<time dir="ltr" datetime="2026-12-01T09:15:42+00:00">2026-12-01 10:15 +01:00</time>')
+    assert time_element(stored, "Asia/Tehran").endswith(">2026-12-01 12:45 +03:30</time>")
+    assert time_element(stored, "America/St_Johns").endswith(">2026-12-01 05:45 -03:30</time>")
+    assert time_element(stored, "Not/AZone").endswith(">2026-12-01 09:15 +00:00</time>")
+    assert time_element(None, "UTC") == ""
 
 
 @pytest.mark.parametrize("language", list(i18n.LANGUAGES))

@@ -1,0 +1,98 @@
+"""Times in the portal: in the customer's own zone with its offset, written as the console
+and CLI write them (`2026-12-01 14:05 +01:00`), and kept in reading order on Persian pages."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from portal_helpers import register_and_log_in
+
+from deskterm import clock
+from deskterm.services import directory, tickets
+
+OPENED = datetime(2026, 12, 1, 13, 5, tzinfo=UTC)
+ANSWERED = datetime(2026, 12, 1, 21, 50, tzinfo=UTC)
+
+
+def _times(html: str) -> list[tuple[str, str, str]]:
+    """Every `<time>` element of a page: (dir, datetime, the text a reader sees)."""
+    return re.findall(r'<time dir="([a-z]+)" datetime="([^"]+)">([^<]*)</time>', html)
+
+
+def _tehran_customer_with_an_answered_ticket(browser) -> None:
+    """A Persian-speaking account in Tehran (UTC+03:30, no summer time since 2022) whose
+    ticket was opened at 13:05 UTC and answered by the desk at 21:50 UTC."""
+    with clock.frozen_at(OPENED):
+        register_and_log_in(browser)
+        browser.get("/account/settings")
+        page = browser.submit("/account/settings", {"timezone": "Asia/Tehran", "language": "fa",
+                                                    "page_size": "20"})
+        assert page.url.endswith("/account/settings?done=saved")
+        page = browser.submit("/new", {"queue": "general", "name": "Lejla Begić",
+                                       "subject": "VPN drops", "text": "details",
+                                       "priority": "normal"}, from_page="/new?queue=general")
+        assert page.url.endswith("/tickets/1?done=created")
+    with clock.frozen_at(ANSWERED):
+        tickets.reply(directory.actor_for("ana"), 1, "We reset your line.")
+
+
+def test_ticket_page_and_list_show_times_in_the_customers_zone_with_offset(browser):
+    _tehran_customer_with_an_answered_ticket(browser)
+
+    page = browser.get("/tickets/1")
+    assert '<html lang="fa" dir="rtl">' in page.text
+    # 13:05 UTC + 3:30 = 16:35 the same day; 21:50 UTC + 3:30 = 01:20 the next day.
+    assert _times(page.text) == [
+        ("ltr", "2026-12-01T13:05:00+00:00", "2026-12-01 16:35 +03:30"),  # Opened
+        ("ltr", "2026-12-01T13:05:00+00:00", "2026-12-01 16:35 +03:30"),  # her message
+        ("ltr", "2026-12-01T21:50:00+00:00", "2026-12-02 01:20 +03:30"),  # the answer
+    ]
+    # The list shows the last change: the desk's answer.
+    assert _times(browser.get("/tickets").text) == [
+        ("ltr", "2026-12-01T21:50:00+00:00", "2026-12-02 01:20 +03:30")]
+
+    # Another zone, in December on winter time: Sarajevo is UTC+01:00.
+    browser.submit("/account/settings", {"timezone": "Europe/Sarajevo", "language": "en",
+                                         "page_size": "20"}, from_page="/account/settings")
+    assert [text for _, _, text in _times(browser.get("/tickets/1").text)] == [
+        "2026-12-01 14:05 +01:00", "2026-12-01 14:05 +01:00", "2026-12-01 22:50 +01:00"]
+
+
+def _chromium() -> str | None:
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+def test_a_time_on_a_persian_page_reads_left_to_right_in_chromium(browser):
+    """Without isolation, the bidi algorithm lays `2026-12-01 16:35 +03:30` out right to left
+    in an RTL paragraph (`+03:30 16:35 2026-12-01`); the customer must see it as written."""
+    chromium = _chromium()
+    if chromium is None:
+        pytest.skip("no Chromium on this machine: `apt-get install chromium` (.ci/run does)")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    _tehran_customer_with_an_answered_ticket(browser)
+    html = browser.get("/tickets/1").text
+    with playwright_api.sync_playwright() as play:
+        chrome = play.chromium.launch(executable_path=chromium, headless=True,
+                                      args=["--headless", "--no-sandbox", "--disable-gpu"])
+        page = chrome.new_page(viewport={"width": 900, "height": 900})
+        page.set_content(html)
+        lefts = page.evaluate("""() => {
+            const text = document.querySelectorAll('.thread time')[1].firstChild;
+            const at = (word) => {
+                const range = document.createRange();
+                const start = text.data.indexOf(word);
+                range.setStart(text, start);
+                range.setEnd(text, start + word.length);
+                return range.getBoundingClientRect().left;
+            };
+            return [at('2026-12-02'), at('01:20'), at('+03:30')];
+        }""")
+        chrome.close()
+    assert lefts == sorted(lefts) and len(set(lefts)) == 3, lefts
