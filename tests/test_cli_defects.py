@@ -72,6 +72,32 @@ def test_an_empty_tag_and_an_unknown_channel_are_refused(run):
     assert "bad channel 'pigeon': expected one of email, web, sms, phone, agent" in result.stderr
 
 
+NO_TAG = "deskterm: error: no tag given: a tag is letters, digits, '.', ':', '-' or '_'\n"
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\t"])
+def test_ticket_new_refuses_an_empty_tag_as_ticket_tag_does(run, blank):
+    from deskterm.store.models import Contact, Ticket
+
+    (ticket,) = _tickets(1)
+    refused = run("ticket", "tag", str(ticket), blank)
+    assert (refused.exit_code, refused.stderr) == (2, NO_TAG)
+    # one blank among good tags is refused too, not dropped
+    refused = run("ticket", "tag", str(ticket), "vpn", blank)
+    assert (refused.exit_code, refused.stderr) == (2, NO_TAG)
+    assert tickets.get_ticket(ticket).tags == ()
+    for tags in ([blank], ["vpn", blank]):
+        result = run("ticket", "new", "--subject", "Printer", "--requester", "kupac@example.ba",
+                     "--body", "b", *[arg for tag in tags for arg in ("--tag", tag)])
+        assert (result.exit_code, result.stdout, result.stderr) == (2, "", NO_TAG), tags
+    assert Ticket.select().count() == 1  # only the one made above
+    assert not Contact.select().where(Contact.email == "kupac@example.ba").exists()
+    made = run("ticket", "new", "--subject", "Printer", "--requester", "kupac@example.ba",
+               "--body", "b", "--tag", " VPN ", "--tag", "vpn", "--tag", "urgent")
+    assert made.exit_code == 0, made.stderr
+    assert tickets.get_ticket(ticket + 1).tags == ("urgent", "vpn")
+
+
 @pytest.mark.parametrize("name", ["Ana\nKovač", "Ana\x1b[2J", "Ana\rKovač", "Ana\x85Kovač"])
 def test_ticket_new_refuses_a_requester_name_with_a_line_break_or_control(run, name):
     from deskterm.store.models import Contact, Ticket

@@ -33,8 +33,10 @@ from deskterm.services.finding.ticket_view import detail
 from deskterm.services.trust import access, audit
 from deskterm.services.trust.access import Action
 from deskterm.services.values import (
+    NO_TAG,
     check_name,
     clean_tags,
+    given_tags,
     parse_priority,
     parse_status,
     resolve_ref,
@@ -224,7 +226,7 @@ def create_ticket(
             f"bad channel {channel!r}: expected one of {', '.join(c.value for c in Channel)}"
         )
     start_status = parse_status(status)
-    tag_names = clean_tags(tags)
+    tag_names = given_tags(tags)
     if requester_name and requester_name.strip() and channel != Channel.EMAIL:
         # a name someone typed (console, CLI, portal) follows the set-up commands' rule;
         # a sender's name from a mail header is the parser's to clean
@@ -545,9 +547,9 @@ def add_tags(
     actor: Actor, ticket_id: int, tags: Iterable[str], *, expected_version: int | None = None
 ) -> TicketDetail:
     """Add tags (existing ones are left alone); BadInput when no tag is given."""
-    names = clean_tags(tags)
+    names = given_tags(tags)
     if not names:
-        raise BadInput("no tag given: a tag is letters, digits, '.', ':', '-' or '_'")
+        raise BadInput(NO_TAG)
     with write_transaction():
         row = _work_row(actor, ticket_id, expected_version)
         _tag_row(actor, row, add=names)

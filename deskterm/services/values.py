@@ -81,6 +81,19 @@ def clean_tags(tags: Iterable[str]) -> list[str]:
     return result
 
 
+#: The refusal of an empty or blank tag someone named (`ticket tag N ''`, `--tag ''`).
+NO_TAG = "no tag given: a tag is letters, digits, '.', ':', '-' or '_'"
+
+
+def given_tags(tags: Iterable[str]) -> list[str]:
+    """Tags a person named one by one (`ticket new --tag`, `ticket tag`): as `clean_tags`,
+    but an empty or blank one is refused (BadInput), never silently dropped."""
+    tags = list(tags)
+    if any(not tag.strip() for tag in tags):
+        raise BadInput(NO_TAG)
+    return clean_tags(tags)
+
+
 _SLUG = re.compile(r"^[^\W_][\w-]{0,39}$")
 #: The longest display name (of a queue, team, agent) the desk accepts.
 MAX_NAME = 200
