@@ -363,6 +363,9 @@ class QueueScreen(ViewActions, Screen[None]):
 
     # --- table events ------------------------------------------------------------
 
+    def on_ticket_table_columns_changed(self, event: TicketTable.ColumnsChanged) -> None:
+        self._update_header()
+
     def on_ticket_table_loaded(self, event: TicketTable.Loaded) -> None:
         self._update_status()
         self._update_header()

@@ -183,6 +183,9 @@ class TicketTable(ScrollView, can_focus=True):
             super().__init__()
             self.index = index
 
+    class ColumnsChanged(Message):
+        """A resize changed which columns fit or how wide they are: redraw the header."""
+
     class LoadFailed(Message):
         def __init__(self, error: str) -> None:
             super().__init__()
@@ -566,6 +569,7 @@ class TicketTable(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, self.total)
+        self.post_message(self.ColumnsChanged())
 
     def on_focus(self) -> None:
         self.refresh()
