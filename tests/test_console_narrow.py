@@ -4,6 +4,7 @@ screen, Pilot)."""
 
 from __future__ import annotations
 
+import pytest
 from console_helpers import screen_lines, settle
 
 from deskterm.app import make_app
@@ -39,3 +40,30 @@ async def test_queue_header_follows_the_columns_after_a_resize(demo_db):
         assert "Queue" in _header_row(screen_lines(app))
         assert table.current.id == ticket
 
+
+def _sidebar(lines: list[str]) -> list[str]:
+    """The views sidebar's numbered rows, each cut at the sidebar's edge."""
+    rows = [line.split("▕")[0].strip() for line in lines if "▕" in line]
+    return [row for row in rows if row[:2].strip().isdigit()]
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_a_long_view_name_is_cut_so_its_count_stays_in_the_column(demo_db, size):
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, 5)
+        if size[0] == 80:  # the sidebar starts hidden there: V shows it
+            await pilot.press("V")
+            await settle(pilot)
+        rows = _sidebar(screen_lines(app))
+        assert len(rows) == 8
+        # every count right-aligned in one column as wide as the widest count ("209"),
+        # a space before it: a name that reaches into that column is cut with …
+        ends = {len(row) for row in rows}
+        assert len(ends) == 1
+        widest = max(len(row.rsplit(" ", 1)[1]) for row in rows)
+        assert widest == 3
+        assert all(row[-widest - 1 :][0] == " " for row in rows)
+        recent = next(row for row in rows if row.startswith("6 "))
+        assert recent[: -widest - 1].rstrip() == "6 Recently upda…"  # 20 cells: 2+14+1+3
+        assert next(row for row in rows if row.startswith("1 ")).startswith("1 My open  ")

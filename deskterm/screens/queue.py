@@ -249,6 +249,8 @@ class QueueScreen(ViewActions, Screen[None]):
         self._fit_sidebar()
         if sidebar.display:
             self.query_one("#views", OptionList).focus()
+            # painted while hidden (no width yet): fit the labels to the sidebar now
+            self.call_after_refresh(self.paint_views, self.view_list, self.view_counts)
         else:
             self.query_one(TicketTable).focus()
 

@@ -51,12 +51,16 @@ VIEW_BINDINGS = [
 SCOPE_NAMES = {"personal": "only me", "desk": "everyone"}
 
 
-def view_label(number: int, view: ViewInfo, count: int | None, width: int) -> Text:
+def view_label(
+    number: int, view: ViewInfo, count: int | None, width: int, count_width: int = 0
+) -> Text:
     """`1 ◦ Name      12`: its key (the first nine), whose it is, the name cut to fit and
-    the count at the right edge (dim while not counted yet)."""
+    the count right-aligned in a column `count_width` wide at the right edge (dim while
+    not counted yet): a long name is cut with `…` before it reaches that column."""
     key = f"{number} " if number <= 9 else "  "
     mark = "" if view.builtin else (glyphs.OWN_VIEW if view.owner else glyphs.SHARED_VIEW) + " "
     shown = "" if count is None else str(count)
+    shown = shown.rjust(max(count_width, len(shown)))
     room = max(width - cell_len(key) - cell_len(mark) - len(shown) - 1, 3)
     label = Text(key, style="dim")
     label.append(mark)
@@ -78,8 +82,9 @@ class ViewActions:
         """(Re)draw the sidebar's options, keeping the highlight."""
         options = self.query_one("#views", OptionList)
         width = (options.scrollable_content_region.width or 22) - 1
+        count_width = max((len(str(counts[v.id])) for v in found if v.id in counts), default=0)
         for number, view in enumerate(found, start=1):
-            label = view_label(number, view, counts.get(view.id), width)
+            label = view_label(number, view, counts.get(view.id), width, count_width)
             index = options.get_option_index(str(view.id))
             options.replace_option_prompt_at_index(index, label)
 
