@@ -67,3 +67,28 @@ async def test_a_long_view_name_is_cut_so_its_count_stays_in_the_column(demo_db,
         recent = next(row for row in rows if row.startswith("6 "))
         assert recent[: -widest - 1].rstrip() == "6 Recently upda…"  # 20 cells: 2+14+1+3
         assert next(row for row in rows if row.startswith("1 ")).startswith("1 My open  ")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 45)])
+async def test_the_reports_header_shows_both_ends_of_its_range(demo_db, size):
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot, 5)
+        screen = app.screen
+        start = screen.data.start.astimezone(app.tz)
+        end = screen.data.end.astimezone(app.tz)
+        shown = f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} {end:%Z}"
+        lines = screen_lines(app)
+        keys = next(n for n, line in enumerate(lines) if " w 7 days " in line)
+        assert "queue: all (f)" in lines[keys]
+        if size[0] == 80:  # too long for one line: the range goes on a line of its own
+            assert lines[keys + 1].strip() == shown
+        else:
+            assert lines[keys].rstrip().endswith(f"queue: all (f)  · {shown}")
+        await pilot.resize_terminal(*((160, 45) if size[0] == 80 else (80, 24)))
+        await settle(pilot)
+        lines = screen_lines(app)
+        assert any(line.strip() == shown for line in lines) == (size[0] != 80)
+        assert any(line.rstrip().endswith(shown) for line in lines)

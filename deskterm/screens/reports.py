@@ -183,6 +183,8 @@ class ReportsScreen(Screen[None]):
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 110, "-narrow")
+        if self.data is not None:
+            self._show_range()
 
     # --- loading -------------------------------------------------------------------
 
@@ -253,7 +255,11 @@ class ReportsScreen(Screen[None]):
             zone = self.app.tz
             start = self.data.start.astimezone(zone)
             end = self.data.end.astimezone(zone)
-            text.append(f"  · {start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} {end:%Z}", style="dim")
+            shown = f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} {end:%Z}"
+            # a narrow terminal: the range on a line of its own, both ends in view
+            room = self.size.width - 2
+            joint = "  · " if text.cell_len + 4 + len(shown) <= room else "\n "
+            text.append(joint + shown, style="dim")
         self.query_one("#report-range", Static).update(text)
 
     def on_db_changed(self, _: DbChanged) -> None:
