@@ -92,3 +92,29 @@ async def test_the_reports_header_shows_both_ends_of_its_range(demo_db, size):
         lines = screen_lines(app)
         assert any(line.strip() == shown for line in lines) == (size[0] != 80)
         assert any(line.rstrip().endswith(shown) for line in lines)
+
+
+async def test_the_rules_screen_shows_the_highlighted_rules_when_and_then_at_80_columns(demo_db):
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("L")
+        await settle(pilot)
+        await pilot.press("down")
+        await settle(pilot)
+        lines = [line.rstrip() for line in screen_lines(app)]
+        # the table is cut at "When" at 80 columns; below it the highlighted rule in full
+        assert any(line.startswith(" 2  Escalate urgent first-response") for line in lines)
+        assert "Then" not in next(line for line in lines if line.startswith(" #  Rule"))
+        title = lines.index(" Escalate urgent first-response breaches  (on)")
+        description = " An urgent ticket nobody answered in time goes to the team lead."
+        assert lines[title + 1] == description
+        assert lines[title + 2] == " When  first response breached"
+        assert lines[title + 3] == " Then  add_tags, notify"
+        assert lines[title + 4].startswith(" Last run ") and lines[title + 4].endswith(" · 14 hits")
+        assert all(len(line) <= 80 for line in lines)
+        await pilot.press("down")
+        await settle(pilot)
+        lines = [line.rstrip() for line in screen_lines(app)]
+        title = lines.index(" Warn before the SLA runs out  (on)")
+        assert lines[title + 2] == " When  sla due in 30m"

@@ -12,6 +12,7 @@ import shlex
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -50,9 +51,12 @@ class RulesScreen(Screen[None]):
         yield Header(show_clock=False, icon=glyphs.APP_ICON)
         yield Static("", id="rules-summary")
         yield DataTable(id="rules-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="rule-detail")
         yield DeskFooter()
 
     def on_mount(self) -> None:
+        #: The rules last shown, by name (the detail below the table reads them).
+        self.infos: dict[str, Any] = {}
         self.query_one(DataTable).add_columns(*COLUMNS)
         self.refresh_rules()
 
@@ -68,6 +72,7 @@ class RulesScreen(Screen[None]):
     def _show(self, infos, keep: str | None) -> None:
         table = self.query_one(DataTable)
         current = keep or self._selected()
+        self.infos = {info.name: info for info in infos}
         table.clear()
         for info in infos:
             cells = (
@@ -89,6 +94,17 @@ class RulesScreen(Screen[None]):
         names = [i.name for i in infos]
         if current in names:
             table.move_cursor(row=names.index(current))
+        self._show_detail()
+
+    def on_data_table_row_highlighted(self, _: DataTable.RowHighlighted) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        """The highlighted rule in full below the table, wrapped: a narrow terminal cuts
+        the table's When / Then / Last run columns."""
+        info = self.infos.get(self._selected() or "")
+        zone = getattr(self.app, "tz", None)  # a bare host app (tests) has none
+        self.query_one("#rule-detail", Static).update(rule_detail(info, zone))
 
     def _selected(self) -> str | None:
         table = self.query_one(DataTable)
@@ -148,6 +164,26 @@ class RulesScreen(Screen[None]):
         finally:
             path.unlink(missing_ok=True)
         self.refresh_rules()
+
+
+def rule_detail(info, zone) -> Text:
+    """One rule as the detail lines under the table (text, never markup)."""
+    if info is None:
+        return Text()
+    state = "on" if info.enabled else "off"
+    text = Text(visual(one_line(f"{info.name}  ({state})")), style="bold")
+    if info.description:
+        text.append("\n" + visual(one_line(info.description)))
+    text.append("\nWhen  ", style="dim")
+    text.append(visual(one_line(info.when)))
+    text.append("\nThen  ", style="dim")
+    text.append(visual(one_line(", ".join(info.actions))))
+    last = local_time(info.last_run_at, zone) if info.last_run_at else "never"
+    text.append(f"\nLast run {last} · {info.hit_count} hits", style="dim")
+    if info.last_error:
+        text.append("\nLast error  ", style="dim")
+        text.append(visual(one_line(info.last_error)))
+    return text
 
 
 def run_time_rules_once():
