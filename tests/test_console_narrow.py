@@ -118,3 +118,13 @@ async def test_the_rules_screen_shows_the_highlighted_rules_when_and_then_at_80_
         lines = [line.rstrip() for line in screen_lines(app)]
         title = lines.index(" Warn before the SLA runs out  (on)")
         assert lines[title + 2] == " When  sla due in 30m"
+
+
+async def test_the_sidebar_fits_its_labels_when_a_resize_brings_it_back(demo_db):
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 5)
+        await pilot.resize_terminal(120, 40)
+        await settle(pilot)
+        rows = _sidebar(screen_lines(app))
+        assert next(row for row in rows if row.startswith("6 ")) == "6 Recently upda…   7"

@@ -241,7 +241,11 @@ class QueueScreen(ViewActions, Screen[None]):
         """Narrow terminals: the sidebar collapses so the table keeps its columns."""
         sidebar = self.query_one("#sidebar")
         wanted = self._sidebar_choice
+        shown = sidebar.display
         sidebar.display = wanted if wanted is not None else self.app.size.width >= self.NARROW
+        if sidebar.display and not shown:
+            # painted while hidden (no width yet): fit the labels to the sidebar now
+            self.call_after_refresh(self.paint_views, self.view_list, self.view_counts)
 
     def action_toggle_sidebar(self) -> None:
         sidebar = self.query_one("#sidebar")
@@ -249,8 +253,6 @@ class QueueScreen(ViewActions, Screen[None]):
         self._fit_sidebar()
         if sidebar.display:
             self.query_one("#views", OptionList).focus()
-            # painted while hidden (no width yet): fit the labels to the sidebar now
-            self.call_after_refresh(self.paint_views, self.view_list, self.view_counts)
         else:
             self.query_one(TicketTable).focus()
 
