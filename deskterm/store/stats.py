@@ -62,3 +62,17 @@ def after_bulk(db, rows: int) -> None:
     """After a large bulk change or import: `PRAGMA optimize` (cheap when nothing is stale)."""
     if rows >= LARGE_CHANGE:
         optimize(db)
+
+
+def analyse_new_indexes(db, names) -> None:
+    """A migration's new indexes get statistics where the desk keeps some for tickets
+    (SQLite; PostgreSQL analyses after every upgrade), so the planner sees them at once."""
+    if db.backend != "sqlite":
+        return
+    has_stats = db.execute_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'"
+    ).fetchone()
+    if has_stats and db.execute_sql("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'ticket'").fetchone():
+        db.execute_sql(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")
+        for name in names:
+            db.execute_sql(f'ANALYZE "{name}"')

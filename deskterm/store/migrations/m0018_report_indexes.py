@@ -10,6 +10,8 @@ index without statistics looks cheap to the planner, which then sends the open q
 through it and a sort instead of down the (updated_at, id) index.
 """
 
+from deskterm.store import stats
+
 VERSION = 18
 
 STATEMENTS = [
@@ -27,12 +29,4 @@ def up(db) -> None:
     """Add the covering report indexes (with their statistics where the desk keeps some)."""
     for statement in STATEMENTS:
         db.execute_sql(statement)
-    if db.backend != "sqlite":
-        return  # PostgreSQL analyses after every upgrade
-    has_stats = db.execute_sql(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'"
-    ).fetchone()
-    if has_stats and db.execute_sql("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'ticket'").fetchone():
-        db.execute_sql("PRAGMA analysis_limit = 0")
-        for index in NEW_INDEXES:
-            db.execute_sql(f'ANALYZE "{index}"')
+    stats.analyse_new_indexes(db, NEW_INDEXES)

@@ -16,6 +16,8 @@ On SQLite a desk that keeps planner statistics gets them for the new indexes at 
 m0018 does: an index without statistics misleads the planner).
 """
 
+from deskterm.store import stats
+
 VERSION = 21
 
 INDEXES = {
@@ -36,12 +38,4 @@ def up(db) -> None:
     for name, definition in INDEXES.items():
         db.execute_sql(f'CREATE INDEX "{name}" ON {definition}')
     db.execute_sql('DROP INDEX IF EXISTS "ticket_resolved_at"')
-    if db.backend != "sqlite":
-        return  # PostgreSQL analyses after every upgrade
-    has_stats = db.execute_sql(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'"
-    ).fetchone()
-    if has_stats and db.execute_sql("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'ticket'").fetchone():
-        db.execute_sql("PRAGMA analysis_limit = 0")
-        for name in INDEXES:
-            db.execute_sql(f'ANALYZE "{name}"')
+    stats.analyse_new_indexes(db, INDEXES)

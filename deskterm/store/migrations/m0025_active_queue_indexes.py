@@ -28,6 +28,8 @@ The outbox gets a `sent_at` index: the change fingerprint every screen polls (an
 queue counts' cache checks) reads the latest delivery, which read every outbox row.
 """
 
+from deskterm.store import stats
+
 VERSION = 25
 
 ACTIVE = "\"status\" IN ('new', 'open', 'pending', 'on_hold', 'postponed')"
@@ -51,12 +53,4 @@ def up(db) -> None:
         db.execute_sql(f'CREATE INDEX "{name}" ON "ticket" ({columns}) WHERE {ACTIVE}')
     db.execute_sql('CREATE INDEX IF NOT EXISTS "outbox_message_sent_at" ON "outbox_message" '
                    '("sent_at")')
-    if db.backend != "sqlite":
-        return  # PostgreSQL analyses after every upgrade
-    has_stats = db.execute_sql(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'"
-    ).fetchone()
-    if has_stats and db.execute_sql("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'ticket'").fetchone():
-        db.execute_sql("PRAGMA analysis_limit = 0")
-        for name in INDEXES:
-            db.execute_sql(f'ANALYZE "{name}"')
+    stats.analyse_new_indexes(db, INDEXES)
