@@ -8,6 +8,7 @@ tickets (not every ticket's, past the just-closed ones), with or without statist
 from __future__ import annotations
 
 import pytest
+import sort_orders
 
 from bench import generate
 from deskterm import clock
@@ -28,17 +29,8 @@ INDEX = {
     "due": "ticket_active_due_id",
     "id": "ticket_active_id",
 }
-COLUMN = {
-    "updated": "updated_at", "created": "created_at", "priority": "priority_rank",
-    "subject": "subject", "id": "id",
-    "due": f"COALESCE(first_response_due, resolution_due, '{listing.NO_DUE}')",
-}
-
-
 def by_hand(sort: str, where: str = ACTIVE_SQL) -> list[int]:
-    name = sort.lstrip("-")
-    rows = db.execute_sql(f"SELECT {COLUMN[name]}, id FROM ticket WHERE {where}").fetchall()
-    return [i for _, i in sorted(rows, reverse=sort.startswith("-"))]
+    return sort_orders.by_hand(sort, where)
 
 
 def _admin():

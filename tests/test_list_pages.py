@@ -7,26 +7,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sort_orders import SORTS, by_hand
 
 from deskterm import clock
 from deskterm.domain import Actor, TicketRow
 from deskterm.services import directory, tickets
 from deskterm.services.finding import list_rows, listing, ticket_view
 from deskterm.services.finding.query import parse_query
-from deskterm.store.db import close_db, db, open_db
+from deskterm.store.db import close_db, open_db
 from deskterm.store.models import Ticket
 
 ACTIVE = "status:new,open,pending,on_hold,postponed"
-SORTS = ["updated", "created", "priority", "status", "id", "subject", "due"]
-COLUMN = {
-    "updated": "updated_at",
-    "created": "created_at",
-    "priority": "priority_rank",
-    "status": "status",
-    "id": "id",
-    "subject": "subject",
-    "due": f"COALESCE(first_response_due, resolution_due, '{listing.NO_DUE}')",
-}
 START = datetime(2026, 3, 2, 9, 30, 15, 250000, tzinfo=UTC)
 
 
@@ -53,13 +44,6 @@ def tied(desk):
                 tickets.set_status(ana, tid, statuses[n % 8])
         tickets.assign(ana, made[1], "mirza")
     return made
-
-
-def by_hand(sort: str, where: str) -> list[int]:
-    """The order computed here: Python sorts (value, id) in the sort's direction."""
-    name = sort.lstrip("-")
-    rows = db.execute_sql(f"SELECT {COLUMN[name]}, id FROM ticket WHERE {where}").fetchall()
-    return [i for _, i in sorted(rows, reverse=sort.startswith("-"))]
 
 
 ACTIVE_SQL = "status IN ('new', 'open', 'pending', 'on_hold', 'postponed')"

@@ -11,6 +11,7 @@ import re
 import unicodedata
 
 import pytest
+from sort_orders import SORTS, by_hand
 from typer.testing import CliRunner
 
 from bench import generate
@@ -19,17 +20,6 @@ from deskterm.services import directory, tickets
 from deskterm.services.finding import listing
 from deskterm.store import search
 from deskterm.store.db import db, open_db
-
-SORTS = ["updated", "created", "priority", "status", "id", "subject", "due"]
-COLUMN = {
-    "updated": "updated_at",
-    "created": "created_at",
-    "priority": "priority_rank",
-    "status": "status",
-    "id": "id",
-    "subject": "subject",
-    "due": f"COALESCE(first_response_due, resolution_due, '{listing.NO_DUE}')",
-}
 
 
 @pytest.fixture(scope="module")
@@ -53,13 +43,6 @@ def _admin():
                                     if a.role == "admin"))
 
 
-def expected(sort: str, where: str = "1 = 1") -> list[int]:
-    """The order by hand: Python sorts (value, id), both in the sort's direction."""
-    name = sort.lstrip("-")
-    rows = db.execute_sql(f"SELECT {COLUMN[name]}, id FROM ticket WHERE {where}").fetchall()
-    return [i for _, i in sorted(rows, reverse=sort.startswith("-"))]
-
-
 @pytest.mark.parametrize("sort", SORTS + ["-" + s for s in SORTS])
 def test_keyset_pages_walk_the_whole_order(desk400, sort):
     pager = listing.Pager(f"sort:{sort}")
@@ -69,14 +52,14 @@ def test_keyset_pages_walk_the_whole_order(desk400, sort):
         page = pager.page(len(seen), 37)
         assert page, "a page before the end is never empty"
         seen += [r.id for r in page]
-    assert seen == expected(sort)
+    assert seen == by_hand(sort)
     assert pager.page(total, 37) == []
 
 
 def test_last_page_is_read_backwards_and_matches(desk400):
     pager = listing.Pager("status:open,pending sort:-priority")
     total = pager.count()
-    order = expected("-priority", "status IN ('open', 'pending')")
+    order = by_hand("-priority", "status IN ('open', 'pending')")
     assert total == len(order) > 50
     last = (total - 1) // 50 * 50
     assert [r.id for r in pager.page(last, 50)] == order[last:]
@@ -85,7 +68,7 @@ def test_last_page_is_read_backwards_and_matches(desk400):
 def test_ticket_list_after_a_ref_continues_the_order(desk400, monkeypatch):
     monkeypatch.delenv("DESKTERM_AGENT", raising=False)  # the generator made the OS user admin
     runner = CliRunner()
-    order = expected("-updated", "status = 'open'")
+    order = by_hand("-updated", "status = 'open'")
     first = runner.invoke(app, ["--db", str(desk400), "ticket", "list", "--status", "open",
                                 "--limit", "20", "--json"])
     assert first.exit_code == 0, first.output
@@ -100,8 +83,8 @@ def test_ticket_list_after_a_ref_continues_the_order(desk400, monkeypatch):
 
 def test_counts_are_cached_until_the_data_changes(desk400):
     before = listing.count_tickets("status:open")
-    assert before == len(expected("id", "status = 'open'"))
-    victim = expected("id", "status = 'open'")[0]
+    assert before == len(by_hand("id", "status = 'open'"))
+    victim = by_hand("id", "status = 'open'")[0]
     admin = _admin()
     tickets.set_status(admin, victim, "pending")
     assert listing.count_tickets("status:open") == before - 1
@@ -141,12 +124,12 @@ def _plan(monkeypatch, name: str) -> None:
 def test_rare_middle_and_common_plans_find_the_same_tickets_in_order(desk400, word, monkeypatch):
     wanted = _by_hand(word)
     assert wanted, f"the generated desk says {word!r} somewhere"
-    in_order = [i for i in expected("-updated") if i in wanted]
+    in_order = [i for i in by_hand("-updated") if i in wanted]
     for plan in PLANS:
         _plan(monkeypatch, plan)
         assert [r.id for r in listing.list_tickets(word, limit=500)] == in_order
         assert [r.id for r in listing.list_tickets(f"{word} status:open", limit=500)] == [
-            i for i in expected("-updated", "status = 'open'") if i in wanted
+            i for i in by_hand("-updated", "status = 'open'") if i in wanted
         ]
     assert listing.count_tickets(word) == len(wanted)
     assert listing.count_tickets(f"-{word}") == 400 - len(wanted)
@@ -154,7 +137,7 @@ def test_rare_middle_and_common_plans_find_the_same_tickets_in_order(desk400, wo
 
 def test_index_follows_replies_merges_and_matches_a_rebuild(desk400):
     admin = _admin()
-    a, b = expected("id", "status = 'open'")[:2]
+    a, b = by_hand("id", "status = 'open'")[:2]
     tickets.reply(admin, a, "Zamijenili smo kvarni ruter XJ9000 novim.")
     assert [r.id for r in listing.list_tickets("xj9000")] == [a]
     tickets.merge(admin, a, b)
@@ -169,7 +152,7 @@ def test_index_follows_replies_merges_and_matches_a_rebuild(desk400):
 def test_search_pages_by_keyset_under_every_plan(desk400, plan, monkeypatch):
     _plan(monkeypatch, plan)
     wanted = _by_hand("racun")
-    order = [i for i in expected("-priority") if i in wanted]
+    order = [i for i in by_hand("-priority") if i in wanted]
     pager = listing.Pager("racun sort:-priority")
     assert pager.count() == len(order)
     seen = []
