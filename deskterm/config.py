@@ -4,6 +4,8 @@
 [desk]
 name = "Example Support"
 language = "en"                 # templates/<kind>.<language>.txt, falling back to English
+timezone = "Europe/Sarajevo"    # the desk's zone: portal times for visitors who have none
+                                # (default: the business calendars' zone if they share one)
 
 [mail]
 address = "support@example.com" # From: of outgoing mail and the default Reply-To
@@ -114,6 +116,7 @@ class SmsSettings:
 class Config:
     desk_name: str = "deskterm support"
     language: str = "en"
+    timezone: str = ""  # [desk] timezone, an IANA name; "" when not set
     mail: MailSettings = field(default_factory=MailSettings)
     sms: SmsSettings = field(default_factory=SmsSettings)
     raw: dict[str, Any] = field(default_factory=dict)  # the whole file, for other sections
@@ -141,6 +144,18 @@ def _section(cls: type, values: dict[str, Any], env_prefix: str | None, where: s
     if "security" in merged and merged["security"] not in _SECURITY:
         raise BadInput(f"config [{where}] security: expected starttls, ssl or none")
     return cls(**merged)
+
+
+def _desk_zone(value: Any) -> str:
+    """`[desk] timezone` checked: an IANA zone name, or "" when not set."""
+    if value in ("", None):
+        return ""
+    import zoneinfo
+
+    if str(value) not in zoneinfo.available_timezones() | {"UTC"}:
+        raise BadInput(f"config [desk] timezone: {str(value)!r} is not a time zone "
+                       "(an IANA name such as Europe/Zagreb)")
+    return str(value)
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -172,6 +187,7 @@ def load_config(path: Path | None = None) -> Config:
     return Config(
         desk_name=str(desk.get("name", Config.desk_name)),
         language=str(desk.get("language", "en")),
+        timezone=_desk_zone(desk.get("timezone", "")),
         mail=settings,
         sms=sms,
         raw=data,

@@ -27,6 +27,7 @@ def make_app(config: Config | None = None) -> Starlette:
         exception_handlers={HTTPException: http_error},
     )
     app.state.settings = portal_settings(config)
+    app.state.config = config
     app.state.desk_name = config.desk_name
     return app
 

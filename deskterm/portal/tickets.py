@@ -22,7 +22,7 @@ from deskterm.portal.web import (
     visitor,
 )
 from deskterm.services import directory
-from deskterm.services.portal import customer_tickets, customers, tracking
+from deskterm.services.portal import customer_tickets, customer_zone, customers, tracking
 from deskterm.services.portal.customer_tickets import NewTicketForm
 
 STATUS_LABELS = {
@@ -217,7 +217,12 @@ async def _ticket_page(request: Request, errors: dict[str, str] | None = None,
         "done": done if done in ("created", "reply", "resolved") else "",
         "errors": error_messages(_, errors or {}), "values": values or {},
     }
-    return await render(request, "ticket.html", await _context(request, context), status)
+    zone = None
+    if scope.ticket_id is not None and not who.logged_in:  # a tracking link: its requester's
+        zone = await call(customer_zone.customer_zone, scope.contact_id,
+                          request.app.state.config)
+    return await render(request, "ticket.html", await _context(request, context), status,
+                        timezone=zone)
 
 
 @page

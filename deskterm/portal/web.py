@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from deskterm import clock, i18n
+from deskterm.config import Config
 from deskterm.domain import (
     BadInput,
     Conflict,
@@ -36,7 +37,7 @@ from deskterm.domain import (
     RateLimited,
     Refused,
 )
-from deskterm.services.portal import customers, tracking
+from deskterm.services.portal import customer_zone, customers, tracking
 from deskterm.services.portal.portal_settings import PortalSettings
 from deskterm.services.when import written
 
@@ -110,13 +111,15 @@ def signed(token: str, purpose: str) -> str:
 
 
 def _visitor_sync(session_cookie: str | None, lang_cookie: str | None,
-                  accept: str | None) -> Visitor:
+                  accept: str | None, config: Config) -> Visitor:
     token = _unsigned(session_cookie, "session")
     scope = customers.session_scope(token) if token else None
-    language, timezone, page_size = None, "UTC", 20
+    language, page_size = None, 20
     if scope is not None:
         info = customers.account(scope)
         language, timezone, page_size = info.language, info.timezone, info.page_size
+    else:
+        timezone = customer_zone.desk_zone(config)
     if language is None and lang_cookie in i18n.LANGUAGES:
         language = lang_cookie
     return Visitor(scope, token if scope else "", language or i18n.negotiate(accept),
@@ -128,7 +131,7 @@ async def visitor(request: Request) -> Visitor:
     if "visitor" not in request.state._state:
         request.state.visitor = await call(
             _visitor_sync, request.cookies.get(SESSION_COOKIE), request.cookies.get(LANG_COOKIE),
-            request.headers.get("accept-language"))
+            request.headers.get("accept-language"), request.app.state.config)
     return request.state.visitor
 
 
@@ -274,9 +277,11 @@ def time_element(moment: datetime | None, timezone: str) -> Markup:
 
 
 async def render(request: Request, template: str, context: dict[str, Any] | None = None,
-                 status: int = 200) -> HTMLResponse:
-    """A page in the visitor's language, direction and time zone."""
+                 status: int = 200, timezone: str | None = None) -> HTMLResponse:
+    """A page in the visitor's language and direction, its times in `timezone` (default:
+    the visitor's zone), which the page names (`zone`)."""
     who = await visitor(request)
+    timezone = timezone or who.timezone
     _ = i18n.gettext_for(who.language)
     values = {
         "request": request,
@@ -287,7 +292,8 @@ async def render(request: Request, template: str, context: dict[str, Any] | None
         "languages": i18n.LANGUAGES,
         "visitor": who,
         "csrf": csrf_token(request),
-        "when": lambda value: time_element(value, who.timezone),
+        "when": lambda value: time_element(value, timezone),
+        "zone": timezone,
         "desk_name": request.app.state.desk_name,
         "path": request.url.path,
         **(context or {}),

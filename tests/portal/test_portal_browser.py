@@ -48,8 +48,8 @@ def server(portal_config, desk, tmp_path):
     port = _free_port()
     env = {**os.environ, "DESKTERM_DB": str(desk)}
     config = Path(env["DESKTERM_CONFIG"])
-    config.write_text(config.read_text().replace("http://testserver",
-                                                 f"http://127.0.0.1:{port}"))
+    config.write_text(config.read_text().replace("http://testserver", f"http://127.0.0.1:{port}")
+                      .replace("[desk]\n", '[desk]\ntimezone = "Europe/Sarajevo"\n'))
     log = (tmp_path / "portal.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "deskterm", "portal", "--host", "127.0.0.1", "--port", str(port)],
@@ -119,6 +119,9 @@ def test_form_with_attachment_ticket_page_and_persian_in_chromium(server, tmp_pa
         assert page.locator(".entry .body").all_inner_texts()[-1] == \
             "Yes, it works again, thank you!"
         page.screenshot(path=str(shots / "portal-ticket.png"), full_page=True)
+        # Logged out, on a tracking link: the desk's zone, named (December: UTC+01:00).
+        assert page.locator(".zone").inner_text() == "Times are in Europe/Sarajevo."
+        assert all(text.endswith(" +01:00") for text in page.locator("time").all_inner_texts())
 
         # Persian: the menu submits itself (a small script); the page turns right-to-left.
         page.select_option("#language-menu", "fa")
@@ -128,6 +131,11 @@ def test_form_with_attachment_ticket_page_and_persian_in_chromium(server, tmp_pa
         assert page.get_by_role("button", name="ارسال پاسخ").is_visible()  # "Send reply"
         direction = page.evaluate("getComputedStyle(document.querySelector('main')).direction")
         assert direction == "rtl"
+        assert page.locator(".zone").inner_text() == "زمان‌ها به وقت Europe/Sarajevo است."
+        zone = page.locator(".zone bdi")  # the zone's name reads left to right in Persian
+        assert zone.get_attribute("dir") == "ltr"
+        assert page.evaluate("getComputedStyle(document.querySelector('.zone bdi')).direction") \
+            == "ltr"
         page.screenshot(path=str(shots / "portal-persian.png"), full_page=True)
         browser.close()
     elapsed = time.monotonic() - started

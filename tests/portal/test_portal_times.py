@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from portal_helpers import register_and_log_in
+from portal_helpers import PORTAL_CONFIG, Browser, open_ticket, register_and_log_in
 
 from deskterm import clock
 from deskterm.services import directory, tickets
@@ -96,3 +96,111 @@ def test_a_time_on_a_persian_page_reads_left_to_right_in_chromium(browser):
         }""")
         chrome.close()
     assert lefts == sorted(lefts) and len(set(lefts)) == 3, lefts
+
+
+# --- logged out: a tracking link ---------------------------------------------------------
+
+
+def _zone_label(html: str) -> str:
+    """The zone a page says its times are in (the text of its `.zone` line)."""
+    match = re.search(r'<p class="zone">(.*?)</p>', html, re.S)
+    assert match, "the page does not say which zone its times are in"
+    return re.sub(r"<[^>]+>", "", match.group(1))
+
+
+def _anonymous_ticket_link(browser, config_text: str | None = None) -> str:
+    """Open a ticket from the public form at 13:05 UTC and have the desk answer at 21:50
+    UTC; return the tracking link the visitor landed on (path only)."""
+    with clock.frozen_at(OPENED):
+        page = open_ticket(browser, subject="VPN drops")
+    assert "/t/" in page.url and page.url.endswith("?done=created")
+    with clock.frozen_at(ANSWERED):
+        tickets.reply(directory.actor_for("ana"), 1, "We reset your line.")
+    return page.url.split("testserver", 1)[1].split("?", 1)[0]
+
+
+def _portal(config_text: str, tmp_path, monkeypatch):
+    """A browser on a portal whose desk config is PORTAL_CONFIG plus `config_text`."""
+    from starlette.testclient import TestClient
+
+    from deskterm.config import load_config
+    from deskterm.portal.app import make_app
+    from deskterm.services.messaging import notifications
+
+    path = tmp_path / "zoned" / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(PORTAL_CONFIG.replace("[desk]\n", "[desk]\n" + config_text), "utf-8")
+    monkeypatch.setenv("DESKTERM_CONFIG", str(path))
+    config = load_config(path)
+    notifications.use_config(config)
+    return Browser(TestClient(make_app(config)))
+
+
+def test_a_tracking_link_shows_the_desks_zone_when_the_requester_has_none(
+        desk, tmp_path, monkeypatch):
+    browser = _portal('timezone = "Europe/Sarajevo"\n', tmp_path, monkeypatch)
+    link = _anonymous_ticket_link(browser)
+    page = browser.get(link)
+    # December: Sarajevo is UTC+01:00. 13:05 -> 14:05, 21:50 -> 22:50.
+    assert [text for _, _, text in _times(page.text)] == [
+        "2026-12-01 14:05 +01:00", "2026-12-01 14:05 +01:00", "2026-12-01 22:50 +01:00"]
+    assert _zone_label(page.text) == "Times are in Europe/Sarajevo."
+    # The same in Persian (the language menu at the foot of the page), the zone's name kept
+    # left to right.
+    page = browser.submit("/lang", {"language": "fa", "next": link})
+    assert '<html lang="fa" dir="rtl">' in page.text
+    assert [text for _, _, text in _times(page.text)][2] == "2026-12-01 22:50 +01:00"
+    assert '<bdi dir="ltr">Europe/Sarajevo</bdi>' in page.text
+
+
+def test_a_tracking_link_shows_the_requesters_own_account_zone(desk, browser, other_browser):
+    _tehran_customer_with_an_answered_ticket(browser)
+    from deskterm.services.portal import tracking
+    from deskterm.store.models import Ticket
+
+    token = tracking.make_token(1, Ticket.get_by_id(1).requester_id)
+    page = other_browser.get(f"/t/{token}")  # logged out: another browser, no session
+    assert page.status == 200
+    assert [text for _, _, text in _times(page.text)] == [
+        "2026-12-01 16:35 +03:30", "2026-12-01 16:35 +03:30", "2026-12-02 01:20 +03:30"]
+    assert "Asia/Tehran" in _zone_label(page.text)
+    # Her own pages, logged in, name the zone too.
+    assert "Asia/Tehran" in _zone_label(browser.get("/tickets/1").text)
+    assert "Asia/Tehran" in _zone_label(browser.get("/tickets").text)
+
+
+def test_without_a_configured_zone_the_desks_business_calendar_zone_is_used(
+        desk, browser):
+    from deskterm.services.automation import sla
+
+    sla.install_default_policies(directory.actor_for("ana"), timezone="Asia/Tehran")
+    page = browser.get(_anonymous_ticket_link(browser))
+    assert [text for _, _, text in _times(page.text)][0] == "2026-12-01 16:35 +03:30"
+    assert "Asia/Tehran" in _zone_label(page.text)
+
+
+def test_a_desk_with_no_zone_at_all_says_its_times_are_utc(desk, browser):
+    page = browser.get(_anonymous_ticket_link(browser))
+    assert [text for _, _, text in _times(page.text)][0] == "2026-12-01 13:05 +00:00"
+    assert _zone_label(page.text) == "Times are in UTC."
+
+
+def test_a_bad_desk_zone_in_the_config_is_one_clear_error(tmp_path):
+    from deskterm.config import load_config
+    from deskterm.domain import BadInput
+
+    path = tmp_path / "config.toml"
+    path.write_text('[desk]\ntimezone = "Europe/Sarjevo"\n', "utf-8")
+    with pytest.raises(BadInput, match=r"^config \[desk\] timezone: 'Europe/Sarjevo' is not"):
+        load_config(path)
+
+
+def test_a_new_account_starts_in_the_desks_zone(desk, tmp_path, monkeypatch):
+    browser = _portal('timezone = "Europe/Sarajevo"\n', tmp_path, monkeypatch)
+    register_and_log_in(browser)
+    page = browser.get("/account/settings")
+    assert '<option selected>Europe/Sarajevo</option>' in page.text
+    with clock.frozen_at(OPENED):
+        open_ticket(browser, subject="VPN drops")
+    assert [text for _, _, text in _times(browser.get("/tickets/1").text)][0] == \
+        "2026-12-01 14:05 +01:00"

@@ -171,7 +171,11 @@ def register(email: str, name: str, *, language: str, base_url: str,
         contact = directory.ensure_contact_row(address, name or None)
         account = CustomerAccount.get_or_none(CustomerAccount.contact == contact.id)
         if account is None:
+            from deskterm.services.messaging.notifications import current_config
+            from deskterm.services.portal.customer_zone import desk_zone
+
             account = CustomerAccount.create(contact=contact.id, language=language,
+                                             timezone=desk_zone(current_config()),
                                              created_at=_now())
             audit.record(None, Actor("customer", address, contact_id=contact.id),
                          "portal.registered", "customer_account", None, address)
