@@ -140,7 +140,13 @@ ZORAN_AGENT = "role=agent os_user=zoran teams=tier1 enabled available tz=Europe/
 ZORAN = "email=zoran@desk.example name=Zoran Z."
 
 
+def _kupac_wrote_in() -> None:
+    """kupac@example.ba is a customer of the desk (their ticket made the contact)."""
+    tickets.create_ticket(SETUP, subject="Račun", body="b", requester_email="kupac@example.ba")
+
+
 def test_every_setup_change_is_an_audit_event_with_before_and_after(desk, tmp_path):
+    _kupac_wrote_in()
     rules = tmp_path / "rules.toml"
     rules.write_text(RULES, encoding="utf-8")
     commands = [
@@ -238,6 +244,7 @@ def _add_observer() -> None:
 ])
 def test_settings_commands_refuse_who_may_not(desk, who, args, message):
     _add_observer()
+    _kupac_wrote_in()
     before = _counts()
     result = cli(desk, "--as", who, *args)
     assert (result.exit_code, result.stderr) == (1, f"deskterm: error: {message}\n")
@@ -245,6 +252,7 @@ def test_settings_commands_refuse_who_may_not(desk, who, args, message):
 
 
 def test_an_agent_sets_a_customers_language_and_sms(desk):
+    _kupac_wrote_in()
     result = cli(desk, "--as", "mirza", "mail", "language", "kupac@example.ba", "ru", "--json")
     assert json.loads(result.stdout) == {"email": "kupac@example.ba", "language": "ru"}
     result = cli(desk, "--as", "mirza", "mail", "sms", "kupac@example.ba", "--phone", "+38761123")
@@ -320,3 +328,25 @@ def test_portal_events_are_named_area_dot_verb_and_old_names_read_the_same(desk)
     trail = json.loads(cli(desk, "audit", "--since", "30d", "--json").stdout)
     assert [e["action"] for e in trail if e["field"] == "portal.keys"] == [
         "portal.key_rotated", "portal.key_rotated", "portal.keys_retired"]
+
+
+@pytest.mark.parametrize("args", [
+    ["mail", "language", "Nobody@Example.BA", "fa"],
+    ["mail", "language", "Nobody@Example.BA", "auto"],
+    ["mail", "language", "Nobody@Example.BA"],
+    ["mail", "sms", "Nobody@Example.BA", "--phone", "+387 61 123 456"],
+    ["mail", "sms", "Nobody@Example.BA", "--off"],
+], ids=lambda a: " ".join(a[:2] + a[3:]))
+def test_an_unknown_customer_address_is_refused_and_nothing_is_created(desk, args):
+    """A mistyped address must not become a new contact: one line, exit 1 (not found)."""
+    tickets.create_ticket(SETUP, subject="Printer", body="b", requester_email="k@example.ba")
+    before = _counts()
+    result = cli(desk, *args)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == "deskterm: error: no customer with address 'nobody@example.ba'\n"
+    assert _counts() == before
+    result = cli(desk, *args, "--json")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert json.loads(result.stderr) == {"error": "no customer with address 'nobody@example.ba'",
+                                         "code": 1, "kind": "not_found"}
+    assert _counts() == before

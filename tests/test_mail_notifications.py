@@ -120,6 +120,7 @@ def test_admin_template_in_the_config_folder_wins(mail_desk):
 def test_agents_set_a_customers_language_from_the_cli(desk):
     runner = CliRunner()
     base = ["--db", str(desk), "--as", "ana", "mail", "language", "lejla@example.ba"]
+    directory.update_contact("lejla@example.ba", name="Lejla Begić")  # a known customer
     assert runner.invoke(app, [*base, "bs"]).exit_code == 0
     shown = runner.invoke(app, [*base, "--json"])
     assert shown.exit_code == 0 and '"language": "bs"' in shown.stdout

@@ -112,6 +112,7 @@ def test_file_gateway_and_the_opt_in_command(desk, tmp_path):
                            f'"{tmp_path / "phone"}"\n', encoding="utf-8")
     runner = CliRunner()
     base = ["--db", str(desk), "--as", "ana"]
+    directory.update_contact("ivo@example.hr", name="Ivo Ivić")  # a customer the desk knows
     no_phone = runner.invoke(app, [*base, "mail", "sms", "ivo@example.hr"])
     assert no_phone.exit_code == 2 and "has no phone number" in no_phone.output
     on = runner.invoke(app, [*base, "mail", "sms", "ivo@example.hr", "--phone", "+385 1 234",

@@ -253,7 +253,7 @@ def language(
     st.open()
     if code is not None:
         directory.set_contact_language(st.actor(), email, None if code == "auto" else code)
-    current = directory.contact_language(email)
+    current = directory.customer_language(email)
     if as_json:
         print_json({"email": email.strip().lower(), "language": current})
     else:

@@ -487,12 +487,16 @@ def ensure_contact(email: str, name: str | None = None) -> Contact:
 
 
 def _edit_contact(actor: Actor, email: str) -> ContactRow:
-    """The contact for `email` (made when new), once `actor` may change it."""
+    """The contact for `email`, once `actor` may change it; NotFound for an address the
+    desk does not know (a mistyped address never becomes a new customer)."""
     from deskterm.services.trust import access
 
-    existing = find_contact(normalise_email(email))
-    access.check(actor, access.Action.CONTACT_EDIT, existing.id if existing else None)
-    return ensure_contact_row(email)
+    address = normalise_email(email)
+    row = ContactRow.get_or_none(ContactRow.email == address)
+    access.check(actor, access.Action.CONTACT_EDIT, row.id if row else None)
+    if row is None:
+        raise NotFound(f"no customer with address {address!r}")
+    return row
 
 
 def _contact_event(actor: Actor, field: str, row: ContactRow, before: object, after: object):
@@ -557,6 +561,16 @@ def contact_language(email: str) -> str | None:
     """The language set for a contact (None: not known, the queue's or desk's is used)."""
     row = ContactRow.get_or_none(ContactRow.email == email.strip().lower())
     return row.language if row else None
+
+
+def customer_language(email: str) -> str | None:
+    """The language set for a known customer (None: the queue's or desk's is used);
+    NotFound for an address the desk does not know."""
+    address = normalise_email(email)
+    row = ContactRow.get_or_none(ContactRow.email == address)
+    if row is None:
+        raise NotFound(f"no customer with address {address!r}")
+    return row.language
 
 
 def find_contact(email: str) -> Contact | None:
