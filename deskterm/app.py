@@ -22,6 +22,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker
 
+from deskterm import collector
 from deskterm.commands import DeskCommands
 from deskterm.domain import Actor, AgentInfo, Conflict, DomainError, TimerInfo
 from deskterm.services import changes
@@ -150,14 +151,18 @@ class DesktermApp(App[None]):
             self.call_after_refresh(_crash_for_tests, os.environ[CRASH_FOR_TESTS])
 
     def on_ticket_table_first_rows(self) -> None:
-        """The first screen's rows are in: the running timer is read now (the header shows
-        it a moment later), the background jobs start soon after."""
-        if not self._timer_loaded:
-            self.load_timer()
+        """The first screen's rows are in: once they are drawn, the garbage collector runs
+        again and the running timer is read (the header shows it a moment later); the
+        background jobs start soon after."""
+        self.call_after_refresh(self._after_first_rows)
         if self.background and not self._background_started:
             self.set_timer(1.0, self._start_background_jobs)
 
     def on_ticket_table_load_failed(self) -> None:
+        self._after_first_rows()
+
+    def _after_first_rows(self) -> None:
+        collector.release()
         if not self._timer_loaded:
             self.load_timer()
 

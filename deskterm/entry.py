@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from deskterm import collector
+
 if TYPE_CHECKING:
     from deskterm.app import DesktermApp
 
@@ -36,11 +38,16 @@ def _run(app: DesktermApp) -> int:
 def open_console(run: Callable[[DesktermApp], int] = _run) -> bool:
     """Run the console as bare `deskterm` does, through `run(app)` (the real terminal by
     default). False, having started nothing, when the CLI must do it (see the module
-    docstring); on a crash, the CLI's error line and exit code."""
-    app = _console_app()
-    if app is None:
-        return False
-    code = run(app)
+    docstring); on a crash, the CLI's error line and exit code. The garbage collector
+    waits for the first rows (`deskterm.collector`)."""
+    collector.hold()
+    try:
+        app = _console_app()
+        if app is None:
+            return False
+        code = run(app)
+    finally:
+        collector.release()  # the CLI's turn, or the console ended before its first rows
     if code:
         from deskterm.cli.output import fail  # after the console: no start-up to keep short
 

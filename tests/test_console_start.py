@@ -44,7 +44,7 @@ LAZY_MODULES = (
 )
 
 _FIRST_ROWS = """
-import asyncio, json, os, sys
+import asyncio, gc, json, os, sys
 from deskterm import entry
 
 found = {}
@@ -52,6 +52,7 @@ found = {}
 async def until_rows(app):
     from deskterm.widgets.ticket_table import TicketTable
 
+    found["collector_held"] = not gc.isenabled()  # the app built, nothing shown yet
     async with app.run_test(size=(120, 40)) as pilot:
         for _ in range(3000):
             await pilot.pause(0.01)
@@ -64,6 +65,12 @@ async def until_rows(app):
                     m for m in sys.modules if m.split(".")[0] in NOT_FOR_THE_FIRST_ROWS
                     or any(m == lazy or m.startswith(lazy + ".") for lazy in LAZY_MODULES)
                 )
+                for _ in range(500):  # the collector runs again once the rows are drawn
+                    if gc.isenabled():
+                        break
+                    await pilot.pause(0.01)
+                found["collector_back"] = gc.isenabled()
+                found["start_up_frozen"] = gc.get_freeze_count() > 10_000
                 return
 
 def run(app):
@@ -97,7 +104,31 @@ def test_bare_deskterm_shows_the_open_queue_without_the_cli_a_driver_or_the_lazy
     assert result.returncode == 0, result.stderr[-3000:]
     found = json.loads(result.stdout.strip().splitlines()[-1])
     assert found == {"opened": True, "first": f"#{newest}", "screen": "QueueScreen",
-                     "modules": []}
+                     "modules": [], "collector_held": True, "collector_back": True,
+                     "start_up_frozen": True}
+
+
+def test_the_collector_runs_again_when_the_console_ends_before_its_first_rows(
+    tmp_path, demo_sqlite_template
+):
+    desk = tmp_path / "desk.db"
+    shutil.copy(demo_sqlite_template, desk)
+    missing = tmp_path / "nowhere.db"
+    result = _python(
+        "import gc, os\n"
+        "from deskterm import entry\n"
+        "seen = []\n"
+        "def quit_at_once(app):\n"
+        "    seen.append(gc.isenabled())\n"
+        "    return 0\n"
+        "print(entry.open_console(run=quit_at_once), seen, gc.isenabled())\n"
+        f"os.environ['DESKTERM_DB'] = {str(missing)!r}\n"
+        "print(entry.open_console(run=quit_at_once), seen, gc.isenabled())\n",
+        DESKTERM_DB=str(desk),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    # held while the app ran, back after it; no desk: the CLI's turn, collector on
+    assert result.stdout.splitlines() == ["True [False] True", "False [False] True"]
 
 
 def test_bare_deskterm_without_a_desk_says_so_through_the_cli(tmp_path):

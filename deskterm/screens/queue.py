@@ -81,6 +81,9 @@ class QueueScreen(ViewActions, Screen[None]):
     """Views, filter and the ticket table; bulk actions on the selection."""
 
     HELP_TITLE = "queue"
+    #: The table takes the focus as the screen is built (Textual's default, the first
+    #: focusable widget, is the sidebar's list: its focus and blur each cost a restyle).
+    AUTO_FOCUS = "#tickets"
     BINDINGS = [
         Binding(
             "slash",
