@@ -2,8 +2,11 @@
 
 Every table of the schema is copied row for row (ids kept), id sequences continue where
 the source's left off, the attachment and mail folders are copied, and the search index is
-rebuilt. Row counts and a checksum per table are compared inside the destination's
-transaction: on any difference nothing is committed.
+rebuilt. Row counts and a checksum per table (the source's taken from the rows as they are
+sent, the destination's read back) are compared inside the destination's one transaction,
+which also rebuilds the search index and the planner's statistics: on any difference or
+error nothing is committed. The backend loads the rows its fastest way (PostgreSQL: COPY,
+its indexes and foreign keys built once after the rows).
 """
 
 from __future__ import annotations
@@ -81,27 +84,55 @@ def _normal(value: Any, is_time: bool) -> Any:
     return value
 
 
-def _rows(db: Database, table: str, columns: list[tuple[str, bool]], key: str):
-    names = ", ".join(f'"{name}"' for name, _ in columns)
-    cursor = db.execute_sql(f'SELECT {names} FROM "{table}" ORDER BY "{key}"')
-    while True:
-        batch = cursor.fetchmany(BATCH)
-        if not batch:
-            return
+def _json_default(value: Any) -> Any:
+    """What JSON cannot hold (bytes, dates in a column not typed as one), as `_normal`
+    gives it."""
+    normal = _normal(value, False)
+    return str(value) if normal is value else normal
+
+
+#: One row's JSON for the checksum (built once: `json.dumps` with options builds an
+#: encoder per call).
+_ROW_JSON = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode
+
+
+class _Checksum:
+    """Row count and sha256 of every row in key order, values as `_normal` gives them:
+    the same for one table on either engine."""
+
+    def __init__(self, columns: list[tuple[str, bool]]) -> None:
+        self.times = [at for at, (_, is_time) in enumerate(columns) if is_time]
+        self.digest = hashlib.sha256()
+        self.rows = 0
+
+    def add(self, batch: list[tuple]) -> None:
+        times, lines = self.times, []
         for row in batch:
-            yield [_normal(v, is_time) for v, (_, is_time) in zip(row, columns, strict=True)]
+            if times:
+                row = list(row)
+                for at in times:
+                    row[at] = _normal(row[at], True)
+            lines.append(_ROW_JSON(row))
+        lines.append("")
+        self.digest.update("\n".join(lines).encode())
+        self.rows += len(batch)
+
+    def summary(self) -> dict[str, Any]:
+        return {"rows": self.rows, "checksum": self.digest.hexdigest()[:16]}
 
 
-def _summary(db: Database, table: str) -> dict[str, Any]:
-    """Row count and checksum (sha256 of every row, normalised, in key order)."""
+def _select(table: str, columns: list[tuple[str, bool]], key: str) -> str:
+    names = ", ".join(f'"{name}"' for name, _ in columns)
+    return f'SELECT {names} FROM "{table}" ORDER BY "{key}"'
+
+
+def _summary(db: Database, chosen: Backend, table: str) -> dict[str, Any]:
+    """Row count and checksum of `table` as it is in `db`."""
     columns = _columns(db, table)
-    digest = hashlib.sha256()
-    count = 0
-    for row in _rows(db, table, columns, _key(db, table)):
-        digest.update(json.dumps(row, ensure_ascii=False, default=str).encode())
-        digest.update(b"\n")
-        count += 1
-    return {"rows": count, "checksum": digest.hexdigest()[:16]}
+    checksum = _Checksum(columns)
+    for batch in chosen.stream_rows(db, _select(table, columns, _key(db, table)), BATCH):
+        checksum.add(batch)
+    return checksum.summary()
 
 
 def _open(chosen: Backend, target: Path | str) -> Database:
@@ -118,31 +149,35 @@ def _migrate(target: Path | str) -> None:
     close_db()
 
 
-def _copy_table(src: Database, dst: Database, dst_backend: Backend, table: str,
-                self_refs: list[str]) -> None:
+def _copy_table(src: Database, src_backend: Backend, dst: Database, dst_backend: Backend,
+                table: str, self_refs: list[str]) -> dict[str, Any]:
+    """Load every row of `table` into `dst`; the source's count and checksum, taken from
+    the rows as they went. Self-references wait for an UPDATE when `self_refs` is given
+    (the destination checks each row's foreign keys as it arrives)."""
     columns = _columns(src, table)
     names = [name for name, _ in columns]
-    insert = (
-        f'INSERT INTO "{table}" ({", ".join(chr(34) + n + chr(34) for n in names)}) '
-        f"VALUES ({', '.join('?' for _ in names)})"
-    )
-    later: list[tuple[str, Any, Any]] = []
-    positions = {name: names.index(name) for name in self_refs}
+    checksum = _Checksum(columns)
     key = _key(src, table)
-    batch: list[list[Any]] = []
-    for row in _rows(src, table, columns, key):
-        for name, at in positions.items():
-            if row[at] is not None:
-                later.append((name, row[at], row[names.index(key)]))
-                row[at] = None
-        batch.append(row)
-        if len(batch) >= BATCH:
-            dst.cursor().executemany(dst_backend.adapt_sql(insert), batch)
-            batch = []
-    if batch:
-        dst.cursor().executemany(dst_backend.adapt_sql(insert), batch)
+    at_key = names.index(key)
+    positions = [names.index(name) for name in self_refs]
+    later: list[tuple[str, Any, Any]] = []
+
+    def rows():
+        for batch in src_backend.stream_rows(src, _select(table, columns, key), BATCH):
+            checksum.add(batch)
+            for row in batch:
+                if positions:
+                    row = list(row)
+                    for at in positions:
+                        if row[at] is not None:
+                            later.append((names[at], row[at], row[at_key]))
+                            row[at] = None
+                yield row
+
+    dst_backend.load_rows(dst, table, names, rows())
     for name, value, row_key in later:
         dst.execute_sql(f'UPDATE "{table}" SET "{name}" = ? WHERE "{key}" = ?', (value, row_key))
+    return checksum.summary()
 
 
 def _copy_folders(source: Path | str, dest: Path | str) -> int:
@@ -181,23 +216,17 @@ def copy_desk(source: Path | str, dest: Path | str, *, dry_run: bool = False) ->
         _migrate(dest)
         dst = _open(dst_backend, dest)
         try:
-            _copy_all(src, dst, dst_backend, tables, report)
+            _copy_all(src, src_backend, dst, dst_backend, tables, report)
         finally:
             dst.close()
     finally:
         src.close()
     report["files"] = _copy_folders(source, dest)
-    from deskterm.store import search
-    from deskterm.store.db import close_db, open_db
-
-    open_db(dest)
-    report["indexed"] = search.rebuild()
-    close_db()
     return report
 
 
-def _copy_all(src: Database, dst: Database, dst_backend: Backend, tables: list[str],
-              report: dict[str, Any]) -> None:
+def _copy_all(src: Database, src_backend: Backend, dst: Database, dst_backend: Backend,
+              tables: list[str], report: dict[str, Any]) -> None:
     missing = sorted(set(tables) - set(_tables(dst)))
     if missing:
         raise Refused(f"destination schema lacks tables: {', '.join(missing)}")
@@ -211,13 +240,16 @@ def _copy_all(src: Database, dst: Database, dst_backend: Backend, tables: list[s
     with dst.atomic():
         for table in reversed(ordered):
             dst.execute_sql(f'DELETE FROM "{table}"')  # rows a migration may have seeded
-        for table in ordered:
-            _copy_table(src, dst, dst_backend, table, self_refs[table])
+        copied: dict[str, dict[str, Any]] = {}
+        with dst_backend.bulk_loading(dst, ordered) as unchecked:
+            for table in ordered:
+                copied[table] = _copy_table(src, src_backend, dst, dst_backend, table,
+                                            [] if unchecked else self_refs[table])
         dst_backend.reset_sequences(
             dst, [t for t in ordered if any(n == "id" for n, _ in _columns(dst, t))]
         )
         for table in ordered:
-            before, after = _summary(src, table), _summary(dst, table)
+            before, after = copied[table], _summary(dst, dst_backend, table)
             if before != after:
                 raise Refused(
                     f"copy of {table} does not match: {before['rows']} rows "
@@ -225,3 +257,6 @@ def _copy_all(src: Database, dst: Database, dst_backend: Backend, tables: list[s
                     "nothing was written"
                 )
             report["tables"][table] = before
+        # the search index is derived: built here from the copied rows, in the same
+        # transaction (with the planner's statistics)
+        report["indexed"] = dst_backend.rebuild_search(dst)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,6 +106,30 @@ class Backend:
 
     def reset_sequences(self, db: Database, tables: list[str]) -> None:
         """Make each table's id sequence continue after its largest id (after a copy)."""
+
+    # --- loading a whole desk (`deskterm db copy`) ---------------------------------------
+
+    @contextmanager
+    def bulk_loading(self, db: Database, tables: list[str]) -> Iterator[bool]:
+        """Inside a write transaction, around loading many rows into `tables`: yields
+        True when foreign keys go unchecked until the block ends (rows may then point at
+        rows loaded later), False when every row is checked as it arrives."""
+        yield False
+
+    def load_rows(self, db: Database, table: str, columns: list[str],
+                  rows: Iterable[list[Any]]) -> None:
+        """Insert `rows` (values in `columns` order) into `table`, in as few round trips
+        as the driver allows."""
+        names = ", ".join(f'"{name}"' for name in columns)
+        marks = ", ".join("?" for _ in columns)
+        db.cursor().executemany(
+            self.adapt_sql(f'INSERT INTO "{table}" ({names}) VALUES ({marks})'), rows)
+
+    def stream_rows(self, db: Database, sql: str, size: int) -> Iterator[list[tuple]]:
+        """The rows of a big SELECT in batches of about `size`, never all in memory."""
+        cursor = db.execute_sql(sql)
+        while batch := cursor.fetchmany(size):
+            yield batch
 
     def reserve_ids(self, db: Database, table: str, count: int) -> list[int]:
         """`count` new ids of `table`, the ones its next inserts would get, taken now so

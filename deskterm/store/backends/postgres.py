@@ -10,6 +10,8 @@ translated (types, serial keys, foreign keys added once every table exists), sea
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 from peewee import Database, PostgresqlDatabase, SelectQuery
 
 from deskterm import drivers
+from deskterm.store import stats
 from deskterm.store.backends.base import Backend, MigrationHandle, search_terms
 
 drivers.attach_psycopg()  # this backend is imported only for a PostgreSQL desk
@@ -212,6 +215,25 @@ _UPSERT_DOC_WITHOUT = _UPSERT_DOC.replace("AND e.kind != 'system'",
                                           "AND e.kind != 'system' AND e.id != ?")
 
 
+#: Foreign keys from or to any of the tables (two array parameters): table, name, definition.
+_FOREIGN_KEYS_OF = (
+    "SELECT t.relname, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+    "JOIN pg_class t ON t.oid = c.conrelid JOIN pg_class r ON r.oid = c.confrelid "
+    "WHERE c.contype = 'f' AND t.relnamespace = current_schema()::regnamespace "
+    "AND (t.relname = ANY(?) OR r.relname = ANY(?)) ORDER BY t.relname, c.conname"
+)
+#: Indexes of the tables that back no primary key, unique or exclusion constraint.
+_PLAIN_INDEXES_OF = (
+    "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+    "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+    "WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = ANY(?) "
+    "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid "
+    "AND c.contype IN ('p', 'u', 'x')) ORDER BY i.relname"
+)
+#: Working memory for building those indexes again (this transaction only).
+_LOAD_MEMORY = "256MB"
+
+
 class PostgresBackend(Backend):
     name = "postgresql"
 
@@ -268,6 +290,46 @@ class PostgresBackend(Backend):
 
     def after_upgrade(self, db: Database) -> None:
         db.execute_sql("ANALYZE")
+
+    # --- loading a whole desk: COPY, then indexes and foreign keys built once -----------
+
+    @contextmanager
+    def bulk_loading(self, db: Database, tables: list[str]) -> Iterator[bool]:
+        # Indexes (but the primary and unique keys) and foreign keys touching `tables` go
+        # for the load and come back, under the same names, built once over all the rows;
+        # adding a foreign key checks every row. On an error nothing is rebuilt: the
+        # transaction rolls back, dropped objects included.
+        keys = db.execute_sql(_FOREIGN_KEYS_OF, (tables, tables)).fetchall()
+        indexes = db.execute_sql(_PLAIN_INDEXES_OF, (tables,)).fetchall()
+        for table, name, _ in keys:
+            db.execute_sql(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+        for name, _ in indexes:
+            db.execute_sql(f'DROP INDEX "{name}"')
+        db.execute_sql(f"SET LOCAL maintenance_work_mem = '{_LOAD_MEMORY}'")
+        yield True
+        for _, definition in indexes:
+            db.execute_sql(definition)
+        for table, name, definition in keys:
+            db.execute_sql(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+
+    def load_rows(self, db: Database, table: str, columns: list[str],
+                  rows: Iterable[list[Any]]) -> None:
+        names = ", ".join(f'"{name}"' for name in columns)
+        with db.cursor().copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def stream_rows(self, db: Database, sql: str, size: int) -> Iterator[list[tuple]]:
+        # A server-side cursor: scoped to the transaction, or held past it outside one.
+        import psycopg
+
+        conn = db.connection()
+        in_transaction = conn.pgconn.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+        with conn.cursor(name="deskterm_stream", withhold=not in_transaction) as cursor:
+            cursor.itersize = size
+            cursor.execute(self.adapt_sql(sql))
+            while batch := cursor.fetchmany(size):
+                yield batch
 
     def reserve_ids(self, db: Database, table: str, count: int) -> list[int]:
         rows = db.execute_sql(
@@ -358,6 +420,7 @@ class PostgresBackend(Backend):
             f"deskterm_tsv(t.subject) || {_ENTRIES_DOC} FROM ticket t "
             "WHERE t.merged_into_id IS NULL"
         )
+        stats.analyze(db)  # after `db reindex` or a copy, as on SQLite: fresh statistics
         return db.execute_sql("SELECT COUNT(*) FROM search_index").fetchone()[0]
 
     def matching_ticket_ids(self, text: str) -> tuple[str, list[Any]] | None:
