@@ -7,6 +7,7 @@ into a fresh PostgreSQL database); on the default run both ends are SQLite files
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pg_databases as pg
 from typer.testing import CliRunner
@@ -47,6 +48,26 @@ def _other_database(tmp_path) -> str:
     return str(tmp_path / "again.db")
 
 
+def _schema(target) -> set[tuple]:
+    """Every index, constraint and trigger of the database at `target`, as its engine
+    describes them."""
+    if ON_POSTGRES:
+        import psycopg
+
+        with psycopg.connect(str(target)) as conn:
+            indexes = conn.execute("SELECT tablename, indexname, indexdef FROM pg_indexes "
+                                   "WHERE schemaname = 'public'").fetchall()
+            constraints = conn.execute(
+                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+                "FROM pg_constraint WHERE connamespace = 'public'::regnamespace").fetchall()
+            triggers = conn.execute("SELECT tgrelid::regclass::text, tgname FROM pg_trigger "
+                                    "WHERE NOT tgisinternal").fetchall()
+        return set(indexes) | set(constraints) | set(triggers)
+    with sqlite3.connect(target) as conn:
+        return set(conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master "
+                                "WHERE type IN ('index', 'trigger')").fetchall())
+
+
 def test_copy_there_and_back_keeps_every_row_file_and_ref(desk, tmp_path):
     first, second = _fill()
     counts = {
@@ -69,6 +90,12 @@ def test_copy_there_and_back_keeps_every_row_file_and_ref(desk, tmp_path):
     returned = json.loads(back.stdout)
     # The same rows in every table, there and back: identical checksums.
     assert {t: v for t, v in returned["tables"].items()} == report["tables"]
+    # every index, foreign key and trigger is there, as in a desk migrated from scratch
+    fresh = _other_database(tmp_path)
+    open_db(fresh)
+    close_db()
+    assert len(_schema(back_target)) > 50
+    assert _schema(back_target) == _schema(fresh)
     open_db(back_target)
     merged = tickets.get_ticket(first)
     assert [e.body for e in merged.entries][:1] == ["Naručio sam ćevape, nisu stigli."]
@@ -83,6 +110,29 @@ def test_copy_there_and_back_keeps_every_row_file_and_ref(desk, tmp_path):
     if ON_POSTGRES:
         close_db()
         pg.drop_database(back_target)
+        pg.drop_database(fresh)
+
+
+def test_copy_keeps_text_with_a_nul_character(desk, tmp_path):
+    """A NUL in a mail body (SQLite stores it) survives a copy to SQLite as it is, and
+    to PostgreSQL, whose text cannot hold one, as U+FFFD: what every face shows."""
+    first, _ = _fill()
+    close_db()
+    laptop = tmp_path / "laptop.db"
+    assert _cli("db", "copy", str(desk), str(laptop)).exit_code == 0
+    with sqlite3.connect(laptop) as conn:
+        conn.execute("UPDATE entry SET body = ? WHERE id = (SELECT MIN(id) FROM entry)",
+                     ("Račun\x00 42",))
+    target = _other_database(tmp_path)
+    moved = _cli("db", "copy", str(laptop), target, "--json")
+    assert moved.exit_code == 0, moved.output
+    open_db(target)
+    body = Entry.select().order_by(Entry.id).first().body
+    assert body == ("Račun\ufffd 42" if ON_POSTGRES else "Račun\x00 42")
+    assert [t.id for t in listing.list_tickets("racun")] == [first]
+    if ON_POSTGRES:
+        close_db()
+        pg.drop_database(target)
 
 
 def test_copy_refuses_a_database_that_holds_a_desk_and_writes_nothing(desk, tmp_path):

@@ -96,6 +96,25 @@ def _json_default(value: Any) -> Any:
 _ROW_JSON = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode
 
 
+def _time(value: Any) -> Any:
+    """A timestamp column's value as `_normal` gives it (the common cases first)."""
+    if value is None:
+        return None
+    if value.__class__ is datetime:
+        return value.isoformat(sep=" ")
+    if value.__class__ is str:
+        try:
+            return datetime.fromisoformat(value).isoformat(sep=" ")
+        except ValueError:
+            return value
+    return _normal(value, True)
+
+
+#: A NUL character as the checksum's JSON writes it; PostgreSQL text cannot hold one and
+#: stores U+FFFD instead (see `Backend.holds_nul`), so both count as U+FFFD.
+_NUL_JSON = "\\u0000"
+
+
 class _Checksum:
     """Row count and sha256 of every row in key order, values as `_normal` gives them:
     the same for one table on either engine."""
@@ -105,20 +124,30 @@ class _Checksum:
         self.digest = hashlib.sha256()
         self.rows = 0
 
-    def add(self, batch: list[tuple]) -> None:
+    def add(self, batch: list[tuple]) -> bool:
+        """Count and hash `batch`; True when its text holds a NUL character."""
         times, lines = self.times, []
         for row in batch:
             if times:
                 row = list(row)
                 for at in times:
-                    row[at] = _normal(row[at], True)
+                    row[at] = _time(row[at])
             lines.append(_ROW_JSON(row))
         lines.append("")
-        self.digest.update("\n".join(lines).encode())
+        text = "\n".join(lines)
+        has_nul = _NUL_JSON in text
+        if has_nul:
+            text = text.replace(_NUL_JSON, "\ufffd")
+        self.digest.update(text.encode())
         self.rows += len(batch)
+        return has_nul
 
     def summary(self) -> dict[str, Any]:
         return {"rows": self.rows, "checksum": self.digest.hexdigest()[:16]}
+
+
+def _without_nul(row: tuple) -> list[Any]:
+    return [v.replace("\x00", "\ufffd") if isinstance(v, str) else v for v in row]
 
 
 def _select(table: str, columns: list[tuple[str, bool]], key: str) -> str:
@@ -164,7 +193,8 @@ def _copy_table(src: Database, src_backend: Backend, dst: Database, dst_backend:
 
     def rows():
         for batch in src_backend.stream_rows(src, _select(table, columns, key), BATCH):
-            checksum.add(batch)
+            if checksum.add(batch) and not dst_backend.holds_nul:
+                batch = [_without_nul(row) for row in batch]
             for row in batch:
                 if positions:
                     row = list(row)

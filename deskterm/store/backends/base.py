@@ -65,6 +65,9 @@ class Backend:
 
     #: "sqlite" or "postgresql"
     name = ""
+    #: Text columns can hold a NUL character (else U+FFFD stands in for it, as every face
+    #: shows a control character).
+    holds_nul = True
 
     # --- connection ---------------------------------------------------------------------
 
@@ -119,7 +122,7 @@ class Backend:
     def load_rows(self, db: Database, table: str, columns: list[str],
                   rows: Iterable[list[Any]]) -> None:
         """Insert `rows` (values in `columns` order) into `table`, in as few round trips
-        as the driver allows."""
+        as the driver allows. Their text holds no NUL where `holds_nul` is False."""
         names = ", ".join(f'"{name}"' for name in columns)
         marks = ", ".join("?" for _ in columns)
         db.cursor().executemany(

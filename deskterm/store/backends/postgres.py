@@ -236,6 +236,7 @@ _LOAD_MEMORY = "256MB"
 
 class PostgresBackend(Backend):
     name = "postgresql"
+    holds_nul = False
 
     def __init__(self) -> None:
         self._listener: Any = None
@@ -314,8 +315,14 @@ class PostgresBackend(Backend):
 
     def load_rows(self, db: Database, table: str, columns: list[str],
                   rows: Iterable[list[Any]]) -> None:
+        from psycopg.types.string import StrDumperUnknown
+
         names = ", ".join(f'"{name}"' for name in columns)
-        with db.cursor().copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+        cursor = db.cursor()
+        # psycopg's own (compiled) text dumper: the caller sends no NUL (`holds_nul`), so
+        # the connection's NUL-replacing one, a Python call per value, is not needed here
+        cursor.adapters.register_dumper(str, StrDumperUnknown)
+        with cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
             for row in rows:
                 copy.write_row(row)
 
