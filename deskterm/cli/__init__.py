@@ -6,7 +6,6 @@ This package never imports textual: the console is imported only when it launche
 from __future__ import annotations
 
 import inspect
-import os
 import sys
 from collections.abc import Sequence
 from typing import Annotated, Any
@@ -69,10 +68,6 @@ class DeskGroup(TyperGroup):
         ctx.meta[_NO_IDENTITY_KEY] = self._no_identity(ctx)
         try:
             return super().invoke(ctx)
-        except BrokenPipeError:
-            # `deskterm ticket list --ids | head`: the reader left; stop quietly.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            raise typer.Exit(0) from None
         except DomainError as error:
             raise exit_for(error) from None
         except DatabaseError as error:

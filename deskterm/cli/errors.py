@@ -10,11 +10,14 @@ With `--json` (or `--format json`) anywhere on the command line the line is JSON
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TextIO
 
 import typer
 from typer._click import exceptions as click_errors
@@ -82,7 +85,8 @@ def run(main: Callable[[], object], args: Sequence[str]) -> int:
         say_error(f"argument is not valid UTF-8: {bad!r}", 2, kind="bad_input")
         return 2
     try:
-        result = main()
+        with guarded_stdout():
+            result = main()
     except click_errors.UsageError as error:
         say_error(_usage_line(error), error.exit_code, kind="usage")
         return error.exit_code
@@ -94,6 +98,8 @@ def run(main: Callable[[], object], args: Sequence[str]) -> int:
         return 1
     except typer.Exit as exit_:
         return exit_.exit_code
+    except ReaderLeft:
+        return reader_left()
     except KeyboardInterrupt:
         say_error("interrupted", 130, kind="interrupted")
         return 130
@@ -106,7 +112,57 @@ def run(main: Callable[[], object], args: Sequence[str]) -> int:
     return result if isinstance(result, int) else 0
 
 
+class ReaderLeft(BaseException):
+    """Whoever read stdout went away (`deskterm ticket list | head -1`). A BaseException, as
+    KeyboardInterrupt is, so that no `except Exception` on the way reports it as a failure;
+    open transactions roll back."""
+
+
+class _GuardedStdout:
+    """sys.stdout for one command: a write to a pipe whose reader left raises ReaderLeft.
+    Every printer (Rich tables and help, JSON, ids) writes through it; neither Rich (which
+    would exit 1) nor Typer (exit 1 on EPIPE) gets to handle the broken pipe itself."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise ReaderLeft from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise ReaderLeft from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def guarded_stdout() -> Iterator[None]:
+    original = sys.stdout
+    sys.stdout = _GuardedStdout(original)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stdout = original
+
+
+def reader_left() -> int:
+    """`deskterm … | head -1`: the reader of stdout left. End quietly (exit 0), as a Unix
+    tool does; what is still buffered goes nowhere, so nothing fails again at exit."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
 def exit_with(code: int) -> None:
     """Flush and leave with `code`."""
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = reader_left() if code == 0 else code
     sys.exit(code)

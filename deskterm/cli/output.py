@@ -59,7 +59,6 @@ class SafeConsole(Console):
         safe = [Text(clean(o)) if isinstance(o, str) else o for o in objects]
         super().print(*safe, markup=False, **kwargs)
 
-
 #: Wide when piped, so tables in logs and `| less` are not squeezed to 80 columns.
 out = SafeConsole(
     highlight=False,
