@@ -28,7 +28,7 @@ from deskterm.domain import Actor, AgentInfo, Conflict, DomainError, TimerInfo
 from deskterm.services import changes
 from deskterm.services.finding import listing
 from deskterm.store.db import db, open_db
-from deskterm.widgets import display, glyphs
+from deskterm.widgets import display
 
 #: How often the console hands queued notifications to SMTP (or the demo Maildir).
 MAIL_EVERY_SECONDS = 30.0
@@ -325,17 +325,12 @@ class DesktermApp(App[None]):
 
     def action_command_palette(self) -> None:
         """The palette, with a search mark every font has (Textual's is an emoji)."""
-        from textual.command import CommandPalette, SearchIcon
+        from textual.command import CommandPalette
+
+        from deskterm.widgets.palette import DeskPalette
 
         if self.use_command_palette and not CommandPalette.is_open(self):
-            palette = CommandPalette(id="--command-palette")
-            self.push_screen(palette)
-
-            def plain_icon() -> None:
-                for icon in palette.query(SearchIcon):
-                    icon.icon = glyphs.SEARCH
-
-            self.call_after_refresh(plain_icon)
+            self.push_screen(DeskPalette(id="--command-palette"))
 
     def action_toggle_theme(self) -> None:
         """Switch between the light and the dark theme."""
