@@ -118,6 +118,8 @@ def _plan(monkeypatch, name: str) -> None:
     for attr, value in zip(("RARE_HITS", "PROBE_COST", "MIDDLE_CHUNK"), PLANS[name],
                            strict=True):
         monkeypatch.setattr(listing, attr, value)
+    if name == "middle":  # also where the backend would not choose it (PostgreSQL)
+        monkeypatch.setattr(search, "cheap_hits", lambda: True)
 
 
 @pytest.mark.parametrize("word", ["racun", "vpn", "договору", "قرارداد"])
@@ -174,3 +176,19 @@ def test_the_middle_plan_is_chosen_between_rare_and_common(desk400, monkeypatch)
     assert listing._middle_wins(hits[:10], 50)  # 400 tickets: collecting is always cheap
     monkeypatch.setattr(listing, "PROBE_COST", 0.01)
     assert not listing._middle_wins(hits[:10], 50)
+
+
+def test_a_common_word_is_probed_where_collecting_hits_is_dear(desk400, monkeypatch):
+    """Where each hit costs a read of its document (PostgreSQL), a common word's page walks
+    the sort order and probes: its hits are never all collected."""
+    monkeypatch.setattr(listing, "RARE_HITS", 10)
+    monkeypatch.setattr(search, "cheap_hits", lambda: False)
+    asked, collect = [], search.first_hits
+    monkeypatch.setattr(search, "first_hits",
+                        lambda text, limit: asked.append(limit) or collect(text, limit))
+    wanted = _by_hand("racun")
+    assert len(wanted) > 10
+    in_order = [i for i in by_hand("-updated") if i in wanted]
+    assert [r.id for r in listing.list_tickets("racun", limit=500)] == in_order
+    # only the looks that tell a rare word from a common one (up to 10 hits each)
+    assert asked and set(asked) == {10}

@@ -54,6 +54,12 @@ def ticket_matches(text: str, id_column: str) -> tuple[str, list[Any]] | None:
     return backend().ticket_matches(text, id_column)
 
 
+def cheap_hits() -> bool:
+    """Whether collecting every hit of a term is cheap (FTS5 rowids) or not (PostgreSQL
+    reads each hit's document): see `Backend.cheap_hits`."""
+    return backend().cheap_hits
+
+
 def first_hits(text: str, limit: int) -> list[int]:
     """Up to `limit` matching ticket ids (any order): tells a rare term from a common one."""
     found = matching_ticket_ids(text)

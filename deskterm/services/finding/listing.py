@@ -204,7 +204,8 @@ RARE_HITS = 2_000
 #: Between the two, the "middle" plan: every hit collected once into a set, the sort
 #: index walked in chunks and filtered against it. Collecting costs ~1 us a hit (h hits),
 #: probing ~45 us a ticket walked (page / share = page * tickets / h of them), so the set
-#: wins while h * h < 45 * page * tickets; never for more than MIDDLE_HITS hits.
+#: wins while h * h < 45 * page * tickets; never for more than MIDDLE_HITS hits. Only where
+#: collecting is that cheap (`search.cheap_hits`: SQLite's FTS5, not PostgreSQL).
 PROBE_COST = 45
 MIDDLE_HITS = 100_000
 #: The middle plan's first chunk of the sort order (each next one is 4 times larger).
@@ -421,7 +422,8 @@ def page_ids(
         hits = search.first_hits(expression, RARE_HITS)
         if len(hits) < RARE_HITS:
             return _rare_page(query, hits, limit, offset, after, from_end, scope)
-        if _middle_wins(hits, offset + (limit if limit >= 0 else MIDDLE_HITS)):
+        wanted = offset + (limit if limit >= 0 else MIDDLE_HITS)
+        if search.cheap_hits() and _middle_wins(hits, wanted):
             every = search.first_hits(expression, MIDDLE_HITS)
             if len(every) < MIDDLE_HITS:
                 return _middle_page(query, set(every), limit, offset, after, from_end, scope)
