@@ -86,7 +86,8 @@ class DeskGroup(TyperGroup):
             return True
         if len(words) == 1:
             command = self.get_command(ctx, words[0])
-            if isinstance(command, TyperGroup):  # `deskterm ticket`: its help
+            # `deskterm ticket`: its help; but `deskterm report` is a command of its own
+            if isinstance(command, TyperGroup) and not command.invoke_without_command:
                 return True
         commands = [w for w in words if not w.startswith("-")]
         if tuple(commands[:1]) in _NO_IDENTITY or tuple(commands[:2]) in _NO_IDENTITY:

@@ -117,6 +117,9 @@ class ReportsScreen(Screen[None]):
     """My figures, team backlog, SLA today, volume and backlog over time, agent bars."""
 
     HELP_TITLE = "reports"
+    #: A period ends "now": the figures are read again this often while the screen shows,
+    #: so its end keeps up with the clock on a quiet desk (a change reloads at once).
+    REFRESH_SECONDS = 60.0
     BINDINGS = [
         Binding("escape", "back", "Back", id="reports.back"),
         Binding("d", "range('today')", "Today", id="reports.today"),
@@ -180,6 +183,15 @@ class ReportsScreen(Screen[None]):
             self.query_one(selector).border_title = title
         self._show_range(loading=True)
         self.load()
+        self.set_interval(self.REFRESH_SECONDS, self._keep_up)
+
+    def _keep_up(self) -> None:
+        """Read the period again up to now, quietly, when it is on screen and older."""
+        if self.is_current and self.data is not None and clock.now() > self.data.end:
+            self._compute(self.range_key, self.queue, self.app.tz, self.me)
+
+    def on_screen_resume(self) -> None:
+        self._keep_up()
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 110, "-narrow")
