@@ -125,3 +125,54 @@ def test_the_change_fingerprint_notices_mail_queued_and_sent(desk):
     if stats.is_sqlite(db):
         plan = [row[-1] for row in db.execute_sql("EXPLAIN QUERY PLAN " + changes.FINGERPRINT_SQL)]
         assert not [step for step in plan if "SCAN outbox_message" in step], plan
+
+
+def _ticket_indexes() -> dict[str, str]:
+    """The ticket table's indexes and their definitions, on either engine."""
+    if stats.is_sqlite(db):
+        rows = db.execute_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
+                              "tbl_name = 'ticket' AND sql IS NOT NULL")
+    else:
+        rows = db.execute_sql("SELECT indexname, indexdef FROM pg_indexes WHERE "
+                              "tablename = 'ticket'")
+    return dict(rows.fetchall())
+
+
+def test_a_close_moves_no_entry_of_an_index_nothing_reads(desk):
+    """m0026: the next-response and (status, status time) indexes are gone, the due-time
+    ones hold only tickets with a running clock; a close takes a ticket out of them."""
+    found = _ticket_indexes()
+    assert "ticket_next_response_due" not in found
+    assert "ticket_status_status_changed_at" not in found
+    for name, column in (("ticket_first_response_due", "first_response_due"),
+                         ("ticket_resolution_due", "resolution_due")):
+        assert column in found[name] and "IS NOT NULL" in found[name], found[name]
+    ana = directory.actor_for("ana")
+    made = tickets.create_ticket(ana, subject="Printer", body="It jams.",
+                                 requester_email="c@example.com", queue="general").id
+    due = "2030-01-01 09:00:00"
+    db.execute_sql("UPDATE ticket SET first_response_due = ?, resolution_due = ? WHERE id = ?",
+                   (due, due, made))
+    bounds = ("2029-12-31 00:00:00", "2030-01-02 00:00:00")
+    ranged = ("SELECT id FROM ticket WHERE first_response_due > ? AND first_response_due <= ? "
+              "UNION SELECT id FROM ticket WHERE resolution_due > ? AND resolution_due <= ?")
+    assert [r[0] for r in db.execute_sql(ranged, (*bounds, *bounds))] == [made]
+    bulk.bulk_close(ana, ids=[made])
+    assert db.execute_sql(ranged, (*bounds, *bounds)).fetchall() == []
+
+
+@pytest.mark.sqlite_only
+def test_due_ranges_and_the_no_clock_filter_plan_without_the_dropped_indexes(bulk_closed):
+    """A due-time range (the `sla due in` rules, the dashboard) seeks the partial index;
+    `sla:none` walks the active sort index instead of every clockless ticket and a sort."""
+    db.close()
+    db.connect()
+    for column in ("first_response_due", "resolution_due"):
+        plan = " ".join(row[-1] for row in db.execute_sql(
+            f"EXPLAIN QUERY PLAN SELECT id FROM ticket WHERE {ACTIVE_SQL} AND {column} > ? "
+            f"AND {column} <= ? ORDER BY id", ("2026-01-01 00:00:00", "2026-01-02 00:00:00")))
+        assert f"INDEX ticket_{column}" in plan, plan
+    assert "TEMP B-TREE" not in _plan(f"sla:none {ACTIVE} sort:-updated")
+    none = by_hand("-updated", f"{ACTIVE_SQL} AND first_response_due IS NULL AND "
+                               "resolution_due IS NULL")
+    assert [r.id for r in listing.list_tickets(f"sla:none {ACTIVE}")] == none[:50]
