@@ -115,3 +115,27 @@ def test_bulk_set_on_explicit_refs(old_billing):
 def test_bulk_rejects_bad_values_before_touching_anything(old_billing):
     with pytest.raises(BadInput, match="bad status"):
         bulk.bulk_set(directory.actor_for("ana"), "queue:billing", status="gone")
+
+
+def test_set_based_failure_in_the_middle_of_a_statement_rolls_back_everything(old_billing):
+    """The set path's UPDATE of many rows keeps no undo copy of its own on SQLite (`OR
+    FAIL`: the rows before the failing one stay changed until the transaction is rolled
+    back): a ticket that fails in mid-statement still leaves every ticket as it was."""
+    from peewee import DatabaseError
+
+    from deskterm.store.db import db, is_postgres
+
+    made, _ = old_billing
+    if is_postgres():
+        db.execute_sql("CREATE FUNCTION power_cut() RETURNS trigger LANGUAGE plpgsql AS "
+                       "$$ BEGIN RAISE EXCEPTION 'power cut'; END $$")
+        db.execute_sql(f"CREATE TRIGGER power_cut BEFORE UPDATE ON ticket FOR EACH ROW "
+                       f"WHEN (OLD.id = {made[2]}) EXECUTE FUNCTION power_cut()")
+    else:
+        db.execute_sql(f"CREATE TRIGGER power_cut BEFORE UPDATE ON ticket WHEN OLD.id = "
+                       f"{made[2]} BEGIN SELECT RAISE(FAIL, 'power cut'); END")
+    with pytest.raises(DatabaseError, match="power cut"):
+        bulk.bulk_close(directory.actor_for("ana"), "queue:billing older:30d")
+    assert listing.count_tickets("status:closed") == 0
+    assert all(len(audit.events_for(t)) == 1 for t in made)
+    assert {tickets.get_ticket(t).version for t in made} == {1}

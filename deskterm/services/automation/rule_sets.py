@@ -33,7 +33,7 @@ from deskterm.domain import Contact, DomainError, Priority, Status, ref
 from deskterm.services import canned, directory, tickets
 from deskterm.services.automation.rules_file import Action, Condition, RuleSpec
 from deskterm.services.finding import bulk_sets
-from deskterm.store.db import db, execute_many, write_transaction
+from deskterm.store.db import backend, db, execute_many, write_transaction
 from deskterm.store.models import Rule
 
 #: Condition fields read from one batch query (the rest need the ticket's text or history).
@@ -254,7 +254,7 @@ def fire_set(row: Rule, spec: RuleSpec, chosen: Plan, candidates: list[tuple[int
         if not group:
             continue
         try:
-            with write_transaction():
+            with write_transaction(), backend().set_change(db):
                 hooks.running.append(spec.name)
                 try:
                     done, failed = _per_ticket(chosen.per_ticket, group, spec, hooks)

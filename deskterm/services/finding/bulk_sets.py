@@ -27,7 +27,7 @@ from deskterm.services.automation.rules_file import SIGNAL_TRIGGERS
 from deskterm.services.messaging import notification_sets
 from deskterm.services.trust import access, audit
 from deskterm.store import search
-from deskterm.store.db import db, execute_many
+from deskterm.store.db import backend, db, execute_many
 from deskterm.store.models import Agent, Rule
 
 #: Tickets per batch: one IN list per statement.
@@ -102,9 +102,10 @@ def apply(
     `assignee` is a username, None to unassign, or `keep` to leave it.
     """
     changed: list[int] = []
-    for start in range(0, len(ids), BATCH):
-        changed += _batch(actor, list(ids[start : start + BATCH]), status, priority,
-                          assignee, keep)
+    with backend().set_change(db):
+        for start in range(0, len(ids), BATCH):
+            changed += _batch(actor, list(ids[start : start + BATCH]), status, priority,
+                              assignee, keep)
     return changed
 
 
@@ -197,7 +198,8 @@ def _update_rows(steps, at, status, priority, new_agent, set_agent, live, overdu
                                 f'ELSE "{column}" END')
                     params += [status.value, *overdue]
         db.execute_sql(
-            f'UPDATE "ticket" SET {", ".join(sets)} WHERE id IN ({_placeholders(group)})',
+            f'{backend().update_many} "ticket" SET {", ".join(sets)} '
+            f"WHERE id IN ({_placeholders(group)})",
             (*params, *group),
         )
 
@@ -252,7 +254,7 @@ def _bump(ids: Sequence[int], at: datetime) -> None:
     for start in range(0, len(ids), BATCH):
         group = list(ids[start : start + BATCH])
         db.execute_sql(
-            'UPDATE "ticket" SET "version" = "version" + 1, "updated_at" = ? '
+            f'{backend().update_many} "ticket" SET "version" = "version" + 1, "updated_at" = ? '
             f"WHERE id IN ({_placeholders(group)})",
             (at, *group),
         )
@@ -361,8 +363,8 @@ def add_replies(actor: Actor, replies: Sequence[tuple[int, str]]) -> list[int]:
         ids = [t for t, _ in group]
         entry_of = _insert_entries(actor, "reply", group, at)
         db.execute_sql(
-            'UPDATE "ticket" SET "version" = "version" + 1, "updated_at" = ?, '
-            '"first_response_at" = COALESCE("first_response_at", ?) '
+            f'{backend().update_many} "ticket" SET "version" = "version" + 1, '
+            '"updated_at" = ?, "first_response_at" = COALESCE("first_response_at", ?) '
             f"WHERE id IN ({_placeholders(ids)})",
             (at, at, *ids),
         )
@@ -401,7 +403,8 @@ def _reply_clocks(ids: Sequence[int], at: datetime) -> list[int]:
     if answered:
         group = sorted(answered)
         db.execute_sql(
-            'UPDATE "ticket" SET "first_response_due" = NULL, "next_response_due" = NULL '
+            f'{backend().update_many} "ticket" SET "first_response_due" = NULL, '
+            '"next_response_due" = NULL '
             f'WHERE id IN ({_placeholders(group)}) AND ("first_response_due" IS NOT NULL OR '
             '"next_response_due" IS NOT NULL)',
             group,

@@ -151,6 +151,20 @@ class Backend:
     def close(self) -> None:
         """Release what the backend holds besides the main connection."""
 
+    #: The statement that changes thousands of rows at once (the set paths): on SQLite
+    #: `OR FAIL`, which spares it the copy of every page it touches (its statement
+    #: journal) that only an error in mid-statement would need; the caller's transaction
+    #: is rolled back on any error anyway. PostgreSQL keeps no such copy.
+    update_many = "UPDATE"
+
+    @contextmanager
+    def set_change(self, db: Database) -> Iterator[None]:
+        """Around a change of thousands of rows in one transaction (a bulk action, a time
+        rule's set): SQLite keeps the pages it dirties in its cache until the commit
+        instead of spilling them to the log and rewriting them batch after batch. A
+        server database keeps its cache on the server: nothing to do."""
+        yield
+
     @contextmanager
     def capped_cache(self, db: Database, kib: int) -> Iterator[None]:
         """While inside, this connection caches at most `kib` KiB of pages, so a long

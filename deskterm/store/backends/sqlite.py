@@ -24,6 +24,11 @@ PRAGMAS = {
     "cache_size": -32_000,
 }
 
+#: The page cache (KiB) while a set change runs (`set_change`): what a 100,000-ticket close
+#: on a million tickets dirties (every index of the ticket table), so no page is written
+#: to the log before the commit. Pages are allocated only as the change touches them.
+SET_CHANGE_CACHE_KIB = 512_000
+
 #: `unixepoch()` exists (SQLite 3.38 and later).
 UNIXEPOCH = driver.sqlite_version_info >= (3, 38, 0)
 
@@ -126,6 +131,17 @@ class SqliteBackend(Backend):
 
     def data_version(self, db: Database) -> int:
         return db.execute_sql("PRAGMA data_version").fetchone()[0]
+
+    update_many = "UPDATE OR FAIL"
+
+    @contextmanager
+    def set_change(self, db: Database) -> Iterator[None]:
+        before = int(db.execute_sql("PRAGMA cache_size").fetchone()[0])
+        if -before >= SET_CHANGE_CACHE_KIB:  # a set change inside a set change
+            yield
+            return
+        with self.capped_cache(db, SET_CHANGE_CACHE_KIB):
+            yield
 
     @contextmanager
     def capped_cache(self, db: Database, kib: int) -> Iterator[None]:
