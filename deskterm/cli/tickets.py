@@ -429,8 +429,6 @@ def merge(
     source_id, target_id = _ref(source), _ref(target)
     state(ctx).open()
     warning = tickets.merge_warning(source_id, target_id)
-    if warning and not add_followers:
-        warn(warning)
     _change(
         ctx,
         as_json,
@@ -444,6 +442,8 @@ def merge(
             expected_target_version=if_target_version,
         ),
     )
+    if warning and not add_followers:  # about the merge that happened, not a refused one
+        warn(warning)
 
 
 @app.command("snooze")
