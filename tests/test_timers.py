@@ -122,3 +122,26 @@ def test_an_observer_may_not_start_a_timer(two):
     with pytest.raises(Refused, match="olga"):
         timers.start_timer(directory.actor_for("olga"), a)
     assert timers.running_timer("olga") is None
+
+
+@pytest.mark.parametrize(("typed", "minutes"), [("15", 15), ("1h30", 90), ("2h", 120),
+                                                ("1h 5m", 65), ("45m", 45)])
+def test_ticket_time_takes_what_the_consoles_time_spent_prompt_takes(two, desk, typed, minutes):
+    _, a, _ = two
+    result = CliRunner().invoke(app, ["--db", str(desk), "--as", "ana", "ticket", "time",
+                                      str(a), typed])
+    assert (result.exit_code, result.stdout) == (0, f"logged {minutes} min on #{a}\n")
+    assert tickets.time_spent(a) == minutes
+
+
+@pytest.mark.parametrize(("typed", "error"), [
+    ("0", "bad time '0': between 1 minute and 31 days"),
+    ("1h30x", "bad time '1h30x': minutes (15), or hours and minutes (1h30)"),
+    ("", "bad time '': minutes (15), or hours and minutes (1h30)"),
+])
+def test_ticket_time_refuses_a_bad_time_in_one_line(two, desk, typed, error):
+    _, a, _ = two
+    result = CliRunner().invoke(app, ["--db", str(desk), "--as", "ana", "ticket", "time",
+                                      str(a), typed])
+    assert (result.exit_code, result.stderr) == (2, f"deskterm: error: {error}\n")
+    assert tickets.time_spent(a) == 0

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from deskterm.services.values import MAX_ID, MAX_MINUTES, STATUS_NAMES
+from deskterm.services.values import MAX_ID, STATUS_NAMES
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
 Limit = Annotated[
@@ -19,7 +19,8 @@ IfVersion = Annotated[
         "--if-version", help="Refuse if the ticket changed since this version", min=1, max=MAX_ID
     ),
 ]
-Minutes = Annotated[int, typer.Argument(help="Minutes spent", min=1, max=MAX_MINUTES)]
+Minutes = Annotated[str, typer.Argument(
+    help="Time spent: minutes (15), or hours and minutes (1h30, 2h, 45m)")]
 
 
 def ids_argument(help_text: str) -> typer.models.ArgumentInfo:

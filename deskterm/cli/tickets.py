@@ -514,15 +514,17 @@ def save_attachment(
 def log_time(
     ctx: typer.Context,
     ref: Ref,
-    minutes: Minutes,
+    time_spent: Minutes,
     note_text: Annotated[str, typer.Option("--note", help="What the time was for")] = "",
     if_version: Version = None,
     as_json: Json = False,
 ) -> None:
     """Log time spent on a ticket."""
     from deskterm.services import tickets
+    from deskterm.services.values import parse_minutes
 
     ticket_id = _ref(ref)
+    minutes = parse_minutes(time_spent)
     _change(
         ctx,
         as_json,
