@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from textual.app import App
@@ -24,11 +24,14 @@ from textual.worker import Worker
 
 from deskterm import collector
 from deskterm.commands import DeskCommands
-from deskterm.domain import Actor, AgentInfo, Conflict, DomainError, TimerInfo
+from deskterm.domain import Actor, AgentInfo, Conflict, DomainError
 from deskterm.services import changes
 from deskterm.services.finding import listing
 from deskterm.store.db import db, open_db
 from deskterm.widgets import display
+
+if TYPE_CHECKING:
+    from deskterm.domain import TimerInfo
 
 #: How often the console hands queued notifications to SMTP (or the demo Maildir).
 MAIL_EVERY_SECONDS = 30.0

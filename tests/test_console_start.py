@@ -30,6 +30,9 @@ LAZY_MODULES = (
     "deskterm.screens.canned",
     "deskterm.screens.help",
     "deskterm.screens.goto",
+    "deskterm.domain.portal",  # the customer portal's records
+    "deskterm.domain.changes",  # events, bulk results, timers: after the first rows
+    "deskterm.screens.dialogs",  # the queue's dialogs load with the action that opens one
     "deskterm.widgets.composer",
     "deskterm.widgets.thread_view",
     "deskterm.services.automation.sla",
@@ -49,10 +52,23 @@ from deskterm import entry
 
 found = {}
 
+def lazy_ones_loaded():
+    return sorted(
+        m for m in sys.modules if m.split(".")[0] in NOT_FOR_THE_FIRST_ROWS
+        or any(m == lazy or m.startswith(lazy + ".") for lazy in LAZY_MODULES)
+    )
+
 async def until_rows(app):
     from deskterm.widgets.ticket_table import TicketTable
 
     found["collector_held"] = not gc.isenabled()  # the app built, nothing shown yet
+    first_rows = type(app).on_ticket_table_first_rows
+
+    def noting(self):  # what was loaded when the table said its first rows are in
+        found.setdefault("modules", lazy_ones_loaded())
+        first_rows(self)
+
+    type(app).on_ticket_table_first_rows = noting
     async with app.run_test(size=(120, 40)) as pilot:
         for _ in range(3000):
             await pilot.pause(0.01)
@@ -61,10 +77,6 @@ async def until_rows(app):
             if table is not None and table.loaded and table.row_at(0):
                 found["first"] = table.row_at(0).ref
                 found["screen"] = type(app.screen).__name__
-                found["modules"] = sorted(
-                    m for m in sys.modules if m.split(".")[0] in NOT_FOR_THE_FIRST_ROWS
-                    or any(m == lazy or m.startswith(lazy + ".") for lazy in LAZY_MODULES)
-                )
                 for _ in range(500):  # the collector runs again once the rows are drawn
                     if gc.isenabled():
                         break

@@ -11,8 +11,6 @@ from textual.widgets.option_list import Option
 
 from deskterm.app import DbChanged
 from deskterm.domain import Actor, Status, TicketRow, ViewInfo
-from deskterm.screens.dialogs import ConfirmDialog, PickerDialog, PromptDialog
-from deskterm.screens.dialogs.picker import STATUS_OPTIONS
 from deskterm.screens.queue_views import VIEW_BINDINGS, ViewActions
 from deskterm.services import directory, mentions
 from deskterm.services.finding import listing, views
@@ -468,10 +466,12 @@ class QueueScreen(ViewActions, Screen[None]):
         self.apply_filter(views.with_token(self.query_text, "sort", value))
 
     def action_sort(self) -> None:
+        from deskterm.screens.dialogs import PickerDialog
         current = (views.token_value(self.query_text, "sort") or "-updated").lstrip("-")
         self.app.push_screen(PickerDialog("Sort by", SORTABLE, current=current), self.sort_by)
 
     def action_save_view(self) -> None:
+        from deskterm.screens.dialogs import PromptDialog
         def save(name: str | None) -> None:
             if name:
                 self.app.call(
@@ -497,6 +497,7 @@ class QueueScreen(ViewActions, Screen[None]):
         )
 
     def action_delete_view(self) -> None:
+        from deskterm.screens.dialogs import ConfirmDialog
         options = self.query_one("#views", OptionList)
         if options.highlighted is None:
             return
@@ -539,6 +540,7 @@ class QueueScreen(ViewActions, Screen[None]):
     # --- bulk actions on the selection (or the row under the cursor) -------------------
 
     def _bulk(self, verb: str, **changes) -> None:
+        from deskterm.screens.dialogs import ConfirmDialog
         table = self.query_one(TicketTable)
         ids = table.selected_ids
         if not ids:
@@ -589,6 +591,8 @@ class QueueScreen(ViewActions, Screen[None]):
         self._bulk("Close", status=Status.CLOSED.value)
 
     def action_bulk_status(self) -> None:
+        from deskterm.screens.dialogs import PickerDialog
+        from deskterm.screens.dialogs.picker import STATUS_OPTIONS
         options = STATUS_OPTIONS
         table = self.query_one(TicketTable)
         row = table.current if not table.selected else None
@@ -601,6 +605,7 @@ class QueueScreen(ViewActions, Screen[None]):
         self.app.push_screen(PickerDialog("Set status", options, current=current), chosen)
 
     def action_bulk_assign(self) -> None:
+        from deskterm.screens.dialogs import PickerDialog
         def pick(agents) -> None:
             options = [("", "— nobody (unassign)")] + [
                 (a.username, f"{a.name} ({a.username})") for a in agents if a.active
@@ -622,6 +627,7 @@ class QueueScreen(ViewActions, Screen[None]):
         self.app.call(directory.list_agents, done=pick)
 
     def action_bulk_tag(self) -> None:
+        from deskterm.screens.dialogs import PromptDialog
         def chosen(text: str | None) -> None:
             if not text:
                 return

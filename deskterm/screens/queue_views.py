@@ -12,7 +12,6 @@ from textual.binding import Binding
 from textual.widgets import OptionList
 
 from deskterm.domain import ViewInfo
-from deskterm.screens.dialogs import PickerDialog, PromptDialog
 from deskterm.services import directory
 from deskterm.services.finding import views
 from deskterm.widgets import glyphs
@@ -123,6 +122,7 @@ class ViewActions:
         return view
 
     def action_rename_view(self) -> None:
+        from deskterm.screens.dialogs import PromptDialog
         view = self._target_view()
         if view is None:
             return
@@ -142,6 +142,7 @@ class ViewActions:
         )
 
     def action_share_view(self) -> None:
+        from deskterm.screens.dialogs import PickerDialog
         view = self._target_view()
         if view is None:
             return

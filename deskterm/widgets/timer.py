@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Header, Static
 
 from deskterm import clock
-from deskterm.domain import TimerInfo
 from deskterm.widgets import glyphs
+
+if TYPE_CHECKING:
+    from deskterm.domain import TimerInfo
 
 
 def timer_text(timer: TimerInfo | None) -> Text:

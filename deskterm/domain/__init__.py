@@ -1,13 +1,60 @@
 """What the faces (CLI, console, mail) see: enums, plain dataclasses and domain errors.
 
 No peewee and no textual here: services turn rows into these before returning them.
+The rarer dataclasses live in `domain.changes` and `domain.portal` and load when first
+named, `from deskterm.domain import BulkResult` as any other (`__getattr__` below):
+making a frozen dataclass costs about a millisecond, and the console's first rows need
+only the few defined here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import importlib
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # re-exported: type checkers see what __getattr__ gives
+    from deskterm.domain.changes import (
+        BulkResult,  # noqa: F401
+        BulkSkip,  # noqa: F401
+        CannedReplyInfo,  # noqa: F401
+        EventRecord,  # noqa: F401
+        NewAttachment,  # noqa: F401
+        TimerInfo,  # noqa: F401
+        TimerStopped,  # noqa: F401
+    )
+    from deskterm.domain.portal import (
+        CustomerAccountInfo,  # noqa: F401
+        CustomerScope,  # noqa: F401
+        CustomerTicket,  # noqa: F401
+        CustomerTicketPage,  # noqa: F401
+        PublicAttachment,  # noqa: F401
+        PublicEntry,  # noqa: F401
+    )
+
+#: The types defined in a submodule, loaded the first time one is named.
+_LATER = {
+    **dict.fromkeys(("EventRecord", "CannedReplyInfo", "BulkSkip", "BulkResult",
+                     "NewAttachment", "TimerInfo", "TimerStopped"), "changes"),
+    **dict.fromkeys(("CustomerScope", "PublicAttachment", "PublicEntry", "CustomerTicket",
+                     "CustomerTicketPage", "CustomerAccountInfo"), "portal"),
+}
+
+
+def __getattr__(name: str) -> object:
+    """`deskterm.domain.BulkResult` and `from deskterm.domain import BulkResult`."""
+    module = _LATER.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LATER])
 
 
 class Status(StrEnum):
@@ -274,24 +321,6 @@ class TicketDetail:
 
 
 @dataclass(frozen=True)
-class EventRecord:
-    id: int
-    ticket_id: int | None
-    actor: str
-    at: datetime
-    action: str
-    field: str | None
-    before: str | None
-    after: str | None
-    via: str | None = None
-
-    @property
-    def who(self) -> str:
-        """The actor as people read it: `agent:ana`, or `admin boss as agent:ana`."""
-        return f"admin {self.via} as {self.actor}" if self.via else self.actor
-
-
-@dataclass(frozen=True)
 class AgentInfo:
     id: int
     username: str
@@ -324,15 +353,6 @@ class TeamInfo:
 
 
 @dataclass(frozen=True)
-class CannedReplyInfo:
-    id: int
-    title: str
-    body: str
-    set_status: Status | None = None
-    add_tags: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class ViewInfo:
     id: int
     name: str
@@ -349,40 +369,6 @@ class ViewInfo:
         if self.owner:
             return "personal"
         return f"team:{self.team}" if self.team else "desk"
-
-
-@dataclass(frozen=True)
-class BulkSkip:
-    """A ticket a bulk action left as it was, and why: `closed`, `already pending`."""
-
-    ticket_id: int
-    reason: str
-
-    @property
-    def ref(self) -> str:
-        return ref(self.ticket_id)
-
-
-@dataclass(frozen=True)
-class BulkResult:
-    """What a bulk action did (or would do, with dry_run)."""
-
-    matched: int
-    changed: int
-    dry_run: bool
-    ticket_ids: tuple[int, ...] = field(default_factory=tuple)
-    #: Tickets left unchanged (or, in a dry run, that would be), in ref order: matched
-    #: ones already as asked, and refs given that are closed, missing or off the filter.
-    skipped: tuple[BulkSkip, ...] = field(default_factory=tuple)
-
-
-@dataclass(frozen=True)
-class NewAttachment:
-    """A file to attach to a thread entry, as bytes in memory."""
-
-    filename: str
-    content_type: str
-    data: bytes
 
 
 # --- the customer portal --------------------------------------------------------
@@ -404,103 +390,3 @@ class FormInvalid(BadInput):
         self.errors = errors
 
 
-@dataclass(frozen=True)
-class CustomerScope:
-    """Who a portal request acts for: a logged-in customer, or a tracking link that opens
-    one ticket (`ticket_id`) and nothing else."""
-
-    contact_id: int
-    email: str
-    account_id: int | None = None
-    ticket_id: int | None = None
-
-    @property
-    def actor(self) -> Actor:
-        return Actor.customer(self.contact_id, self.email)
-
-
-@dataclass(frozen=True)
-class PublicAttachment:
-    id: int
-    filename: str
-    content_type: str
-    size: int
-
-
-@dataclass(frozen=True)
-class PublicEntry:
-    """A thread entry as the customer sees it (customer messages and public replies)."""
-
-    id: int
-    from_desk: bool
-    author: str
-    body: str
-    created_at: datetime
-    attachments: tuple[PublicAttachment, ...] = ()
-
-
-@dataclass(frozen=True)
-class CustomerTicket:
-    """A ticket as its requester sees it: no notes, events, tags or agent-only fields."""
-
-    id: int
-    subject: str
-    status: Status
-    priority: Priority
-    queue_name: str
-    created_at: datetime
-    updated_at: datetime
-    entries: tuple[PublicEntry, ...] = ()
-    merged_into: int | None = None  # the ticket that carries the thread now, if theirs too
-
-    @property
-    def ref(self) -> str:
-        return ref(self.id)
-
-
-@dataclass(frozen=True)
-class CustomerTicketPage:
-    """One page of a customer's ticket list, paged by keyset: `next_cursor` and
-    `previous_cursor` (None at either end) open the pages after and before this one."""
-
-    tickets: tuple[CustomerTicket, ...]
-    total: int
-    next_cursor: str | None = None
-    previous_cursor: str | None = None
-
-
-@dataclass(frozen=True)
-class CustomerAccountInfo:
-    id: int
-    email: str
-    name: str
-    language: str | None
-    timezone: str
-    page_size: int
-    sms_opt_in: bool
-    phone: str | None = None
-
-
-@dataclass(frozen=True)
-class TimerInfo:
-    """An agent's running time-tracking timer (one at most per agent)."""
-
-    agent: str
-    ticket_id: int
-    subject: str
-    started_at: datetime
-
-    @property
-    def ref(self) -> str:
-        return f"#{self.ticket_id}"
-
-    def elapsed_seconds(self, now: datetime) -> int:
-        return max(0, int((now - self.started_at).total_seconds()))
-
-
-@dataclass(frozen=True)
-class TimerStopped:
-    """What stopping a timer logged (the same time entry as `ticket time`)."""
-
-    timer: TimerInfo
-    minutes: int
