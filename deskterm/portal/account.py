@@ -3,6 +3,8 @@ the language switch."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -159,12 +161,20 @@ async def link_submit(request: Request) -> Response:
 
 async def _settings_page(request: Request, errors: dict | None = None, done: str = "",
                          status: int = 200, typed: dict | None = None) -> Response:
-    """The settings page; after an error, the SMS fields show what the customer typed."""
+    """The settings page; after an error, every field shows what the customer chose."""
     who = await visitor(request)
     _ = i18n.gettext_for(who.language)
     info = await call(customers.account, who.scope)
     sms_on = typed.get("sms") == "on" if typed is not None else info.sms_opt_in
     phone = typed.get("phone", "")[:100] if typed is not None else info.phone or ""
+    if typed is not None:  # the choices of the form sent, where they are choices offered
+        zone, language, size = (typed.get(k, "") for k in ("timezone", "language", "page_size"))
+        info = dataclasses.replace(
+            info,
+            timezone=zone if zone in customers.time_zones() else info.timezone,
+            language=(language or None) if language in ("", *i18n.LANGUAGES) else info.language,
+            page_size=next((n for n in customers.PAGE_SIZES if str(n) == size),
+                           info.page_size))
     context = {"account": info, "zones": sorted(customers.time_zones()),
                "page_sizes": customers.PAGE_SIZES, "errors": error_messages(_, errors or {}),
                "done": done, "sms_on": sms_on, "phone": phone}

@@ -120,3 +120,20 @@ def test_the_agents_sms_command_and_the_settings_page_are_one_choice(browser, de
     page = browser.get("/account/settings")
     assert '<input id="f-sms" name="sms" type="checkbox" checked>' in page.text
     assert 'value="+385 91 000 111"' in page.text
+
+
+def test_a_settings_error_keeps_every_choice_the_customer_made(browser):
+    """SMS ticked without a number: the page says so, and the zone, language and page size
+    the customer had just chosen are still chosen (not the stored ones)."""
+    register_and_log_in(browser)
+    page = _settings(browser, timezone="Asia/Tehran", language="ru", page_size="50", sms="on")
+    assert page.status == 400
+    assert 'id="e-phone"' in page.text
+    assert "<option selected>Asia/Tehran</option>" in page.text
+    assert '<option value="ru" lang="ru" selected>' in page.text
+    assert "<option selected>50</option>" in page.text
+    assert '<input id="f-sms" name="sms" type="checkbox" checked>' in page.text
+    # Nothing was saved.
+    page = browser.get("/account/settings")
+    assert "<option selected>Asia/Tehran</option>" not in page.text
+    assert "<option selected>20</option>" in page.text
