@@ -204,3 +204,43 @@ def test_a_new_account_starts_in_the_desks_zone(desk, tmp_path, monkeypatch):
         open_ticket(browser, subject="VPN drops")
     assert [text for _, _, text in _times(browser.get("/tickets/1").text)][0] == \
         "2026-12-01 14:05 +01:00"
+
+
+def test_the_phone_example_on_a_persian_settings_page_reads_left_to_right(browser):
+    """The hint under "Mobile phone" gives a number to copy; in a right-to-left paragraph
+    the bidi algorithm lays `+387 61 123 456` out as `456 123 61 387+` unless isolated."""
+    chromium = _chromium()
+    if chromium is None:
+        pytest.skip("no Chromium on this machine: `apt-get install chromium` (.ci/run does)")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    register_and_log_in(browser)
+    browser.submit("/account/settings", {"timezone": "UTC", "language": "fa",
+                                         "page_size": "20"}, from_page="/account/settings")
+    html = browser.get("/account/settings").text
+    assert '<html lang="fa" dir="rtl">' in html
+    with playwright_api.sync_playwright() as play:
+        chrome = play.chromium.launch(executable_path=chromium, headless=True,
+                                      args=["--headless", "--no-sandbox", "--disable-gpu"])
+        page = chrome.new_page(viewport={"width": 900, "height": 900})
+        page.set_content(html)
+        lefts = page.evaluate("""() => {
+            const hint = document.querySelector('#f-phone').closest('.field')
+                .querySelector('.hint');
+            const walker = document.createTreeWalker(hint, NodeFilter.SHOW_TEXT);
+            const at = (word) => {
+                for (let node = walker.currentNode; node; node = walker.nextNode()) {
+                    const start = (node.data || '').indexOf(word);
+                    if (start >= 0) {
+                        const range = document.createRange();
+                        range.setStart(node, start);
+                        range.setEnd(node, start + word.length);
+                        return range.getBoundingClientRect().left;
+                    }
+                }
+                return null;
+            };
+            return ['+387', '61', '123', '456'].map((w) => {
+                walker.currentNode = hint; return at(w); });
+        }""")
+        chrome.close()
+    assert None not in lefts and lefts == sorted(lefts) and len(set(lefts)) == 4, lefts
