@@ -164,6 +164,14 @@ def execute_many(sql: str, rows: Iterable[Sequence[Any]]) -> None:
         db.cursor().executemany(backend().adapt_sql(sql), rows)
 
 
+def update_rows(table: str, columns: dict[str, str], key: str, rows: list[Sequence[Any]],
+                *, also: str = "", where: str = "") -> None:
+    """Many rows of `table` updated by key, each from its own values, in as few statements
+    as the backend does best (see `Backend.update_rows`)."""
+    if rows:
+        backend().update_rows(db, table, columns, key, rows, also=also, where=where)
+
+
 def insert_rows(model: type, rows: list[dict[str, Any]]) -> None:
     """Insert many rows of `model` (dicts with the same field names) with one prepared
     statement: what `Model.insert_many` does, without building SQL for every value."""

@@ -27,7 +27,14 @@ from deskterm.domain import Delivery
 from deskterm.services.messaging import mail_text, mailbox
 from deskterm.services.messaging import notifications as mail
 from deskterm.services.portal import tracking
-from deskterm.store.db import backend, db, execute_many, is_read_only, write_transaction
+from deskterm.store.db import (
+    backend,
+    db,
+    execute_many,
+    is_read_only,
+    update_rows,
+    write_transaction,
+)
 from deskterm.store.models import OutboxMessage
 
 #: Rows written per transaction (and tickets per IN list).
@@ -46,10 +53,11 @@ _FOLLOWERS_SQL = (
     'f."contact_id" WHERE f."ticket_id" IN ({marks}) ORDER BY f."ticket_id", f."id"'
 )
 _ENTRIES_SQL = 'SELECT "id", "body", "author" FROM "entry" WHERE "id" IN ({marks})'
-_WRITE_SQL = (
-    'UPDATE "outbox_message" SET "subject" = ?, "body" = ?, "message_id" = ?, "headers" = ?, '
-    '"cc_addrs" = ?, "render" = NULL WHERE "id" = ? AND "render" IS NOT NULL'
-)
+#: What writing an intent sets (each row: these values, then the outbox id); on SQLite
+#: `UPDATE "outbox_message" SET "subject" = ?, ..., "render" = NULL WHERE "id" = ? AND
+#: "render" IS NOT NULL` per row, on PostgreSQL one UPDATE per batch (`db.update_rows`).
+_WRITTEN = {"subject": "text", "body": "text", "message_id": "text", "headers": "text",
+            "cc_addrs": "text"}
 #: A row that cannot be written is failed with the reason and keeps its intent: `mail
 #: outbox retry` queues it again and the next pass writes it (a failed row is skipped).
 _FAILED_SQL = (
@@ -166,7 +174,8 @@ class _Writer:
             except Exception as error:  # a broken row must not hold up the rest
                 failed.append((Delivery.FAILED.value,
                                f"cannot write the message: {error!r}"[:2000], outbox_id))
-        execute_many(_WRITE_SQL, written)
+        update_rows("outbox_message", _WRITTEN, "id", written, also='"render" = NULL',
+                    where='"render" IS NOT NULL')
         execute_many(_FAILED_SQL, failed)
 
     def _one(self, ticket: mail._TicketFacts, kind: str, channel: str, spec: dict,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,6 +130,17 @@ class Backend:
         marks = ", ".join("?" for _ in columns)
         db.cursor().executemany(
             self.adapt_sql(f'INSERT INTO "{table}" ({names}) VALUES ({marks})'), rows)
+
+    def update_rows(self, db: Database, table: str, columns: dict[str, str], key: str,
+                    rows: list[Sequence[Any]], *, also: str = "", where: str = "") -> None:
+        """For each row of values, set `columns` (name: SQL type, "text" or "integer") from
+        its values in order (and the assignments `also`, SQL) on the one row of `table`
+        whose integer `key` is its last value, if `where` (SQL on `table`'s columns)
+        holds. Keys are unique. Here one prepared UPDATE per row."""
+        sets = ", ".join([f'"{name}" = ?' for name in columns] + ([also] if also else []))
+        extra = f" AND {where}" if where else ""
+        db.cursor().executemany(
+            self.adapt_sql(f'UPDATE "{table}" SET {sets} WHERE "{key}" = ?{extra}'), rows)
 
     def stream_rows(self, db: Database, sql: str, size: int) -> Iterator[list[tuple]]:
         """The rows of a big SELECT in batches of about `size`, never all in memory."""

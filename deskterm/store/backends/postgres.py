@@ -9,8 +9,9 @@ translated (types, serial keys, foreign keys added once every table exists), sea
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -82,6 +83,11 @@ def _nul_free_str_dumper() -> type:
             return super().dump(obj.replace("\x00", "\ufffd") if "\x00" in obj else obj)
 
     return NulFreeStr
+
+
+def _nul_free(value: Any) -> Any:
+    """Text as PostgreSQL stores it (a NUL as U+FFFD, as the connection's dumper sends it)."""
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
 
 
 class DeskPostgresqlDatabase(PostgresqlDatabase):
@@ -328,6 +334,24 @@ class PostgresBackend(Backend):
         with cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
             for row in rows:
                 copy.write_row(row)
+
+    def update_rows(self, db: Database, table: str, columns: dict[str, str], key: str,
+                    rows: list[Sequence[Any]], *, also: str = "", where: str = "") -> None:
+        # One UPDATE ... FROM the rows of one JSON parameter: a statement per row costs the
+        # server an executor start and the statement's triggers each time (rendering 10,000
+        # mails: 10.9 s a row at a time, 5.7 s as one statement per batch).
+        if not rows:
+            return
+        sets = ", ".join([f'"{name}" = r.c{n}' for n, name in enumerate(columns)]
+                         + ([also] if also else []))
+        extra = f" AND {where}" if where else ""
+        rows_sql = self.array_rows(*columns.values(), "integer")
+        values = [[_nul_free(v) for v in row] for row in rows]
+        db.execute_sql(
+            f'UPDATE "{table}" SET {sets} FROM ({rows_sql}) r '
+            f'WHERE "{table}"."{key}" = r.c{len(columns)}{extra}',
+            (json.dumps(values, default=str),),
+        )
 
     def stream_rows(self, db: Database, sql: str, size: int) -> Iterator[list[tuple]]:
         # A server-side cursor: scoped to the transaction, or held past it outside one.
