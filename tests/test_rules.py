@@ -388,3 +388,27 @@ async def test_rules_screen_lists_toggles_and_moves(desk):
         await pilot.press("r")
         await settle(pilot)
         assert all(r.last_run_at is not None for r in rules.list_rules() if r.timed and r.enabled)
+
+
+@pytest.mark.sqlite_only
+def test_a_run_checkpoints_the_log_once_and_leaves_the_setting_as_it_was(desk, monkeypatch):
+    """The run's transactions leave their pages in the log (one checkpoint at the end
+    copies them into the file); every later commit checkpoints as before."""
+    from deskterm.store.db import db
+
+    load(TIME_RULES)
+    with clock.frozen_at(MONDAY):
+        resolved = new_ticket()
+        tickets.reply(directory.actor_for("ana"), resolved, "Riješeno", set_status="resolved")
+    seen = []
+    real = rules._run_time_rules
+
+    def watched(*args):
+        seen.append(db.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0])
+        return real(*args)
+
+    monkeypatch.setattr(rules, "_run_time_rules", watched)
+    assert rules.run_time_rules(MONDAY + timedelta(days=6)).fired["close resolved"] == 1
+    assert seen == [0]
+    assert db.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+    assert tickets.get_ticket(resolved).status.value == "closed"

@@ -37,7 +37,7 @@ from deskterm.services.finding import listing
 from deskterm.services.finding.query import parse_query
 from deskterm.services.messaging import language
 from deskterm.services.signals import Change
-from deskterm.store.db import db, exclusive_job, retry_when_busy, write_transaction
+from deskterm.store.db import backend, db, exclusive_job, retry_when_busy, write_transaction
 from deskterm.store.models import (
     Agent,
     CannedReply,
@@ -746,7 +746,8 @@ def run_time_rules(
     with exclusive_job("time-rules") as mine:
         if not mine:  # another process (or host) is running them right now
             return RunResult({}, 0, {}, skipped=True)
-        return _run_time_rules(now, sweep_sla, per_ticket)
+        with backend().one_checkpoint(db):
+            return _run_time_rules(now, sweep_sla, per_ticket)
 
 
 def _fire_as_set(row: Rule, spec: RuleSpec, now: datetime) -> tuple[int, str | None, bool]:

@@ -177,6 +177,14 @@ class Backend:
         yield
 
     @contextmanager
+    def one_checkpoint(self, db: Database) -> Iterator[None]:
+        """Around a job of many transactions (the time rules' run): SQLite copies the
+        pages they wrote from its log into the file once, at the end, instead of after
+        every commit (a page changed by several of them is copied once). A server
+        database checkpoints by itself: nothing to do."""
+        yield
+
+    @contextmanager
     def capped_cache(self, db: Database, kib: int) -> Iterator[None]:
         """While inside, this connection caches at most `kib` KiB of pages, so a long
         batch job (mail import) does not grow with the database. A server database keeps

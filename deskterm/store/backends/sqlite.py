@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from peewee import Database, SqliteDatabase
+from peewee import Database, OperationalError, SqliteDatabase
 from peewee import sqlite3 as driver  # the module peewee connects with
 
 from deskterm.store import stats
@@ -142,6 +142,19 @@ class SqliteBackend(Backend):
             return
         with self.capped_cache(db, SET_CHANGE_CACHE_KIB):
             yield
+
+    @contextmanager
+    def one_checkpoint(self, db: Database) -> Iterator[None]:
+        every = int(db.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0])
+        db.execute_sql("PRAGMA wal_autocheckpoint = 0")
+        try:
+            yield
+        finally:
+            db.execute_sql(f"PRAGMA wal_autocheckpoint = {every}")
+            try:  # a reader still on older pages only makes it stop early (PASSIVE)
+                db.execute_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            except OperationalError:  # busy: the next commit's checkpoint does it
+                pass
 
     @contextmanager
     def capped_cache(self, db: Database, kib: int) -> Iterator[None]:
