@@ -254,6 +254,7 @@ class Bench:
     def _raw_close(self, ids: list[int]) -> None:
         now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
         marks = ",".join("?" * len(ids))
+        self.raw.set_change_cache()
         with self.raw.transaction():
             # the customer status mails as intents (what the product queues; the sender
             # writes them out later): one INSERT ... SELECT, before the status changes
@@ -308,27 +309,71 @@ class Bench:
                      f"bulk close {per_ticket:,} tickets, the old per-ticket path", product, None)
 
     def _raw_rules(self) -> None:
-        """The bound: the example rules' closes as plain SQL (the stale tickets picked,
-        closed, one event each; the reply of the pending rule as one entry each), rolled
-        back so the product then does the same work."""
+        """The bound: the work of the example rules' closes as plain SQL, rolled back so
+        the product then does it: the stale tickets picked, a firing record each; the
+        pending rule's reply (the rule's own text) as an entry, its event, the ticket's
+        search document with it (`Raw.reindex`) and the reply mail as an intent; then
+        every stale ticket closed with its status event and status mail intent. What it
+        leaves out: the SLA clocks' recomputation, the commit (it is rolled back)."""
         now = datetime.now(UTC).replace(tzinfo=None)
         text = now.isoformat(" ")
-        stale = (f"SELECT id FROM ticket WHERE (status = 'resolved' AND status_changed_at <= "
-                 f"'{(now - timedelta(days=5)).isoformat(' ')}') OR (status = 'pending' AND "
-                 f"status_changed_at <= '{(now - timedelta(days=14)).isoformat(' ')}')")
+        resolved = (f"SELECT id FROM ticket WHERE status = 'resolved' AND status_changed_at <= "
+                    f"'{(now - timedelta(days=5)).isoformat(' ')}'")
+        pending = (f"SELECT id FROM ticket WHERE status = 'pending' AND status_changed_at <= "
+                   f"'{(now - timedelta(days=14)).isoformat(' ')}'")
+        stale = f"{resolved} UNION ALL {pending}"
+        rules = dict(self.raw.execute("SELECT name, id FROM rule").fetchall())
+        body = next((a["params"]["body"] for (d,) in self.raw.execute(
+            "SELECT definition FROM rule WHERE name LIKE 'Close pending%'")
+            for a in json.loads(d)["actions"] if a["kind"] == "reply"), "closing")
+        upto = "(SELECT COALESCE(MAX(id), 0) FROM entry)"
+        last_entry = "(SELECT MAX(e.id) FROM entry e WHERE e.ticket_id = t.id)"
+        before, after = self.raw.reindex(pending)
+        self.raw.set_change_cache()
         self.raw.execute("BEGIN")
         try:
+            for name, picked in (("Close resolved tickets after 5 days", resolved),
+                                 ("Close pending tickets after 14 days without a reply", pending)):
+                self.raw.execute(
+                    "INSERT INTO rule_hit (rule_id, ticket_id, anchor, at) SELECT ?, id, "
+                    f"CAST(status_changed_at AS TEXT), ? FROM ticket WHERE id IN ({picked})",
+                    (rules.get(name), text))
+            for statement in before:
+                self.raw.execute(statement)
             self.raw.execute(
                 "INSERT INTO entry (ticket_id, kind, author, body, created_at) SELECT id, "
-                f"'reply', 'rule', 'closing', ? FROM ticket WHERE status = 'pending' AND id IN "
-                f"({stale})", (text,))
+                f"'reply', 'rule', ?, ? FROM ticket WHERE id IN ({pending}) ORDER BY id",
+                (body, text))
+            for statement in after:
+                self.raw.execute(statement)
+            self.raw.execute(
+                "INSERT INTO event (ticket_id, actor, at, action, field, before, after) "
+                f"SELECT t.id, 'rule:x', ?, 'reply', NULL, NULL, CAST({last_entry} AS TEXT) "
+                f"FROM ticket t WHERE t.id IN ({pending})", (text,))
+            self.raw.execute(
+                "INSERT INTO outbox_message (ticket_id, entry_id, kind, to_addrs, cc_addrs, "
+                "subject, body, message_id, headers, status, created_at, channel, attempts, "
+                f"render) SELECT t.id, {last_entry}, 'reply', c.email, '', '', '', '', '{{}}', "
+                "'queued', ?, 'email', 0, '{\"upto\":' || " + upto + " || ',\"status\":\"' "
+                "|| t.status || '\"}' FROM ticket t JOIN contact c ON c.id = t.requester_id "
+                f"WHERE t.id IN ({pending}) ORDER BY t.id", (text,))
+            self.raw.execute(
+                "INSERT INTO outbox_message (ticket_id, kind, to_addrs, cc_addrs, subject, "
+                "body, message_id, headers, status, created_at, channel, attempts, render) "
+                "SELECT t.id, 'status_changed', c.email, '', '', '', '', '{}', 'queued', ?, "
+                "'email', 0, '{\"before\":\"' || t.status || '\",\"after\":\"closed\",'"
+                "'\"upto\":' || " + upto + " || '}' FROM ticket t JOIN contact c "
+                f"ON c.id = t.requester_id WHERE t.id IN ({stale}) ORDER BY t.id", (text,))
             self.raw.execute(
                 "INSERT INTO event (ticket_id, actor, at, action, field, before, after) "
                 f"SELECT id, 'rule:x', ?, 'status', 'status', status, 'closed' FROM ticket "
                 f"WHERE id IN ({stale})", (text,))
             self.raw.execute(
-                "UPDATE ticket SET status = 'closed', closed_at = ?, updated_at = ?, "
-                f"version = version + 1 WHERE id IN ({stale})", (text, text))
+                "UPDATE ticket SET status = 'closed', closed_at = ?, resolved_at = "
+                "COALESCE(resolved_at, ?), updated_at = ?, status_changed_at = ?, "
+                "first_response_at = COALESCE(first_response_at, ?), version = version + 1, "
+                "first_response_due = NULL, next_response_due = NULL, resolution_due = NULL "
+                f"WHERE id IN ({stale})", (text, text, text, text, text))
         finally:
             self.raw.execute("ROLLBACK")
 
@@ -337,7 +382,8 @@ class Bench:
 
         bound = once(self._raw_rules)
         self.add("rules_run", "`rules run`, first run (set-based)", once(rules.run_time_rules),
-                 bound, note="bound: the closes and replies as plain SQL, rolled back")
+                 bound, note="bound: the firings, replies (entry, event, search document, "
+                 "mail intent) and closes (event, status mail intent) as plain SQL, rolled back")
 
 
 GROUPS = ("queues", "search", "report", "console", "rules", "bulk")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from deskterm.store.backends import is_server_url
+from deskterm.store.backends.sqlite import PRAGMAS, SET_CHANGE_CACHE_KIB
 
 
 class Raw:
@@ -29,6 +30,8 @@ class Raw:
         else:
             self.conn = sqlite3.connect(target)
             self.conn.execute("PRAGMA busy_timeout = 10000")
+            # the product's page cache: a bound gets no less memory than the product has
+            self.conn.execute(f"PRAGMA cache_size = {PRAGMAS['cache_size']}")
             self.version = sqlite3.sqlite_version
 
     @property
@@ -45,6 +48,11 @@ class Raw:
         """One transaction around the block (committed at its end)."""
         return self.conn.transaction() if self.postgres else self.conn
 
+    def set_change_cache(self) -> None:
+        """The page cache the product's set changes get (a write bound's change)."""
+        if not self.postgres:
+            self.conn.execute(f"PRAGMA cache_size = {-SET_CHANGE_CACHE_KIB}")
+
     # --- what differs ---------------------------------------------------------------
 
     def search_ids(self) -> str:
@@ -53,6 +61,26 @@ class Raw:
             return ("SELECT ticket_id FROM search_index WHERE doc @@ "
                     "phraseto_tsquery('simple', deskterm_fold(?))")
         return "SELECT rowid FROM search_index WHERE search_index MATCH ?"
+
+    def reindex(self, ids_sql: str) -> tuple[list[str], list[str]]:
+        """Statements that take these tickets' search documents out before new entries
+        are written and put them back with the entries after: SQLite's contentless FTS5
+        row is deleted with the text it was made from and written again whole (as the
+        product does); PostgreSQL appends the new entries' text to the document."""
+        if self.postgres:
+            return [], [
+                "INSERT INTO search_index (ticket_id, doc) SELECT e.ticket_id, "
+                f"deskterm_tsv(e.body) FROM entry e WHERE e.ticket_id IN ({ids_sql}) AND "
+                "e.id > (SELECT MAX(id) FROM entry) - (SELECT COUNT(*) FROM ("
+                f"{ids_sql}) n) ON CONFLICT (ticket_id) DO UPDATE SET "
+                "doc = search_index.doc || EXCLUDED.doc"]
+        document = (
+            "SELECT t.id, t.subject, COALESCE((SELECT group_concat(body, char(10)) FROM ("
+            "SELECT e.body FROM entry e WHERE e.ticket_id = t.id AND e.kind != 'system' "
+            f"ORDER BY e.id)), '') FROM ticket t WHERE t.id IN ({ids_sql})")
+        return ([f"INSERT INTO search_index (search_index, rowid, subject, body) "
+                 f"SELECT 'delete', d.* FROM ({document}) d"],
+                [f"INSERT INTO search_index (rowid, subject, body) {document}"])
 
     def search_term(self, word: str) -> str:
         """The word as the search parameter (an FTS5 phrase on SQLite)."""
