@@ -159,3 +159,34 @@ def test_copy_dry_run_counts_and_bad_targets(desk, tmp_path):
     missing = _cli("db", "copy", str(tmp_path / "nothing.db"), str(target))
     assert missing.exit_code == 1
     assert "no desk at" in missing.output
+
+
+def test_a_copy_that_does_not_match_leaves_the_destination_as_it_was(desk, tmp_path,
+                                                                      monkeypatch):
+    """A checksum that differs (here: the destination's, forced) refuses the copy: no row
+    is written and every index and foreign key the load set aside is back."""
+    from deskterm.services import transfer
+
+    _fill()
+    close_db()
+    target = _other_database(tmp_path)
+    open_db(target)
+    close_db()
+    schema = _schema(target)
+    read_back = transfer._summary
+
+    def wrong(db, chosen, table):
+        found = read_back(db, chosen, table)
+        return {**found, "checksum": "0" * 16} if table == "entry" else found
+
+    monkeypatch.setattr(transfer, "_summary", wrong)
+    refused = _cli("db", "copy", str(desk), target)
+    assert refused.exit_code == 1
+    assert "copy of entry does not match" in refused.output
+    assert "nothing was written" in refused.output
+    assert _schema(target) == schema
+    open_db(target)
+    assert (Ticket.select().count(), Entry.select().count(), Event.select().count()) == (0, 0, 0)
+    if ON_POSTGRES:
+        close_db()
+        pg.drop_database(target)
