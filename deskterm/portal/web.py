@@ -276,6 +276,17 @@ def time_element(moment: datetime | None, timezone: str) -> Markup:
         instant.isoformat(), written(instant, i18n.zone(timezone)))
 
 
+def ltr_in(sentence: str, **values: object) -> Markup:
+    """A translated `sentence` with each `%(name)s` / `%(name)d` filled by its value,
+    isolated left to right (`<bdi dir="ltr">`): a time zone, a phone number, `10 MB` or
+    a list of file types keep their order in a right-to-left paragraph."""
+    result = str(Markup.escape(sentence))
+    for name, value in values.items():
+        piece = str(Markup('<bdi dir="ltr">{}</bdi>').format(value))
+        result = result.replace(f"%({name})s", piece).replace(f"%({name})d", piece)
+    return Markup(result)
+
+
 async def render(request: Request, template: str, context: dict[str, Any] | None = None,
                  status: int = 200, timezone: str | None = None) -> HTMLResponse:
     """A page in the visitor's language and direction, its times in `timezone` (default:
@@ -294,6 +305,7 @@ async def render(request: Request, template: str, context: dict[str, Any] | None
         "csrf": csrf_token(request),
         "when": lambda value: time_element(value, timezone),
         "zone": timezone,
+        "ltr_in": ltr_in,
         "desk_name": request.app.state.desk_name,
         "path": request.url.path,
         **(context or {}),

@@ -206,41 +206,61 @@ def test_a_new_account_starts_in_the_desks_zone(desk, tmp_path, monkeypatch):
         "2026-12-01 14:05 +01:00"
 
 
-def test_the_phone_example_on_a_persian_settings_page_reads_left_to_right(browser):
-    """The hint under "Mobile phone" gives a number to copy; in a right-to-left paragraph
-    the bidi algorithm lays `+387 61 123 456` out as `456 123 61 387+` unless isolated."""
+_LEFTS = """([selector, words]) => {
+    const hint = document.querySelector(selector).closest('.field').querySelector('.hint');
+    return words.map((word) => {
+        const walker = document.createTreeWalker(hint, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            const start = node.data.indexOf(word);
+            if (start >= 0) {
+                const range = document.createRange();
+                range.setStart(node, start);
+                range.setEnd(node, start + word.length);
+                return range.getBoundingClientRect().left;
+            }
+        }
+        return null;
+    });
+}"""
+
+
+def _drawn_lefts(html: str, selector: str, words: list[str]) -> list[float | None]:
+    """Where Chromium draws each word of the hint under the field `selector` (x of its
+    left edge), the page laid out at 900 px."""
     chromium = _chromium()
     if chromium is None:
         pytest.skip("no Chromium on this machine: `apt-get install chromium` (.ci/run does)")
     playwright_api = pytest.importorskip("playwright.sync_api")
-    register_and_log_in(browser)
-    browser.submit("/account/settings", {"timezone": "UTC", "language": "fa",
-                                         "page_size": "20"}, from_page="/account/settings")
-    html = browser.get("/account/settings").text
-    assert '<html lang="fa" dir="rtl">' in html
     with playwright_api.sync_playwright() as play:
         chrome = play.chromium.launch(executable_path=chromium, headless=True,
                                       args=["--headless", "--no-sandbox", "--disable-gpu"])
         page = chrome.new_page(viewport={"width": 900, "height": 900})
         page.set_content(html)
-        lefts = page.evaluate("""() => {
-            const hint = document.querySelector('#f-phone').closest('.field')
-                .querySelector('.hint');
-            const walker = document.createTreeWalker(hint, NodeFilter.SHOW_TEXT);
-            const at = (word) => {
-                for (let node = walker.currentNode; node; node = walker.nextNode()) {
-                    const start = (node.data || '').indexOf(word);
-                    if (start >= 0) {
-                        const range = document.createRange();
-                        range.setStart(node, start);
-                        range.setEnd(node, start + word.length);
-                        return range.getBoundingClientRect().left;
-                    }
-                }
-                return null;
-            };
-            return ['+387', '61', '123', '456'].map((w) => {
-                walker.currentNode = hint; return at(w); });
-        }""")
+        lefts = page.evaluate(_LEFTS, [selector, words])
         chrome.close()
+    return lefts
+
+
+def test_the_phone_example_on_a_persian_settings_page_reads_left_to_right(browser):
+    """The hint under "Mobile phone" gives a number to copy; in a right-to-left paragraph
+    the bidi algorithm lays `+387 61 123 456` out as `456 123 61 387+` unless isolated."""
+    register_and_log_in(browser)
+    browser.submit("/account/settings", {"timezone": "UTC", "language": "fa",
+                                         "page_size": "20"}, from_page="/account/settings")
+    html = browser.get("/account/settings").text
+    assert '<html lang="fa" dir="rtl">' in html
+    lefts = _drawn_lefts(html, "#f-phone", ["+387", "61", "123", "456"])
     assert None not in lefts and lefts == sorted(lefts) and len(set(lefts)) == 4, lefts
+
+
+def test_the_attachment_limits_on_a_persian_page_keep_size_and_types_together(browser):
+    """`10 MB` and the list of file types stay whole and in reading order on a Persian
+    page (the bidi algorithm put `10` beside the Persian words and `MB` a line away)."""
+    browser.submit("/lang", {"language": "fa", "next": "/new?queue=general"},
+                   from_page="/new?queue=general")
+    html = browser.get("/new?queue=general").text
+    assert '<html lang="fa" dir="rtl">' in html
+    ten, mb, png, jpg = _drawn_lefts(html, "#f-files", ["10", "MB", ".png", ".jpg"])
+    assert None not in (ten, mb, png, jpg)
+    assert ten < mb and mb - ten < 40, (ten, mb)  # "10 MB", in that order, side by side
+    assert png < jpg
