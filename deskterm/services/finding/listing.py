@@ -603,7 +603,10 @@ def ticket_ids(
             .switch(Ticket)
             .join(Agent, join_type=JOIN.LEFT_OUTER, on=(Ticket.assignee == Agent.id))
         )
-    return [row[0] for row in select.order_by(*_order(parsed)).tuples()]
+    # the ids straight from the cursor: a bulk action's 100,000 rows through the ORM's
+    # row wrapper cost more than the query
+    sql, params = select.order_by(*_order(parsed)).sql()
+    return [row[0] for row in db.execute_sql(sql, params)]
 
 
 class Pager:
