@@ -31,7 +31,7 @@ LAZY_MODULES = (
     "deskterm.screens.help",
     "deskterm.screens.goto",
     "deskterm.domain.portal",  # the customer portal's records
-    "deskterm.domain.changes",  # events, bulk results, timers: after the first rows
+    "deskterm.domain.changes",  # events, bulk results, canned replies
     "deskterm.screens.dialogs",  # the queue's dialogs load with the action that opens one
     "deskterm.widgets.composer",
     "deskterm.widgets.thread_view",

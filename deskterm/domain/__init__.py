@@ -22,8 +22,6 @@ if TYPE_CHECKING:  # re-exported: type checkers see what __getattr__ gives
         CannedReplyInfo,  # noqa: F401
         EventRecord,  # noqa: F401
         NewAttachment,  # noqa: F401
-        TimerInfo,  # noqa: F401
-        TimerStopped,  # noqa: F401
     )
     from deskterm.domain.portal import (
         CustomerAccountInfo,  # noqa: F401
@@ -37,7 +35,7 @@ if TYPE_CHECKING:  # re-exported: type checkers see what __getattr__ gives
 #: The types defined in a submodule, loaded the first time one is named.
 _LATER = {
     **dict.fromkeys(("EventRecord", "CannedReplyInfo", "BulkSkip", "BulkResult",
-                     "NewAttachment", "TimerInfo", "TimerStopped"), "changes"),
+                     "NewAttachment"), "changes"),
     **dict.fromkeys(("CustomerScope", "PublicAttachment", "PublicEntry", "CustomerTicket",
                      "CustomerTicketPage", "CustomerAccountInfo"), "portal"),
 }
@@ -369,6 +367,31 @@ class ViewInfo:
         if self.owner:
             return "personal"
         return f"team:{self.team}" if self.team else "desk"
+
+
+@dataclass(frozen=True)
+class TimerInfo:
+    """An agent's running time-tracking timer (one at most per agent)."""
+
+    agent: str
+    ticket_id: int
+    subject: str
+    started_at: datetime
+
+    @property
+    def ref(self) -> str:
+        return f"#{self.ticket_id}"
+
+    def elapsed_seconds(self, now: datetime) -> int:
+        return max(0, int((now - self.started_at).total_seconds()))
+
+
+@dataclass(frozen=True)
+class TimerStopped:
+    """What stopping a timer logged (the same time entry as `ticket time`)."""
+
+    timer: TimerInfo
+    minutes: int
 
 
 # --- the customer portal --------------------------------------------------------

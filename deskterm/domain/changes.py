@@ -1,5 +1,5 @@
-"""What changes take or give back: events, bulk results, new attachments, canned
-replies and time-tracking timers.
+"""What changes take or give back: events, bulk results, new attachments and canned
+replies.
 
 Loaded when first named (`from deskterm.domain import BulkResult` works as for every
 domain type, see `deskterm.domain.__getattr__`): the console's first rows need none.
@@ -72,28 +72,3 @@ class NewAttachment:
     filename: str
     content_type: str
     data: bytes
-
-
-@dataclass(frozen=True)
-class TimerInfo:
-    """An agent's running time-tracking timer (one at most per agent)."""
-
-    agent: str
-    ticket_id: int
-    subject: str
-    started_at: datetime
-
-    @property
-    def ref(self) -> str:
-        return f"#{self.ticket_id}"
-
-    def elapsed_seconds(self, now: datetime) -> int:
-        return max(0, int((now - self.started_at).total_seconds()))
-
-
-@dataclass(frozen=True)
-class TimerStopped:
-    """What stopping a timer logged (the same time entry as `ticket time`)."""
-
-    timer: TimerInfo
-    minutes: int

@@ -1,5 +1,8 @@
 """Time tracking with a running timer: one per agent, kept in the database so it survives
 a restart; stopping it logs the elapsed minutes with `tickets.log_time` (`ticket time`).
+
+Reading the running timer (the console's header, right after its first rows) needs only
+the two tables: the ticket, access and audit services load when a timer starts or stops.
 """
 
 from __future__ import annotations
@@ -8,8 +11,6 @@ import math
 
 from deskterm import clock
 from deskterm.domain import Actor, BadInput, NotFound, TimerInfo, TimerStopped
-from deskterm.services import tickets
-from deskterm.services.trust import access, audit
 from deskterm.store.db import retry_when_busy, write_transaction
 from deskterm.store.models import ActiveTimer, Agent, Ticket
 
@@ -46,6 +47,9 @@ def elapsed_minutes(timer: TimerInfo) -> int:
 @retry_when_busy
 def start_timer(actor: Actor, ticket_id: int) -> tuple[TimerInfo, TimerStopped | None]:
     """Start timing a ticket; a timer running on another ticket is stopped and logged first."""
+    from deskterm.services import tickets
+    from deskterm.services.trust import access, audit
+
     agent_id = _agent_id(actor)
     with write_transaction():
         ticket_id = tickets.surviving_ticket(tickets.resolve_ref(ticket_id))
@@ -64,6 +68,8 @@ def start_timer(actor: Actor, ticket_id: int) -> tuple[TimerInfo, TimerStopped |
 @retry_when_busy
 def stop_timer(actor: Actor, note: str = "") -> TimerStopped:
     """Stop the agent's timer and log its minutes on the ticket (one transaction)."""
+    from deskterm.services import tickets
+
     agent_id = _agent_id(actor)
     with write_transaction():
         row = ActiveTimer.get_or_none(ActiveTimer.agent == agent_id)
@@ -79,6 +85,8 @@ def stop_timer(actor: Actor, note: str = "") -> TimerStopped:
 @retry_when_busy
 def discard_timer(actor: Actor) -> TimerInfo:
     """Stop the agent's timer without logging anything."""
+    from deskterm.services.trust import audit
+
     agent_id = _agent_id(actor)
     with write_transaction():
         row = ActiveTimer.get_or_none(ActiveTimer.agent == agent_id)

@@ -27,6 +27,7 @@ class DeskFooter(Footer):
         #: would show the same keys at the same width is skipped (bindings-changed signals
         #: come several times per focus change, each one rebuilt every key).
         self._shown: tuple[int, tuple[tuple, ...]] | None = None
+        self._displays: dict[tuple[str, str | None], str] = {}
 
     def _plan(self) -> tuple[tuple, ...]:
         """(key, display, description, action, disabled, tooltip, classes) of each key
@@ -54,14 +55,14 @@ class DeskFooter(Footer):
         for action in keep:
             binding, enabled, tooltip = by_action[action]
             plan.append((
-                binding.key, self.app.get_key_display(binding), binding.description,
+                binding.key, self._key_display(binding), binding.description,
                 binding.action, not enabled, tooltip or binding.tooltip or binding.description,
                 "-compact",  # always compact: no data_bind, no restyle on mount
             ))
         if palette is not None:
             _, binding, enabled, tooltip = palette
             plan.append((
-                binding.key, self.app.get_key_display(binding), binding.description,
+                binding.key, self._key_display(binding), binding.description,
                 binding.action, not enabled, binding.tooltip or binding.description,
                 "-command-palette -compact",
             ))
@@ -80,7 +81,15 @@ class DeskFooter(Footer):
 
     def _key_width(self, binding) -> int:
         """Cells a compact footer key takes: key, space, description, right margin."""
-        return cell_len(self.app.get_key_display(binding)) + 1 + cell_len(binding.description) + 1
+        return cell_len(self._key_display(binding)) + 1 + cell_len(binding.description) + 1
+
+    def _key_display(self, binding) -> str:
+        """The app's display of a binding's key, worked out once per key (each layout
+        asks for every key two or three times)."""
+        known = (binding.key, binding.key_display)
+        if known not in self._displays:
+            self._displays[known] = self.app.get_key_display(binding)
+        return self._displays[known]
 
     def _recompose_if_changed(self) -> None:
         if self.is_attached and (self.size.width, self._plan()) != self._shown:
