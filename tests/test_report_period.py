@@ -63,3 +63,18 @@ async def test_the_reports_screen_period_is_in_the_agents_zone_and_keeps_up(demo
                 await pilot.pause(0.8)
                 await settle(pilot)
                 assert _range(screen) == "2026-12-01 00:00 – 2026-12-01 20:04 CET"
+
+
+def test_a_period_that_ends_before_it_starts_is_refused_in_one_line(desk):
+    directory.update_agent(directory.actor_for("ana"), "ana", timezone="Europe/Zagreb")
+    with clock.frozen_at(NOW):
+        for args in (["--since", "1d", "--until", "3 days ago"], ["--since", "tomorrow"]):
+            result = CliRunner().invoke(cli_app, ["--db", str(desk), "report", *args],
+                                        env={"DESKTERM_AGENT": ""})
+            assert (result.exit_code, result.stdout) == (2, ""), args
+            assert result.stderr == (
+                "deskterm: error: the report's period ends before it starts: "
+                "2026-12-02 00:00 +01:00 is after 2026-12-01 19:54 +01:00\n"
+                if args[1] == "tomorrow" else
+                "deskterm: error: the report's period ends before it starts: "
+                "2026-11-30 19:54 +01:00 is after 2026-11-28 19:54 +01:00\n"), args

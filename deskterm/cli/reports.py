@@ -45,7 +45,7 @@ def report(
     else:
         start = parse_when(since, zone=zone)
     end = parse_when(until, zone=zone) if until else clock.now()
-    result = reports.build_report(start, end, queue)
+    result = reports.build_report(start, end, queue, zone=zone)
     extras = _extras(ctx, start, end, queue)
     if as_json:
         print_json(plain(result) | plain(extras))

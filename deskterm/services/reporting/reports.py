@@ -15,12 +15,12 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from peewee import fn
 
 from deskterm import clock
-from deskterm.domain import ACTIVE_STATUSES, EntryKind, Priority, Status
+from deskterm.domain import ACTIVE_STATUSES, BadInput, EntryKind, Priority, Status
 from deskterm.store.db import backend, db
 from deskterm.store.models import Entry, Queue, Ticket, TimeEntry
 
@@ -174,9 +174,16 @@ def _clocks_at(ticket_id: int, at: datetime):
     return sla.ticket_clocks(ticket_id, at)
 
 
-def build_report(start: datetime, end: datetime, queue: str | None = None) -> Report:
-    """Figures for tickets between `start` and `end` (UTC instants), optionally one queue."""
+def build_report(start: datetime, end: datetime, queue: str | None = None, *,
+                 zone: tzinfo | None = None) -> Report:
+    """Figures for tickets between `start` and `end` (UTC instants), optionally one queue.
+    BadInput for a period that ends before it starts (its instants written in `zone`)."""
     from deskterm.services import directory
+    from deskterm.services.when import written
+
+    if end < start:
+        raise BadInput(f"the report's period ends before it starts: {written(start, zone)} "
+                       f"is after {written(end, zone)}")
 
     queue_id = directory.queue_row(queue).id if queue else None
     lo, hi = clock.to_db(start), clock.to_db(end)
