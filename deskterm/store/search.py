@@ -23,7 +23,8 @@ def index_entry(ticket_id: int, entry_id: int, body: str) -> None:
 
 
 def index_entries(items: list[tuple[int, int, str]]) -> None:
-    """Index many new entries at once: (ticket id, entry id, body), in entry order."""
+    """Index many new entries at once: (ticket id, entry id, body), in entry order, each
+    the newest of its ticket (just written)."""
     if items:
         backend().index_entries(db, items)
 

@@ -234,9 +234,18 @@ class SqliteBackend(Backend):
         after = f"{before}\n{body}" if before else body
         self._replace(db, ticket_id, (subject, before), (subject, after))
 
+    #: Each ticket's document without the entries just written (`{fresh}`), assembled by
+    #: SQLite (one row per ticket, not every body sent to Python and joined there).
+    _DOCS_WITHOUT_SQL = (
+        'SELECT t.id, t.subject, COALESCE((SELECT group_concat(d.body, char(10)) FROM ('
+        "SELECT e.body FROM entry e WHERE e.ticket_id = t.id AND e.kind != 'system' AND "
+        'e.id NOT IN ({fresh}) ORDER BY e.id) d), \'\') FROM "ticket" t WHERE t.id IN ({marks})'
+    )
+
     def index_entries(self, db: Database, items: list[tuple[int, int, str]]) -> None:
         # each ticket's document is replaced once: old text without the new entries, new
-        # text with them (the same document `index_entry` one at a time leaves)
+        # text with them appended (they are the ticket's newest: the same document
+        # `index_entry` one at a time leaves)
         new: dict[int, dict[int, str]] = {}
         for ticket_id, entry_id, body in items:
             new.setdefault(ticket_id, {})[entry_id] = body
@@ -244,22 +253,15 @@ class SqliteBackend(Backend):
         deletes, inserts = [], []
         for start in range(0, len(ids), 500):
             group = ids[start : start + 500]
-            marks = ",".join("?" * len(group))
-            subjects = dict(db.execute_sql(
-                f'SELECT id, subject FROM "ticket" WHERE id IN ({marks})', group).fetchall())
-            bodies: dict[int, list[tuple[int, str]]] = {t: [] for t in group}
-            for ticket_id, entry_id, body in db.execute_sql(
-                f"SELECT ticket_id, id, body FROM entry WHERE ticket_id IN ({marks}) "
-                "AND kind != 'system' ORDER BY id", group
-            ):
-                bodies[ticket_id].append((entry_id, body))
+            fresh = [entry_id for ticket_id in group for entry_id in new[ticket_id]]
+            sql = self._DOCS_WITHOUT_SQL.format(fresh=",".join("?" * len(fresh)),
+                                                marks=",".join("?" * len(group)))
+            docs = {row[0]: row[1:] for row in db.execute_sql(sql, (*fresh, *group))}
             for ticket_id in group:
-                fresh = new[ticket_id]
-                before = "\n".join(b for e, b in bodies[ticket_id] if e not in fresh)
-                after = "\n".join(b for _, b in bodies[ticket_id])
-                subject = subjects.get(ticket_id, "")
+                subject, before = docs.get(ticket_id, ("", ""))
+                added = "\n".join(body for _, body in sorted(new[ticket_id].items()))
                 deletes.append((ticket_id, subject, before))
-                inserts.append((ticket_id, subject, after))
+                inserts.append((ticket_id, subject, f"{before}\n{added}" if before else added))
         cursor = db.cursor()
         cursor.executemany(self._DELETE_SQL, deletes)
         cursor.executemany(self._INSERT_SQL, inserts)
