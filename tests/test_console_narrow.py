@@ -140,3 +140,24 @@ async def test_the_sidebar_fits_its_labels_when_a_resize_brings_it_back(demo_db)
         recent = Ticket.select().where(Ticket.updated_at >= since).count()
         assert 0 < recent < 10
         assert next(row for row in rows if row.startswith("6 ")) == f"6 Recently upda…   {recent}"
+
+
+async def test_every_screen_names_itself_in_the_header_and_its_help(demo_db):
+    """The header says where the agent is (as Canned replies and Reports did, and the
+    rules screen did not: it kept the queue's "Ana Anić (ana)"), and `?` names it alike."""
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for key, name, keys in (("C", "Canned replies", "Keys: canned replies"),
+                                ("R", "Reports", "Keys: reports"),
+                                ("L", "Automation rules", "Keys: automation rules")):
+            await pilot.press(key)
+            await settle(pilot)
+            assert screen_lines(app)[0].strip().endswith(f"deskterm — {name}"), key
+            await pilot.press("question_mark")
+            await settle(pilot)
+            assert any(keys in line for line in screen_lines(app)), key
+            await pilot.press("escape")
+            await settle(pilot)
+            await pilot.press("escape")
+            await settle(pilot)

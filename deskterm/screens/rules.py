@@ -33,7 +33,7 @@ COLUMNS = ("#", "Rule", "On", "When", "Then", "Last run", "Hits", "Last error")
 class RulesScreen(Screen[None]):
     """List and manage the desk's automation rules."""
 
-    HELP_TITLE = "Rules"
+    HELP_TITLE = "automation rules"
     BINDINGS = [
         Binding("escape,q", "app.pop_screen", "Back", tooltip="back", id="rules.back"),
         Binding(
@@ -55,6 +55,7 @@ class RulesScreen(Screen[None]):
         yield DeskFooter()
 
     def on_mount(self) -> None:
+        self.sub_title = "Automation rules"
         #: The rules last shown, by name (the detail below the table reads them).
         self.infos: dict[str, Any] = {}
         self.query_one(DataTable).add_columns(*COLUMNS)
