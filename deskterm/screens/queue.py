@@ -232,7 +232,10 @@ class QueueScreen(ViewActions, Screen[None]):
         # The first rows do not wait for the sidebar: the default view is built in, and the
         # sidebar loads once they are in (`_after_first_rows`).
         self.apply_view(next(v for v in views.BUILTIN_VIEWS if v.name == DEFAULT_VIEW))
-        self.query_one(TicketTable).focus()
+        table = self.query_one(TicketTable)
+        table.focus()
+        # read once: the Ref column as wide as the desk's longest ref (`#1000000`)
+        self.app.call(listing.highest_ticket_id, done=table.fit_refs, group="ref-width")
         self._fit_sidebar()
 
     def on_resize(self) -> None:

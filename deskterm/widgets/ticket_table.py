@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from typing import Protocol
 
@@ -25,7 +25,7 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from deskterm import clock
-from deskterm.domain import TicketRow
+from deskterm.domain import TicketRow, ref
 from deskterm.store.db import db
 from deskterm.widgets import glyphs
 from deskterm.widgets.display import fit
@@ -63,9 +63,12 @@ def _sla_describe() -> Callable[[TicketRow], tuple[str, str]] | None:
     return describe_clock
 
 
+#: The Ref column's width on a small desk ("#" and 5 digits); longer refs widen it.
+MIN_REF = 6
+
 COLUMNS: tuple[Column, ...] = (
     Column("mark", "", 2, None),
-    Column("ref", "Ref", 6, "id"),
+    Column("ref", "Ref", MIN_REF, "id"),
     Column("priority", "Prio", 6, "priority", drop=3),
     Column("status", "Status", 9, "status"),
     Column("subject", "Subject", 0, "subject"),
@@ -208,6 +211,27 @@ class TicketTable(ScrollView, can_focus=True):
         sla = _sla_describe()
         self.sla = sla
         self.columns = COLUMNS + ((SLA_COLUMN,) if sla else ())
+        #: Cells of the Ref column: the longest ref the desk can show (see `fit_refs`).
+        self.ref_width = MIN_REF
+
+    def fit_refs(self, highest_id: int) -> None:
+        """Make the Ref column wide enough for `highest_id`'s ref (never narrower than
+        MIN_REF nor than it is already): `#1000000` shows whole, not `#1000…`."""
+        wanted = len(ref(highest_id))
+        if wanted <= self.ref_width:
+            return
+        self.ref_width = wanted
+        self.columns = tuple(
+            replace(c, width=wanted) if c.key == "ref" else c for c in self.columns
+        )
+        self.refresh()
+        self.post_message(self.ColumnsChanged())
+
+    def _fit_rows(self, rows: list[TicketRow]) -> None:
+        """Rows with a longer ref than the column holds (a ticket made since the desk's
+        highest id was read) widen it."""
+        if rows:
+            self.fit_refs(max(row.id for row in rows))
 
     # --- data -----------------------------------------------------------------
 
@@ -287,6 +311,8 @@ class TicketTable(ScrollView, can_focus=True):
         if generation != self.generation:
             return
         self.pages = {p: rows for p, rows in pages.items() if rows or p == 0}
+        for rows in self.pages.values():
+            self._fit_rows(rows)
         self.loading.clear()
         self.loaded = True
         self.error = None
@@ -336,6 +362,7 @@ class TicketTable(ScrollView, can_focus=True):
         if generation != self.generation:
             return
         self.pages[page] = rows
+        self._fit_rows(rows)
         if not self.counted and rows:  # a longer provisional length until the count
             seen = page * PAGE_SIZE + len(rows) + (1 if len(rows) == PAGE_SIZE else 0)
             if seen > self.total:

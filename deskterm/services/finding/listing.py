@@ -495,7 +495,7 @@ def _middle_wins(first: list[int], wanted: int) -> bool:
     guessed from the first hits: the index returns them in ticket id order, so their
     share of the ids they span is the term's share of tickets."""
     top = max(first)
-    tickets = Ticket.select(fn.MAX(Ticket.id)).scalar() or top
+    tickets = highest_ticket_id() or top
     expected = len(first) * tickets / max(top, 1)
     return expected < MIDDLE_HITS and expected * expected < PROBE_COST * wanted * tickets
 
@@ -562,6 +562,11 @@ def _cache_key(query: TicketQuery) -> tuple:
         for c in query.conditions
     )
     return (conditions, query.text, query.excluded_text, query.ticket_id)
+
+
+def highest_ticket_id() -> int:
+    """The desk's highest ticket id (0 on an empty desk): the longest ref a list can show."""
+    return Ticket.select(fn.MAX(Ticket.id)).scalar() or 0
 
 
 def count_tickets(
