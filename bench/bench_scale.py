@@ -468,13 +468,14 @@ def markdown(results: list[dict]) -> str:
 NOTES = """
 ## Reading the figures
 
-- The SQLite 100k and 1000k columns ran on a nearly quiet machine (load average above;
-  "This round" below has the commands); p95 values still carry other processes' bursts,
-  so medians are the figures to compare, and a wall-clock figure of a whole process
-  (console, bulk, rules) includes waiting for a core. The benchmark ran at normal priority.
+- Every column ran on a nearly quiet machine (load average above; "This round" below has
+  the commands); p95 values still carry other processes' bursts, so medians are the
+  figures to compare, and a wall-clock figure of a whole process (console, bulk, rules)
+  includes waiting for a core and the disk. The benchmark ran at normal priority. This
+  machine's speed drifts: in repeats minutes apart on the idle machine a trivial Textual
+  app took 258-429 ms to start and a 100,000-ticket close 11.0-13.4 s ("This round").
 - Each column comes from one run of every group on a fresh copy of its desk, opened once
-  by the product first (its migrations applied) and then measured. The two PostgreSQL
-  columns are an earlier session's (not re-measured).
+  by the product first (its migrations applied) and then measured.
 - Statistics: the generated desks got theirs from the product's own `PRAGMA optimize`
   when the generator closed the file (`deskterm.store.stats`); the benchmark runs no
   `ANALYZE`, so "first page, no ANALYZE" and "after ANALYZE" are the same figure here.
@@ -504,35 +505,20 @@ NOTES = """
 
 
 POSTGRES_NOTES = """
-## PostgreSQL beside SQLite (issue 12, previous session)
+## PostgreSQL beside SQLite
 
-- "100k beside-pg" and "100k PostgreSQL" are one desk: the 100k file above (after its own
-  bulk figures) copied with `deskterm db copy` (1,383,335 rows, 19.5 min niced on the loaded
-  machine), then measured on each engine within 10 minutes of each other (load average 10,
-  other sessions' test suites running, one on the same PostgreSQL server):
-  `python -m bench.bench_scale --db /tmp/desk-100k.db --runs 10 --bulk 10000 --tag beside-pg`
-  and `python -m bench.bench_scale --db postgresql://.../desk100k --runs 10 --bulk 10000`.
-- PostgreSQL 15 from Debian on loopback, the CI cluster's settings (`.ci/postgres.sh`:
-  fsync off, 128 MB shared buffers). The bound there is psycopg on its own connection, so
-  both columns pay the round trip per statement; SQLite's bound is in-process.
-- Search counts agree on both engines (the same hits for every word), from FTS5 on SQLite
-  and the `tsvector` index on PostgreSQL.
-- Bulk close on PostgreSQL is the outlier: the set-based UPDATE and events are fast, but the
-  status-mail listener still runs per ticket and each of its statements is a round trip.
-
-Whole `deskterm` processes on the same two desks right after (`bench/bench_cli.py --db ...
---reuse`, seconds, start-up included; `--version` alone took 1.1-1.4 s on the loaded machine):
-
-| command | SQLite | PostgreSQL |
-|---|---|---|
-| `--version` | 1.42 | 1.09 |
-| `ticket list --limit 20` | 3.11 | 2.47 |
-| `ticket list -q "status:open,pending queue:billing" --limit 50 --json` | 3.89 | 3.70 |
-| `search printer --limit 20` | 4.64 | 3.98 |
-| `ticket list -q sla:breached --limit 20` | 5.70 | 3.52 |
-| `bulk close --queue billing --older-than 30d --dry-run` (same matches) | 15.94 | 23.34 |
-| `bulk set -q "queue:billing status:open older:60d" --add-tag stale --yes` (661) | 9.67 | 26.27 |
-| `bulk close -q "queue:billing status:pending older:30d" --yes` (488) | 10.04 | 17.65 |
+- "100k PostgreSQL" is the 100k desk of the SQLite column (the same pristine file, before
+  its own bulk and rules figures) moved with `deskterm db copy` (1,383,384 rows, 74.7 s,
+  29.7 s of client CPU: COPY, indexes and keys built after the rows) into PostgreSQL 15
+  from Debian on loopback with the CI cluster's settings (`.ci/postgres.sh`: fsync off,
+  128 MB shared buffers), then measured straight away, 12 minutes after the SQLite column,
+  on the nearly quiet machine:
+  `python -m bench.bench_scale --db postgresql://.../desk100k --runs 10 --bulk 10000 --rules`.
+- The bound there is psycopg on its own connection, so both pay a round trip per
+  statement; SQLite's bound is in-process. Search counts agree on both engines.
+- The previous round's PostgreSQL column (load 10, before the set-based mail intents,
+  m0024-m0026 and the COPY load) had bulk close 10,000 at 366 s against 3.6 s (100x),
+  `report` at 2.44 s against 22.7 ms (110x) and the copy at 19.5 min.
 """
 
 
