@@ -17,10 +17,15 @@ SCREENS = [("queue", None), ("ticket", "enter"), ("canned replies", "C"),
            ("rules", "L"), ("reports", "R")]
 
 
-def _input_line(app) -> str:
-    lines = [line for line in screen_lines(app) if PLACEHOLDER in line]
-    assert len(lines) == 1, "the palette's input line is drawn once"
-    return lines[0]
+async def _input_line(pilot) -> str:
+    """The palette's input line as first drawn (a loaded machine may need a few frames)."""
+    for _ in range(100):
+        lines = [line for line in screen_lines(pilot.app) if PLACEHOLDER in line]
+        if lines:
+            assert len(lines) == 1, "the palette's input line is drawn once"
+            return lines[0]
+        await pilot.pause(0.02)
+    raise AssertionError("the palette's input line was never drawn")
 
 
 async def test_the_palette_marks_its_input_with_one_plain_cell_on_every_screen(demo_db):
@@ -35,7 +40,7 @@ async def test_the_palette_marks_its_input_with_one_plain_cell_on_every_screen(d
             await pilot.pause()
             assert isinstance(app.screen, CommandPalette), name
             for moment in ("first frame", "settled"):
-                line = _input_line(app)
+                line = await _input_line(pilot)
                 mark = line.split(PLACEHOLDER)[0].strip()
                 assert mark == glyphs.SEARCH, (name, moment, line)
                 assert cell_len(mark) == 1 and mark.isascii()
