@@ -45,14 +45,20 @@ def _row(lines: list[str], ref: str) -> str:
     return next(line for line in lines if f"{ref} " in line)
 
 
-def _assert_under_titles(lines: list[str], ref: str, ref_width: int) -> None:
-    """`ref` whole under "Ref", its priority and status under their titles."""
+def _assert_ref_and_priority(lines: list[str], ref: str, ref_width: int, priority: str) -> None:
+    """`ref` whole under "Ref" in a column `ref_width` cells wide, its priority under "Prio"."""
     header, row = _header_row(lines), _row(lines, ref)
     assert row.index(ref) == header.index("Ref")
     prio = header.index("Prio")
     assert prio - header.index("Ref") == ref_width + 1
-    assert row[prio:].startswith("high ")
-    status = header.index("Status")
+    assert row[prio:].startswith(f"{priority} ")
+
+
+def _assert_under_titles(lines: list[str], ref: str, ref_width: int) -> None:
+    """`ref` whole under "Ref", its priority and status under their titles."""
+    _assert_ref_and_priority(lines, ref, ref_width, "high")
+    row = _row(lines, ref)
+    status = _header_row(lines).index("Status")
     assert row[status:].startswith("new ")
 
 
@@ -116,12 +122,7 @@ async def test_a_small_desk_keeps_its_six_cell_ref_column(demo_db):
         await settle(pilot)
         table = app.screen.query_one(TicketTable)
         row = table.current
-        lines = screen_lines(app)
-        header = _header_row(lines)
-        assert header.index("Prio") - header.index("Ref") == 7
-        line = _row(lines, row.ref)
-        assert line.index(row.ref) == header.index("Ref")
-        assert line[header.index("Prio") :].startswith(f"{row.priority.value} ")
+        _assert_ref_and_priority(screen_lines(app), row.ref, 6, row.priority.value)
 
 
 async def test_the_column_fits_the_desks_highest_ref_before_its_row_shows(demo_db):
@@ -135,9 +136,4 @@ async def test_the_column_fits_the_desks_highest_ref_before_its_row_shows(demo_d
         table = app.screen.query_one(TicketTable)
         row = table.current
         assert row is not None and len(row.ref) < 6 and table.index_of(ticket) is None
-        lines = screen_lines(app)
-        header = _header_row(lines)
-        assert header.index("Prio") - header.index("Ref") == 9
-        line = _row(lines, row.ref)
-        assert line.index(row.ref) == header.index("Ref")
-        assert line[header.index("Prio") :].startswith(f"{row.priority.value} ")
+        _assert_ref_and_priority(screen_lines(app), row.ref, 8, row.priority.value)
