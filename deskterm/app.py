@@ -25,9 +25,8 @@ from textual.worker import Worker
 from deskterm import collector
 from deskterm.commands import DeskCommands
 from deskterm.domain import Actor, AgentInfo, Conflict, DomainError
-from deskterm.services import changes
+from deskterm.services import changes, desk
 from deskterm.services.finding import listing
-from deskterm.store.db import db, open_db
 from deskterm.widgets import display
 
 if TYPE_CHECKING:
@@ -186,7 +185,7 @@ class DesktermApp(App[None]):
         def job() -> None:
             from deskterm.mail.outbound import send_pending
 
-            with db.connection_context():
+            with desk.worker_connection():
                 send_pending()
 
         self.run_worker(job, thread=True, group="mail", exclusive=True, exit_on_error=False)
@@ -210,7 +209,7 @@ class DesktermApp(App[None]):
             return False
         self._file_id = current
         self.workers.cancel_all()
-        open_db(self.db_path)
+        desk.open_desk(self.db_path)
         listing.forget_counts()
         self._data_version = changes.data_version()
         self._last_fingerprint = changes.fingerprint()
@@ -258,7 +257,7 @@ class DesktermApp(App[None]):
         """
 
         def job() -> None:
-            with db.connection_context():
+            with desk.worker_connection():
                 try:
                     result = fn(*args, **kwargs)
                 except Conflict as error:
@@ -413,11 +412,9 @@ def _console_settings() -> dict:
 
 def _open(db_path: Path | str) -> None:
     """Open the desk, unless this process has it open already (the CLI opened it)."""
-    from deskterm.store.db import db_target
-
-    if db.obj is not None and not db.is_closed() and str(db_target()) == str(db_path):
+    if desk.is_open(db_path):
         return
-    open_db(db_path)
+    desk.open_desk(db_path)
 
 
 def make_app(

@@ -60,27 +60,24 @@ def open_console(run: Callable[[DesktermApp], int] = _run) -> bool:
 
 def _console_app() -> DesktermApp | None:
     from deskterm import paths
-    from deskterm.store.backends import is_server_url
+    from deskterm.services import desk
 
     if os.environ.get("DESKTERM_DB", None) == "":
         return None  # let the CLI decide what an empty setting means
     target = paths.default_db_path()
-    if not is_server_url(target) and not Path(target).is_file():
+    if not desk.is_server_url(target) and not Path(target).is_file():
         return None  # first run (the demo desk), or a mistyped DESKTERM_DB
-    from peewee import DatabaseError
-
     from deskterm.domain import DomainError
     from deskterm.services import maintenance
-    from deskterm.store.db import close_db, open_db
 
     try:
-        open_db(target)
+        desk.open_desk(target)
         if maintenance.is_empty():
-            close_db()
+            desk.close_desk()
             return None
         from deskterm.app import make_app
 
         return make_app(target, os.environ.get("DESKTERM_AGENT") or None)
-    except (DomainError, DatabaseError, OSError):
-        close_db()
+    except (DomainError, desk.DatabaseError, OSError):
+        desk.close_desk()
         return None

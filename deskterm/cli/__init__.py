@@ -63,7 +63,7 @@ class DeskGroup(TyperGroup):
         return code
 
     def invoke(self, ctx: typer.Context) -> Any:
-        from peewee import DatabaseError
+        from deskterm.services.desk import DatabaseError
 
         ctx.meta[_NO_IDENTITY_KEY] = self._no_identity(ctx)
         try:

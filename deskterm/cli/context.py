@@ -38,16 +38,15 @@ class CliState:
         """
         if not self._opened:
             from deskterm.domain import NotFound
-            from deskterm.store.backends import is_server_url
-            from deskterm.store.db import open_db
+            from deskterm.services import desk
 
             target = self.db_path
-            if not create and not is_server_url(target) and not Path(target).exists():
+            if not create and not desk.is_server_url(target) and not Path(target).exists():
                 raise NotFound(
                     f"no desk at {self.db_path}; create one with `deskterm init` "
                     "(empty) or `deskterm demo` (sample data)"
                 )
-            open_db(self.db_path)
+            desk.open_desk(self.db_path)
             self._opened = True
 
     def actor(self) -> Actor:

@@ -115,9 +115,8 @@ def _import_stdin(ctx: typer.Context, as_json: bool) -> None:
     """One message from a pipe; every failure that is not the message's fault is 75."""
     import sys
 
-    from peewee import DatabaseError
-
     from deskterm.domain import DomainError
+    from deskterm.services.desk import DatabaseError
     from deskterm.services.messaging.inbound import Importer
 
     started = time.perf_counter()

@@ -267,7 +267,7 @@ def _send_sms(config: Config, items: list[OutboxItem], summary: SendSummary) -> 
 def send_pending(limit: int = 100) -> SendSummary:
     """Deliver due outbox messages with the current config (the console's background job).
 
-    Call it from a worker thread inside `db.connection_context()`.
+    Call it from a worker thread inside `services.desk.worker_connection()`.
     """
     from deskterm.services.messaging.notifications import current_config
 

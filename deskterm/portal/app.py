@@ -19,7 +19,7 @@ STATIC = Path(__file__).parent / "static"
 
 
 def make_app(config: Config | None = None) -> Starlette:
-    """The portal for the open database (`store.db.open_db` first) and the desk config."""
+    """The portal for the open database (`services.desk.open_desk` first) and the desk config."""
     config = config or load_config()
     app = Starlette(
         routes=[*tickets.routes, *account.routes,

@@ -20,8 +20,8 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from deskterm.domain import TicketRow
+from deskterm.services import desk
 from deskterm.services.finding import recent
-from deskterm.store.db import db
 from deskterm.widgets.display import fit, one_line
 
 _REF = re.compile(r"^\s*#?\s*(\d+)\s*$")
@@ -130,7 +130,7 @@ class GotoDialog(ModalScreen[int | None]):
 
 
 def _in_thread(fn: Callable[[], Any]) -> Any:
-    with db.connection_context():
+    with desk.worker_connection():
         return fn()
 
 

@@ -21,9 +21,8 @@ from textual.widgets import Footer, Sparkline, Static
 
 from deskterm import clock
 from deskterm.app import DbChanged
-from deskterm.services import directory
+from deskterm.services import desk, directory
 from deskterm.services.reporting import dashboard, reports
-from deskterm.store.db import db
 from deskterm.widgets import glyphs
 from deskterm.widgets.bar_chart import BarChart
 from deskterm.widgets.timer import DeskHeader
@@ -206,7 +205,7 @@ class ReportsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="report", exit_on_error=False)
     def _compute(self, range_key: str, queue: str | None, zone, me: str) -> None:
-        with db.connection_context():
+        with desk.worker_connection():
             try:
                 end = clock.now()
                 start = dashboard.range_start(range_key, end, zone)

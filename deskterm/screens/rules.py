@@ -63,10 +63,10 @@ class RulesScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="rules-load", exit_on_error=False)
     def refresh_rules(self, keep: str | None = None) -> None:
+        from deskterm.services import desk
         from deskterm.services.automation import rules
-        from deskterm.store.db import db
 
-        with db.connection_context():
+        with desk.worker_connection():
             infos = rules.list_rules()
         self.app.call_from_thread(self._show, infos, keep)
 
@@ -116,11 +116,11 @@ class RulesScreen(Screen[None]):
 
     @work(thread=True, group="rules-change", exit_on_error=False)
     def _change(self, what: str, name: str, value: int = 0) -> None:
+        from deskterm.services import desk
         from deskterm.services.automation import rules
-        from deskterm.store.db import db
 
         try:
-            with db.connection_context():
+            with desk.worker_connection():
                 if what == "toggle":
                     info = next(i for i in rules.list_rules() if i.name == name)
                     rules.set_enabled(self.app.actor, name, not info.enabled)
@@ -189,10 +189,10 @@ def rule_detail(info, zone) -> Text:
 
 def run_time_rules_once():
     """Run the SLA sweep and time rules on this thread's own connection."""
+    from deskterm.services import desk
     from deskterm.services.automation import rules
-    from deskterm.store.db import db
 
-    with db.connection_context():
+    with desk.worker_connection():
         return rules.run_time_rules()
 
 

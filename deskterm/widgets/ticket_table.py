@@ -26,7 +26,7 @@ from textual.widgets import Static
 
 from deskterm import clock
 from deskterm.domain import TicketRow, ref
-from deskterm.store.db import db
+from deskterm.services import desk
 from deskterm.widgets import glyphs
 from deskterm.widgets.display import fit
 
@@ -272,7 +272,7 @@ class TicketTable(ScrollView, can_focus=True):
 
         def job() -> None:
             try:
-                with db.connection_context():
+                with desk.worker_connection():
                     pages = {p: source.page(p * PAGE_SIZE, PAGE_SIZE) for p in now}
                     self.app.call_from_thread(self._reloaded, generation, pages, keep_ticket)
                     # The rest (next page, count) waits until those rows are drawn: on two
@@ -348,7 +348,7 @@ class TicketTable(ScrollView, can_focus=True):
 
         def job() -> None:
             try:
-                with db.connection_context():
+                with desk.worker_connection():
                     rows = source.page(page * PAGE_SIZE, PAGE_SIZE)
             except Exception as error:  # noqa: BLE001
                 self.app.call_from_thread(self.post_message, self.LoadFailed(str(error)))
