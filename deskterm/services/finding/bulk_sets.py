@@ -112,13 +112,12 @@ def apply(
 def _batch(actor, ids, status, priority, assignee, keep) -> list[int]:
     now = clock.now()
     at = clock.to_db(now)
-    marks = _placeholders(ids)
-    before = {
-        row[0]: row[1:]
-        for row in db.execute_sql(
-            f'SELECT id, status, priority, assignee_id FROM "ticket" WHERE id IN ({marks})', ids
-        )
-    }
+    live = not signals.is_muted()
+    # closing or resolving stops every clock: in the same UPDATE, except where it can
+    # record a breach (those get the SLA listener's full recomputation): read with the
+    # before-values
+    stops = live and status in _STOPPED
+    before = _before(ids, now if stops else None)
     new_agent = None
     if assignee is not keep and assignee is not None:
         new_agent = directory.agent_row(assignee).id
@@ -140,12 +139,9 @@ def _batch(actor, ids, status, priority, assignee, keep) -> list[int]:
                 join='LEFT JOIN "agent" a ON a.id = t.assignee_id')
     if status_changed:
         _events(status_changed, actor, at, "status", "t.status", status.value, "1 = 1")
-    live = not signals.is_muted()
-    # closing or resolving stops every clock: in the same UPDATE, except where it can
-    # record a breach (those get the SLA listener's full recomputation)
     overdue = None
-    if live and status in _STOPPED and not prio_changed:
-        overdue = _overdue(status_changed, now)
+    if stops and not prio_changed:
+        overdue = sorted(i for i in status_changed if before[i][3])
     _update_rows(steps, at, status, priority, new_agent, assignee is not keep, live, overdue)
     if live:
         _listeners(actor, now, status, status_changed, prio_changed, before, overdue)
@@ -230,21 +226,20 @@ _CAN_GAIN_BREACH = "({} OR {})".format(
 )
 
 
-def _overdue(ids: Sequence[int], now: datetime) -> list[int]:
-    """The tickets among `ids` that closing or resolving now can give a breach: a clock
-    past due whose breach is not logged yet. Every other one has its clocks stopped by
-    clearing the due columns; these get the full recomputation, as the per-ticket path."""
-    if not ids:
-        return []
-    limit = clock.to_db(now)
-    return [
-        row[0]
-        for row in db.execute_sql(
-            f'SELECT t.id FROM "ticket" t WHERE t.id IN ({_placeholders(ids)}) AND '
-            f"{_CAN_GAIN_BREACH} ORDER BY t.id",
-            (*ids, limit, limit),
-        )
-    ]
+def _before(ids: Sequence[int], now: datetime | None) -> dict[int, tuple]:
+    """{ticket: (status, priority, assignee id, can gain a breach)} of the tickets `ids`.
+
+    The last is whether a change at `now` (None: not asked, False) can give the ticket a
+    breach: a clock past due whose breach is not logged yet. Closing or resolving stops
+    every other ticket's clocks by clearing the due columns; these get the full
+    recomputation, as on the per-ticket path."""
+    flag, params = "0", ()
+    if now is not None:
+        limit = clock.to_db(now)
+        flag, params = f"CASE WHEN {_CAN_GAIN_BREACH} THEN 1 ELSE 0 END", (limit, limit)
+    sql = (f'SELECT t.id, t.status, t.priority, t.assignee_id, {flag} FROM "ticket" t '
+           f"WHERE t.id IN ({_placeholders(ids)})")
+    return {row[0]: row[1:] for row in db.execute_sql(sql, (*params, *ids))}
 
 
 # --- tags and notes as sets (time rules) --------------------------------------------------

@@ -27,11 +27,19 @@ from deskterm.store.db import backend, db, execute_many
 #: Changes per INSERT ... SELECT of intents (one JSON parameter).
 BATCH = 2_000
 
+#: The reply mails queued moments ago (`created_at` >= ?) to these tickets, read from the
+#: tickets changed since a little before (`updated_at` >= ?: the reply that queued such a
+#: mail changed its ticket then), one outbox probe each. Walking the queued outbox rows
+#: instead would read every intent earlier batches of the same set change just queued.
 _RECENT_REPLIES_SQL = (
-    'SELECT "ticket_id", "id", "body", "render" FROM "outbox_message" WHERE "ticket_id" IN '
-    '({marks}) AND "kind" = \'reply\' AND "channel" = \'email\' AND "status" = ? AND '
-    '"attempts" = 0 AND "created_at" >= ? ORDER BY "id"'
+    'SELECT o."ticket_id", o."id", o."body", o."render" FROM "ticket" t CROSS JOIN '
+    '"outbox_message" o WHERE t."id" IN ({marks}) AND t."updated_at" >= ? AND '
+    'o."ticket_id" = t."id" AND o."kind" = \'reply\' AND o."channel" = \'email\' AND '
+    'o."status" = ? AND o."attempts" = 0 AND o."created_at" >= ? ORDER BY o."id"'
 )
+#: How much earlier than its reply mail's time a ticket's change time may be (the two
+#: are read from the clock one after the other in the same change).
+_CHANGED_BEFORE_MAIL = timedelta(minutes=1)
 _FOLD_SQL = 'UPDATE "outbox_message" SET "body" = ? WHERE "id" = ?'
 _FOLD_INTENTS_SQL = (
     'UPDATE "outbox_message" SET "render" = CASE WHEN "render" LIKE ? '
@@ -50,10 +58,11 @@ def _recent_replies(ids: Sequence[int]) -> dict[int, tuple[int, str, str | None]
     """(id, body, render) of each ticket's reply mail queued moments ago, not tried yet."""
     if not ids:
         return {}
-    since = clock.to_db(clock.now() - mail._SAME_ACTION)
+    since = clock.now() - mail._SAME_ACTION
     sql = _RECENT_REPLIES_SQL.format(marks=_marks(len(ids)))
-    return {t: (i, body, render) for t, i, body, render in
-            db.execute_sql(sql, (*ids, Delivery.QUEUED.value, since))}
+    params = (*ids, clock.to_db(since - _CHANGED_BEFORE_MAIL), Delivery.QUEUED.value,
+              clock.to_db(since))
+    return {t: (i, body, render) for t, i, body, render in db.execute_sql(sql, params)}
 
 
 #: Where a batch's decisions are kept between the statements that read them (a
