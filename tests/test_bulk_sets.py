@@ -28,7 +28,7 @@ from mail_setup import mail_config
 
 from deskterm import clock
 from deskterm.domain import Actor
-from deskterm.services import directory
+from deskterm.services import directory, tickets
 from deskterm.services.finding import bulk
 from deskterm.services.messaging import notifications, outbox_render
 from deskterm.services.portal import tracking
@@ -131,6 +131,25 @@ def outbox_of(emails: list[str], after_id: int) -> list[tuple]:
         f't."requester_id" WHERE c."email" IN ({marks}) AND o."id" > ?', (*emails, after_id))]
 
 
+def reply_moments_before(query: str) -> list[int]:
+    """Ana replies to three of the tickets the change will match (call it moments before
+    the change): a status change then tells the customer inside that reply's mail."""
+    ana = directory.actor_for("ana")
+    chosen = bulk.select_ids(query, me="ana", actor=ana)[:3]
+    for ticket_id in chosen:
+        tickets.reply(ana, ticket_id, "We are looking into it.")
+    return chosen
+
+
+def mails_of(ticket_ids: list[int], after_id: int) -> list[tuple]:
+    """(ticket, kind, channel, body) of the customer mail queued after `after_id` to these
+    tickets, in queue order."""
+    marks = ",".join("?" * len(ticket_ids))
+    return [tuple(r) for r in db.execute_sql(
+        'SELECT "ticket_id", "kind", "channel", "body" FROM "outbox_message" WHERE '
+        f'"ticket_id" IN ({marks}) AND "id" > ? ORDER BY "id"', (*ticket_ids, after_id))]
+
+
 def last_outbox_id() -> int:
     return db.execute_sql('SELECT COALESCE(MAX("id"), 0) FROM "outbox_message"').fetchone()[0]
 
@@ -151,8 +170,12 @@ def test_set_based_bulk_equals_per_ticket(demo_db, tmp_path, name, change, query
     with clock.frozen_at(at - timedelta(hours=1)):
         cases = prepare_mail_cases(at)
     breaches_before = db.execute_sql("SELECT COUNT(*) FROM sla_breach").fetchone()[0]
+    replied_before = last_outbox_id()
+    with clock.frozen_at(at - timedelta(seconds=2)):
+        answered = reply_moments_before(query)
     queued_before = last_outbox_id()
     copies = {}
+    answered_mail: dict[str, list[tuple]] = {}
     written: dict[str, int] = {}
     demo_unwritten = outbox_render.pending_count()  # the demo's own rules run left some
     for path_kind, open_copy in desk_copies(demo_db, tmp_path):
@@ -167,6 +190,7 @@ def test_set_based_bulk_equals_per_ticket(demo_db, tmp_path, name, change, query
             written[path_kind] = outbox_render.render_pending()
         assert result.changed > 5, f"{name}: the demo has tickets for this change"
         copies[path_kind] = (result, snapshot(), _mail_cases(cases, queued_before))
+        answered_mail[path_kind] = mails_of(answered, replied_before)
         db.close()
     (a, rows_a, mail_a), (b, rows_b, mail_b) = copies["per_ticket"], copies["set_based"]
     assert (a.matched, a.changed, sorted(a.ticket_ids)) == (
@@ -181,6 +205,14 @@ def test_set_based_bulk_equals_per_ticket(demo_db, tmp_path, name, change, query
         assert written["set_based"] > demo_unwritten + 5, "the set path left it to the sender"
     if name == "close":
         _check_mail_cases(mail_a)
+        # each customer answered moments before reads the close in that reply's mail
+        # (an SMS of the reply too where they opted in)
+        for path_kind, mails in answered_mail.items():
+            emails = [m for m in mails if m[2] == "email"]
+            assert [(t, k) for t, k, _, _ in emails] == [(t, "reply") for t in answered]
+            assert all("We are looking into it." in m[3] and
+                       m[3].endswith("]\n\n(Status: closed)\n") for m in emails), (
+                path_kind, emails[0][3])
     if days_later and name == "close":
         assert len(rows_a["sla_breach"]) > breaches_before, "breaches recorded at the close"
 
