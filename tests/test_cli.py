@@ -265,3 +265,27 @@ def test_command_lists_in_help_show_each_summary_as_running_text():
     agent = CliRunner().invoke(app, ["agent", "--help"], env=wide).stdout
     assert ("Disable an agent (admins only): they can do nothing; their open tickets show in "
             "the built-in view \"Needs reassignment\".") in agent
+
+
+def test_canned_reply_found_by_its_title_in_any_case(run):
+    _json(run("canned", "add", "Хвала за чекање", "--body",
+              "Здраво {requester.first_name}, хвала на стрпљењу.", "--json"))
+    made = _json(run("ticket", "new", "--subject", "Штампач", "--requester",
+                     "jovana@example.rs", "--name", "Јована Петровић", "--body", "Не ради.",
+                     "--json"))
+    replied = _json(run("ticket", "reply", str(made["id"]), "--canned", "ХВАЛА ЗА ЧЕКАЊЕ",
+                        "--json"))
+    assert replied["entries"][-1]["body"] == "Здраво Јована, хвала на стрпљењу."
+    # two titles that differ only in case: the exact one still answers, any other spelling
+    # is refused with both names
+    _json(run("canned", "add", "хвала за чекање", "--body", "Хвала!", "--json"))
+    exact = _json(run("ticket", "reply", str(made["id"]), "--canned", "хвала за чекање",
+                      "--json"))
+    assert exact["entries"][-1]["body"] == "Хвала!"
+    unclear = run("ticket", "reply", str(made["id"]), "--canned", "Хвала За Чекање")
+    assert unclear.exit_code == 2
+    assert unclear.output.strip() == (
+        "deskterm: error: canned reply 'Хвала За Чекање' could be 'Хвала за чекање', "
+        "'хвала за чекање': give its exact title or id"
+    )
+    assert len(_json(run("ticket", "show", str(made["id"]), "--json"))["entries"]) == 3

@@ -43,13 +43,26 @@ def _info(row: CannedReply) -> CannedReplyInfo:
 
 
 def _row(key: int | str) -> CannedReply:
+    """The canned reply with this id, or with this title: as written, else the one whose
+    title differs from it only in case ("hvala" finds "Hvala", "ОТВЕТ" finds "Ответ")."""
     if isinstance(key, int) or str(key).isdigit():
         row = CannedReply.get_or_none(CannedReply.id == int(key))
     else:
-        row = CannedReply.get_or_none(CannedReply.title == key)
+        row = CannedReply.get_or_none(CannedReply.title == key) or _by_title_any_case(key)
     if row is None:
         raise NotFound(f"no canned reply {key!r}")
     return row
+
+
+def _by_title_any_case(title: str) -> CannedReply | None:
+    """The one canned reply whose title equals `title` ignoring case (Unicode case
+    folding); BadInput naming them when several do."""
+    folded = title.strip().casefold()
+    found = [row for row in CannedReply.select() if row.title.casefold() == folded]
+    if len(found) > 1:
+        names = ", ".join(repr(row.title) for row in sorted(found, key=lambda r: r.id))
+        raise BadInput(f"canned reply {title!r} could be {names}: give its exact title or id")
+    return found[0] if found else None
 
 
 def check_placeholders(body: str) -> None:
