@@ -83,7 +83,7 @@ EXPECT: dict[str, Callable[[str], bool]] = {
         _check(r"^created #301: Pisač ne radi$"),
     "deskterm ticket reply 42 Pokušajte ponovno. --set-status pending":
         _check(r"^replied on #42 \(pending\)$"),
-    "deskterm ticket reply 42 --canned Need more information": _check(r"^replied on #42 \("),
+    "deskterm ticket reply 42 --canned need more information": _check(r"^replied on #42 \("),
     "deskterm ticket note 42 Checked the logs, @lejla please look": _check(r"^noted on #42$"),
     "deskterm ticket assign 42 mirza --team tier1": _check(r"^assigned #42$"),
     "deskterm ticket status 42 resolved": _check(r"^#42 is now resolved$"),
