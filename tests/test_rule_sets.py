@@ -70,6 +70,14 @@ reply = { body = "Dear {requester.first_name}, we are resolving {ticket.ref} for
 set = { status = "resolved" }
 
 [[rule]]
+name = "Remind waiting customers"
+description = "A reply whose status the tickets have already: only the reply changes them."
+when = "pending for 4d"
+[rule.then]
+reply = { body = "Dear {requester.first_name}, {ticket.ref} waits for you.", status = "pending" }
+add_tags = ["reminded"]
+
+[[rule]]
 name = "Ask about new tickets"
 when = "new for 2d"
 [rule.then]
@@ -126,6 +134,8 @@ def test_set_based_time_rules_equal_per_ticket(demo_db, tmp_path, days_later):
     assert sorted(mail_a) == sorted(mail_b)
     for kind in {m[:2] for m in mail_a}:
         assert [m for m in mail_a if m[:2] == kind] == [m for m in mail_b if m[:2] == kind]
+    if days_later == 3:  # 16 days later the close of pending tickets came first
+        assert a.fired["Remind waiting customers"] > 0, "a reply to tickets already pending"
     if days_later == 16:  # the pending and on-hold tickets got the rules' replies
         kinds = {(kind, channel) for kind, channel, _ in mail_a}
         assert {("reply", "email"), ("reply", "sms"), ("status_changed", "sms")} <= kinds

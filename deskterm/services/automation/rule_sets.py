@@ -257,7 +257,8 @@ def fire_set(row: Rule, spec: RuleSpec, chosen: Plan, candidates: list[tuple[int
             with write_transaction(), backend().set_change(db):
                 hooks.running.append(spec.name)
                 try:
-                    done, failed = _per_ticket(chosen.per_ticket, group, spec, hooks)
+                    done, failed = _per_ticket(chosen.per_ticket, group, spec, hooks,
+                                               closing=chosen.as_set[0].kind == "close")
                     # the firing records of the firings that held, in firing order
                     execute_many(
                         'INSERT OR IGNORE INTO "rule_hit" ("rule_id", "ticket_id", "anchor", '
@@ -281,14 +282,16 @@ def fire_set(row: Rule, spec: RuleSpec, chosen: Plan, candidates: list[tuple[int
 
 
 def _per_ticket(actions: Sequence[Action], group: list[tuple[int, str]], spec: RuleSpec,
-                hooks: Hooks) -> tuple[list[tuple[int, str]], dict[int, str]]:
+                hooks: Hooks, *, closing: bool = False
+                ) -> tuple[list[tuple[int, str]], dict[int, str]]:
     """Run the leading per-ticket actions, each ticket in a savepoint; a ticket whose
     actions fail is rolled back and left out of the set actions, as `rules.fire` does.
-    Returns the firings that held and the failures' messages by ticket."""
+    Returns the firings that held and the failures' messages by ticket. `closing`: the
+    set actions begin with a close."""
     if not actions:
         return group, {}
     if _reply_as_set(actions):
-        return _replies(actions[0], group, spec, hooks)
+        return _replies(actions[0], group, spec, hooks, closing)
     done, failed = [], {}
     for ticket_id, anchor in group:
         if _one_ticket(actions, ticket_id, spec, hooks, failed):
@@ -357,11 +360,15 @@ def _reply_tickets(ids: Sequence[int]) -> dict[int, _ReplyTicket]:
     return found
 
 
-def _replies(action: Action, group: list[tuple[int, str]], spec: RuleSpec,
-             hooks: Hooks) -> tuple[list[tuple[int, str]], dict[int, str]]:
+def _replies(action: Action, group: list[tuple[int, str]], spec: RuleSpec, hooks: Hooks,
+             closing: bool) -> tuple[list[tuple[int, str]], dict[int, str]]:
     """`_per_ticket` for one written reply: runs of tickets replied to as sets, in firing
-    order, and in between, ticket by ticket, those the service would refuse."""
+    order, and in between, ticket by ticket, those the service would refuse. A reply
+    without a status that the rule's close follows closes its run's tickets with it (so
+    each ticket's row is written once: `bulk_sets.add_replies`); the close then finds
+    them closed and leaves them as they are."""
     status = action.params.get("status")
+    then = tickets.parse_status(status) if status else (Status.CLOSED if closing else None)
     facts = _reply_tickets([t for t, _ in group])
     done: list[tuple[int, str]] = []
     failed: dict[int, str] = {}
@@ -370,11 +377,7 @@ def _replies(action: Action, group: list[tuple[int, str]], spec: RuleSpec,
     def flush() -> None:
         if not run:
             return
-        ids = [t for t, _, _ in run]
-        bulk_sets.add_replies(hooks.actor, [(t, body) for t, _, body in run])
-        if status:
-            bulk_sets.apply(hooks.actor, ids, status=tickets.parse_status(status),
-                            keep=tickets.KEEP, assignee=tickets.KEEP)
+        bulk_sets.add_replies(hooks.actor, [(t, body) for t, _, body in run], status=then)
         done.extend((t, anchor) for t, anchor, _ in run)
         run.clear()
 

@@ -17,6 +17,7 @@ the result is identical row for row (a test compares both paths on the same desk
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from deskterm import clock
@@ -96,20 +97,23 @@ def apply(
     priority: Priority | None = None,
     assignee: str | None | object = None,
     keep: object = None,
+    replied: Replied | None = None,
 ) -> list[int]:
     """Change the open tickets `ids` (inside the caller's transaction); return those changed.
 
-    `assignee` is a username, None to unassign, or `keep` to leave it.
+    `assignee` is a username, None to unassign, or `keep` to leave it. `replied`: replies'
+    row changes held back (`add_replies`), written with this change's on the tickets it
+    changes.
     """
     changed: list[int] = []
     with backend().set_change(db):
         for start in range(0, len(ids), BATCH):
             changed += _batch(actor, list(ids[start : start + BATCH]), status, priority,
-                              assignee, keep)
+                              assignee, keep, replied)
     return changed
 
 
-def _batch(actor, ids, status, priority, assignee, keep) -> list[int]:
+def _batch(actor, ids, status, priority, assignee, keep, replied=None) -> list[int]:
     now = clock.now()
     at = clock.to_db(now)
     live = not signals.is_muted()
@@ -130,6 +134,8 @@ def _batch(actor, ids, status, priority, assignee, keep) -> list[int]:
             steps[i] = steps.get(i, 0) + 1
     if not steps:
         return []
+    for i in steps.keys() & (replied.ids if replied else set()):
+        steps[i] += 1  # the reply's own version step, written with this one
     if prio_changed:
         _events(prio_changed, actor, at, "priority", "t.priority", priority.value,
                 "t.priority != ?", (priority.value,))
@@ -142,21 +148,28 @@ def _batch(actor, ids, status, priority, assignee, keep) -> list[int]:
     overdue = None
     if stops and not prio_changed:
         overdue = sorted(i for i in status_changed if before[i][3])
-    _update_rows(steps, at, status, priority, new_agent, assignee is not keep, live, overdue)
+    _update_rows(steps, at, status, priority, new_agent, assignee is not keep, live, overdue,
+                 replied)
     if live:
         _listeners(actor, now, status, status_changed, prio_changed, before, overdue)
     return sorted(steps)
 
 
-def _update_rows(steps, at, status, priority, new_agent, set_agent, live, overdue) -> None:
+def _update_rows(steps, at, status, priority, new_agent, set_agent, live, overdue,
+                 replied=None) -> None:
     """One UPDATE per distinct version step (1, 2 or 3 fields changed); `live`: the SLA
     listener's status time is set too, as the per-ticket path's listener would; `overdue`
-    (a list): the status stops the clocks, due columns cleared but on these tickets."""
-    by_step: dict[int, list[int]] = {}
+    (a list): the status stops the clocks, due columns cleared but on these tickets;
+    `replied`: these tickets' held-back reply also sets their first response time."""
+    by_step: dict[tuple[int, bool], list[int]] = {}
     for ticket_id, step in steps.items():
-        by_step.setdefault(step, []).append(ticket_id)
-    for step, group in by_step.items():
+        by_step.setdefault((step, replied is not None and ticket_id in replied.ids),
+                           []).append(ticket_id)
+    for (step, was_replied), group in by_step.items():
         sets, params = ['"version" = "version" + ?', '"updated_at" = ?'], [step, at]
+        if was_replied:
+            sets.append('"first_response_at" = COALESCE("first_response_at", ?)')
+            params.append(replied.at)
         if priority is not None:
             sets += ['"priority" = ?', '"priority_rank" = ?']
             params += [priority.value, priority.rank]
@@ -341,12 +354,27 @@ def add_notes(actor: Actor, notes: Sequence[tuple[int, str]], mention) -> list[i
 _KEEP = object()
 
 
-def add_replies(actor: Actor, replies: Sequence[tuple[int, str]]) -> list[int]:
+@dataclass(frozen=True)
+class Replied:
+    """Tickets replied to at `at` whose row change of the reply (version + 1, update time,
+    first response time) is held back for the status change that follows to write."""
+
+    at: datetime | str
+    ids: frozenset[int]
+
+
+def add_replies(actor: Actor, replies: Sequence[tuple[int, str]], *,
+                status: Status | None = None) -> list[int]:
     """Public replies by an actor without an agent row (a rule) to open tickets, at most
     one per ticket, as `tickets.reply` writes them: entry, search index, first response
     time, event, version; then what the listeners do, on the set: SLA clocks, the reply
     mail and SMS (`notification_sets`); then a new ticket is opened. The caller makes
-    sure no event rule listens to replies or status changes. Returns the new entry ids."""
+    sure no event rule listens to replies or status changes. Returns the new entry ids.
+
+    With `status`, each batch's tickets then change to it as `apply` changes them, and a
+    ticket whose reply no listener reads back (no SLA recomputation, not new) has its row
+    written once, by the status change: on PostgreSQL a row written twice in one
+    transaction costs a new version in every index and its foreign keys checked again."""
     if len({t for t, _ in replies}) != len(replies):
         raise ValueError("add_replies takes one reply per ticket")
     now = clock.now()
@@ -357,23 +385,36 @@ def add_replies(actor: Actor, replies: Sequence[tuple[int, str]]) -> list[int]:
         group = list(replies[start : start + BATCH])
         ids = [t for t, _ in group]
         entry_of = _insert_entries(actor, "reply", group, at)
+        execute_many(audit.EVENT_SQL, [(t, actor.label, at, "reply", None, None,
+                                        str(entry_of[t]), actor.via) for t in ids])
+        recompute = _reply_clocks(ids, at) if live else []
+        new = [row[0] for row in db.execute_sql(
+            f'SELECT id FROM "ticket" WHERE id IN ({_placeholders(ids)}) AND status = ? '
+            "ORDER BY id", (*ids, Status.NEW.value))]
+        held = frozenset(ids) - set(recompute) - set(new) if status is not None else frozenset()
+        _mark_replied([t for t in ids if t not in held], at)
+        if live:
+            sla.sync_tickets(recompute, now)
+            notification_sets.reply_mails([(t, entry_of[t]) for t in ids], write=False)
+        apply(actor, new, status=Status.OPEN, assignee=_KEEP, keep=_KEEP)
+        if status is not None:
+            changed = apply(actor, ids, status=status, assignee=_KEEP, keep=_KEEP,
+                            replied=Replied(at, held))
+            _mark_replied(sorted(held - set(changed)), at)
+        made += [entry_of[t] for t in ids]
+    return made
+
+
+def _mark_replied(ids: Sequence[int], at: datetime | str) -> None:
+    """What a public reply changes on its ticket's row: version, update and first
+    response time."""
+    if ids:
         db.execute_sql(
             f'{backend().update_many} "ticket" SET "version" = "version" + 1, '
             '"updated_at" = ?, "first_response_at" = COALESCE("first_response_at", ?) '
             f"WHERE id IN ({_placeholders(ids)})",
             (at, at, *ids),
         )
-        execute_many(audit.EVENT_SQL, [(t, actor.label, at, "reply", None, None,
-                                        str(entry_of[t]), actor.via) for t in ids])
-        if live:
-            sla.sync_tickets(_reply_clocks(ids, at), now)
-            notification_sets.reply_mails([(t, entry_of[t]) for t in ids], write=False)
-        new = [row[0] for row in db.execute_sql(
-            f'SELECT id FROM "ticket" WHERE id IN ({_placeholders(ids)}) AND status = ? '
-            "ORDER BY id", (*ids, Status.NEW.value))]
-        apply(actor, new, status=Status.OPEN, assignee=_KEEP, keep=_KEEP)
-        made += [entry_of[t] for t in ids]
-    return made
 
 
 _ANSWERED_SQL = (
