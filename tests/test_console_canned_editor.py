@@ -27,3 +27,28 @@ async def test_the_editor_shows_every_placeholder_and_its_keys(demo_db, size):
         assert missing == []
         assert "ctrl+s save · escape cancel" in drawn
         assert "New canned reply" in drawn
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_editing_the_demo_reply_shows_its_whole_body(demo_db, size):
+    """The demo's "Need more information" (six lines where its second paragraph wraps)
+    is on screen whole in the editor, from its greeting to the signature."""
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("C")
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, CannedEditor)
+        assert app.screen.reply.title == "Need more information"
+        # the text inside each field's edges (the screen behind shows beside the dialog)
+        fields = [line.split("▊", 1)[1].split("▎", 1)[0].strip() for line in screen_lines(app)
+                  if "▊" in line and "▎" in line]
+        assert fields[1] == "Need more information", "the title field"
+        first = fields.index("Hi {requester.first_name},")
+        last = fields.index("{agent.name}")
+        shown = " ".join(line for line in fields[first : last + 1] if line)
+        assert shown == ("Hi {requester.first_name}, to move {ticket.ref} forward we need a "
+                         "bit more information: which version are you using, and when did "
+                         "it start? {agent.name}")
