@@ -27,19 +27,22 @@ from deskterm.store.db import backend, db, execute_many
 #: Changes per INSERT ... SELECT of intents (one JSON parameter).
 BATCH = 2_000
 
-#: The reply mails queued moments ago (`created_at` >= ?) to these tickets, read from the
-#: tickets changed since a little before (`updated_at` >= ?: the reply that queued such a
-#: mail changed its ticket then), one outbox probe each. Walking the queued outbox rows
-#: instead would read every intent earlier batches of the same set change just queued.
-_RECENT_REPLIES_SQL = (
-    'SELECT o."ticket_id", o."id", o."body", o."render" FROM "ticket" t CROSS JOIN '
-    '"outbox_message" o WHERE t."id" IN ({marks}) AND t."updated_at" >= ? AND '
-    'o."ticket_id" = t."id" AND o."kind" = \'reply\' AND o."channel" = \'email\' AND '
-    'o."status" = ? AND o."attempts" = 0 AND o."created_at" >= ? ORDER BY o."id"'
+#: The tickets among these with a reply mail written moments ago (`created_at` >= ?),
+#: one outbox probe each by its ticket index. A single query over the outbox rows of
+#: all of them lets a planner walk the delivery-status index or the whole outbox
+#: instead, and both grow with every intent the earlier batches of the same set change
+#: have queued: read once per batch, that cost the square of the set's size.
+_REPLIED_SQL = (
+    'SELECT t."id" FROM "ticket" t WHERE t."id" IN ({marks}) AND (SELECT MAX(r."id") FROM '
+    '"outbox_message" r WHERE r."ticket_id" = t."id" AND r."kind" = \'reply\' AND '
+    'r."channel" = \'email\' AND r."attempts" = 0 AND r."created_at" >= ?) IS NOT NULL'
 )
-#: How much earlier than its reply mail's time a ticket's change time may be (the two
-#: are read from the clock one after the other in the same change).
-_CHANGED_BEFORE_MAIL = timedelta(minutes=1)
+#: Those reply mails of these (few) tickets that are still queued.
+_RECENT_REPLIES_SQL = (
+    'SELECT "ticket_id", "id", "body", "render" FROM "outbox_message" WHERE "ticket_id" IN '
+    '({marks}) AND "kind" = \'reply\' AND "channel" = \'email\' AND "status" = ? AND '
+    '"attempts" = 0 AND "created_at" >= ? ORDER BY "id"'
+)
 _FOLD_SQL = 'UPDATE "outbox_message" SET "body" = ? WHERE "id" = ?'
 _FOLD_INTENTS_SQL = (
     'UPDATE "outbox_message" SET "render" = CASE WHEN "render" LIKE ? '
@@ -56,13 +59,14 @@ def _marks(count: int) -> str:
 
 def _recent_replies(ids: Sequence[int]) -> dict[int, tuple[int, str, str | None]]:
     """(id, body, render) of each ticket's reply mail queued moments ago, not tried yet."""
-    if not ids:
+    since = clock.to_db(clock.now() - mail._SAME_ACTION)
+    replied = [row[0] for row in db.execute_sql(
+        _REPLIED_SQL.format(marks=_marks(len(ids))), (*ids, since))] if ids else []
+    if not replied:
         return {}
-    since = clock.now() - mail._SAME_ACTION
-    sql = _RECENT_REPLIES_SQL.format(marks=_marks(len(ids)))
-    params = (*ids, clock.to_db(since - _CHANGED_BEFORE_MAIL), Delivery.QUEUED.value,
-              clock.to_db(since))
-    return {t: (i, body, render) for t, i, body, render in db.execute_sql(sql, params)}
+    sql = _RECENT_REPLIES_SQL.format(marks=_marks(len(replied)))
+    return {t: (i, body, render) for t, i, body, render in
+            db.execute_sql(sql, (*replied, Delivery.QUEUED.value, since))}
 
 
 #: Where a batch's decisions are kept between the statements that read them (a
