@@ -36,3 +36,30 @@ def test_a_reader_that_leaves_early_ends_the_command_quietly(demo_db, args, read
     process.stdout.close()
     stderr = process.stderr.read().decode("utf-8", "replace")
     assert (process.wait(timeout=60), stderr) == (0, "")
+
+
+
+# `deskterm … 2>&1 | head -3`: the reader of stderr may have left when the notice after a
+# capped list or an error line is written. The line goes nowhere; the command keeps its own
+# exit code (Rich's broken-pipe handling made every one of them exit 1).
+STDERR_GONE_CASES = [
+    (["ticket", "list"], 0, "#300 "),  # "50 of 300 shown" comes after the table
+    (["ticket", "list", "--json"], 0, '"id": 300,'),
+    (["ticket", "list", "--status", "opn"], 2, ""),
+    (["ticket", "list", "--status", "opn", "--json"], 2, ""),
+    (["ticket", "list", "--no-such-option"], 2, ""),
+    (["ticket", "show", "4242"], 1, ""),
+]
+
+
+@pytest.mark.parametrize(("args", "code", "printed"), STDERR_GONE_CASES,
+                         ids=[" ".join(a) for a, _, _ in STDERR_GONE_CASES])
+def test_a_reader_of_stderr_that_left_changes_no_exit_code(demo_db, args, code, printed):
+    env = {**os.environ, "DESKTERM_DB": str(demo_db), "DESKTERM_AGENT": "ana",
+           "COLUMNS": "120"}
+    process = subprocess.Popen([sys.executable, "-m", "deskterm", *args], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stderr.close()  # before the command writes anything
+    stdout = process.stdout.read().decode("utf-8")
+    assert process.wait(timeout=60) == code
+    assert printed in stdout  # the listing itself was written (nothing for an error)

@@ -76,6 +76,11 @@ def wants_json(args: Sequence[str]) -> bool:
 
 def run(main: Callable[[], object], args: Sequence[str]) -> int:
     """Run the command line `main`; return the exit code, having printed any error once."""
+    with quiet_stderr():
+        return _run(main, args)
+
+
+def _run(main: Callable[[], object], args: Sequence[str]) -> int:
     from deskterm.cli import times
 
     times.reset()
@@ -142,6 +147,34 @@ class _GuardedStdout:
         return getattr(self._stream, name)
 
 
+class _QuietStderr:
+    """sys.stderr for one command: when its reader left (`deskterm … 2>&1 | head -1`), the
+    notice or error line goes nowhere and the command keeps its own exit code (Rich would
+    exit 1 on the broken pipe, and Python's flush at exit would complain)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._to_devnull()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._to_devnull()
+
+    def _to_devnull(self) -> None:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), self._stream.fileno())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 @contextmanager
 def guarded_stdout() -> Iterator[None]:
     original = sys.stdout
@@ -150,6 +183,16 @@ def guarded_stdout() -> Iterator[None]:
         yield
     finally:
         sys.stdout = original
+
+
+@contextmanager
+def quiet_stderr() -> Iterator[None]:
+    original = sys.stderr
+    sys.stderr = _QuietStderr(original)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stderr = original
 
 
 def reader_left() -> int:
