@@ -63,6 +63,18 @@ def test_the_cli_reads_and_prints_human_times_in_the_agents_zone(desk, zoned):
     ] == instant.isoformat()
 
 
+def test_a_snooze_time_in_the_past_is_named_in_the_agents_zone(desk, zoned):
+    # It said `snooze time 2026-12-01 11:00 UTC is in the past` to an agent in Zagreb.
+    zone, ticket_id = zoned
+    past = {"Europe/Zagreb": "2026-12-01 12:00 +01:00",  # 11:00 UTC
+            "Asia/Tehran": "2026-12-01 14:30 +03:30"}[zone]
+    with clock.frozen_at(NOW):
+        result = _cli(desk, "ticket", "snooze", str(ticket_id), "1 hour ago")
+    assert (result.exit_code, result.stderr) == (
+        2, f"deskterm: error: {past} is in the past: snooze needs a later time\n")
+    assert tickets.get_ticket(ticket_id).snoozed_until is None
+
+
 def test_filter_times_mean_the_same_instant_in_the_cli(desk, zoned):
     zone, ticket_id = zoned
     before, after = ZONES[zone][2:]

@@ -597,7 +597,11 @@ def snooze(
     """Postpone the ticket until `until`; it wakes up (open) when the time comes."""
     until_utc = clock.to_utc(until)
     if until_utc <= clock.now():
-        raise BadInput(f"snooze time {until_utc:%Y-%m-%d %H:%M} UTC is in the past")
+        from deskterm.services.trust.identity import zone_of
+        from deskterm.services.when import written
+
+        shown = written(until_utc, zone_of(actor))  # as the agent reads times
+        raise BadInput(f"{shown} is in the past: snooze needs a later time")
     with write_transaction():
         row = _work_row(actor, ticket_id, expected_version)
         _not_closed(row)
