@@ -52,3 +52,33 @@ async def test_editing_the_demo_reply_shows_its_whole_body(demo_db, size):
         assert shown == ("Hi {requester.first_name}, to move {ticket.ref} forward we need a "
                          "bit more information: which version are you using, and when did "
                          "it start? {agent.name}")
+
+
+async def test_a_refused_save_keeps_the_editor_open_with_the_text_as_typed(demo_db):
+    """An unknown placeholder used to close the editor with a toast and drop the text."""
+    from textual.widgets import Input, TextArea
+
+    before = [c.title for c in canned.list_canned()]
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("C")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"Ćao test", "tab", *"Zdravo {requester.first_name}, {foo}")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, CannedEditor)
+        assert app.screen.query_one("#canned-title", Input).value == "Ćao test"
+        body = app.screen.query_one("#canned-body", TextArea)
+        assert body.text == "Zdravo {requester.first_name}, {foo}"
+        assert [n.message.split(":")[0] for n in app._notifications] == [
+            "unknown placeholder {foo}"]
+        assert [c.title for c in canned.list_canned()] == before  # nothing saved
+        body.text = "Zdravo {requester.first_name}, {ticket.ref}"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, CannedEditor)
+        assert "Saved 'Ćao test'" in [n.message for n in app._notifications]
+    assert canned.get_canned("Ćao test").body == "Zdravo {requester.first_name}, {ticket.ref}"

@@ -155,24 +155,22 @@ class CannedScreen(Screen[None]):
     def _edit(self, reply: CannedReplyInfo | None) -> None:
         hint = "placeholders: " + " ".join("{" + p + "}" for p in canned.PLACEHOLDERS)
 
-        def save(draft: CannedDraft | None) -> None:
-            if draft is None:
-                return
-            self.app.call(
-                canned.save_canned,
+        def save(draft: CannedDraft) -> CannedReplyInfo:
+            return canned.save_canned(
                 self.app.actor,
                 draft.title,
                 draft.body,
                 set_status=draft.set_status,
                 add_tags=draft.add_tags,
                 canned_id=reply.id if reply else None,
-                done=lambda info: (
-                    self.notify(f"Saved {info.title!r}"),
-                    self.reload(select_id=info.id),
-                ),
             )
 
-        self.app.push_screen(CannedEditor(reply, placeholders=hint), save)
+        def saved(info: CannedReplyInfo | None) -> None:
+            if info is not None:
+                self.notify(f"Saved {info.title!r}")
+                self.reload(select_id=info.id)
+
+        self.app.push_screen(CannedEditor(reply, save=save, placeholders=hint), saved)
 
     def action_new(self) -> None:
         self._edit(None)

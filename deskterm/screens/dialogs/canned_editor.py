@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual.app import ComposeResult
@@ -21,17 +22,26 @@ class CannedDraft:
     add_tags: tuple[str, ...]
 
 
-class CannedEditor(ModalScreen[CannedDraft | None]):
-    """`ctrl+s` saves, escape cancels."""
+class CannedEditor(ModalScreen[CannedReplyInfo | None]):
+    """`ctrl+s` saves (through `save`, in a worker), escape cancels. A save the desk
+    refuses (an unknown placeholder, a title in use) keeps the dialog open with the text as
+    written; the dialog returns the saved reply."""
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "cancel", "Cancel"),
     ]
 
-    def __init__(self, reply: CannedReplyInfo | None = None, *, placeholders: str = "") -> None:
+    def __init__(
+        self,
+        reply: CannedReplyInfo | None,
+        *,
+        save: Callable[[CannedDraft], CannedReplyInfo],
+        placeholders: str = "",
+    ) -> None:
         super().__init__(classes="dialog")
         self.reply = reply
+        self.save = save
         self.placeholders = placeholders
 
     def compose(self) -> ComposeResult:
@@ -60,16 +70,13 @@ class CannedEditor(ModalScreen[CannedDraft | None]):
 
     def action_save(self) -> None:
         status = self.query_one("#canned-status", Select).value
-        self.dismiss(
-            CannedDraft(
-                title=self.query_one("#canned-title", Input).value.strip(),
-                body=self.query_one("#canned-body", TextArea).text,
-                set_status=None if status in (Select.NULL, None) else str(status),
-                add_tags=tuple(
-                    self.query_one("#canned-tags", Input).value.replace(",", " ").split()
-                ),
-            )
+        draft = CannedDraft(
+            title=self.query_one("#canned-title", Input).value.strip(),
+            body=self.query_one("#canned-body", TextArea).text,
+            set_status=None if status in (Select.NULL, None) else str(status),
+            add_tags=tuple(self.query_one("#canned-tags", Input).value.replace(",", " ").split()),
         )
+        self.app.call(self.save, draft, done=self.dismiss)  # an error: a toast, still open
 
     def action_cancel(self) -> None:
         self.dismiss(None)
