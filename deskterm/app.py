@@ -31,6 +31,7 @@ from deskterm.widgets import display
 
 if TYPE_CHECKING:
     from deskterm.domain import TimerInfo
+    from deskterm.first_page import FirstPage
 
 #: How often the console hands queued notifications to SMTP (or the demo Maildir).
 MAIL_EVERY_SECONDS = 30.0
@@ -93,8 +94,11 @@ class DesktermApp(App[None]):
         background: bool | None = None,
         open_ticket: int | None = None,
         actor: Actor | None = None,
+        first_page: FirstPage | None = None,
     ) -> None:
         super().__init__()
+        #: The queue's first page, read while Textual loaded (bare `deskterm`).
+        self.first_page = first_page
         #: A ticket to open on start (`deskterm console 42`).
         self.open_ticket = open_ticket
         #: Run time rules and deliver mail in the background (default: when watching).
@@ -237,6 +241,11 @@ class DesktermApp(App[None]):
             self.running_timer = timer
 
         self.call(timers.running_timer, self.agent.username, done=keep, group="timer")
+
+    def take_first_page(self, query: str) -> FirstPage | None:
+        """The first page read ahead, once, if it is `query`'s as this agent reads it."""
+        ahead, self.first_page = self.first_page, None
+        return ahead if ahead is not None and ahead.serves(query, self.actor) else None
 
     # --- services in workers -----------------------------------------------
 
@@ -425,10 +434,12 @@ def make_app(
     dark: bool = True,
     background: bool | None = None,
     open_ticket: int | None = None,
+    first_page: FirstPage | None = None,
 ) -> DesktermApp:
     """Open the database and build the console for the OS user running it, or as `agent`
     (`--as`: admins and demo desks only). The same identity rule as the CLI
-    (`services.identity`): Refused or NotFound when it does not allow this."""
+    (`services.identity`): Refused or NotFound when it does not allow this. `first_page`:
+    the queue's first page being read already (`deskterm.first_page`)."""
     from deskterm.services.directory import get_agent
     from deskterm.services.trust import identity
 
@@ -442,4 +453,5 @@ def make_app(
         background=background,
         open_ticket=open_ticket,
         actor=actor,
+        first_page=first_page,
     )

@@ -75,9 +75,15 @@ def _console_app() -> DesktermApp | None:
         if maintenance.is_empty():
             desk.close_desk()
             return None
+        agent = os.environ.get("DESKTERM_AGENT") or None
+        from deskterm import first_page
+        from deskterm.services.trust import identity
+
+        # the queue's first rows are read while Textual loads (`deskterm.first_page`)
+        ahead = first_page.start(identity.resolve(agent))
         from deskterm.app import make_app
 
-        return make_app(target, os.environ.get("DESKTERM_AGENT") or None)
+        return make_app(target, agent, first_page=ahead)
     except (DomainError, desk.DatabaseError, OSError):
         desk.close_desk()
         return None

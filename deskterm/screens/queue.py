@@ -11,6 +11,7 @@ from textual.widgets.option_list import Option
 
 from deskterm.app import DbChanged
 from deskterm.domain import Actor, Status, TicketRow, ViewInfo
+from deskterm.first_page import DEFAULT_VIEW, FirstPage
 from deskterm.screens.queue_views import VIEW_BINDINGS, ViewActions
 from deskterm.services import directory, mentions
 from deskterm.services.finding import listing, views
@@ -24,11 +25,12 @@ from deskterm.widgets.timer import DeskHeader, toggle_timer
 class QuerySource:
     """Rows of a filter in the query language, paged from the database."""
 
-    def __init__(self, text: str, actor: Actor) -> None:
+    def __init__(self, text: str, actor: Actor, pager: listing.Pager | None = None) -> None:
         self.text = text
         self.actor = actor
         self.me = actor.name
-        self.pager = listing.Pager(text, actor=actor)  # keyset pages, cached counts
+        #: keyset pages, cached counts (`pager`: one that read the first page already)
+        self.pager = pager or listing.Pager(text, actor=actor)
 
     def count(self) -> int:
         return self.pager.count()
@@ -58,8 +60,6 @@ class MentionsSource(QuerySource):
         return listing.list_tickets(query, actor=self.actor, limit=limit, offset=offset)
 
 
-#: The view the queue opens on.
-DEFAULT_VIEW = "All open"
 
 SORTABLE = [
     ("updated", "Updated"),
@@ -203,6 +203,8 @@ class QueueScreen(ViewActions, Screen[None]):
         self._sidebar_choice: bool | None = None
         #: The table has shown its first rows once (the views' counts wait for that).
         self._rows_shown = False
+        #: Shown before: a resume is a return from another screen (the first one is not).
+        self._resumed = False
 
     @property
     def me(self) -> str:
@@ -231,11 +233,17 @@ class QueueScreen(ViewActions, Screen[None]):
     def on_mount(self) -> None:
         # The first rows do not wait for the sidebar: the default view is built in, and the
         # sidebar loads once they are in (`_after_first_rows`).
-        self.apply_view(next(v for v in views.BUILTIN_VIEWS if v.name == DEFAULT_VIEW))
+        view = next(v for v in views.BUILTIN_VIEWS if v.name == DEFAULT_VIEW)
         table = self.query_one(TicketTable)
+        # bare `deskterm` read the first page and the highest id while Textual loaded
+        ahead = self.app.take_first_page(view.query)
+        highest = ahead.highest_id if ahead is not None else None
+        if highest is not None and highest.done() and not highest.exception():
+            table.fit_refs(highest.result())  # before the first frame: drawn once
+        else:  # read once: the Ref column as wide as the desk's longest ref (`#1000000`)
+            self.app.call(listing.highest_ticket_id, done=table.fit_refs, group="ref-width")
+        self.apply_view(view, ahead=ahead)
         table.focus()
-        # read once: the Ref column as wide as the desk's longest ref (`#1000000`)
-        self.app.call(listing.highest_ticket_id, done=table.fit_refs, group="ref-width")
         self._fit_sidebar()
 
     def on_resize(self) -> None:
@@ -294,14 +302,18 @@ class QueueScreen(ViewActions, Screen[None]):
             exclusive=True,
         )
 
-    def apply_view(self, view: ViewInfo) -> None:
-        """Show a view: its query goes into the filter bar."""
+    def apply_view(self, view: ViewInfo, *, ahead: FirstPage | None = None) -> None:
+        """Show a view: its query goes into the filter bar (`ahead`: its first page read
+        already, `deskterm.first_page`)."""
         self.view = view
         self.query_text = view.query
         self.query_one("#filter", Input).value = view.query
         table = self.query_one(TicketTable)
         if view.id == views.MENTIONS_VIEW_ID:
             table.set_source(MentionsSource(self.app.actor))
+        elif ahead is not None:
+            source = QuerySource(view.query, self.app.actor, pager=ahead.pager)
+            table.set_source(source, first_page=ahead.rows)
         else:
             table.set_source(QuerySource(view.query, self.app.actor))
         self._show_chips()
@@ -409,9 +421,10 @@ class QueueScreen(ViewActions, Screen[None]):
 
     def on_screen_resume(self) -> None:
         table = self.query_one(TicketTable)
-        if table.loaded:
+        if table.loaded and self._resumed:  # back from another screen: fresh rows
             table.reload()
             self.load_views()
+        self._resumed = True
         self.set_interval(0.2, self._update_status, repeat=1)
 
     def open_ticket(self, ticket_id: int, composer: str | None = None) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from typing import Protocol
@@ -99,6 +100,14 @@ def relative(moment: datetime, now: datetime | None = None) -> str:
         if seconds >= size:
             return f"{seconds // size}{unit}"
     return "now"
+
+
+def _result(page: Future[list[TicketRow]], *, wait: bool) -> list[TicketRow] | None:
+    """The rows read ahead; None while they are not in (`wait=False`) or when that read
+    failed (the table reads them itself then, and reports its own error)."""
+    if not wait and not page.done():
+        return None
+    return None if page.exception() is not None else page.result()
 
 
 class TableHeader(Static):
@@ -235,8 +244,13 @@ class TicketTable(ScrollView, can_focus=True):
 
     # --- data -----------------------------------------------------------------
 
-    def set_source(self, source: RowSource, *, keep_selection: bool = False) -> None:
-        """Show a new list (view or filter change): cursor to the top."""
+    def set_source(
+        self, source: RowSource, *, keep_selection: bool = False,
+        first_page: Future[list[TicketRow]] | None = None,
+    ) -> None:
+        """Show a new list (view or filter change): cursor to the top. `first_page`: its
+        first PAGE_SIZE rows being read already (`deskterm.first_page`); shown at once
+        when they are in, else as soon as they are (read again if that read failed)."""
         self.source = source
         self.loaded = False
         self.error = None
@@ -247,10 +261,14 @@ class TicketTable(ScrollView, can_focus=True):
             self.post_message(self.SelectionChanged(0))
         self.cursor = 0
         self.scroll_to(y=0, animate=False)
-        self.reload(keep_ticket=None, new_source=True)
+        self.reload(keep_ticket=None, new_source=True, ahead=first_page)
 
-    def reload(self, keep_ticket: int | None | bool = True, *, new_source: bool = False) -> None:
-        """Fetch the count and the visible page again, keeping the cursor on its ticket."""
+    def reload(
+        self, keep_ticket: int | None | bool = True, *, new_source: bool = False,
+        ahead: Future[list[TicketRow]] | None = None,
+    ) -> None:
+        """Fetch the count and the visible page again, keeping the cursor on its ticket
+        (`ahead`: the first page read already, see `set_source`)."""
         if self.source is None:
             return
         if keep_ticket is True:
@@ -269,12 +287,27 @@ class TicketTable(ScrollView, can_focus=True):
         later = [p for p in wanted if p not in now]
 
         drawn = threading.Event()
+        if now != [0]:
+            ahead = None  # read ahead for the top of the list only
+        elif ahead is not None and _result(ahead, wait=False) is not None:
+            # in already: in the first frame, no "loading" one (the job goes on from here)
+            self._reloaded(
+                generation, {0: _result(ahead, wait=False)}, keep_ticket, mounting=True
+            )
+            now, ahead = [], None
 
         def job() -> None:
             try:
                 with desk.worker_connection():
-                    pages = {p: source.page(p * PAGE_SIZE, PAGE_SIZE) for p in now}
-                    self.app.call_from_thread(self._reloaded, generation, pages, keep_ticket)
+                    rows = None if ahead is None else _result(ahead, wait=True)
+                    if rows is not None:  # now is [0]: read ahead, not read again
+                        pages = {0: rows}
+                    else:
+                        pages = {p: source.page(p * PAGE_SIZE, PAGE_SIZE) for p in now}
+                    if pages:  # none when the rows read ahead were shown already
+                        self.app.call_from_thread(
+                            self._reloaded, generation, pages, keep_ticket
+                        )
                     # The rest (next page, count) waits until those rows are drawn: on two
                     # busy cores it would otherwise compete with drawing them.
                     self.app.call_from_thread(self.call_after_refresh, drawn.set)
@@ -305,9 +338,11 @@ class TicketTable(ScrollView, can_focus=True):
         self.post_message(self.LoadFailed(error))
 
     def _reloaded(
-        self, generation: int, pages: dict[int, list[TicketRow]], keep: int | None
+        self, generation: int, pages: dict[int, list[TicketRow]], keep: int | None,
+        *, mounting: bool = False,
     ) -> None:
-        """First rows are in: show them before the (slower) count arrives."""
+        """First rows are in: show them before the (slower) count arrives. `mounting`: called
+        by the screen as it mounts (rows read ahead), which FirstRows must not stop at."""
         if generation != self.generation:
             return
         self.pages = {p: rows for p, rows in pages.items() if rows or p == 0}
@@ -321,7 +356,10 @@ class TicketTable(ScrollView, can_focus=True):
         if not self.counted:  # a provisional length until the count arrives
             self.total = seen + (1 if full else 0)
         self._place_cursor(keep)
-        self.post_message(self.FirstRows())
+        if mounting:  # Textual ends a bubble at the pump a message was made in: make it here
+            self.call_later(lambda: self.post_message(self.FirstRows()))
+        else:
+            self.post_message(self.FirstRows())
 
     def _counted(self, generation: int, total: int) -> None:
         if generation != self.generation:
