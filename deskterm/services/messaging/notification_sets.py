@@ -27,21 +27,20 @@ from deskterm.store.db import backend, db, execute_many
 #: Changes per INSERT ... SELECT of intents (one JSON parameter).
 BATCH = 2_000
 
-#: The tickets among these with a reply mail written moments ago (`created_at` >= ?),
-#: one outbox probe each by its ticket index. A single query over the outbox rows of
-#: all of them lets a planner walk the delivery-status index or the whole outbox
-#: instead, and both grow with every intent the earlier batches of the same set change
-#: have queued: read once per batch, that cost the square of the set's size.
-_REPLIED_SQL = (
-    'SELECT t."id" FROM "ticket" t WHERE t."id" IN ({marks}) AND (SELECT MAX(r."id") FROM '
-    '"outbox_message" r WHERE r."ticket_id" = t."id" AND r."kind" = \'reply\' AND '
-    'r."channel" = \'email\' AND r."attempts" = 0 AND r."created_at" >= ?) IS NOT NULL'
+#: Each of these tickets' newest reply mail queued moments ago (`created_at` >= ?) and
+#: not tried yet, found by one probe of the outbox's ticket index per ticket. The status
+#: is compared through COALESCE (a no-op: it is never NULL) so that no planner takes the
+#: delivery-status index instead: it holds every intent the earlier batches of the same
+#: set change have queued, and read once per ticket or batch it cost the square of the
+#: set's size.
+_NEWEST_REPLY_SQL = (
+    'SELECT (SELECT MAX(r."id") FROM "outbox_message" r WHERE r."ticket_id" = t."id" AND '
+    'r."kind" = \'reply\' AND r."channel" = \'email\' AND COALESCE(r."status", \'\') = ? '
+    'AND r."attempts" = 0 AND r."created_at" >= ?) FROM "ticket" t WHERE t."id" IN ({marks})'
 )
-#: Those reply mails of these (few) tickets that are still queued.
-_RECENT_REPLIES_SQL = (
-    'SELECT "ticket_id", "id", "body", "render" FROM "outbox_message" WHERE "ticket_id" IN '
-    '({marks}) AND "kind" = \'reply\' AND "channel" = \'email\' AND "status" = ? AND '
-    '"attempts" = 0 AND "created_at" >= ? ORDER BY "id"'
+_REPLY_MAILS_SQL = (
+    'SELECT "ticket_id", "id", "body", "render" FROM "outbox_message" WHERE "id" IN ({marks}) '
+    'ORDER BY "id"'
 )
 _FOLD_SQL = 'UPDATE "outbox_message" SET "body" = ? WHERE "id" = ?'
 _FOLD_INTENTS_SQL = (
@@ -59,14 +58,16 @@ def _marks(count: int) -> str:
 
 def _recent_replies(ids: Sequence[int]) -> dict[int, tuple[int, str, str | None]]:
     """(id, body, render) of each ticket's reply mail queued moments ago, not tried yet."""
-    since = clock.to_db(clock.now() - mail._SAME_ACTION)
-    replied = [row[0] for row in db.execute_sql(
-        _REPLIED_SQL.format(marks=_marks(len(ids))), (*ids, since))] if ids else []
-    if not replied:
+    if not ids:
         return {}
-    sql = _RECENT_REPLIES_SQL.format(marks=_marks(len(replied)))
+    since = clock.to_db(clock.now() - mail._SAME_ACTION)
+    sql = _NEWEST_REPLY_SQL.format(marks=_marks(len(ids)))
+    newest = [row[0] for row in db.execute_sql(sql, (Delivery.QUEUED.value, since, *ids))
+              if row[0] is not None]
+    if not newest:
+        return {}
     return {t: (i, body, render) for t, i, body, render in
-            db.execute_sql(sql, (*replied, Delivery.QUEUED.value, since))}
+            db.execute_sql(_REPLY_MAILS_SQL.format(marks=_marks(len(newest))), newest)}
 
 
 #: Where a batch's decisions are kept between the statements that read them (a
