@@ -181,7 +181,9 @@ async def my_tickets(request: Request) -> Response:
         sort=sort, after=query.get("after", ""), before=query.get("before", ""),
         page_size=who.page_size, timezone=i18n.zone(who.timezone),
     )
-    context = {"found": found, "state": state, "sort": sort, "q": search}
+    done = query.get("done", "")  # after a confirmation or reset link set the password
+    context = {"found": found, "state": state, "sort": sort, "q": search,
+               "done": done if done in ("confirm", "reset") else ""}
     return await render(request, "tickets.html", await _context(request, context))
 
 

@@ -360,3 +360,28 @@ def tracking_path(ticket_id: int) -> str:
 
     row = Ticket.get_by_id(ticket_id)
     return f"/t/{tracking.make_token(ticket_id, row.requester_id)}"
+
+
+def test_a_link_that_sets_the_password_says_so_on_the_page_it_lands_on(browser):
+    """The confirmation and reset links ended on "My tickets" without a word: did it work?"""
+    desk = browser.client.app.state.desk_name
+    browser.client.headers["Accept-Language"] = "ru"  # the new account's language
+    browser.get("/account/register")
+    browser.submit("/account/register", {"email": "lejla@example.ba", "name": "Lejla Begić"})
+    confirm = link_in(outbox_to("lejla@example.ba")[-1].body, "confirm")
+    browser.get(confirm)
+    page = browser.submit(confirm, {"password": "correct horse battery",
+                                    "password2": "correct horse battery"})
+    assert page.url.endswith("/tickets?done=confirm")
+    assert (f'<div class="notice" role="status">Ваша учётная запись в {desk} готова.</div>'
+            in page.text)
+    assert 'class="notice"' not in browser.get("/tickets").text  # only right after it
+    browser.submit("/account/logout", {})
+    browser.get("/account/forgot")
+    browser.submit("/account/forgot", {"email": "lejla@example.ba"})
+    reset = link_in(outbox_to("lejla@example.ba")[-1].body, "reset")
+    browser.get(reset)
+    page = browser.submit(reset, {"password": "a brand new secret",
+                                  "password2": "a brand new secret"})
+    assert page.url.endswith("/tickets?done=reset")
+    assert '<div class="notice" role="status">Ваш пароль изменён.</div>' in page.text
