@@ -272,3 +272,29 @@ def test_parse_minutes(text, minutes):
     from deskterm.services.values import parse_minutes
 
     assert parse_minutes(text) == minutes
+
+
+async def test_the_attach_prompt_says_a_folder_is_a_folder(demo_db, tmp_path, monkeypatch):
+    # It opens on the working folder and said "no such file: /that/folder/" at once.
+    (tmp_path / "račun.pdf").write_bytes(b"%PDF-1.4\n")
+    monkeypatch.chdir(tmp_path)
+    app = make_app(demo_db, "ana", watch_interval=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_first(pilot)
+        await pilot.press("r", *"Prilog.", "ctrl+l")
+        await settle(pilot)
+        assert isinstance(app.screen, PromptDialog)
+        field = app.screen.query_one("#prompt-input")
+        assert field.value == f"{tmp_path}/"
+        feedback = str(app.screen.query_one("#prompt-feedback").render())
+        assert feedback == f"{tmp_path}/ is a folder: type a file's name in it (tab completes)"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PromptDialog)  # still asking
+
+
+def test_the_cli_refuses_to_attach_a_folder_in_one_line(demo_db, tmp_path):
+    result = CliRunner().invoke(cli_app, ["--db", str(demo_db), "--as", "ana",
+                                          "ticket", "attach", "1", str(tmp_path)])
+    assert (result.exit_code, result.stderr) == (
+        2, f"deskterm: error: {tmp_path} is a folder, not a file\n")

@@ -34,6 +34,8 @@ UNDO_BINDING = Binding(
 def describe_file(text: str) -> str:
     """What the attach prompt shows as the path is typed; BadInput when it is no file."""
     path = Path(text).expanduser()
+    if path.is_dir():
+        raise BadInput(f"{text} is a folder: type a file's name in it (tab completes)")
     if not path.is_file():
         raise BadInput(f"no such file: {text}")
     return f"{path.name}, {human_size(path.stat().st_size)}"

@@ -113,6 +113,8 @@ def from_path(path: Path) -> NewAttachment:
     """Read a file from disk as a NewAttachment (content type guessed from its name)."""
     import mimetypes
 
+    if path.is_dir():
+        raise BadInput(f"{path} is a folder, not a file")
     if not path.is_file():
         raise BadInput(f"no such file: {path}")
     ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
