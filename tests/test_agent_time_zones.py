@@ -75,6 +75,38 @@ def test_a_snooze_time_in_the_past_is_named_in_the_agents_zone(desk, zoned):
     assert tickets.get_ticket(ticket_id).snoozed_until is None
 
 
+def test_the_audit_trail_prints_a_snooze_time_in_the_agents_zone(desk, zoned):
+    # The After column said 2026-12-02T08:00:00+00:00 beside times in the agent's zone.
+    zone, ticket_id = zoned
+    instant, printed, _, _ = ZONES[zone]
+    with clock.frozen_at(NOW):
+        assert _cli(desk, "ticket", "snooze", str(ticket_id), "tomorrow 9:00").exit_code == 0
+    table = _cli(desk, "ticket", "events", str(ticket_id), "--columns", "action,after")
+    assert [line.split("│")[1].strip() for line in table.stdout.splitlines()
+            if line.startswith(" snoozed ")] == [printed]
+    csv = _cli(desk, "ticket", "events", str(ticket_id), "--columns", "action,after",
+               "--format", "csv").stdout
+    assert f"snoozed,{printed[:10]}T09:00:00{printed[-6:]}" in csv.splitlines()
+    [event] = [e for e in json.loads(_cli(desk, "ticket", "events", str(ticket_id),
+                                          "--json").stdout) if e["action"] == "snoozed"]
+    assert event["after"] == instant.isoformat()  # JSON keeps ISO 8601 UTC
+
+
+def test_the_console_activity_shows_a_breach_time_in_the_agents_zone():
+    from zoneinfo import ZoneInfo
+
+    from deskterm.domain import EventRecord
+    from deskterm.widgets.activity import activity_line
+
+    breach = EventRecord(id=1, ticket_id=7, actor="system:sla", at=NOW, action="sla_breach",
+                         field="first_response", before=None,
+                         after="2026-12-01T10:49:55+00:00")
+    assert activity_line(breach, ZoneInfo("Asia/Tehran")).plain == (
+        "2026-12-01 15:30 +03:30  system:sla  sla_breach  — → 2026-12-01 14:19 +03:30")
+    narrow = activity_line(breach, ZoneInfo("Europe/Zagreb"), width=40).plain
+    assert narrow.splitlines()[-1] == "  → 2026-12-01 11:49 +01:00"
+
+
 def test_filter_times_mean_the_same_instant_in_the_cli(desk, zoned):
     zone, ticket_id = zoned
     before, after = ZONES[zone][2:]

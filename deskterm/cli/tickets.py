@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -149,8 +150,12 @@ def show(ctx: typer.Context, ref: Ref, as_json: Json = False, utc: Utc = False) 
     show_detail(tickets.read_ticket(state(ctx).actor(), _ref(ref)), as_json)
 
 
-def _event_value(event, value: str | None) -> str | None:
-    """A status as people read it (`on hold`); anything else as recorded."""
+def _event_value(event, value: str | None) -> str | datetime | None:
+    """A status as people read it (`on hold`), an instant as every time is printed (in
+    your zone; ISO in CSV); anything else as recorded."""
+    moment = event.instant(value)
+    if moment is not None:
+        return moment
     return value.replace("_", " ") if value and event.field == "status" else value
 
 

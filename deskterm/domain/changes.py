@@ -12,6 +12,10 @@ from datetime import datetime
 
 from deskterm.domain import Status, ref
 
+#: Actions whose values are instants, recorded as ISO 8601 UTC (a snooze's wake-up time,
+#: the moment an SLA target was missed): faces show them in the reader's zone.
+INSTANT_ACTIONS = frozenset({"snoozed", "sla_breach"})
+
 
 @dataclass(frozen=True)
 class EventRecord:
@@ -29,6 +33,17 @@ class EventRecord:
     def who(self) -> str:
         """The actor as people read it: `agent:ana`, or `admin boss as agent:ana`."""
         return f"admin {self.via} as {self.actor}" if self.via else self.actor
+
+    def instant(self, value: str | None) -> datetime | None:
+        """`value` (this event's before or after) as an aware instant when the event
+        records one, else None."""
+        if value is None or self.action not in INSTANT_ACTIONS:
+            return None
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return moment if moment.tzinfo else None
 
 
 @dataclass(frozen=True)

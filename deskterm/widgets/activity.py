@@ -25,8 +25,12 @@ def activity_line(event: EventRecord, zone: tzinfo | None, width: int | None = N
     after reordering would show its end first).
     """
 
+    def text(value: str) -> str:
+        moment = event.instant(value)  # a snooze's or a breach's time: in the agent's zone
+        return local_time(moment, zone) if moment else value
+
     def shown(value: str | None) -> str:
-        return "—" if value is None else visual(one_line(value))
+        return "—" if value is None else visual(one_line(text(value)))
 
     line = Text()
     line.append(local_time(event.at, zone), style="dim")
@@ -46,7 +50,7 @@ def activity_line(event: EventRecord, zone: tzinfo | None, width: int | None = N
         line.append(shown(event.after), style="green")
         return line
     for value, style, lead in values:
-        rows = wrapped_lines(one_line(value), width - 4) if value is not None else ["—"]
+        rows = wrapped_lines(one_line(text(value)), width - 4) if value is not None else ["—"]
         for number, row in enumerate(rows):
             line.append("\n  " + (lead if number == 0 else " " * len(lead)))
             line.append(row, style=style)
