@@ -23,7 +23,6 @@ from textual.screen import Screen
 from textual.worker import Worker
 
 from deskterm import collector
-from deskterm.commands import DeskCommands
 from deskterm.domain import Actor, AgentInfo, Conflict, DomainError
 from deskterm.services import changes, desk
 from deskterm.services.finding import listing
@@ -48,8 +47,9 @@ class DesktermApp(App[None]):
 
     CSS_PATH = ["deskterm.tcss", "features.tcss"]
     TITLE = "deskterm"
-    #: Only deskterm's own palette entries (Textual's generic ones are left out).
-    COMMANDS = {DeskCommands, lambda: _goto_provider()}
+    #: Only deskterm's own palette entries (Textual's generic ones are left out); both
+    #: load with the palette's first use.
+    COMMANDS = {lambda: _desk_commands(), lambda: _goto_provider()}
     BINDINGS = [
         Binding("question_mark", "help", "Help", tooltip="the keys of this screen", id="help"),
         Binding("f9", "toggle_theme", "Theme", tooltip="switch light / dark", id="theme"),
@@ -396,6 +396,12 @@ def _file_id(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return (stat.st_dev, stat.st_ino)
+
+
+def _desk_commands() -> type:
+    from deskterm.commands import DeskCommands
+
+    return DeskCommands
 
 
 def _goto_provider() -> type:

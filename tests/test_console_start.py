@@ -32,6 +32,9 @@ LAZY_MODULES = (
     "deskterm.screens.goto",
     "deskterm.domain.portal",  # the customer portal's records
     "deskterm.domain.changes",  # events, bulk results, canned replies
+    "deskterm.domain.threads",  # a whole ticket: its detail, entries, contacts
+    "deskterm.domain.setup",  # queues and teams
+    "deskterm.commands",  # the palette's entries
     "deskterm.screens.dialogs",  # the queue's dialogs load with the action that opens one
     "deskterm.widgets.composer",
     "deskterm.widgets.thread_view",

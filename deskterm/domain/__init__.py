@@ -1,10 +1,11 @@
 """What the faces (CLI, console, mail) see: enums, plain dataclasses and domain errors.
 
 No peewee and no textual here: services turn rows into these before returning them.
-The rarer dataclasses live in `domain.changes` and `domain.portal` and load when first
-named, `from deskterm.domain import BulkResult` as any other (`__getattr__` below):
-making a frozen dataclass costs about a millisecond, and the console's first rows need
-only the few defined here.
+The rarer dataclasses live in `domain.changes`, `domain.portal`, `domain.threads` (a
+whole ticket) and `domain.setup` (queues, teams) and load when first named, `from
+deskterm.domain import BulkResult` as any other (`__getattr__` below): making a frozen
+dataclass costs about a millisecond, and the console's first rows need only the few
+defined here.
 """
 
 from __future__ import annotations
@@ -31,6 +32,13 @@ if TYPE_CHECKING:  # re-exported: type checkers see what __getattr__ gives
         PublicAttachment,  # noqa: F401
         PublicEntry,  # noqa: F401
     )
+    from deskterm.domain.setup import QueueInfo, TeamInfo  # noqa: F401
+    from deskterm.domain.threads import (
+        AttachmentInfo,  # noqa: F401
+        Contact,  # noqa: F401
+        ThreadEntry,  # noqa: F401
+        TicketDetail,  # noqa: F401
+    )
 
 #: The types defined in a submodule, loaded the first time one is named.
 _LATER = {
@@ -38,6 +46,8 @@ _LATER = {
                      "NewAttachment"), "changes"),
     **dict.fromkeys(("CustomerScope", "PublicAttachment", "PublicEntry", "CustomerTicket",
                      "CustomerTicketPage", "CustomerAccountInfo"), "portal"),
+    **dict.fromkeys(("AttachmentInfo", "ThreadEntry", "Contact", "TicketDetail"), "threads"),
+    **dict.fromkeys(("QueueInfo", "TeamInfo"), "setup"),
 }
 
 
@@ -230,92 +240,8 @@ class TicketRow:
         return ref(self.id)
 
 
-@dataclass(frozen=True)
-class AttachmentInfo:
-    id: int
-    filename: str
-    content_type: str
-    size: int
-    sha256: str
-    path: str
 
 
-@dataclass(frozen=True)
-class ThreadEntry:
-    id: int
-    kind: EntryKind
-    author: str
-    author_email: str | None
-    body: str
-    created_at: datetime
-    attachments: tuple[AttachmentInfo, ...] = ()
-    delivery: Delivery | None = None
-    source_ticket_id: int | None = None
-    #: UTC: the reply's mail waits in the undo-send window until then (None: not held)
-    held_until: datetime | None = None
-
-    @property
-    def is_public(self) -> bool:
-        """Whether the customer may ever see this entry."""
-        return self.kind in (EntryKind.CUSTOMER, EntryKind.REPLY)
-
-
-@dataclass(frozen=True)
-class Contact:
-    id: int
-    name: str
-    email: str
-    phone: str | None = None
-    organisation: str | None = None
-    contract_no: str | None = None
-
-    @property
-    def first_name(self) -> str:
-        return self.name.split()[0] if self.name.strip() else self.email.split("@")[0]
-
-
-@dataclass(frozen=True)
-class TicketDetail:
-    """A whole ticket: header fields, people and the ordered thread."""
-
-    id: int
-    subject: str
-    status: Status
-    priority: Priority
-    queue: str
-    queue_name: str
-    requester: Contact
-    assignee: str | None
-    assignee_name: str | None
-    team: str | None
-    channel: str
-    created_at: datetime
-    updated_at: datetime
-    version: int
-    snoozed_until: datetime | None
-    merged_into: int | None
-    linked_to: int | None
-    followers: tuple[Contact, ...]
-    tags: tuple[str, ...]
-    entries: tuple[ThreadEntry, ...]
-    first_response_at: datetime | None = None
-    first_response_due: datetime | None = None
-    resolution_due: datetime | None = None
-    sla_breached: bool = False
-    time_spent_minutes: int = 0
-
-    @property
-    def ref(self) -> str:
-        return ref(self.id)
-
-    @property
-    def public_entries(self) -> tuple[ThreadEntry, ...]:
-        """The thread as the customer may see it: no notes, no system lines."""
-        return tuple(e for e in self.entries if e.is_public)
-
-    @property
-    def notes(self) -> tuple[ThreadEntry, ...]:
-        return tuple(e for e in self.entries if e.kind is EntryKind.NOTE)
 
 
 @dataclass(frozen=True)
@@ -332,22 +258,6 @@ class AgentInfo:
     enabled: bool = True
 
 
-@dataclass(frozen=True)
-class QueueInfo:
-    id: int
-    slug: str
-    name: str
-    email: str | None
-    team: str | None
-    outsiders: str = "read"
-
-
-@dataclass(frozen=True)
-class TeamInfo:
-    id: int
-    slug: str
-    name: str
-    members: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

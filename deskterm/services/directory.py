@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from deskterm import clock
-from deskterm.domain import (
-    Actor,
-    AgentInfo,
-    BadInput,
-    Contact,
-    NotFound,
-    QueueInfo,
-    Role,
-    TeamInfo,
-)
+from deskterm import clock, domain
+from deskterm.domain import Actor, AgentInfo, BadInput, NotFound, Role
 from deskterm.services.values import check_name, check_slug, check_time_zone
 from deskterm.store.db import retry_when_busy, write_transaction
 from deskterm.store.models import Agent, Organisation, Queue, Team, TeamMember
 from deskterm.store.models import Contact as ContactRow
+
+if TYPE_CHECKING:  # `domain.QueueInfo` and the rest load when first made
+    from deskterm.domain import Contact, QueueInfo, TeamInfo
 
 
 def normalise_email(email: str) -> str:
@@ -283,7 +278,7 @@ def create_team(actor: Actor, slug: str, name: str) -> TeamInfo:
             raise BadInput(f"team {slug!r} already exists")
         row = Team.create(slug=slug, name=name)
         audit.record(None, actor, "team.added", slug, None, name)
-    return TeamInfo(id=row.id, slug=row.slug, name=row.name)
+    return domain.TeamInfo(id=row.id, slug=row.slug, name=row.name)
 
 
 def list_teams() -> list[TeamInfo]:
@@ -294,7 +289,7 @@ def list_teams() -> list[TeamInfo]:
             m.agent.username
             for m in TeamMember.select(TeamMember, Agent).join(Agent).where(TeamMember.team == team)
         )
-        result.append(TeamInfo(id=team.id, slug=team.slug, name=team.name, members=members))
+        result.append(domain.TeamInfo(id=team.id, slug=team.slug, name=team.name, members=members))
     return result
 
 
@@ -326,7 +321,7 @@ def team_lead(slug: str) -> AgentInfo | None:
 
 def queue_info(row: Queue) -> QueueInfo:
     """The read model of a queue row."""
-    return QueueInfo(
+    return domain.QueueInfo(
         id=row.id,
         slug=row.slug,
         name=row.name,
@@ -455,7 +450,7 @@ def queue_for_address(address: str) -> str | None:
 
 def contact_info(row: ContactRow) -> Contact:
     """The read model of a contact row."""
-    return Contact(
+    return domain.Contact(
         id=row.id,
         name=row.name,
         email=row.email,

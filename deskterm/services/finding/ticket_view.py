@@ -4,24 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from peewee import JOIN
 
-from deskterm import clock
-from deskterm.domain import (
-    AttachmentInfo,
-    Contact,
-    Delivery,
-    EntryKind,
-    Priority,
-    Status,
-    ThreadEntry,
-    TicketDetail,
-    TicketRow,
-)
+from deskterm import clock, domain
+from deskterm.domain import Delivery, EntryKind, Priority, Status, TicketRow
 from deskterm.store.db import db
 from deskterm.store.models import Agent, OutboxMessage, Queue, Team, Ticket, TicketTag
 from deskterm.store.models import Contact as ContactRow
+
+if TYPE_CHECKING:  # `domain.TicketDetail` and the rest load with the first ticket opened
+    from deskterm.domain import AttachmentInfo, Contact, TicketDetail
 
 #: When one reply went out as several messages, the worst status is the one to show.
 _DELIVERY_ORDER = [Delivery.FAILED, Delivery.DEFERRED, Delivery.QUEUED, Delivery.SENT]
@@ -58,7 +52,7 @@ def _when(value) -> datetime | None:
 
 def _contact(row: tuple) -> Contact:
     cid, name, email, phone, org, contract = row
-    return Contact(
+    return domain.Contact(
         id=cid, name=name, email=email, phone=phone, organisation=org, contract_no=contract
     )
 
@@ -94,7 +88,7 @@ def detail(row: Ticket) -> TicketDetail:
     people = {r[0]: _contact(r) for r in run(_PEOPLE_SQL, (row.requester_id, row.id))}
     files: dict[int, list[AttachmentInfo]] = {}
     for entry_id, *fields in run(_FILES_SQL, (row.id,)):
-        files.setdefault(entry_id, []).append(AttachmentInfo(*fields))
+        files.setdefault(entry_id, []).append(domain.AttachmentInfo(*fields))
     delivery: dict[int, Delivery] = {}
     held: dict[int, datetime] = {}
     now = clock.now()
@@ -104,7 +98,7 @@ def detail(row: Ticket) -> TicketDetail:
         if status == Delivery.QUEUED.value and until is not None and until > now:
             held[entry_id] = max(until, held.get(entry_id, until))
     thread = tuple(
-        ThreadEntry(
+        domain.ThreadEntry(
             id=eid,
             kind=EntryKind(kind),
             author=author or contact_name or "",
@@ -127,7 +121,7 @@ def detail(row: Ticket) -> TicketDetail:
     spent = run(
         "SELECT COALESCE(SUM(minutes), 0) FROM time_entry WHERE ticket_id = ?", (row.id,)
     ).fetchone()[0]
-    return TicketDetail(
+    return domain.TicketDetail(
         id=row.id,
         subject=row.subject,
         status=Status(row.status),
