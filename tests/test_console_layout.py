@@ -123,3 +123,27 @@ async def test_thread_shows_its_newest_entry_whatever_the_timing(demo_db, delay)
         await pilot.pause(1.2)  # G scrolls with an animation
         await settle(pilot, 4)
         assert thread.scroll_y == thread.max_scroll_y
+
+
+@pytest.mark.parametrize(("agent", "queue", "read_only"), [
+    ("marko", "general", "read-only: marko (agent) may read #{id} but not change it: queue "
+                         "general belongs to another team"),
+    ("marko", "billing", None),
+    ("ana", "general", None),  # an admin changes any ticket
+])
+async def test_the_header_says_before_any_key_when_the_ticket_is_read_only(
+        demo_db, agent, queue, read_only):
+    # marko (billing-team) opened a general ticket, wrote a reply, and only ctrl+s said no.
+    ticket = tickets.create_ticket(
+        directory.actor_for("ana"), subject="Не работает принтер", body="Принтер не печатает.",
+        requester_email="olga@example.ru", queue=queue).id
+    app = make_app(demo_db, agent, watch_interval=None, open_ticket=ticket)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, 4)
+        header = app.screen.query_one(TicketHeader)
+        lines = header.render().plain.split("\n")
+        assert header.size.height == len(lines)
+        if read_only is None:
+            assert len(lines) == 4 and not any("read-only" in line for line in lines)
+        else:
+            assert (len(lines), lines[4]) == (5, read_only.format(id=ticket))

@@ -271,20 +271,22 @@ class TicketScreen(SendActions, Screen[None]):
         """(Re)load the ticket; the composer and its draft are left alone."""
         ticket_id = self.ticket_id
 
-        def show(detail: TicketDetail) -> None:
+        def show(fetched: tuple[TicketDetail, str | None]) -> None:
+            detail, refusal = fetched
             if detail.id != self.ticket_id and ticket_id == self.ticket_id:
                 self.ticket_id = detail.id  # merged away: follow the survivor
             if ticket_id != self.ticket_id and detail.id != self.ticket_id:
                 return
+            self.query_one(TicketHeader).read_only = refusal
             self.show(detail, scroll_end=scroll_end)
 
         self.app.call(self._fetch, ticket_id, done=show, group="ticket-load", exclusive=True)
 
-    def _fetch(self, ticket_id: int) -> TicketDetail:
+    def _fetch(self, ticket_id: int) -> tuple[TicketDetail, str | None]:
         mentions.mark_seen(self.me, ticket_id)
         detail = tickets.read_ticket(self.app.actor, tickets.surviving_ticket(ticket_id))
         recent.touch(self.me, detail.id)
-        return detail
+        return detail, tickets.work_refusal(self.app.actor, detail.id)
 
     def show(self, detail: TicketDetail, *, scroll_end: bool = False) -> None:
         self.detail = detail

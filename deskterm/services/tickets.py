@@ -827,6 +827,16 @@ def read_ticket(actor: Actor, ticket_id: int | str) -> TicketDetail:
     return detail(row)
 
 
+def work_refusal(actor: Actor, ticket_id: int) -> str | None:
+    """Why `actor`, who may read the ticket, may not change it (a queue of another team, an
+    observer), said before they try; None when they may."""
+    try:
+        access.check(actor, Action.TICKET_WORK, _row(ticket_id))
+    except Refused as refused:
+        return str(refused)
+    return None
+
+
 def time_spent(ticket_id: int) -> int:
     """Minutes logged on the ticket."""
     return (

@@ -1,5 +1,6 @@
 """The ticket screen's header: every field an agent checks before answering, on at most
-four lines (five with a snooze, merge or follow-up note) whatever the width.
+four lines (five with a snooze, merge or follow-up note, and one more saying why the ticket
+is read-only for this agent) whatever the width.
 
 Each line is a row of fields with a rank; when a line is wider than the header, the
 lowest-ranked fields are left out first (the requester panel `i`, `t` and `f` show them
@@ -99,8 +100,10 @@ def sla_text(detail: TicketDetail) -> Text | None:
     return Text(text, style={"breached": "bold red", "warning": "yellow"}.get(state, ""))
 
 
-def header_lines(detail: TicketDetail, zone: Any, width: int | None = None) -> list[Text]:
-    """The header's lines, each fitted to `width` cells (None: no limit)."""
+def header_lines(detail: TicketDetail, zone: Any, width: int | None = None,
+                 read_only: str | None = None) -> list[Text]:
+    """The header's lines, each fitted to `width` cells (None: no limit); `read_only`: why
+    the agent may not change this ticket, on a line of its own."""
     r = detail.requester
     ref = f"{detail.ref}  "
     subject = cut(detail.subject, (width or 10_000) - cell_len(ref))
@@ -155,12 +158,15 @@ def header_lines(detail: TicketDetail, zone: Any, width: int | None = None) -> l
         line = pack(notes, width)
         line.stylize("italic")
         lines.append(line)
+    if read_only:
+        lines.append(pack([field("read-only:", read_only, KEEP, "yellow")], width))
     return lines
 
 
-def header_text(detail: TicketDetail, zone: Any, width: int | None = None) -> Text:
+def header_text(detail: TicketDetail, zone: Any, width: int | None = None,
+                read_only: str | None = None) -> Text:
     """The header as one Text, a line per row."""
-    return Text("\n").join(header_lines(detail, zone, width))
+    return Text("\n").join(header_lines(detail, zone, width, read_only))
 
 
 
@@ -173,6 +179,8 @@ class TicketHeader(Widget):
         super().__init__(**kwargs)
         self.zone = zone
         self.detail: TicketDetail | None = None
+        #: Why this agent may not change the ticket (set with each load), else None.
+        self.read_only: str | None = None
 
     def show(self, detail: TicketDetail) -> None:
         self.detail = detail
@@ -181,12 +189,13 @@ class TicketHeader(Widget):
     def render(self) -> Text:
         if self.detail is None:
             return Text("")
-        return header_text(self.detail, self.zone, self.content_size.width or None)
+        return header_text(self.detail, self.zone, self.content_size.width or None,
+                           self.read_only)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         if self.detail is None:
             return 1
-        return len(header_lines(self.detail, self.zone, max(width, 1)))
+        return len(header_lines(self.detail, self.zone, max(width, 1), self.read_only))
 
     def on_resize(self) -> None:
         self.refresh(layout=True)
