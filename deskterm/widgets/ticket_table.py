@@ -312,14 +312,13 @@ class TicketTable(ScrollView, can_focus=True):
                     # busy cores it would otherwise compete with drawing them.
                     self.app.call_from_thread(self.call_after_refresh, drawn.set)
                     drawn.wait(DRAW_WAIT_SECONDS)
-                    for p in later:
-                        rows = source.page(p * PAGE_SIZE, PAGE_SIZE)
-                        self.app.call_from_thread(self._page_loaded, generation, p, rows)
+                    more = {p: source.page(p * PAGE_SIZE, PAGE_SIZE) for p in later}
                     total = source.count()
             except Exception as error:  # noqa: BLE001 - shown to the agent
                 self.app.call_from_thread(self._failed, generation, str(error))
                 return
-            self.app.call_from_thread(self._counted, generation, total)
+            # the page after and the count in one go: one layout and one draw, not two
+            self.app.call_from_thread(self._counted, generation, total, more)
 
         self.run_worker(job, thread=True, group="table-reload", exclusive=True, exit_on_error=False)
 
@@ -361,7 +360,12 @@ class TicketTable(ScrollView, can_focus=True):
         else:
             self.post_message(self.FirstRows())
 
-    def _counted(self, generation: int, total: int) -> None:
+    def _counted(
+        self, generation: int, total: int, pages: dict[int, list[TicketRow]] | None = None
+    ) -> None:
+        """The count is in, with the `pages` read after the first (scrolling ahead)."""
+        for page, rows in (pages or {}).items():
+            self._page_loaded(generation, page, rows)
         if generation != self.generation:
             return
         self.total = total
