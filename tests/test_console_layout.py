@@ -147,3 +147,26 @@ async def test_the_header_says_before_any_key_when_the_ticket_is_read_only(
             assert len(lines) == 4 and not any("read-only" in line for line in lines)
         else:
             assert (len(lines), lines[4]) == (5, read_only.format(id=ticket))
+
+
+async def test_a_requester_without_a_name_is_named_once_by_address(demo_db):
+    # It read "requester mark@example.com <mark@example.com>" (the CLI: "- <mark@…>"),
+    # and the requester panel gave the address twice.
+    from typer.testing import CliRunner
+
+    from deskterm.cli import app as cli
+    from deskterm.widgets.requester_panel import RequesterPanel
+
+    ticket = tickets.create_ticket(directory.actor_for("ana"), subject="Printer",
+                                   body="b", requester_email="mark@example.com").id
+    app = make_app(demo_db, "ana", watch_interval=None, open_ticket=ticket)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot, 4)
+        lines = app.screen.query_one(TicketHeader).render().plain.split("\n")
+        assert lines[2] == "requester mark@example.com"
+        panel = app.screen.query_one(RequesterPanel)
+        shown = " ".join(str(w.render()) for w in panel.query("Static"))
+        assert shown.count("mark@example.com") == 1
+    out = CliRunner().invoke(cli, ["--db", str(demo_db), "--as", "ana", "ticket", "show",
+                                   str(ticket)]).stdout
+    assert "│ requester mark@example.com · phone - · org - · contract -" in out

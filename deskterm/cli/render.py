@@ -51,7 +51,8 @@ def render_ticket(ticket: TicketDetail) -> None:
             f"team {ticket.team or '-'}",
         )),
         dot.join((
-            f"requester {req.name or '-'} <{req.email}>", f"phone {req.phone or '-'}",
+            f"requester {f'{req.name} <{req.email}>' if req.name else req.email}",
+            f"phone {req.phone or '-'}",
             f"org {req.organisation or '-'}", f"contract {req.contract_no or '-'}",
         )),
         dot.join((

@@ -66,7 +66,7 @@ def merge_details(source: TicketDetail | None, target: TicketDetail) -> tuple[st
 
     def who(detail: TicketDetail) -> str:
         r = detail.requester
-        return f"{r.name or r.email} <{r.email}>"
+        return f"{r.name} <{r.email}>" if r.name else r.email
 
     lines = [
         f"into: {target.ref}  {one_line(target.subject)[:60]}",

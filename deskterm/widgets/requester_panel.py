@@ -32,7 +32,8 @@ def details_text(summary: RequesterSummary, width: int | None = None) -> Text:
     c = summary.contact
     text = Text()
     text.append(f"{_shown(c.name or c.email, width)}\n", style="bold")
-    text.append(f"{_shown(c.email)}\n")
+    if c.name:  # else the address was the line above
+        text.append(f"{_shown(c.email)}\n")
     for label, value in (("phone", c.phone), ("contract", c.contract_no)):
         if value:
             text.append(f"{label} ", style="dim")

@@ -131,7 +131,7 @@ def header_lines(detail: TicketDetail, zone: Any, width: int | None = None,
     if sla is not None:
         state.append(Field(Text("SLA ", style="dim") + sla, 9))
 
-    who = [field("requester", f"{r.name or r.email} <{r.email}>", KEEP)]
+    who = [field("requester", f"{r.name} <{r.email}>" if r.name else r.email, KEEP)]
     for label, value, rank in (
         ("phone", r.phone, 5),
         ("contract", r.contract_no, 3),
