@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from typer.testing import CliRunner
@@ -90,3 +91,23 @@ def test_report_cli_json(desk):
     assert data["created"] == 3 and data["queue"] == "billing"
     bad = CliRunner().invoke(app, ["--db", str(desk), "report", "--since", "whenever"])
     assert bad.exit_code == 2 and "bad date" in bad.stderr
+
+
+def test_the_report_table_names_statuses_as_the_console_does(desk):
+    # "Backlog by status" listed `on_hold`; statuses are `on hold` everywhere else.
+    ana = directory.actor_for("ana")
+    for status in ("on_hold", "on_hold", "pending"):
+        ticket = tickets.create_ticket(ana, subject="Čeka dobavljača", body="…",
+                                       requester_email="tea@example.hr", queue="billing")
+        tickets.set_status(ana, ticket.id, status)
+    result = CliRunner().invoke(app, ["--db", str(desk), "--as", "ana", "report"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(" Backlog by status"))
+    end = next(i for i, line in enumerate(lines) if line.startswith(" Backlog by age"))
+    rows = [[cell.strip() for cell in line.split("│")] for line in lines[start + 2:end]]
+    assert rows == [["new", "0"], ["open", "0"], ["pending", "1"], ["on hold", "2"],
+                    ["postponed", "0"]]
+    data = json.loads(CliRunner().invoke(
+        app, ["--db", str(desk), "--as", "ana", "report", "--json"]).stdout)
+    assert data["backlog_by_status"]["on_hold"] == 2  # JSON keeps the stored value

@@ -86,7 +86,8 @@ def report(
         ],
         ("Figure", "Value"),
     )
-    print_table(result.backlog_by_status.items(), ("Backlog by status", "Tickets"))
+    print_table(((status.replace("_", " "), n) for status, n in result.backlog_by_status.items()),
+                ("Backlog by status", "Tickets"))  # `on hold`, as statuses are named
     print_table(result.backlog_by_age.items(), ("Backlog by age", "Tickets"))
     print_table(result.created_by_queue.items(), ("Created by queue", "Tickets"))
     print_table(
