@@ -385,3 +385,24 @@ def test_a_link_that_sets_the_password_says_so_on_the_page_it_lands_on(browser):
                                   "password2": "a brand new secret"})
     assert page.url.endswith("/tickets?done=reset")
     assert '<div class="notice" role="status">Ваш пароль изменён.</div>' in page.text
+
+
+def test_a_reply_held_for_undo_send_shows_on_the_page_when_its_mail_leaves(browser):
+    """The console holds a reply's mail for 10 s so `u` can take it back; the ticket page
+    showed it at once, so a customer could read a reply the agent then withdrew."""
+    from deskterm.services.messaging import replies
+
+    page = open_ticket(browser)
+    ticket_id = Ticket.select().get().id
+    ana = directory.actor_for("ana")
+    sent_at = clock.now()
+    with clock.frozen_at(sent_at):
+        sent = replies.send(ana, ticket_id, "reply", "Pogrešan odgovor, povlačim ga.",
+                            hold=timedelta(seconds=10))
+        assert "Pogrešan odgovor" not in browser.get(page.url).text
+        replies.undo_send(ana, sent.entry_id)
+        replies.send(ana, ticket_id, "reply", "Ispravan odgovor.", hold=timedelta(seconds=10))
+        assert "Ispravan odgovor." not in browser.get(page.url).text
+    with clock.frozen_at(sent_at + timedelta(seconds=11)):
+        shown = browser.get(page.url).text
+    assert _thread_bodies(shown) == ["It shows error 49.", "Ispravan odgovor."]

@@ -23,6 +23,7 @@ from deskterm.domain import (
     CustomerScope,
     CustomerTicket,
     CustomerTicketPage,
+    Delivery,
     EntryKind,
     FormInvalid,
     NewAttachment,
@@ -37,7 +38,7 @@ from deskterm.services.portal import customer_access
 from deskterm.services.portal.portal_settings import PortalSettings
 from deskterm.services.trust import audit
 from deskterm.store.db import retry_when_busy, write_transaction
-from deskterm.store.models import Attachment, Contact, Entry, Queue, Ticket
+from deskterm.store.models import Attachment, Contact, Entry, OutboxMessage, Queue, Ticket
 
 LIMITS = {"subject": 200, "text": 20_000, "name": 200, "phone": 40, "contract_no": 64,
           "custom": 500, "email": 254}
@@ -198,13 +199,24 @@ def open_ticket(scope: CustomerScope | None, form: NewTicketForm,
 # --- reading ---------------------------------------------------------------------------
 
 
+def _held_replies(ticket_id: int) -> set[int]:
+    """Replies whose mail waits out the agent's undo-send window: the customer sees them
+    when they leave (the agent may still take them back), as the mail does."""
+    now, mail = clock.now(), OutboxMessage
+    waiting = (mail.select(mail.entry, mail.hold_until)
+               .where((mail.ticket == ticket_id) & mail.entry.is_null(False)
+                      & (mail.status == Delivery.QUEUED.value) & mail.hold_until.is_null(False)))
+    return {m.entry_id for m in waiting if clock.to_utc(m.hold_until) > now}
+
+
 def _public_entries(ticket_id: int) -> tuple[PublicEntry, ...]:
-    entries = list(
+    held = _held_replies(ticket_id)
+    entries = [e for e in (
         Entry.select(Entry.id, Entry.kind, Entry.author, Entry.body, Entry.created_at)
         .where((Entry.ticket == ticket_id)
                & Entry.kind.in_([EntryKind.CUSTOMER.value, EntryKind.REPLY.value]))
         .order_by(Entry.created_at, Entry.id)
-    )
+    ) if e.id not in held]
     files: dict[int, list[PublicAttachment]] = {}
     if entries:
         for a in (Attachment.select().where(Attachment.entry.in_([e.id for e in entries]))
@@ -389,7 +401,7 @@ def attachment(scope: CustomerScope, ref: str | int, attachment_id: str | int,
            .where((Attachment.id == int(attachment_id)) & (Entry.ticket == ticket_id)
                   & Entry.kind.in_([EntryKind.CUSTOMER.value, EntryKind.REPLY.value]))
            .first())
-    if row is None:
+    if row is None or row.entry_id in _held_replies(ticket_id):
         raise NotFound(customer_access.NOT_FOUND)
     meta, data = read_bytes(row.id)
     return PublicAttachment(meta.id, meta.filename, meta.content_type, meta.size), data
