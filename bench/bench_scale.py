@@ -473,7 +473,8 @@ NOTES = """
   figures to compare, and a wall-clock figure of a whole process (console, bulk, rules)
   includes waiting for a core and the disk. The benchmark ran at normal priority. This
   machine's speed drifts: in repeats minutes apart on the idle machine a trivial Textual
-  app took 258-429 ms to start and a 100,000-ticket close 11.0-13.4 s ("This round").
+  app took 258-429 ms to start (last round), and this round the same 100,000-ticket close
+  took 8.4-15.1 s while its raw-SQL bound took 5.8-11.0 s ("This round").
 - Each column comes from one run of every group on a fresh copy of its desk, opened once
   by the product first (its migrations applied) and then measured.
 - Statistics: the generated desks got theirs from the product's own `PRAGMA optimize`
@@ -491,9 +492,12 @@ NOTES = """
   breach log and due columns (equal to recomputing every clock: a test).
 - Console: a warm start (bytecode cached; one start before the five timed is not
   counted) of the real start-up (`deskterm.entry`, as bare `deskterm` runs it with
-  `DESKTERM_DB`), Textual headless at 120x40, until the queue's first rows are in the
-  table. The bound is the engine's own CLI (`sqlite3`) running the first-page query as a
-  process. The CPU row is the console process's CPU seconds by then (all threads).
+  `DESKTERM_DB`), Textual headless at 120x40: "first row drawn" is when the table renders
+  the line of its first ticket row for the screen (what an agent sees); "first rows" is
+  when the test pilot, looking after each pause, finds them in the table, which is after
+  every message queued at start-up (footer keys, sidebar counts) has been handled. The
+  bound is the engine's own CLI (`sqlite3`) running the first-page query as a process.
+  The CPU row is the console process's CPU seconds by the pilot's look (all threads).
 - Bulk and `rules run`: rows, events, SLA clocks, tags, notes, replies and the customer
   mail they cause change as sets. The mail is queued as intents by one INSERT ... SELECT
   (`notification_sets`, m0024) and written out in outbox order by the sender
@@ -508,10 +512,10 @@ POSTGRES_NOTES = """
 ## PostgreSQL beside SQLite
 
 - "100k PostgreSQL" is the 100k desk of the SQLite column (the same pristine file, before
-  its own bulk and rules figures) moved with `deskterm db copy` (1,383,384 rows, 74.7 s,
-  29.7 s of client CPU: COPY, indexes and keys built after the rows) into PostgreSQL 15
+  its own bulk and rules figures) moved with `deskterm db copy` (1,383,384 rows, 69.8 s,
+  32.9 s of client CPU: COPY, indexes and keys built after the rows) into PostgreSQL 15
   from Debian on loopback with the CI cluster's settings (`.ci/postgres.sh`: fsync off,
-  128 MB shared buffers), then measured straight away, 12 minutes after the SQLite column,
+  128 MB shared buffers), then measured straight away, 8 minutes after the SQLite column,
   on the nearly quiet machine:
   `python -m bench.bench_scale --db postgresql://.../desk100k --runs 10 --bulk 10000 --rules`.
 - The bound there is psycopg on its own connection, so both pay a round trip per
