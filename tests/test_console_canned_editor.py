@@ -12,16 +12,22 @@ from deskterm.screens.dialogs.canned_editor import CannedEditor
 from deskterm.services import canned
 
 
+async def open_editor(pilot, key: str) -> CannedEditor:
+    """From the queue: the canned replies screen (`C`), then its editor (`n` new, `e` edit
+    the reply the list starts on)."""
+    await settle(pilot)
+    for step in ("C", key):
+        await pilot.press(step)
+        await settle(pilot)
+    assert isinstance(pilot.app.screen, CannedEditor)
+    return pilot.app.screen
+
+
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 async def test_the_editor_shows_every_placeholder_and_its_keys(demo_db, size):
     app = make_app(demo_db, "ana", watch_interval=None)
     async with app.run_test(size=size) as pilot:
-        await settle(pilot)
-        await pilot.press("C")
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
-        assert isinstance(app.screen, CannedEditor)
+        await open_editor(pilot, "n")
         drawn = " ".join(line.strip(" │") for line in screen_lines(app))
         missing = [p for p in canned.PLACEHOLDERS if "{" + p + "}" not in drawn]
         assert missing == []
@@ -35,13 +41,8 @@ async def test_editing_the_demo_reply_shows_its_whole_body(demo_db, size):
     is on screen whole in the editor, from its greeting to the signature."""
     app = make_app(demo_db, "ana", watch_interval=None)
     async with app.run_test(size=size) as pilot:
-        await settle(pilot)
-        await pilot.press("C")
-        await settle(pilot)
-        await pilot.press("e")
-        await settle(pilot)
-        assert isinstance(app.screen, CannedEditor)
-        assert app.screen.reply.title == "Need more information"
+        editor = await open_editor(pilot, "e")
+        assert editor.reply.title == "Need more information"
         # the text inside each field's edges (the screen behind shows beside the dialog)
         fields = [line.split("▊", 1)[1].split("▎", 1)[0].strip() for line in screen_lines(app)
                   if "▊" in line and "▎" in line]

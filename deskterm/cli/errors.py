@@ -14,7 +14,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -176,23 +176,22 @@ class _QuietStderr:
 
 
 @contextmanager
-def guarded_stdout() -> Iterator[None]:
-    original = sys.stdout
-    sys.stdout = _GuardedStdout(original)  # type: ignore[assignment]
+def _wrapped(name: str, wrapper: type) -> Iterator[None]:
+    """`sys.<name>` (stdout or stderr) wrapped in `wrapper` for the block."""
+    original = getattr(sys, name)
+    setattr(sys, name, wrapper(original))
     try:
         yield
     finally:
-        sys.stdout = original
+        setattr(sys, name, original)
 
 
-@contextmanager
-def quiet_stderr() -> Iterator[None]:
-    original = sys.stderr
-    sys.stderr = _QuietStderr(original)  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        sys.stderr = original
+def guarded_stdout() -> AbstractContextManager[None]:
+    return _wrapped("stdout", _GuardedStdout)
+
+
+def quiet_stderr() -> AbstractContextManager[None]:
+    return _wrapped("stderr", _QuietStderr)
 
 
 def reader_left() -> int:
