@@ -1,15 +1,18 @@
 """A portal ticket as the agent meets it: the console (real app, Pilot) shows it came in
 through the portal, the customer's portal reply in the thread; the agent's answer typed in
-the console shows on the customer's page."""
+the console shows on the customer's page once its undo-send window has passed."""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from html import unescape
 
 from portal_helpers import open_ticket
 
+from deskterm import clock
 from deskterm.app import make_app
+from deskterm.console_settings import ConsoleSettings
 from deskterm.screens.ticket import TicketScreen
 from deskterm.services import directory, tickets
 from deskterm.services.finding import listing
@@ -54,6 +57,9 @@ async def test_agent_sees_a_portal_ticket_as_web_and_answers_it_on_the_page(brow
         await _settle(pilot)
         assert "  ·  via phone  ·  " in str(phone.screen.query_one("#ticket-header").render())
 
-    page = browser.get(tracking)
-    assert _bodies(page.text) == ["Od jutros ne štampa.", "Evo i slike ekrana.",
-                                  "Zamijenili smo toner, probajte ponovo."]
+    asked = ["Od jutros ne štampa.", "Evo i slike ekrana."]
+    assert _bodies(browser.get(tracking).text) == asked, "held while the agent may undo it"
+    window = timedelta(seconds=ConsoleSettings.undo_send_seconds + 1)
+    with clock.frozen_at(clock.now() + window):
+        page = browser.get(tracking)
+    assert _bodies(page.text) == [*asked, "Zamijenili smo toner, probajte ponovo."]
