@@ -123,10 +123,9 @@ class ReaderLeft(BaseException):
     open transactions roll back."""
 
 
-class _GuardedStdout:
-    """sys.stdout for one command: a write to a pipe whose reader left raises ReaderLeft.
-    Every printer (Rich tables and help, JSON, ids) writes through it; neither Rich (which
-    would exit 1) nor Typer (exit 1 on EPIPE) gets to handle the broken pipe itself."""
+class _PipeStream:
+    """A text stream for one command that handles a write to a pipe whose reader left
+    (`_reader_left`) instead of leaving it to Rich (exit 1) or Typer (exit 1 on EPIPE)."""
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
@@ -135,44 +134,37 @@ class _GuardedStdout:
         try:
             return self._stream.write(text)
         except BrokenPipeError:
-            raise ReaderLeft from None
-
-    def flush(self) -> None:
-        try:
-            self._stream.flush()
-        except BrokenPipeError:
-            raise ReaderLeft from None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
-
-
-class _QuietStderr:
-    """sys.stderr for one command: when its reader left (`deskterm … 2>&1 | head -1`), the
-    notice or error line goes nowhere and the command keeps its own exit code (Rich would
-    exit 1 on the broken pipe, and Python's flush at exit would complain)."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
-
-    def write(self, text: str) -> int:
-        try:
-            return self._stream.write(text)
-        except BrokenPipeError:
-            self._to_devnull()
+            self._reader_left()
             return len(text)
 
     def flush(self) -> None:
         try:
             self._stream.flush()
         except BrokenPipeError:
-            self._to_devnull()
+            self._reader_left()
 
-    def _to_devnull(self) -> None:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), self._stream.fileno())
+    def _reader_left(self) -> None:
+        raise NotImplementedError
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+class _GuardedStdout(_PipeStream):
+    """sys.stdout for one command: a write to a pipe whose reader left raises ReaderLeft.
+    Every printer (Rich tables and help, JSON, ids) writes through it."""
+
+    def _reader_left(self) -> None:
+        raise ReaderLeft from None
+
+
+class _QuietStderr(_PipeStream):
+    """sys.stderr for one command: when its reader left (`deskterm … 2>&1 | head -1`), the
+    notice or error line goes nowhere and the command keeps its own exit code (Python's
+    flush at exit would complain too)."""
+
+    def _reader_left(self) -> None:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), self._stream.fileno())
 
 
 @contextmanager
